@@ -1,0 +1,1 @@
+"""microcred keys package."""

@@ -1,0 +1,1 @@
+"""microcred verifier package."""
