@@ -15,13 +15,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# Until the issuer and verifier services exist, `make run` prepares demo keys (encrypted at rest)
+# and issues, signs and verifies one demo micro-credential on the command line.
 run: $(STAMP)
-	$(PY) -m keys.demo
+	$(PY) -m issuer.demo instance
+	$(VENV)/bin/microcred verify instance/demo-credential.json
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -1,0 +1,171 @@
+"""The ``microcred`` command line: key and signing commands, plus those other parts register.
+
+``keys`` owns the shell because every deployment has it. The verifier and the issuer add their
+commands through the ``microcred.commands`` entry-point group, so this module never imports
+them, and a verifier installed alone still gets ``microcred verify``.
+
+Exit codes: 0 success, 1 a negative answer (used by ``verify``), 2 unusable input — always with
+a one-line message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from keys.did_key import keypair_with_did_key
+from keys.errors import KeysError
+from keys.keypairs import Algorithm, KeyPair
+from keys.keystore import PASSPHRASE_ENV, load_key_file, save_key_file
+from keys.proof import SUITE_FOR_ALGORITHM, add_proof
+from schemas.errors import SchemaError
+
+COMMAND_GROUP = "microcred.commands"
+EXIT_UNUSABLE = 2
+SUITE_ALGORITHMS = {"eddsa-rdfc-2022": Algorithm.ED25519, "ecdsa-rdfc-2019": Algorithm.P256}
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` as an error and exit with the 'unusable input' status (2)."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+def read_json_document(path: str) -> Any:
+    """Parse the JSON file at ``path`` (``-`` for stdin); exit 2 with a clear message if it is
+    unreadable or not JSON."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {path}: {getattr(error, 'strerror', None) or error}")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        fail(f"{path} is not JSON: {error}")
+
+
+class PluginGroup(click.Group):
+    """A click group that also lists the commands registered under ``microcred.commands``."""
+
+    def _plugins(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        plugin = self._plugins().get(cmd_name)
+        return plugin.load() if plugin is not None else None
+
+
+@click.group(cls=PluginGroup)
+def main() -> None:
+    """microcred: issue and verify European micro-credentials."""
+
+
+@main.group()
+def keys() -> None:
+    """Generate and inspect signing keys."""
+
+
+@keys.command("generate")
+@click.option(
+    "--suite",
+    type=click.Choice(sorted(SUITE_ALGORITHMS)),
+    default="eddsa-rdfc-2022",
+    show_default=True,
+    help="The cryptosuite the key will sign with (Ed25519 or P-256).",
+)
+@click.option("--controller", help="The DID that controls the key (default: its own did:key).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help=f"Write the key encrypted with ${PASSPHRASE_ENV} to this file instead of printing it.",
+)
+def generate(suite: str, controller: str | None, output: str | None) -> None:
+    """Print a new key pair as Multikey JSON (publicKeyMultibase, secretKeyMultibase)."""
+    keypair = KeyPair.generate(SUITE_ALGORITHMS[suite])
+    if controller:
+        keypair = keypair.with_ids(f"{controller}#{keypair.public_key_multibase}", controller)
+    else:
+        keypair = keypair_with_did_key(keypair)
+    if output:
+        passphrase = _passphrase_from_env()
+        save_key_file(output, keypair, passphrase=passphrase)
+        click.echo(json.dumps(keypair.to_multikey(), indent=2))
+        return
+    click.echo(json.dumps(keypair.to_multikey(include_secret=True), indent=2))
+
+
+def _passphrase_from_env() -> bytes:
+    import os
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if not value:
+        fail(f"set {PASSPHRASE_ENV} to the passphrase that encrypts secret keys at rest")
+    return value.encode("utf-8")
+
+
+@main.command()
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Key file: Multikey JSON, or encrypted (passphrase in $MICROCRED_KEY_PASSPHRASE).",
+)
+@click.option(
+    "--verification-method", help="The proof's verificationMethod (default: the key's id)."
+)
+@click.option("--created", help="The proof's created time, ISO 8601 with timezone (default: now).")
+@click.option("--proof-id", help="An id for the new proof (needed to chain later proofs to it).")
+@click.argument("document_path", metavar="IN.json")
+def sign(
+    key_path: str,
+    verification_method: str | None,
+    created: str | None,
+    proof_id: str | None,
+    document_path: str,
+) -> None:
+    """Print IN.json with one more Data Integrity proof (earlier proofs are kept)."""
+    document = read_json_document(document_path)
+    if not isinstance(document, dict):
+        fail(f"{document_path} is not a JSON object")
+    try:
+        keypair = load_key_file(key_path)
+    except KeysError as error:
+        fail(f"{key_path}: {error.message}")
+    if not keypair.has_secret:
+        fail(f"{key_path} holds no secret key")
+    if verification_method is None and keypair.id is None:
+        keypair = keypair_with_did_key(keypair)
+    created_at: datetime | str | None = None
+    if created is not None:
+        try:
+            created_at = datetime.fromisoformat(created)
+        except ValueError:
+            fail(f"--created {created!r} is not an ISO 8601 date-time")
+        if created_at.tzinfo is None:
+            fail("--created needs a timezone, e.g. 2024-01-31T12:00:00Z")
+        created_at = created
+    try:
+        signed = add_proof(
+            document,
+            keypair,
+            cryptosuite=SUITE_FOR_ALGORITHM[keypair.algorithm],
+            verification_method=verification_method,
+            created=created_at,
+            proof_id=proof_id,
+        )
+    except (KeysError, SchemaError) as error:
+        fail(f"cannot sign {document_path}: {error.code}: {error.args[0] if error.args else ''}")
+    click.echo(json.dumps(signed, indent=2, ensure_ascii=False))

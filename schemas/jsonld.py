@@ -1,0 +1,198 @@
+"""JSON-LD processing with pinned contexts only: checks, strict expansion, RDFC-1.0 canonical form.
+
+Every function takes the document as parsed JSON and a ``loader`` (default: the pinned contexts,
+:data:`schemas.loader.document_loader`). None of them touches the network or changes the document.
+Errors are :mod:`schemas.errors` exceptions; pyld's own errors come out as
+:class:`~schemas.errors.InvalidJsonLd`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pyld.jsonld import JsonLdError, JsonLdProcessor
+
+from schemas.errors import ContextNotPinned, InvalidJsonLd, SchemaError, UnknownContext
+from schemas.loader import StaticDocumentLoader, document_loader
+from schemas.paths import format_path
+from schemas.rdfc import algorithm_for, canonicalize_nquads
+from schemas.strict import StrictProcessor
+
+#: Deepest nesting of objects and arrays accepted (the top-level object is depth 1).
+MAX_DEPTH = 64
+
+_T = TypeVar("_T")
+_Entry = tuple["_Entry | None", str | int]  # (parent entry, key or index): a path, built lazily
+
+
+def check_contexts(document: Any, *, loader: StaticDocumentLoader | None = None) -> None:
+    """Check that ``document`` uses pinned contexts only and is safe to hand to pyld.
+
+    Passes only a JSON object whose top-level ``@context`` is a URL, or a non-empty list of
+    URLs, each served by ``loader``, with no ``@context`` key anywhere below the top level and
+    no nesting deeper than :data:`MAX_DEPTH`. Raises :class:`UnknownContext` (naming the URL),
+    :class:`ContextNotPinned` (missing, inline or nested context, non-string entry) or
+    :class:`InvalidJsonLd` (not an object, too deep, not JSON data). Iterative: input nested
+    any depth gets a clean error, never ``RecursionError``.
+    """
+    loader = loader or document_loader
+    if not isinstance(document, dict):
+        raise InvalidJsonLd("a JSON-LD document must be a JSON object", path="")
+    _check_top_level_context(document, loader)
+    _check_below_top_level(document)
+
+
+def expand_strict(document: Any, *, loader: StaticDocumentLoader | None = None) -> list[Any]:
+    """Return pyld's expanded form of ``document``, refusing anything expansion would drop.
+
+    Runs :func:`check_contexts` first. Raises :class:`UndefinedTerm` with the document path of
+    a property or ``@type`` that does not expand to an absolute IRI or of an ``@id`` (or
+    ``@type: @id`` value) that stays a relative IRI; relative IRIs are never resolved against a
+    default base.
+    """
+    loader = loader or document_loader
+    check_contexts(document, loader=loader)
+    result: list[Any] = _pyld(StrictProcessor().expand, document, _options(loader))
+    return result
+
+
+def to_nquads(
+    document: Any, *, loader: StaticDocumentLoader | None = None, strict: bool = True
+) -> str:
+    """Return the N-Quads of ``document`` as pyld's ``toRdf`` writes them (not canonical).
+
+    Always runs :func:`check_contexts`; with ``strict`` (the default) expansion refuses what it
+    would drop, as :func:`expand_strict` does. Without it, triples with relative IRIs are left
+    out, as JSON-LD's ``toRdf`` specifies.
+    """
+    return str(JsonLdProcessor.to_nquads(_to_rdf(document, loader, strict)))
+
+
+def canonicalize(
+    document: Any,
+    *,
+    loader: StaticDocumentLoader | None = None,
+    strict: bool = True,
+    hash_algorithm: str = "sha256",
+) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of ``document`` (one quad a line, sorted).
+
+    pyld expands the document and writes its N-Quads (with the strict checks of
+    :func:`expand_strict` in the same pass when ``strict``); pyoxigraph canonicalizes them.
+    pyld's own URDNA2015 is not used: pyld 3.3 writes control characters in literals raw where
+    RDFC-1.0 escapes them, which changes both the output and the blank-node hashes.
+    ``hash_algorithm`` is the hash inside RDFC-1.0, ``"sha256"`` or ``"sha384"`` (ecdsa-rdfc-2019
+    with P-384); anything else raises :class:`ValueError` before any work. A graph whose blank
+    nodes would make canonicalization run without limit raises
+    :class:`CanonicalizationRefused`.
+    """
+    algorithm_for(hash_algorithm)
+    dataset = _to_rdf(document, loader, strict)
+    try:
+        return canonicalize_nquads(JsonLdProcessor.to_nquads(dataset), hash_algorithm)
+    except ValueError as exc:  # pyld wrote RDF that is not RDF (a bad language tag, say)
+        raise InvalidJsonLd(str(exc)) from exc
+
+
+def _to_rdf(document: Any, loader: StaticDocumentLoader | None, strict: bool) -> Any:
+    loader = loader or document_loader
+    check_contexts(document, loader=loader)
+    processor = StrictProcessor() if strict else JsonLdProcessor()
+    return _pyld(processor.to_rdf, document, _options(loader))
+
+
+def _options(loader: StaticDocumentLoader) -> dict[str, Any]:
+    # base=None keeps relative IRIs relative: pyld 3.3 otherwise resolves them against
+    # http://example.org/base/, and signs that invented IRI.
+    return {
+        "documentLoader": loader,
+        "contextResolver": loader.context_resolver(),
+        "base": None,
+        "processingMode": "json-ld-1.1",
+    }
+
+
+def _pyld(function: Callable[..., _T], *args: Any) -> _T:
+    """Call into pyld; our own errors pass through, pyld's become :class:`InvalidJsonLd`."""
+    try:
+        return function(*args)
+    except JsonLdError as exc:
+        ours = _our_error(exc)
+        if ours is not None:
+            raise ours from None
+        raise InvalidJsonLd(_describe(exc)) from exc
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # pyld 3.3 lets some malformed input escape as plain Python errors (an empty "@id"
+        # with no base raises ValueError); they mean the same thing.
+        raise InvalidJsonLd(f"JSON-LD processing failed: {exc!r}") from exc
+
+
+def _our_error(exc: BaseException) -> SchemaError | None:
+    """The loader's error (say :class:`UnknownContext`) inside pyld's chain of wrappers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, SchemaError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _describe(exc: JsonLdError) -> str:
+    innermost: BaseException = exc
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, JsonLdError):
+            innermost = current
+        current = current.__cause__
+    code = getattr(innermost, "code", None) or getattr(innermost, "type", "")
+    return f"{code}: {innermost.args[0] if innermost.args else innermost}"
+
+
+def _check_top_level_context(document: dict[str, Any], loader: StaticDocumentLoader) -> None:
+    context = document.get("@context")
+    if context is None or context == []:
+        raise ContextNotPinned("the document must name its contexts by URL", path="@context")
+    entries = context if isinstance(context, list) else [context]
+    for index, entry in enumerate(entries):
+        path = format_path(["@context", index] if isinstance(context, list) else ["@context"])
+        if not isinstance(entry, str):
+            raise ContextNotPinned(f"context entry of type {type(entry).__name__}", path=path)
+        if entry not in loader.urls:
+            raise UnknownContext(entry, path=path)
+
+
+def _check_below_top_level(document: dict[str, Any]) -> None:
+    stack: list[tuple[Any, _Entry | None, int]] = [(document, None, 1)]
+    while stack:
+        value, entry, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise InvalidJsonLd(f"nested deeper than {MAX_DEPTH} levels", path=_path(entry))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise InvalidJsonLd("object keys must be strings", path=_path(entry))
+                if key == "@context":
+                    if value is document:
+                        continue  # checked by _check_top_level_context
+                    raise ContextNotPinned(
+                        "@context is only allowed at the top level", path=_path((entry, key))
+                    )
+                stack.append((item, (entry, key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, (entry, index), depth + 1) for index, item in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidJsonLd("numbers must be finite", path=_path(entry))
+        elif value is not None and not isinstance(value, str | int | float | bool):
+            raise InvalidJsonLd(f"{type(value).__name__} is not JSON data", path=_path(entry))
+
+
+def _path(entry: _Entry | None) -> str:
+    parts: list[str | int] = []
+    while entry is not None:
+        entry, part = entry
+        parts.append(part)
+    return format_path(reversed(parts))

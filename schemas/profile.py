@@ -1,0 +1,149 @@
+"""The micro-credential profile: the EU standard elements (Annex I) as a JSON Schema.
+
+``json/microcredential.schema.json`` (Draft 2020-12) checks that a European Digital Credential
+carries every mandatory element of Council Recommendation of 16 June 2022, Annex I, where the
+European Learning Model puts it. Each subschema that checks an element carries ``x-element``;
+an issue names the deepest one on its schema path, so a caller can say which element is missing
+or malformed. The schema is read and the validator compiled once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from schemas.errors import SchemaIssue, SchemaViolation
+from schemas.paths import format_path
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "microcredential.schema.json"
+
+#: The mandatory Annex I elements, as ``SchemaIssue.element`` names them, in Annex I order.
+ANNEX_I_ELEMENTS: tuple[str, ...] = (
+    "learner identification",
+    "title",
+    "issuer country",
+    "awarding body",
+    "date of issuing",
+    "learning outcomes",
+    "notional workload",
+    "EQF level",
+    "type of assessment",
+    "form of participation",
+)
+
+#: Annex I elements checked when present but whose absence is reported, not refused: the EU's
+#: own Annex I sample states no quality assurance, and the verifier must still recognise it.
+STATED_ELEMENTS: tuple[str, ...] = ("quality assurance",)
+
+_MAX_MESSAGE = 200
+
+
+@cache
+def microcredential_schema() -> Mapping[str, Any]:
+    """Return the parsed profile schema (read once per process; do not change it)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(microcredential_schema())
+
+
+def schema_issues(document: Any) -> list[SchemaIssue]:
+    """Return every way ``document`` falls short of the profile; an empty list if it meets it.
+
+    Each issue has the document path (see :mod:`schemas.paths`), a message for people, and the
+    Annex I element concerned (one of :data:`ANNEX_I_ELEMENTS`, or ``None`` for a problem of
+    shape that belongs to no single element). A missing container (say ``hasClaim``) gives
+    one issue per element that lives in it. Never raises for any JSON value.
+    """
+    return [_issue(error) for error in _validator().iter_errors(document)]
+
+
+def unstated_elements(document: Any) -> list[str]:
+    """The elements of :data:`STATED_ELEMENTS` that ``document`` does not state, in order.
+
+    When such an element is present, its shape is still checked by :func:`schema_issues`.
+    """
+    return [
+        element for element in STATED_ELEMENTS if not _stated_validator(element).is_valid(document)
+    ]
+
+
+@cache
+def _stated_validator(element: str) -> Draft202012Validator:
+    schema = microcredential_schema()
+    return Draft202012Validator({**schema["x-stated"][element], "$defs": schema["$defs"]})
+
+
+def validate_microcredential(document: Any) -> None:
+    """Return if ``document`` meets the profile; else raise :class:`SchemaViolation`.
+
+    The exception's ``issues`` are those :func:`schema_issues` returns.
+    """
+    issues = schema_issues(document)
+    if issues:
+        raise SchemaViolation(issues)
+
+
+def _issue(error: ValidationError) -> SchemaIssue:
+    element, description = _annotations(error.absolute_schema_path)
+    return SchemaIssue(
+        path=format_path(error.absolute_path),
+        message=_message(error, description),
+        element=element,
+    )
+
+
+def _annotations(schema_path: Any) -> tuple[str | None, str | None]:
+    """The deepest ``x-element`` and ``description`` met along an error's schema path.
+
+    jsonschema's path steps over ``$ref`` without naming it, so a step that the current node
+    lacks is taken in the schema the node refers to. The schema uses local refs only.
+    """
+    root = microcredential_schema()
+    node: Any = root
+    element: str | None = None
+    description: str | None = None
+    for step in schema_path:
+        while isinstance(node, Mapping) and "$ref" in node and step not in node:
+            node = _resolve(root, node["$ref"])
+            element = node.get("x-element", element)
+            description = node.get("description", description)
+        node = node[step]
+        if isinstance(node, Mapping):
+            element = node.get("x-element", element)
+            description = node.get("description", description)
+    return element, description
+
+
+def _resolve(root: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        raise ValueError(f"the profile schema uses local refs only, not {ref!r}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _message(error: ValidationError, description: str | None) -> str:
+    # jsonschema's messages quote the failing instance, which may be the whole credential.
+    if error.validator == "required":
+        return str(error.message)
+    if error.validator == "type":
+        expected = error.validator_value
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"must be of type {' or '.join(kinds)}"
+    if error.validator in ("minItems", "minProperties"):
+        return "must not be empty"
+    if description:
+        return description
+    message = str(error.message)
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"

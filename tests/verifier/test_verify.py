@@ -1,0 +1,217 @@
+"""verifier.verify: the checklist for good, tampered and incomplete credentials."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import pytest
+
+from issuer.credential import build_microcredential
+from issuer.demo import demo_award, demo_organisation, reference_credential
+from keys.did_key import keypair_with_did_key
+from keys.keypairs import Algorithm, KeyPair
+from keys.proof import add_proof
+from verifier.checks.recognition import check_recognition
+from verifier.report import CHECK_NAMES, Outcome
+from verifier.verify import VerifierOptions, verify_credential
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
+OPTIONS = VerifierOptions(now=NOW)
+
+
+def sign(document: dict, key: KeyPair) -> dict:
+    """Add a proof made at a fixed moment before ``NOW``."""
+    return add_proof(document, key, created=SIGNED_AT)
+
+
+def outcomes(report) -> dict[str, tuple[str, str]]:
+    return {c.check: (c.outcome.value, c.code) for c in report.checks}
+
+
+class TestGoodCredential:
+    def test_every_check_reported_in_order(self, signed):
+        report = verify_credential(signed, OPTIONS)
+        assert [c.check for c in report.checks] == list(CHECK_NAMES)
+
+    def test_verified_with_expected_outcomes(self, signed, issuer_key):
+        report = verify_credential(signed, OPTIONS)
+        assert report.verified
+        assert outcomes(report) == {
+            "format": ("ok", "well_formed"),
+            "seal": ("ok", "seal_valid"),
+            "revocation": ("ok", "no_status"),
+            "expiry": ("ok", "valid"),
+            "accreditation": ("unchecked", "no_registry"),
+            "owner": ("unchecked", "no_presentation"),
+            "recognition": ("ok", "annex1_complete"),
+        }
+        assert report.summary["title"] == "Green Data Analytics"
+        assert report.summary["ects"] == "5"
+        assert report.summary["eqfLevel"] == "6"
+        assert len(report.summary["learningOutcomes"]) == 3
+        assert report.summary["issuer"] == issuer_key.controller
+
+    def test_json_form(self, signed):
+        data = verify_credential(signed, OPTIONS).to_dict()
+        assert data["verified"] is True
+        assert {tuple(sorted(c)) for c in data["checks"]} >= {
+            ("check", "code", "message", "outcome")
+        }
+
+
+class TestFatalSeal:
+    def test_tampered_signed_value(self, signed):
+        signed["credentialSubject"]["hasClaim"]["specifiedBy"]["creditPoint"]["point"] = "30"
+        report = verify_credential(signed, OPTIONS)
+        assert not report.verified
+        assert outcomes(report)["seal"] == ("error", "invalid_signature")
+        for name in ("revocation", "expiry", "accreditation", "owner", "recognition"):
+            assert outcomes(report)[name] == ("unchecked", "seal_invalid")
+        assert report.summary is None
+
+    def test_added_unsigned_property(self, signed):
+        signed["credentialSubject"]["hasClaim"]["honours"] = "summa cum laude"
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "undefined_term")
+        assert report.result("format").details["path"].endswith("honours")
+        assert outcomes(report)["seal"][0] == "error"
+
+    def test_unknown_context(self, signed):
+        signed["@context"].append("https://example.org/my-context")
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "unknown_context")
+        assert not report.verified
+
+    def test_inline_context(self, signed):
+        signed["@context"].append({"honours": "https://example.org/honours"})
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "context_not_pinned")
+        assert not report.verified
+
+    def test_key_not_of_the_issuer(self, signed):
+        stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        unsigned = {k: v for k, v in signed.items() if k != "proof"}
+        report = verify_credential(sign(unsigned, stranger), OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "key_not_authorized")
+
+    def test_unknown_cryptosuite(self, signed):
+        signed["proof"]["cryptosuite"] = "bbs-2023"
+        assert outcomes(verify_credential(signed, OPTIONS))["seal"] == (
+            "error",
+            "unsupported_cryptosuite",
+        )
+
+    def test_swapped_proof_from_another_credential(self, signed, issuer_key):
+        other = sign(reference_credential(issuer_key, outcomes=4), issuer_key)
+        signed["proof"] = other["proof"]
+        assert outcomes(verify_credential(signed, OPTIONS))["seal"] == (
+            "error",
+            "invalid_signature",
+        )
+
+    def test_no_proof(self, signed):
+        del signed["proof"]
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "no_proof")
+
+    @pytest.mark.parametrize("document", [[], "text", 3, None])
+    def test_not_an_object(self, document):
+        report = verify_credential(document, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "not_an_object")
+        assert not report.verified
+
+
+class TestContentChecks:
+    def test_expired_is_a_warning_not_a_forgery(self, issuer_key):
+        credential = reference_credential(issuer_key)
+        credential["expirationDate"] = "2026-09-01T00:00:00Z"
+        report = verify_credential(sign(credential, issuer_key), OPTIONS)
+        assert outcomes(report)["expiry"] == ("warning", "expired")
+        assert report.verified
+
+    def test_missing_annex_element_is_reported_by_name(self, issuer_key):
+        credential = reference_credential(issuer_key)
+        del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["eqfLevel"]
+        report = verify_credential(sign(credential, issuer_key), OPTIONS)
+        assert outcomes(report)["recognition"] == ("error", "annex1_incomplete")
+        assert not report.verified
+        elements = {i["element"] for i in report.result("recognition").details["issues"]}
+        assert any("level" in (e or "").lower() for e in elements)
+
+    def test_unstated_quality_assurance_is_named_not_refused(self, issuer_key):
+        credential = reference_credential(issuer_key)
+        del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"]
+        report = verify_credential(sign(credential, issuer_key), OPTIONS)
+        assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
+        assert report.result("recognition").details == {"notStated": ["quality assurance"]}
+
+    def test_status_entry_is_unchecked_without_a_fetcher(self, issuer_key):
+        credential = reference_credential(issuer_key)
+        credential["@context"].insert(2, "https://www.w3.org/ns/credentials/status/v1")
+        credential["credentialStatus"] = {
+            "id": "https://issuer.example/status/1#94567",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "94567",
+            "statusListCredential": "https://issuer.example/status/1",
+        }
+        report = verify_credential(sign(credential, issuer_key), OPTIONS)
+        assert outcomes(report)["revocation"] == ("unchecked", "status_not_fetched")
+
+
+class TestJointAward:
+    def _joint(self, signers: list[KeyPair], bodies: list[KeyPair]) -> dict:
+        partners = [
+            demo_organisation(str(k.controller), f"Partner {i}", "DNK", "Denmark")
+            for i, k in enumerate(bodies)
+        ]
+        credential = build_microcredential(demo_award(partners[0], partners))
+        for key in signers:
+            credential = sign(credential, key)
+        return credential
+
+    def test_every_partner_signs(self):
+        keys = [
+            keypair_with_did_key(KeyPair.generate(a))
+            for a in (Algorithm.ED25519, Algorithm.P256, Algorithm.ED25519)
+        ]
+        report = verify_credential(self._joint(keys, keys), OPTIONS)
+        assert outcomes(report)["seal"] == ("ok", "seal_valid")
+        assert len(report.result("seal").details["proofs"]) == 3
+
+    def test_a_signer_who_is_not_an_awarding_body(self):
+        keys = [keypair_with_did_key(KeyPair.generate(Algorithm.ED25519)) for _ in range(3)]
+        report = verify_credential(self._joint(keys, keys[:2]), OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "key_not_authorized")
+
+    def test_one_partner_proof_broken(self):
+        keys = [keypair_with_did_key(KeyPair.generate(Algorithm.ED25519)) for _ in range(2)]
+        credential = self._joint(keys, keys)
+        broken = copy.deepcopy(credential)
+        broken["proof"][1]["proofValue"] = credential["proof"][0]["proofValue"]
+        assert outcomes(verify_credential(broken, OPTIONS))["seal"] == (
+            "error",
+            "invalid_signature",
+        )
+
+
+class TestEuSample:
+    """The EU's own Annex I sample: well-formed and complete, but carrying no Data Integrity
+    proof (its seal is JAdES), so it is not verified here."""
+
+    def test_unsigned_sample(self, reference):
+        import json
+
+        sample = json.loads(
+            (reference / "elm" / "Sample-MC-Annex1-unsigned.jsonld").read_text("utf-8")
+        )
+        report = verify_credential(sample, OPTIONS)
+        assert outcomes(report)["format"] == ("ok", "well_formed")
+        assert outcomes(report)["seal"] == ("error", "no_proof")
+        assert not report.verified
+        assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
+        recognition = check_recognition(sample)
+        assert (recognition.outcome, recognition.code) == (Outcome.OK, "annex1_complete")
+        assert recognition.details == {"notStated": ["quality assurance"]}

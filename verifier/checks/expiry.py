@@ -1,0 +1,68 @@
+"""``expiry``: the credential is within its validity dates.
+
+An expired credential is a ``warning`` with the date (it was genuine; it has lapsed), not a
+forgery; a credential not yet valid is a ``warning`` too. An unreadable date is an ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from verifier.report import CheckResult, Outcome
+
+CHECK = "expiry"
+START_MEMBERS = ("validFrom", "issuanceDate")
+END_MEMBERS = ("validUntil", "expirationDate")
+
+
+def parse_date(value: Any) -> datetime | None:
+    """An ISO 8601 date-time (a date alone means its midnight, UTC; no zone means UTC); None if
+    ``value`` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult:
+    """``ok`` inside the validity window; ``warning`` before it starts or after it ends."""
+    starts, ends = [], []
+    for members, found in ((START_MEMBERS, starts), (END_MEMBERS, ends)):
+        for member in members:
+            if member not in credential:
+                continue
+            moment = parse_date(credential[member])
+            if moment is None:
+                return CheckResult(
+                    CHECK, Outcome.ERROR, "invalid_date", f"{member} is not an ISO 8601 date-time."
+                )
+            found.append((member, moment))
+    for member, moment in ends:
+        if moment < now:
+            return CheckResult(
+                CHECK,
+                Outcome.WARNING,
+                "expired",
+                f"The credential expired on {credential[member]}.",
+                {"expired": credential[member]},
+            )
+    for member, moment in starts:
+        if moment > now:
+            return CheckResult(
+                CHECK,
+                Outcome.WARNING,
+                "not_yet_valid",
+                f"The credential is valid only from {credential[member]}.",
+                {"validFrom": credential[member]},
+            )
+    if ends:
+        until = credential[ends[0][0]]
+        return CheckResult(
+            CHECK, Outcome.OK, "valid", f"Valid until {until}.", {"validUntil": until}
+        )
+    return CheckResult(CHECK, Outcome.OK, "valid", "The credential has no expiry date.")

@@ -1,0 +1,87 @@
+"""``seal``: every Data Integrity proof verifies, and each signer may speak for the credential.
+
+The allowed signers are the issuer and the awarding bodies of the claims (a joint award carries
+one proof per awarding partner). A key that cannot be fetched leaves the seal ``unchecked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from keys.proof_set import ProofSetResult, verify_proofs
+from keys.resolver import DidResolver
+from schemas.loader import StaticDocumentLoader
+from verifier.credential import awarding_bodies, issuer_id, node_id
+from verifier.report import CheckResult, Outcome
+
+CHECK = "seal"
+
+
+def allowed_signers(credential: Mapping[str, Any]) -> set[str]:
+    """The DIDs that may sign: the issuer and every awarding body."""
+    signers = {node_id(body) for body in awarding_bodies(credential)}
+    signers.add(issuer_id(credential))
+    return {s for s in signers if s}
+
+
+def check_seal(
+    document: Mapping[str, Any],
+    *,
+    resolver: DidResolver,
+    now: datetime,
+    loader: StaticDocumentLoader | None = None,
+) -> CheckResult:
+    """``ok`` when there is at least one proof and every proof verifies with a key of the issuer
+    or an awarding body; ``unchecked`` when a key could not be fetched and nothing failed;
+    ``error`` otherwise, naming the first failing proof."""
+    outcome = verify_proofs(
+        document, resolver=resolver, controllers=allowed_signers(document), loader=loader, now=now
+    )
+    return _result(outcome)
+
+
+def _result(outcome: ProofSetResult) -> CheckResult:
+    details: dict[str, Any] = {
+        "proofs": [
+            {
+                "index": r.index,
+                "cryptosuite": r.proof.get("cryptosuite"),
+                "verificationMethod": r.proof.get("verificationMethod"),
+                "verified": r.verified,
+                **({"code": r.code, "message": r.message} if r.code else {}),
+            }
+            for r in outcome.results
+        ]
+    }
+    if outcome.verified:
+        count = len(outcome.results)
+        who = ", ".join(outcome.signers)
+        return CheckResult(
+            CHECK,
+            Outcome.OK,
+            "seal_valid",
+            f"{count} proof{'s' if count > 1 else ''} verified, signed by {who}.",
+            details,
+        )
+    if outcome.code is not None:
+        return CheckResult(CHECK, Outcome.ERROR, outcome.code, outcome.message or "", details)
+    failed = [r for r in outcome.results if not r.verified and not r.unresolved]
+    if failed:
+        first = failed[0]
+        return CheckResult(
+            CHECK,
+            Outcome.ERROR,
+            first.code or "invalid_proof",
+            f"Proof {first.index + 1} of {len(outcome.results)}: {first.message}",
+            details,
+        )
+    first = next(r for r in outcome.results if r.unresolved)
+    return CheckResult(
+        CHECK,
+        Outcome.UNCHECKED,
+        first.code or "did_unresolved",
+        f"The signing key could not be fetched, so the seal was not checked: {first.message}",
+        details,
+    )
