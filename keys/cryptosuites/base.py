@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.jsonld import canonicalize
-
 from keys.errors import UnsupportedKeyType
 from keys.keypairs import Algorithm
+from schemas.jsonld import canonicalize
 from schemas.loader import StaticDocumentLoader
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.jsonld import expand_strict
-
 from schemas.errors import SchemaError
+from schemas.jsonld import expand_strict
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import as_list, issuer_id
 from verifier.report import CheckResult, Outcome
