@@ -1,1 +1,1 @@
-"""microcred issuer package."""
+"""microcred issuer: partnerships issue, suspend and revoke signed micro-credentials."""

@@ -1,0 +1,42 @@
+"""The issuer's Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from issuer import db, errors
+
+DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024  # a 10,000-row CSV is ~1 MB; refuse far larger uploads
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the issuer app: settings from the environment (or ``test_config``), the
+    database, JSON errors and the blueprints. Nothing is created at import time."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("MICROCRED_SECRET_KEY", "dev-only-change-me"),
+        DATABASE_URL=os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'issuer.sqlite3'}"
+        ),
+        # The public base URL of this issuer (share links, status lists, did:web).
+        ISSUER_BASE_URL=os.environ.get("MICROCRED_ISSUER_URL", "http://localhost:5000"),
+        # The verifier whose URL the QR codes encode.
+        VERIFIER_BASE_URL=os.environ.get("MICROCRED_VERIFIER_URL", "http://localhost:5001"),
+        KEY_PASSPHRASE=os.environ.get("MICROCRED_KEY_PASSPHRASE"),
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_UPLOAD,
+        BULK_WORKER=os.environ.get("MICROCRED_BULK_WORKER", "thread"),
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+    db.init_app(app)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,102 @@
+"""The issuer's database lifecycle: one engine per app, one session per request.
+
+SQLite (a file under the instance folder) is the default; ``DATABASE_URL`` selects another
+database, e.g. ``postgresql+psycopg://user@host/db``. The schema is created and upgraded by
+Alembic (``migrations/``), never by ``create_all``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION = "microcred.db"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given as ``postgres://`` or ``postgresql://``."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout so that a bulk
+    worker thread and web requests can share the file."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection: Any, _: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database at ``engine`` to the newest migration (``alembic upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
+    """The app's session factory (for worker threads and the CLI)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def get_session() -> Session:
+    """The current request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = session_factory()()
+    session: Session = g.db_session
+    return session
+
+
+@contextmanager
+def transaction(app: Flask | None = None) -> Iterator[Session]:
+    """A new session in one transaction: committed if the block ends, rolled back if it raises."""
+    with session_factory(app).begin() as session:
+        yield session
+
+
+def _close_session(_: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the issuer's database to the newest schema."""
+    upgrade(session_factory().kw["bind"])
+    click.echo("database is at the newest migration")
+
+
+def init_app(app: Flask) -> None:
+    """Bind an engine to ``app`` from ``DATABASE_URL`` and register teardown and ``init-db``."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+    app.cli.add_command(init_db_command)

@@ -1,0 +1,95 @@
+"""API errors: exceptions with a stable code and an HTTP status, rendered as JSON at the edge.
+
+Every error response is ``{"error": {"code": ..., "message": ..., "details": ...}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+
+class ApiError(Exception):
+    """An error the API reports to its caller: ``code`` is stable, ``message`` is for people."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body of this error."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class NotFound(ApiError):
+    """The thing asked for does not exist (or belongs to another organisation)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(ApiError):
+    """No valid API token was given."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """The token is valid but its role or organisation does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ApiError):
+    """The request conflicts with the current state (e.g. revoking a revoked credential)."""
+
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(ApiError):
+    """The request's data is malformed or incomplete; ``details`` says where."""
+
+    status = 422
+    code = "invalid_input"
+
+
+def _render(error: ApiError) -> ResponseReturnValue:
+    return jsonify(error.to_dict()), error.status
+
+
+def _render_http(error: HTTPException) -> ResponseReturnValue:
+    code = (error.name or "error").lower().replace(" ", "_")
+    if error.code == 413:
+        code = "payload_too_large"
+    body = {"error": {"code": code, "message": error.description or error.name}}
+    return jsonify(body), error.code or 500
+
+
+def init_app(app: Flask) -> None:
+    """Render ``ApiError`` and HTTP errors as JSON."""
+    app.register_error_handler(ApiError, _render)
+    app.register_error_handler(HTTPException, _render_http)
