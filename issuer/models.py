@@ -299,6 +299,8 @@ class IssuedCredential(Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     bulk_job_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_jobs.id"))
     bulk_line: Mapped[int | None] = mapped_column(Integer)
+    # SHA-256 of the learner's management token (their link to manage share links)
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     issuer: Mapped[Organisation] = relationship()
     specification: Mapped[Specification] = relationship()

@@ -303,6 +303,7 @@ def upgrade() -> None:
         sa.Column("issued_at", issuer.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("bulk_job_id", sa.Integer(), nullable=True),
         sa.Column("bulk_line", sa.Integer(), nullable=True),
+        sa.Column("manage_token_hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["bulk_job_id"], ["bulk_jobs.id"], name=op.f("fk_credentials_bulk_job_id_bulk_jobs")
         ),
@@ -324,6 +325,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credentials")),
         sa.UniqueConstraint("bulk_job_id", "bulk_line", name=op.f("uq_credentials_bulk_job_id")),
+        sa.UniqueConstraint("manage_token_hash", name=op.f("uq_credentials_manage_token_hash")),
         sa.UniqueConstraint("credential_uri", name=op.f("uq_credentials_credential_uri")),
     )
     with op.batch_alter_table("credentials", schema=None) as batch_op:

@@ -1,0 +1,5 @@
+"""Placeholder blueprint 'api' (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

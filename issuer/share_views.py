@@ -1,0 +1,5 @@
+"""Placeholder blueprint 'share' (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("share", __name__)

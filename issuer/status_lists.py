@@ -1,0 +1,177 @@
+"""Bitstring Status Lists (W3C): allocate entries, set bits, encode the list.
+
+Each organisation publishes one list per purpose (revocation, suspension) of at least 131,072
+entries; every credential gets a random index in each, so that a list reveals nothing about
+issuance order (herd privacy). An index is reserved by inserting a row under a unique
+(list, index) constraint: two concurrent issuances can never share one. A bit is the
+``is_set`` of its entry; the encoded list is built from the set entries.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import secrets
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer.models import (
+    IssuedCredential,
+    Organisation,
+    StatusEntry,
+    StatusList,
+    StatusPurpose,
+    utcnow,
+)
+
+LIST_SIZE = 131_072
+MAX_FILL = 0.5  # a list more than half full is closed; new entries go to a fresh list
+RESERVE_ATTEMPTS = 64
+
+
+class RandomIndex(Protocol):
+    """Where random indices come from (``secrets.SystemRandom`` by default; seeded in tests)."""
+
+    def randrange(self, stop: int) -> int: ...
+
+
+def encode_list(set_indices: Iterable[int], size: int = LIST_SIZE) -> str:
+    """The ``encodedList`` of a list of ``size`` bits with ``set_indices`` set: GZIP, then
+    multibase base64url without padding (``u`` prefix). Index 0 is the most significant bit of
+    the first byte."""
+    if size % 8:
+        raise ValueError("a status list size must be a multiple of 8")
+    bits = bytearray(size // 8)
+    for index in set_indices:
+        if not 0 <= index < size:
+            raise ValueError(f"index {index} is outside a list of {size}")
+        bits[index // 8] |= 0x80 >> (index % 8)
+    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
+    return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
+
+
+def decode_list(encoded: str, *, minimum_size: int = LIST_SIZE) -> bytes:
+    """The bitstring of an ``encodedList``; ``ValueError`` if it is not multibase base64url
+    GZIP, or holds fewer than ``minimum_size`` entries."""
+    if not isinstance(encoded, str) or not encoded.startswith("u"):
+        raise ValueError("encodedList must be multibase base64url ('u' prefix)")
+    body = encoded[1:]
+    if len(body) % 4 == 1:
+        raise ValueError("encodedList is not valid base64url")
+    try:
+        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        bits = gzip.decompress(compressed)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"encodedList does not decode: {error}") from None
+    if len(bits) * 8 < minimum_size:
+        raise ValueError(f"the list has {len(bits) * 8} entries; at least {minimum_size} needed")
+    return bits
+
+
+def is_set(bits: bytes, index: int) -> bool:
+    """The bit at ``index`` of a decoded list; ``IndexError`` beyond its end."""
+    if not 0 <= index < len(bits) * 8:
+        raise IndexError(f"index {index} is outside a list of {len(bits) * 8} entries")
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def _open_list(session: Session, organisation: Organisation, purpose: StatusPurpose) -> StatusList:
+    lists = session.scalars(
+        select(StatusList)
+        .where(StatusList.organisation_id == organisation.id, StatusList.purpose == purpose)
+        .order_by(StatusList.id.desc())
+    ).all()
+    for candidate in lists:
+        used = session.query(StatusEntry).filter_by(status_list_id=candidate.id).count()
+        if used < candidate.size * MAX_FILL:
+            return candidate
+    status_list = StatusList(organisation_id=organisation.id, purpose=purpose, size=LIST_SIZE)
+    session.add(status_list)
+    session.flush()
+    return status_list
+
+
+def reserve_entry(
+    session: Session,
+    organisation: Organisation,
+    purpose: StatusPurpose,
+    *,
+    rng: RandomIndex | None = None,
+) -> StatusEntry:
+    """Reserve a random free index in the organisation's open list for ``purpose``.
+
+    Each attempt inserts under a SAVEPOINT; a collision (the index is taken, perhaps by a
+    concurrent transaction) rolls back only that attempt and draws again.
+    """
+    rng = rng or secrets.SystemRandom()
+    status_list = _open_list(session, organisation, purpose)
+    for _ in range(RESERVE_ATTEMPTS):
+        entry = StatusEntry(
+            status_list_id=status_list.id, list_index=rng.randrange(status_list.size)
+        )
+        try:
+            with session.begin_nested():
+                session.add(entry)
+                session.flush()
+        except IntegrityError:
+            continue
+        entry.status_list = status_list
+        return entry
+    raise RuntimeError(f"no free index found in status list {status_list.id}")
+
+
+def reserve_entries(
+    session: Session, organisation: Organisation, *, rng: RandomIndex | None = None
+) -> list[StatusEntry]:
+    """One reserved entry per purpose (revocation, then suspension); the caller links them to
+    the credential in the same transaction."""
+    return [reserve_entry(session, organisation, purpose, rng=rng) for purpose in StatusPurpose]
+
+
+def status_list_url(base_url: str, status_list: StatusList) -> str:
+    """Where a status list credential is published."""
+    return f"{base_url.rstrip('/')}/status/{status_list.id}"
+
+
+def entry_json(entry: StatusEntry, base_url: str) -> dict[str, Any]:
+    """The credential's ``BitstringStatusListEntry`` for ``entry``."""
+    url = status_list_url(base_url, entry.status_list)
+    return {
+        "id": f"{url}#{entry.list_index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": entry.status_list.purpose.value,
+        "statusListIndex": str(entry.list_index),
+        "statusListCredential": url,
+    }
+
+
+def set_status(
+    session: Session, credential: IssuedCredential, purpose: StatusPurpose, value: bool
+) -> bool:
+    """Set (or clear) the credential's bit for ``purpose``; True if anything changed. The list's
+    version is bumped so its signed form is rebuilt."""
+    for entry in credential.status_entries:
+        if entry.status_list.purpose is purpose:
+            if entry.is_set == value:
+                return False
+            entry.is_set = value
+            entry.status_list.version += 1
+            entry.status_list.updated_at = utcnow()
+            session.flush()
+            return True
+    raise LookupError(f"credential {credential.credential_uri} has no {purpose} entry")
+
+
+def set_indices(session: Session, status_list: StatusList) -> list[int]:
+    """The indices whose bit is set in ``status_list``."""
+    return list(
+        session.scalars(
+            select(StatusEntry.list_index).where(
+                StatusEntry.status_list_id == status_list.id, StatusEntry.is_set.is_(True)
+            )
+        )
+    )
