@@ -10,8 +10,9 @@ import json
 import click
 
 from keys.cli import read_json_document
+from verifier.http import GuardedFetcher
 from verifier.report import Outcome, Report
-from verifier.verify import verify_credential
+from verifier.verify import VerifierOptions, verify_credential
 
 MARKS = {
     Outcome.OK: "ok",
@@ -33,14 +34,24 @@ def render_text(report: Report) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Fetch nothing: did:web keys and status lists are then reported unchecked.",
+)
 @click.argument("document_path", metavar="FILE")
-def verify(as_json: bool, document_path: str) -> None:
-    """Verify the credential in FILE (``-`` for stdin) and print a per-check report."""
+def verify(as_json: bool, offline: bool, document_path: str) -> None:
+    """Verify the credential in FILE (``-`` for stdin) and print a per-check report.
+
+    Only did:web documents and status lists are fetched, through the guarded client (https,
+    public addresses only, time and size limits).
+    """
     document = read_json_document(document_path)
     if not isinstance(document, dict):
         click.echo(f"error: {document_path} is not a JSON object", err=True)
         raise SystemExit(2)
-    report = verify_credential(document)
+    fetch = None if offline else GuardedFetcher()
+    report = verify_credential(document, VerifierOptions(fetch=fetch))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

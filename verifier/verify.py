@@ -8,7 +8,7 @@ is given. An unexpected failure inside a check becomes that check's ``error`` (f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,14 +29,21 @@ CONTENT_CHECKS = ("revocation", "expiry", "accreditation", "owner", "recognition
 
 @dataclass
 class VerifierOptions:
-    """What a verification may use: the clock, the document loader and the DID resolver.
+    """What a verification may use: the clock, the document loader, a fetcher and a resolver.
 
-    The default resolver is offline (did:key only); pass one with a fetcher for did:web.
+    ``fetch`` (a ``verifier.http.GuardedFetcher`` in the services) is the only way out to the
+    network: did:web documents and status lists. Without it, verification is offline: did:key
+    only, and status lists are reported unchecked. ``resolver`` defaults to one over ``fetch``.
     """
 
     now: datetime | None = None
     loader: StaticDocumentLoader | None = None
-    resolver: DidResolver = field(default_factory=DidResolver)
+    fetch: Callable[[str], bytes] | None = None
+    resolver: DidResolver | None = None
+
+    def __post_init__(self) -> None:
+        if self.resolver is None:
+            self.resolver = DidResolver(fetch=self.fetch)
 
 
 def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
@@ -52,6 +59,7 @@ def verify_credential(document: Any, options: VerifierOptions | None = None) -> 
     """Check ``document`` (a parsed JSON value) and return the full report; never raises."""
     options = options or VerifierOptions()
     now = options.now or datetime.now(UTC)
+    resolver = options.resolver or DidResolver(fetch=options.fetch)
     results = [_guarded("format", lambda: check_format(document, loader=options.loader))]
     if not isinstance(document, Mapping):
         results.append(
@@ -60,13 +68,18 @@ def verify_credential(document: Any, options: VerifierOptions | None = None) -> 
         return Report(results + [_not_trusted(name) for name in CONTENT_CHECKS])
     seal = _guarded(
         "seal",
-        lambda: check_seal(document, resolver=options.resolver, now=now, loader=options.loader),
+        lambda: check_seal(document, resolver=resolver, now=now, loader=options.loader),
     )
     results.append(seal)
     if seal.outcome is Outcome.ERROR:
         return Report(results + [_not_trusted(name) for name in CONTENT_CHECKS])
     results += [
-        _guarded("revocation", lambda: check_revocation(document)),
+        _guarded(
+            "revocation",
+            lambda: check_revocation(
+                document, fetch=options.fetch, resolver=resolver, now=now, loader=options.loader
+            ),
+        ),
         _guarded("expiry", lambda: check_expiry(document, now=now)),
         _guarded("accreditation", lambda: check_accreditation(document)),
         _guarded("owner", check_owner),

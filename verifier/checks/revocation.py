@@ -1,24 +1,54 @@
 """``revocation``: the credential's Bitstring Status List entries (revocation, suspension).
 
-Without a status fetcher configured, entries are reported ``unchecked`` — never as valid, never
-as revoked.
+Each status list is fetched (through the guarded client), its own seal verified — it must be
+signed by the credential's issuer — and the credential's bit read. A list that cannot be
+fetched, or whose key cannot be fetched, leaves the check ``unchecked``: never reported as
+revoked, never as valid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from verifier.credential import as_list
+from keys.proof_set import verify_proofs
+from keys.resolver import DidResolver
+from schemas.bitstring import decode_list, is_set
+from schemas.loader import StaticDocumentLoader
+from verifier.checks.expiry import parse_date
+from verifier.credential import as_list, issuer_id
+from verifier.http import FetchError
 from verifier.report import CheckResult, Outcome
 
 CHECK = "revocation"
 STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
+LIST_TYPE = "BitstringStatusListCredential"
+FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
+
+Fetch = Callable[[str], bytes]
 
 
-def check_revocation(credential: Mapping[str, Any]) -> CheckResult:
-    """``ok`` when the credential carries no status entry (it cannot be revoked); ``error`` for a
-    status entry of an unknown type; ``unchecked`` when its status lists were not fetched."""
+class StatusProblem(Exception):
+    """A status entry or list that cannot be used; ``outcome`` says how to report it."""
+
+    def __init__(self, outcome: Outcome, code: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome, self.code, self.message = outcome, code, message
+
+
+def check_revocation(
+    credential: Mapping[str, Any],
+    *,
+    fetch: Fetch | None = None,
+    resolver: DidResolver | None = None,
+    now: datetime | None = None,
+    loader: StaticDocumentLoader | None = None,
+) -> CheckResult:
+    """``ok`` when no status bit is set (or there is no status entry); ``error`` when revoked or
+    suspended, or when an entry or list is malformed or falsely sealed; ``unchecked`` when a
+    list could not be fetched (or no fetcher is configured)."""
     entries = as_list(credential.get("credentialStatus"))
     if not entries:
         return CheckResult(
@@ -27,18 +57,162 @@ def check_revocation(credential: Mapping[str, Any]) -> CheckResult:
             "no_status",
             "The credential carries no status entry: its issuer cannot revoke or suspend it.",
         )
-    for entry in entries:
-        if not isinstance(entry, Mapping) or entry.get("type") != STATUS_ENTRY_TYPE:
-            return CheckResult(
-                CHECK,
-                Outcome.ERROR,
-                "unsupported_status",
-                f"A status entry is not a {STATUS_ENTRY_TYPE}.",
+    try:
+        parsed = [_entry(entry) for entry in entries]
+    except StatusProblem as problem:
+        return CheckResult(CHECK, problem.outcome, problem.code, problem.message)
+    urls = sorted({url for _, _, url in parsed})
+    if fetch is None:
+        return CheckResult(
+            CHECK,
+            Outcome.UNCHECKED,
+            "status_not_fetched",
+            "Status lists are not fetched here, so revocation and suspension were not checked.",
+            {"statusListCredential": urls},
+        )
+    lists: dict[str, tuple[str, bytes]] = {}
+    findings: list[str] = []
+    try:
+        for url in urls:
+            lists[url] = _status_list(
+                url,
+                credential,
+                fetch=fetch,
+                resolver=resolver or DidResolver(fetch=fetch),
+                now=now,
+                loader=loader,
             )
+        for purpose, index, url in parsed:
+            list_purpose, bits = lists[url]
+            if list_purpose != purpose:
+                raise StatusProblem(
+                    Outcome.ERROR,
+                    "status_purpose_mismatch",
+                    f"The entry says {purpose} but the list at {url} is for {list_purpose}.",
+                )
+            try:
+                flagged = is_set(bits, index)
+            except IndexError:
+                raise StatusProblem(
+                    Outcome.ERROR,
+                    "status_index_out_of_range",
+                    f"Index {index} lies outside the status list at {url}.",
+                ) from None
+            if flagged:
+                findings.append(purpose)
+    except StatusProblem as problem:
+        return CheckResult(
+            CHECK, problem.outcome, problem.code, problem.message, {"statusListCredential": urls}
+        )
+    details = {"statusListCredential": urls}
+    for purpose in ("revocation", "suspension"):
+        if purpose in findings:
+            state = FAILING_PURPOSES[purpose]
+            return CheckResult(
+                CHECK, Outcome.ERROR, state, f"The issuer has {state} this credential.", details
+            )
+    if findings:
+        return CheckResult(
+            CHECK,
+            Outcome.WARNING,
+            "status_flagged",
+            f"Status flags set: {', '.join(sorted(set(findings)))}.",
+            details,
+        )
     return CheckResult(
         CHECK,
-        Outcome.UNCHECKED,
-        "status_not_fetched",
-        "The status list was not fetched here, so revocation and suspension were not checked.",
-        {"statusListCredential": [e.get("statusListCredential") for e in entries]},
+        Outcome.OK,
+        "not_revoked",
+        "Neither revoked nor suspended, per the issuer's status lists.",
+        details,
     )
+
+
+def _entry(entry: Any) -> tuple[str, int, str]:
+    if not isinstance(entry, Mapping) or entry.get("type") != STATUS_ENTRY_TYPE:
+        raise StatusProblem(
+            Outcome.ERROR, "unsupported_status", f"A status entry is not a {STATUS_ENTRY_TYPE}."
+        )
+    purpose, index, url = (
+        entry.get("statusPurpose"),
+        entry.get("statusListIndex"),
+        entry.get("statusListCredential"),
+    )
+    if not isinstance(purpose, str) or not isinstance(url, str) or not url:
+        raise StatusProblem(
+            Outcome.ERROR, "malformed_status_entry", "A status entry lacks its purpose or list URL."
+        )
+    if not isinstance(index, str) or not index.isdigit():
+        raise StatusProblem(
+            Outcome.ERROR,
+            "malformed_status_entry",
+            "statusListIndex must be a non-negative integer as a string.",
+        )
+    return purpose, int(index), url
+
+
+def _status_list(
+    url: str,
+    credential: Mapping[str, Any],
+    *,
+    fetch: Fetch,
+    resolver: DidResolver,
+    now: datetime | None,
+    loader: StaticDocumentLoader | None,
+) -> tuple[str, bytes]:
+    try:
+        raw = fetch(url)
+    except FetchError as error:
+        raise StatusProblem(
+            Outcome.UNCHECKED,
+            "status_unavailable",
+            f"The status list could not be fetched: {error.message}",
+        ) from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise StatusProblem(
+            Outcome.ERROR, "status_list_invalid", f"The status list at {url} is not JSON."
+        ) from None
+    if not isinstance(document, Mapping) or LIST_TYPE not in as_list(document.get("type")):
+        raise StatusProblem(Outcome.ERROR, "status_list_invalid", f"{url} is not a {LIST_TYPE}.")
+    issuer = issuer_id(credential)
+    sealed = verify_proofs(
+        document,
+        resolver=resolver,
+        controllers={issuer} if issuer else set(),
+        loader=loader,
+        now=now,
+    )
+    if not sealed.verified:
+        unresolved = sealed.results and all(r.verified or r.unresolved for r in sealed.results)
+        if unresolved:
+            raise StatusProblem(
+                Outcome.UNCHECKED,
+                "status_unavailable",
+                "The status list's signing key could not be fetched.",
+            )
+        raise StatusProblem(
+            Outcome.ERROR,
+            "status_list_invalid",
+            f"The status list at {url} is not sealed by the credential's issuer.",
+        )
+    until = parse_date(document.get("validUntil"))
+    if until is not None and now is not None and until < now:
+        raise StatusProblem(
+            Outcome.UNCHECKED,
+            "status_list_expired",
+            f"The status list at {url} is out of date (valid until {document.get('validUntil')}).",
+        )
+    subject = next(iter(as_list(document.get("credentialSubject"))), {})
+    if not isinstance(subject, Mapping):
+        raise StatusProblem(Outcome.ERROR, "status_list_invalid", f"{url} has no list.")
+    try:
+        bits = decode_list(subject.get("encodedList"))
+    except ValueError as error:
+        raise StatusProblem(
+            Outcome.ERROR,
+            "status_list_invalid",
+            f"The status list at {url} does not decode: {error}",
+        ) from None
+    return str(subject.get("statusPurpose")), bits
