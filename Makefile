@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench demo clean
+.PHONY: install run test lint bench demo clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,30 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# Until the issuer and verifier services exist, `make run` prepares demo keys (encrypted at rest)
-# and issues, signs and verifies one demo micro-credential on the command line.
+# `make run`: the issuer at http://127.0.0.1:$(RUN_PORT) (gunicorn, 2 workers) over a SQLite
+# database in instance/, with the demo partnership and a fresh issuer API token (printed as
+# `token: …`); Ctrl-C stops it. issuer/run.py does what `microcred issuer demo` does, resumes
+# bulk jobs a stopped server left running, then starts gunicorn and waits until it answers.
+# RUN_PASSPHRASE is a DEMO-ONLY default for MICROCRED_KEY_PASSPHRASE (it seals the signing keys
+# in the database): set MICROCRED_KEY_PASSPHRASE to your own secret for anything real.
+RUN_PORT         ?= 5000
+RUN_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/issuer.sqlite3
+RUN_PASSPHRASE   ?= demo-passphrase-change-me
+run: export DATABASE_URL = $(RUN_DATABASE_URL)
+run: export MICROCRED_KEY_PASSPHRASE ?= $(RUN_PASSPHRASE)
 run: $(STAMP)
-	$(PY) -m issuer.demo instance
-	$(VENV)/bin/microcred verify instance/demo-credential.json
+	$(PY) -m issuer.run --host 127.0.0.1 --port $(RUN_PORT) --workers 2
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Re-extract the translatable strings and merge them into the Danish catalogue, then compile it.
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -k _ -o .messages.pot . 2>/dev/null || \
+	  $(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _ -o .messages.pot .
+	$(VENV)/bin/pybabel update -i .messages.pot -d verifier/translations -l da
+	$(VENV)/bin/pybabel compile -d verifier/translations -l da
+	rm -f .messages.pot
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,230 @@
+"""The verifier web app: inputs, the report as JSON and as a page, languages, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+import qrcode
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from issuer.credential import Learner, build_microcredential
+from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
+from keys.proof import add_proof
+from verifier.app import create_app
+from verifier.http import Fetched, FetchError
+
+SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
+SHARE_URL = "https://issuer.example/c/abc123"
+
+
+class StubFetcher:
+    """Serves fixed pages; anything else fails like an unreachable host."""
+
+    def __init__(self, pages: dict[str, bytes]) -> None:
+        self.pages = pages
+        self.asked: list[str] = []
+
+    def fetch(self, url: str, *, accept: str = "application/json") -> Fetched:
+        self.asked.append(url)
+        if url not in self.pages:
+            raise FetchError("fetch_failed", f"{url} did not answer")
+        return Fetched(url, 200, self.pages[url], {})
+
+    def __call__(self, url: str) -> bytes:
+        return self.fetch(url).content
+
+
+@pytest.fixture(scope="module")
+def signed() -> dict:
+    key = reference_keypair()
+    return add_proof(reference_credential(key), key, created=SIGNED_AT)
+
+
+@pytest.fixture
+def pages(signed) -> dict[str, bytes]:
+    return {SHARE_URL: json.dumps(signed).encode()}
+
+
+@pytest.fixture
+def client(pages):
+    app = create_app({"TESTING": True, "FETCHER": StubFetcher(pages)})
+    return app.test_client()
+
+
+def qr_png(text: str) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(text).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class TestJson:
+    def test_verified(self, client, signed):
+        response = client.post("/api/verify", data=json.dumps(signed))
+        assert response.status_code == 200
+        body = response.get_json()
+        assert body["verified"] is True
+        assert [c["check"] for c in body["checks"]][:2] == ["format", "seal"]
+
+    def test_tampered(self, client, signed):
+        tampered = json.loads(json.dumps(signed))
+        tampered["credentialSubject"]["fullName"] = {"en": "Mallory"}
+        body = client.post("/api/verify", data=json.dumps(tampered)).get_json()
+        assert body["verified"] is False
+        seal = next(c for c in body["checks"] if c["check"] == "seal")
+        assert seal["code"] == "invalid_signature"
+        assert "summary" not in body
+
+    def test_link(self, client):
+        response = client.get(
+            "/verify", query_string={"url": SHARE_URL}, headers={"Accept": "application/json"}
+        )
+        assert response.status_code == 200
+        assert response.get_json()["verified"] is True
+
+    def test_link_that_does_not_answer(self, client):
+        response = client.get(
+            "/verify",
+            query_string={"url": "https://gone.example/c/x"},
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 502
+        assert response.get_json()["error"]["code"] == "fetch_failed"
+
+
+class TestVcApi:
+    def test_verified(self, client, signed):
+        response = client.post("/credentials/verify", json={"verifiableCredential": signed})
+        assert response.status_code == 200
+        assert "seal" in response.get_json()["checks"]
+
+    def test_not_verified(self, client, signed):
+        unsigned = {k: v for k, v in signed.items() if k != "proof"}
+        response = client.post("/credentials/verify", json={"verifiableCredential": unsigned})
+        assert response.status_code == 400
+        assert response.get_json()["errors"][0]["code"] == "no_proof"
+
+    @pytest.mark.parametrize("body", [b"{}", b'{"verifiableCredential": "x"}', b"nope"])
+    def test_bad_input(self, client, body):
+        assert client.post("/credentials/verify", data=body).status_code == 400
+
+
+class TestPage:
+    def test_form_in_english_and_danish(self, client):
+        assert "Check a micro-credential" in client.get("/").get_data(as_text=True)
+        danish = client.get("/", headers={"Accept-Language": "da"}).get_data(as_text=True)
+        assert "Kontrollér et mikrobevis" in danish
+        assert '<html lang="da">' in danish
+
+    def test_language_switch_is_remembered(self, client):
+        response = client.get("/?lang=da")
+        assert "lang=da" in response.headers["Set-Cookie"]
+        assert "Kontrollér" in client.get("/").get_data(as_text=True)
+
+    def test_pasted_credential_verdict_first(self, client, signed):
+        page = client.post("/verify", data={"credential": json.dumps(signed)}).get_data(
+            as_text=True
+        )
+        assert page.index('data-verified="true"') < page.index('data-check="format"')
+        assert "Green Data Analytics" in page
+
+    def test_uploaded_file(self, client, signed):
+        data = {"file": (io.BytesIO(json.dumps(signed).encode()), "credential.jsonld")}
+        page = client.post("/verify", data=data, content_type="multipart/form-data")
+        assert 'data-verified="true"' in page.get_data(as_text=True)
+
+    def test_qr_photo(self, client):
+        photo = qr_png(f"https://verifier.example/verify?url={SHARE_URL}")
+        data = {"qr": (io.BytesIO(photo), "photo.png")}
+        page = client.post("/verify", data=data, content_type="multipart/form-data")
+        assert 'data-verified="true"' in page.get_data(as_text=True)
+
+    @pytest.mark.parametrize(
+        ("content", "code"),
+        [
+            (qr_png("hello, not a link"), "qr_not_a_credential_link"),
+            (b"not an image at all", "not_an_image"),
+        ],
+    )
+    def test_qr_that_is_not_ours(self, client, content, code):
+        data = {"qr": (io.BytesIO(content), "photo.png")}
+        response = client.post("/verify", data=data, content_type="multipart/form-data")
+        assert response.status_code == 400
+        assert f'data-code="{code}"' in response.get_data(as_text=True)
+
+    def test_credential_strings_are_escaped(self, client):
+        key = reference_keypair()
+        body = demo_organisation(str(key.controller), "<b>Evil</b> University", "DNK", "Denmark")
+        award = demo_award(body, [body])
+        learner = Learner(
+            given_name="<script>alert(1)</script>", family_name="X", id="urn:x:learner"
+        )
+        award = type(award)(**{**award.__dict__, "learner": learner})
+        signed = add_proof(build_microcredential(award), key, created=SIGNED_AT)
+        page = client.post("/verify", data={"credential": json.dumps(signed)}).get_data(
+            as_text=True
+        )
+        assert "<script>alert(1)" not in page
+        assert "&lt;script&gt;alert(1)" in page
+        assert "<b>Evil</b>" not in page
+
+    def test_broken_seal_shows_no_content(self, client, signed):
+        tampered = json.loads(json.dumps(signed))
+        tampered["credentialSubject"]["hasClaim"]["title"] = {"en": "Fake Degree"}
+        page = client.post("/verify", data={"credential": json.dumps(tampered)}).get_data(
+            as_text=True
+        )
+        assert 'data-verified="false"' in page
+        assert "Fake Degree" not in page
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("body", "code"),
+        [
+            (b"not json", "not_json"),
+            (b"[1, 2]", "not_an_object"),
+            (b"\xff\xfe", "not_utf8"),
+            (b"", "empty"),
+            (b"[" * 10_000 + b"]" * 10_000, "too_deep"),
+        ],
+    )
+    def test_clear_errors(self, client, body, code):
+        response = client.post("/api/verify", data=body)
+        assert response.status_code == 400
+        assert response.get_json()["error"]["code"] == code
+
+    def test_deep_object_is_a_format_error(self, client):
+        deep: dict = {}
+        for _ in range(200):
+            deep = {"credentialSubject": deep}
+        response = client.post("/api/verify", data=json.dumps({"@context": [], **deep}))
+        assert response.status_code == 200
+        assert response.get_json()["verified"] is False
+
+    def test_fifty_megabytes_is_refused_and_the_service_keeps_serving(self, client, signed):
+        response = client.post("/api/verify", data=b"{" + b" " * (50 * 1024 * 1024) + b"}")
+        assert response.status_code == 413
+        assert response.get_json()["error"]["code"] == "too_large"
+        assert client.post("/api/verify", data=json.dumps(signed)).status_code == 200
+
+    def test_form_with_nothing(self, client):
+        response = client.post("/verify", data={})
+        assert response.status_code == 400
+        assert 'data-code="empty"' in response.get_data(as_text=True)
+
+
+def test_danish_catalogue_is_compiled_from_its_po_file():
+    from pathlib import Path
+
+    folder = (
+        Path(__file__).resolve().parents[2] / "verifier" / "translations" / "da" / "LC_MESSAGES"
+    )
+    with (folder / "messages.po").open("rb") as po, (folder / "messages.mo").open("rb") as mo:
+        source, compiled = read_po(po), read_mo(mo)
+    expected = {m.id: m.string for m in source if m.id and m.string}
+    assert {m.id: m.string for m in compiled if m.id} == expected
+    assert all(m.string for m in source if m.id), "untranslated strings in messages.po"
