@@ -6,14 +6,17 @@ one proof per awarding partner). A key that cannot be fetched leaves the seal ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+from cryptography import x509
 
 from keys.proof_set import ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import awarding_bodies, issuer_id, node_id
+from verifier.jades import verify_jades
 from verifier.report import CheckResult, Outcome
 
 CHECK = "seal"
@@ -40,6 +43,25 @@ def check_seal(
         document, resolver=resolver, controllers=allowed_signers(document), loader=loader, now=now
     )
     return _result(outcome)
+
+
+def is_jades(document: Any) -> bool:
+    """True for a JWS JSON serialization (the EU's JAdES seal): ``payload`` and ``signatures``."""
+    return isinstance(document, Mapping) and "payload" in document and "signatures" in document
+
+
+def check_jades_seal(
+    document: Mapping[str, Any],
+    *,
+    trust_anchors: Sequence[x509.Certificate],
+    now: datetime,
+) -> tuple[CheckResult, dict[str, Any] | None]:
+    """The ``seal`` result for a JAdES-sealed document, and its credential when the signature
+    held (also when only the certificate chain went unchecked for want of trust anchors)."""
+    jades = verify_jades(document, trust_anchors=trust_anchors, now=now)
+    return CheckResult(CHECK, jades.outcome, jades.code, jades.message, jades.to_dict()), (
+        jades.payload
+    )
 
 
 def _result(outcome: ProofSetResult) -> CheckResult:
