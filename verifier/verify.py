@@ -7,20 +7,24 @@ is given. An unexpected failure inside a check becomes that check's ``error`` (f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
+
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
+from verifier.accreditation import AccreditationRegistry
 from verifier.checks.accreditation import check_accreditation
 from verifier.checks.expiry import check_expiry
 from verifier.checks.format import check_format
 from verifier.checks.owner import check_owner
 from verifier.checks.recognition import check_recognition
 from verifier.checks.revocation import check_revocation
-from verifier.checks.seal import check_seal
+from verifier.checks.seal import check_jades_seal, check_seal, is_jades
 from verifier.credential import summary
 from verifier.report import CheckResult, Outcome, Report
 
@@ -40,6 +44,8 @@ class VerifierOptions:
     loader: StaticDocumentLoader | None = None
     fetch: Callable[[str], bytes] | None = None
     resolver: DidResolver | None = None
+    registry: AccreditationRegistry | None = None
+    trust_anchors: Sequence[x509.Certificate] = ()
 
     def __post_init__(self) -> None:
         if self.resolver is None:
@@ -56,36 +62,92 @@ def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
 
 
 def verify_credential(document: Any, options: VerifierOptions | None = None) -> Report:
-    """Check ``document`` (a parsed JSON value) and return the full report; never raises."""
+    """Check ``document`` (a parsed JSON value) and return the full report; never raises.
+
+    A document secured with Data Integrity proofs is checked as it is; a JAdES-sealed one (the
+    EU's JWS JSON serialization) has its seal checked first and its payload checked as the
+    credential.
+    """
     options = options or VerifierOptions()
     now = options.now or datetime.now(UTC)
     resolver = options.resolver or DidResolver(fetch=options.fetch)
+    if is_jades(document):
+        return _verify_jades_sealed(document, options, now, resolver)
     results = [_guarded("format", lambda: check_format(document, loader=options.loader))]
     if not isinstance(document, Mapping):
         results.append(
             CheckResult("seal", Outcome.ERROR, "not_an_object", "There is no credential to check.")
         )
-        return Report(results + [_not_trusted(name) for name in CONTENT_CHECKS])
+        return Report([*results, *(_not_trusted(name) for name in CONTENT_CHECKS)])
     seal = _guarded(
         "seal",
         lambda: check_seal(document, resolver=resolver, now=now, loader=options.loader),
     )
-    results.append(seal)
+    return _finish(document, [*results, seal], options, now, resolver)
+
+
+def _verify_jades_sealed(
+    document: Mapping[str, Any], options: VerifierOptions, now: datetime, resolver: DidResolver
+) -> Report:
+    payload = document.get("payload")
+    try:
+        claimed = json.loads(payload) if isinstance(payload, str) else None
+    except (ValueError, RecursionError):
+        claimed = None
+    if claimed is None:
+        results = [
+            CheckResult(
+                "format", Outcome.ERROR, "not_json", "The sealed payload is not a JSON credential."
+            )
+        ]
+    else:
+        results = [_guarded("format", lambda: check_format(claimed, loader=options.loader))]
+    sealed: dict[str, Any] = {}
+
+    def seal_check() -> CheckResult:
+        result, credential = check_jades_seal(
+            document, trust_anchors=options.trust_anchors, now=now
+        )
+        if credential is not None:
+            sealed["credential"] = credential
+        return result
+
+    seal = _guarded("seal", seal_check)
+    credential = sealed.get("credential")
+    if credential is None and seal.outcome is not Outcome.ERROR:
+        seal = CheckResult(
+            "seal", Outcome.ERROR, "jades_malformed", "The seal holds no credential."
+        )
+    return _finish(credential or {}, [*results, seal], options, now, resolver)
+
+
+def _finish(
+    credential: Mapping[str, Any],
+    results: list[CheckResult],
+    options: VerifierOptions,
+    now: datetime,
+    resolver: DidResolver,
+) -> Report:
+    """Add the content checks after format and seal; none when the seal is invalid."""
+    seal = results[-1]
     if seal.outcome is Outcome.ERROR:
-        return Report(results + [_not_trusted(name) for name in CONTENT_CHECKS])
+        return Report([*results, *(_not_trusted(name) for name in CONTENT_CHECKS)])
     results += [
         _guarded(
             "revocation",
             lambda: check_revocation(
-                document, fetch=options.fetch, resolver=resolver, now=now, loader=options.loader
+                credential, fetch=options.fetch, resolver=resolver, now=now, loader=options.loader
             ),
         ),
-        _guarded("expiry", lambda: check_expiry(document, now=now)),
-        _guarded("accreditation", lambda: check_accreditation(document)),
+        _guarded("expiry", lambda: check_expiry(credential, now=now)),
+        _guarded(
+            "accreditation",
+            lambda: check_accreditation(credential, registry=options.registry, now=now),
+        ),
         _guarded("owner", check_owner),
-        _guarded("recognition", lambda: check_recognition(document)),
+        _guarded("recognition", lambda: check_recognition(credential)),
     ]
-    shown = summary(document) if seal.outcome is Outcome.OK else None
+    shown = summary(credential) if seal.outcome is Outcome.OK else None
     return Report(results, shown)
 
 

@@ -215,3 +215,59 @@ class TestEuSample:
         recognition = check_recognition(sample)
         assert (recognition.outcome, recognition.code) == (Outcome.OK, "annex1_complete")
         assert recognition.details == {"notStated": ["quality assurance"]}
+
+
+class TestEuSealedSample:
+    """The EU's own JAdES-sealed sample: format, seal and recognition ok once the seal's
+    issuing CA is a trust anchor; accreditation unchecked without our registry."""
+
+    @staticmethod
+    def issuing_ca(sealed: dict):
+        import base64
+        import json
+
+        from cryptography import x509
+
+        def b64url(text: str) -> bytes:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+        signature = sealed["signatures"][0]
+        leaf = x509.load_der_x509_certificate(
+            base64.b64decode(json.loads(b64url(signature["protected"]))["x5c"][0])
+        )
+        for component in signature["header"]["etsiU"]:
+            for item in json.loads(b64url(component)).get("xVals", []):
+                candidate = x509.load_der_x509_certificate(
+                    base64.b64decode(item["x509Cert"]["val"])
+                )
+                if candidate.subject == leaf.issuer:
+                    return candidate
+        raise AssertionError("the sample carries no issuing CA")
+
+    @pytest.fixture
+    def sealed(self, reference):
+        import json
+
+        return json.loads((reference / "elm" / "Sample-MC-Annex1-signed.jsonld").read_text("utf-8"))
+
+    def test_verifies_with_its_issuing_ca_as_anchor(self, sealed):
+        options = VerifierOptions(now=NOW, trust_anchors=[self.issuing_ca(sealed)])
+        report = verify_credential(sealed, options)
+        assert outcomes(report)["format"] == ("ok", "well_formed")
+        assert outcomes(report)["seal"] == ("ok", "jades_valid")
+        assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
+        assert outcomes(report)["accreditation"] == ("unchecked", "no_registry")
+        assert report.verified
+        assert report.summary["title"] == "Digital micro-credential creation"
+
+    def test_without_anchors_the_seal_is_unchecked(self, sealed):
+        report = verify_credential(sealed, VerifierOptions(now=NOW))
+        assert outcomes(report)["seal"] == ("unchecked", "jades_no_trust_anchor")
+        assert not report.verified
+        assert report.summary is None
+
+    def test_tampered_payload(self, sealed):
+        sealed["payload"] = sealed["payload"].replace("Ana", "Eve", 1)
+        report = verify_credential(sealed, VerifierOptions(now=NOW))
+        assert outcomes(report)["seal"] == ("error", "jades_signature_invalid")
+        assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
