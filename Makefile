@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The whole suite on SQLite; then, when MICROCRED_TEST_POSTGRES names a PostgreSQL database
+# (.ci/run sets it when 127.0.0.1:5432 answers), every database test again on PostgreSQL.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	env -u DATABASE_URL $(PY) -m pytest -q
+	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
+	  echo "== database tests on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

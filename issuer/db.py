@@ -34,7 +34,17 @@ def make_engine(url: str) -> Engine:
     worker thread and web requests can share the file."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # The driver opens a transaction with BEGIN IMMEDIATE before the first write (reads
+        # take no lock), so concurrent writers queue on the busy timeout instead of failing
+        # when a read lock cannot be upgraded.
+        engine = create_engine(
+            url,
+            connect_args={
+                "timeout": 30,
+                "check_same_thread": False,
+                "isolation_level": "IMMEDIATE",
+            },
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _: Any) -> None:
@@ -43,6 +53,14 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_begin_before_savepoint(connection: Any, _: str) -> None:
+            # The driver sends no BEGIN before a SAVEPOINT; a SAVEPOINT outside a transaction
+            # would start one that its RELEASE commits, beyond the reach of a later rollback.
+            dbapi_connection = connection.connection.dbapi_connection
+            if not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

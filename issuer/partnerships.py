@@ -7,7 +7,10 @@ and retired keys. Secret keys are stored sealed with the key passphrase.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -153,8 +156,31 @@ def current_key(organisation: Organisation) -> SigningKey:
 
 
 def signing_keypair(organisation: Organisation, passphrase: bytes) -> KeyPair:
-    """The organisation's current key pair, opened with ``passphrase``."""
-    return open_keypair(current_key(organisation).sealed_secret, passphrase)
+    """The organisation's current key pair, opened with ``passphrase``.
+
+    Opening a sealed key stretches the passphrase (scrypt, ~0.1 s), so opened keys are kept in
+    memory for the life of the process, keyed by the sealed form and the passphrase's hash: a
+    rotated key or a changed passphrase never hits a stale entry.
+    """
+    sealed = current_key(organisation).sealed_secret
+    fingerprint = hashlib.sha256(
+        json.dumps(sealed, sort_keys=True).encode() + b"\0" + passphrase
+    ).hexdigest()
+    with _OPENED_LOCK:
+        cached = _OPENED.get(fingerprint)
+    if cached is not None:
+        return cached
+    keypair = open_keypair(sealed, passphrase)
+    with _OPENED_LOCK:
+        _OPENED[fingerprint] = keypair
+        while len(_OPENED) > _OPENED_MAX:
+            _OPENED.pop(next(iter(_OPENED)))
+    return keypair
+
+
+_OPENED: dict[str, KeyPair] = {}
+_OPENED_LOCK = threading.Lock()
+_OPENED_MAX = 256
 
 
 def public_keypairs(organisation: Organisation) -> tuple[list[KeyPair], list[KeyPair]]:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
+from issuer.errors import InvalidInput
 from issuer.models import IssuedCredential, ShareLink, utcnow
 
 TOKEN_BYTES = 24  # 192 bits: unguessable
@@ -44,3 +47,48 @@ def link_is_live(link: ShareLink, *, now: datetime | None = None) -> bool:
     """True when the link is neither withdrawn nor expired."""
     now = now or utcnow()
     return link.withdrawn_at is None and (link.expires_at is None or link.expires_at > now)
+
+
+def link_state(link: ShareLink, *, now: datetime | None = None) -> str:
+    """``"live"``, ``"withdrawn"`` or ``"expired"`` (withdrawn wins when both apply)."""
+    if link.withdrawn_at is not None:
+        return "withdrawn"
+    if link.expires_at is not None and link.expires_at <= (now or utcnow()):
+        return "expired"
+    return "live"
+
+
+def share_url(base_url: str, token: str) -> str:
+    """The public URL of share link ``token`` at the issuer ``base_url``."""
+    return f"{base_url.rstrip('/')}/c/{token}"
+
+
+def verify_url(verifier_base_url: str, shared_url: str) -> str:
+    """The verifier page that checks the credential at ``shared_url`` (what QR codes encode):
+    ``<verifier>/verify?url=<shared_url, percent-encoded>``."""
+    return f"{verifier_base_url.rstrip('/')}/verify?url={quote(shared_url, safe='')}"
+
+
+def parse_expiry(value: Any, *, field: str = "expiresAt", now: datetime | None = None) -> datetime:
+    """A share-link expiry from JSON: an ISO 8601 date-time with a time zone, in the future.
+
+    Raises ``InvalidInput`` naming ``field`` otherwise.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"{field} must be an ISO 8601 date-time string or null", details={"field": field}
+        )
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z",
+            details={"field": field},
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(
+            f"{field} needs a time zone (e.g. a trailing Z for UTC)", details={"field": field}
+        )
+    if moment <= (now or utcnow()):
+        raise InvalidInput(f"{field} must lie in the future", details={"field": field})
+    return moment

@@ -36,7 +36,7 @@ RESERVE_ATTEMPTS = 64
 class RandomIndex(Protocol):
     """Where random indices come from (``secrets.SystemRandom`` by default; seeded in tests)."""
 
-    def randrange(self, stop: int) -> int: ...
+    def randrange(self, stop: int, /) -> int: ...
 
 
 def encode_list(set_indices: Iterable[int], size: int = LIST_SIZE) -> str:
@@ -107,11 +107,11 @@ def reserve_entry(
     Each attempt inserts under a SAVEPOINT; a collision (the index is taken, perhaps by a
     concurrent transaction) rolls back only that attempt and draws again.
     """
-    rng = rng or secrets.SystemRandom()
+    source: RandomIndex = rng or secrets.SystemRandom()
     status_list = _open_list(session, organisation, purpose)
     for _ in range(RESERVE_ATTEMPTS):
         entry = StatusEntry(
-            status_list_id=status_list.id, list_index=rng.randrange(status_list.size)
+            status_list_id=status_list.id, list_index=source.randrange(status_list.size)
         )
         try:
             with session.begin_nested():
@@ -159,7 +159,9 @@ def set_status(
             if entry.is_set == value:
                 return False
             entry.is_set = value
-            entry.status_list.version += 1
+            # In SQL, not Python: two concurrent changes to one list must give two versions
+            # (a read-modify-write would lose one, and the signed list's cache with it).
+            entry.status_list.version = StatusList.version + 1
             entry.status_list.updated_at = utcnow()
             session.flush()
             return True

@@ -1,5 +1,53 @@
-"""Placeholder blueprint 'status' (being built)."""
+"""The public status list endpoint: ``GET /status/<id>`` → the signed status list credential.
 
-from flask import Blueprint
+No authentication: verifiers anywhere fetch it (the spec asks issuers to publish lists so they
+can be cached without tracking who reads them). The answer is cacheable for
+:data:`~issuer.status_credentials.MAX_AGE` seconds by anyone, carries a strong ``ETag`` and
+answers ``304 Not Modified`` to a matching ``If-None-Match``; it is readable cross-origin
+(``Access-Control-Allow-Origin: *``) so browser wallets and verifiers can fetch it. The media
+type and the caching choices are explained in :mod:`issuer.status_credentials`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from issuer.db import get_session
+from issuer.status_credentials import (
+    MAX_AGE,
+    MEDIA_TYPE,
+    entity_tag,
+    get_status_list,
+    signed_status_list,
+)
 
 bp = Blueprint("status", __name__)
+
+
+def _passphrase() -> bytes:
+    passphrase = current_app.config.get("KEY_PASSPHRASE")
+    if not passphrase:
+        raise RuntimeError("KEY_PASSPHRASE is not configured: status lists cannot be signed")
+    return passphrase.encode() if isinstance(passphrase, str) else bytes(passphrase)
+
+
+@bp.get("/status/<int:list_id>")
+def status_list_credential(list_id: int) -> Response:
+    """The signed ``BitstringStatusListCredential`` of list ``list_id``."""
+    session = get_session()
+    status_list = get_status_list(session, list_id)
+    document = signed_status_list(
+        session,
+        status_list,
+        base_url=current_app.config["ISSUER_BASE_URL"],
+        passphrase=_passphrase(),
+    )
+    session.commit()  # keeps a rebuilt credential for the next request (a no-op otherwise)
+    response = current_app.response_class(document, mimetype=MEDIA_TYPE)
+    response.set_etag(entity_tag(status_list, document))
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.make_conditional(request)  # 304 when If-None-Match names this ETag
+    return response

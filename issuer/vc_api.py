@@ -1,5 +1,176 @@
-"""Placeholder blueprint 'vc_api' (being built)."""
+"""The W3C VC API issuing endpoint: ``POST /credentials/issue``, and ``GET /openapi.json``.
 
-from flask import Blueprint
+A caller with an issuer token sends ``{"credential": {...}, "options": {...}}`` and gets back
+``201 {"verifiableCredential": ...}``: the credential with one more Data Integrity proof, made
+with the current key of the caller's organisation (``eddsa-rdfc-2022`` for Ed25519 keys,
+``ecdsa-rdfc-2019`` for P-256 / P-384, ``proofPurpose: assertionMethod``).
+
+What is checked before signing, and what is added:
+
+- the credential is a JSON object whose first ``@context`` is the VC v1 or v2 context, whose
+  ``type`` includes ``VerifiableCredential``, which has a ``credentialSubject`` and no
+  ``proof`` yet (400 ``invalid_credential`` / ``proof_present``);
+- it passes ``schemas.jsonld.expand_strict``: pinned contexts only, no inline or nested
+  context, no term that does not expand (400 with the schema error's code:
+  ``unknown_context``, ``context_not_pinned``, ``undefined_term``, ``invalid_jsonld``);
+- its ``issuer`` (a string, or an object's ``id``) is absent — it is then set to the caller
+  organisation's DID — or equal to that DID (else 403 ``issuer_mismatch``);
+- proof terms must be defined by the credential's own contexts. The VC v2 context and the Data
+  Integrity contexts define them; **a VC v1 credential carrying neither gets
+  ``https://w3id.org/security/data-integrity/v2`` appended to its ``@context`` before it is
+  signed** (the returned credential shows the added context);
+- a VC v1 credential without ``issuanceDate`` gets one (now, UTC): VC 1.1 verifiers refuse a
+  v1 credential without it.
+
+Options: only ``{"proofPurpose": "assertionMethod"}`` (what is done anyway) is accepted; any
+other option is refused with 400 ``unsupported_option``, never silently ignored. Each issuance
+is recorded in the audit log as ``issue_vc_api``. The credential is not stored.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from issuer import openapi
+from issuer.api import caller_organisation, json_body, passphrase
+from issuer.auth import current_caller, require
+from issuer.credential import DATA_INTEGRITY_V2, VC_V1, xsd_datetime
+from issuer.db import get_session
+from issuer.errors import ApiError, Forbidden
+from issuer.models import AuditEvent, Role
+from issuer.partnerships import signing_keypair
+from keys.proof import add_proof
+from schemas.errors import SchemaError
+from schemas.jsonld import expand_strict
 
 bp = Blueprint("vc_api", __name__)
+bp.add_url_rule("/openapi.json", view_func=openapi.openapi_json, methods=["GET"])
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
+PROOF_CONTEXTS = (VC_V2, DATA_INTEGRITY_V1, DATA_INTEGRITY_V2)
+#: Options accepted, with the only value each may take.
+SUPPORTED_OPTIONS = {"proofPurpose": "assertionMethod"}
+
+
+def _invalid(message: str, code: str = "invalid_credential") -> ApiError:
+    return ApiError(message, code=code, status=400)
+
+
+def _schema_error(error: SchemaError) -> ApiError:
+    details = {"path": error.path} if error.path is not None else None
+    return ApiError(error.message, code=error.code, status=400, details=details)
+
+
+def check_options(options: Any) -> None:
+    """Refuse options this issuer does not honour (400 ``unsupported_option``)."""
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise _invalid("options must be a JSON object", code="invalid_input")
+    for name, value in options.items():
+        if name not in SUPPORTED_OPTIONS or value != SUPPORTED_OPTIONS[name]:
+            raise ApiError(
+                f"option {name!r} is not supported",
+                code="unsupported_option",
+                status=400,
+                details={"option": name},
+            )
+
+
+def _contexts(credential: dict[str, Any]) -> list[str]:
+    context = credential.get("@context")
+    if isinstance(context, list):
+        return [c for c in context if isinstance(c, str)]
+    return [context] if isinstance(context, str) else []
+
+
+def check_shape(credential: dict[str, Any]) -> None:
+    """The W3C VC basics the issuer relies on (400 ``invalid_credential``)."""
+    contexts = _contexts(credential)
+    if not contexts or contexts[0] not in (VC_V1, VC_V2):
+        raise _invalid(f"the first @context must be {VC_V1} or {VC_V2}")
+    types = credential.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "VerifiableCredential" not in types:
+        raise _invalid("type must include VerifiableCredential")
+    if not credential.get("credentialSubject"):
+        raise _invalid("a credential needs a credentialSubject")
+
+
+def check_issuer(credential: dict[str, Any], did: str) -> None:
+    """Set an absent ``issuer`` to ``did``; 403 ``issuer_mismatch`` when it names anyone else."""
+    issuer = credential.get("issuer")
+    if issuer is None:
+        credential["issuer"] = did
+        return
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != did:
+        raise Forbidden(
+            "the credential's issuer is not the caller's organisation",
+            code="issuer_mismatch",
+            details={"expected": did},
+        )
+
+
+def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """A copy of ``credential`` checked and completed for signing by ``did``."""
+    if not isinstance(credential, dict):
+        raise _invalid("credential must be a JSON object", code="invalid_input")
+    if "proof" in credential:
+        raise _invalid("the credential carries a proof already", code="proof_present")
+    try:
+        expand_strict(credential)
+    except SchemaError as error:
+        raise _schema_error(error) from None
+    check_shape(credential)
+    result = copy.deepcopy(credential)
+    check_issuer(result, did)
+    contexts = _contexts(result)
+    if not any(url in PROOF_CONTEXTS for url in contexts):
+        result["@context"] = [*contexts, DATA_INTEGRITY_V2]
+    if contexts[0] == VC_V1 and "issuanceDate" not in result:
+        result["issuanceDate"] = xsd_datetime(now or datetime.now(UTC))
+    return result
+
+
+@bp.post("/credentials/issue")
+@require(Role.ISSUER)
+def issue() -> ResponseReturnValue:
+    """VC API issue: sign the given credential with the caller organisation's current key."""
+    body = json_body()
+    unknown = sorted(set(body) - {"credential", "options"})
+    if unknown:
+        raise _invalid(f"unexpected member(s): {', '.join(unknown)}", code="invalid_input")
+    if "credential" not in body:
+        raise _invalid("credential is required", code="invalid_input")
+    check_options(body.get("options"))
+    organisation = caller_organisation()
+    credential = prepare(body["credential"], organisation.did)
+    keypair = signing_keypair(organisation, passphrase())
+    try:
+        signed = add_proof(credential, keypair)
+    except SchemaError as error:
+        raise _schema_error(error) from None
+    caller = current_caller()
+    session = get_session()
+    types = credential.get("type")
+    session.add(
+        AuditEvent(
+            actor=caller.actor,
+            organisation_id=caller.organisation_id,
+            action="issue_vc_api",
+            details={
+                "id": credential.get("id") if isinstance(credential.get("id"), str) else None,
+                "type": types if isinstance(types, list) else [types],
+                "verificationMethod": keypair.id,
+            },
+        )
+    )
+    session.commit()
+    return jsonify({"verifiableCredential": signed}), 201

@@ -8,6 +8,7 @@ A verifier deployed alone needs nothing of the issuer: settings come from the en
   local issuer resolve (did:web always means https).
 - ``MICROCRED_REGISTRY`` and ``MICROCRED_REGISTRY_AUTHORITY``: the accreditation registry file
   and the DID of the authority whose signature it must carry.
+- ``MICROCRED_TRUST_ANCHORS``: a PEM file of the certificates EU (JAdES) seals must chain to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask_babel import Babel
 
 from verifier import views
 from verifier.http import FetchPolicy, GuardedFetcher
+from verifier.settings import SETTINGS, AppSettings, load_trust_anchors
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -52,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FETCH_REWRITES=json.loads(os.environ.get("MICROCRED_FETCH_REWRITES", "{}") or "{}"),
         REGISTRY_PATH=os.environ.get("MICROCRED_REGISTRY"),
         REGISTRY_AUTHORITY=os.environ.get("MICROCRED_REGISTRY_AUTHORITY"),
+        TRUST_ANCHORS_PATH=os.environ.get("MICROCRED_TRUST_ANCHORS"),
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         BABEL_DEFAULT_LOCALE="en",
     )
@@ -64,6 +67,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 rewrites=app.config["FETCH_REWRITES"],
             )
         )
+    app.extensions[SETTINGS] = AppSettings(
+        registry_path=app.config["REGISTRY_PATH"],
+        registry_authority=app.config["REGISTRY_AUTHORITY"],
+        trust_anchors=load_trust_anchors(app.config["TRUST_ANCHORS_PATH"]),
+    )
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(views.bp)
     views.init_app(app)

@@ -27,6 +27,7 @@ from verifier.inputs import (
     parse_credential,
 )
 from verifier.report import Report
+from verifier.settings import SETTINGS, AppSettings
 from verifier.verify import VerifierOptions, verify_credential
 from verifier.wording import CHECK_TITLES, CODE_TEXT, OUTCOME_LABELS, VERDICT
 
@@ -48,8 +49,14 @@ def fetcher() -> GuardedFetcher:
 
 
 def options() -> VerifierOptions:
-    """Verification options for this app: the guarded fetcher (and the registry, if any)."""
-    return VerifierOptions(fetch=fetcher(), **current_app.extensions.get("microcred.extra", {}))
+    """Verification options for this app: the guarded fetcher, the accreditation registry and
+    the JAdES trust anchors, as configured."""
+    settings: AppSettings = current_app.extensions[SETTINGS]
+    return VerifierOptions(
+        fetch=fetcher(),
+        registry=settings.registry(fetcher()),
+        trust_anchors=settings.trust_anchors,
+    )
 
 
 def respond(report: Report, *, source: str | None = None) -> ResponseReturnValue:

@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, make_url, select
+from sqlalchemy.orm import sessionmaker
 
 from issuer.app import create_app
-from issuer.bootstrap import Demo, create_demo
-from issuer.db import make_engine, session_factory, transaction, upgrade
+from issuer.bootstrap import DEMO_PARTNERSHIP, Demo, create_demo
+from issuer.db import make_engine, normalise_url, session_factory, transaction, upgrade
+from issuer.models import Organisation, Partnership, Specification
 
 BASE_URL = "https://issuer.example"
 PASSPHRASE = "test-passphrase"
@@ -26,32 +30,109 @@ def _postgres_url() -> str | None:
     return url if url.startswith(("postgres", "postgresql")) else None
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database: a SQLite file, or (with ``DATABASE_URL`` set to PostgreSQL)
-    a new schema on that server, dropped afterwards."""
-    postgres = _postgres_url()
-    if postgres is None:
-        url = f"sqlite:///{tmp_path / 'issuer.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres else "?"
-    url = f"{postgres}{separator}options=-csearch_path%3D{schema}"
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on a database is marked ``postgres``: CI runs those again on
+    PostgreSQL (``make test`` with ``MICROCRED_TEST_POSTGRES`` set)."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@dataclass
+class Templates:
+    """Migrated SQLite databases made once per test session and copied for each test: one
+    empty, one holding the demo partnership (whose token secrets are kept here)."""
+
+    empty: Path
+    with_demo: Path
+    tokens: dict[str, str]
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _settle(engine: Engine) -> None:
+    """Fold the WAL into the main file and close, so the file can be copied on its own."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+def _settled_template(url: str, *, with_demo: bool) -> dict[str, str]:
+    """Migrate the database at ``url`` (and add the demo); the demo's token secrets."""
     engine = make_engine(url)
     upgrade(engine)
-    engine.dispose()
+    tokens: dict[str, str] = {}
+    if with_demo:
+        with sessionmaker(bind=engine).begin() as session:
+            tokens = dict(
+                create_demo(session, base_url=BASE_URL, passphrase=PASSPHRASE.encode()).tokens
+            )
+    if url.startswith("sqlite"):
+        _settle(engine)
+    else:
+        engine.dispose()
+    return tokens
+
+
+def _database_named(url: str, name: str) -> str:
+    return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """The session's template databases: SQLite files, or PostgreSQL template databases (each
+    test's database is then ``CREATE DATABASE … TEMPLATE …``, a fast file copy)."""
+    postgres = _postgres_url()
+    if postgres is None:
+        folder = tmp_path_factory.mktemp("templates")
+        empty, with_demo = folder / "empty.sqlite3", folder / "demo.sqlite3"
+        _settled_template(_sqlite_url(empty), with_demo=False)
+        shutil.copyfile(empty, with_demo)
+        tokens = _settled_template(_sqlite_url(with_demo), with_demo=True)
+        yield Templates(empty, with_demo, tokens)
+        return
+    prefix = f"mc_tpl_{os.getpid()}"
+    names = (f"{prefix}_empty", f"{prefix}_demo")
+    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in names:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    _settled_template(_database_named(postgres, names[0]), with_demo=False)
+    tokens = _settled_template(_database_named(postgres, names[1]), with_demo=True)
     try:
-        yield url
+        yield Templates(Path(names[0]), Path(names[1]), tokens)
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with admin.connect() as connection:
+            for name in names:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database copied from a template (holding the demo partnership when
+    the test asks for ``demo``): a SQLite file, or, with ``DATABASE_URL`` set to PostgreSQL,
+    a new database on that server, dropped afterwards."""
+    made: Templates = request.getfixturevalue("templates")
+    template = made.with_demo if "demo" in request.fixturenames else made.empty
+    postgres = _postgres_url()
+    if postgres is None:
+        target = tmp_path / "issuer.sqlite3"
+        shutil.copyfile(template, target)
+        yield _sqlite_url(target)
+        return
+    name = f"mc_t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
+    try:
+        yield _database_named(postgres, name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
@@ -81,10 +162,29 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def demo(app: Flask) -> Demo:
-    """The demo partnership (three organisations with keys, one specification, tokens)."""
+def demo(request: pytest.FixtureRequest, app: Flask) -> Demo:
+    """The demo partnership (three organisations with keys, one specification, tokens), read
+    from the test's copy of the template."""
+    made: Templates = request.getfixturevalue("templates")
     with transaction(app) as session:
-        return create_demo(session, base_url=BASE_URL, passphrase=PASSPHRASE.encode())
+        partnership = session.scalar(
+            select(Partnership).where(Partnership.slug == DEMO_PARTNERSHIP[0])
+        )
+        assert partnership is not None
+        organisations = list(
+            session.scalars(
+                select(Organisation)
+                .where(Organisation.partnership_id == partnership.id)
+                .order_by(Organisation.id)
+            )
+        )
+        for organisation in organisations:
+            _ = organisation.keys, organisation.partnership  # loaded before the session ends
+        specification = session.scalar(
+            select(Specification).where(Specification.partnership_id == partnership.id)
+        )
+        assert specification is not None
+        return Demo(partnership, organisations, specification, dict(made.tokens))
 
 
 def bearer(demo: Demo, role: str = "issuer", organisation: str = "aarhus-demo-university") -> dict:

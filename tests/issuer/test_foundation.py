@@ -30,9 +30,13 @@ def test_migrations_match_the_models(app):
 
 def test_demo_partnership(app, demo):
     assert [o.slug for o in demo.organisations] == [
-        "aarhus-demo-university", "lyon-demo-university", "nordic-wind-employer"]
+        "aarhus-demo-university",
+        "lyon-demo-university",
+        "nordic-wind-employer",
+    ]
     assert demo.organisations[0].did == (
-        "did:web:issuer.example:orgs:green-skills-alliance:aarhus-demo-university")
+        "did:web:issuer.example:orgs:green-skills-alliance:aarhus-demo-university"
+    )
     assert len(demo.tokens) == 9
 
 
@@ -76,7 +80,11 @@ def test_specification_validation_lists_every_problem():
         validate_specification(bad)
     assert caught.value.code == "invalid_input"
     assert set(caught.value.details["fields"]) == {
-        "eqfLevel", "ects", "volumeOfLearning", "learningOutcomes"}
+        "eqfLevel",
+        "ects",
+        "volumeOfLearning",
+        "learningOutcomes",
+    }
 
 
 def test_json_errors(client):
