@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from issuer import api, db, did_views, errors, share_views, status_views, vc_api
+from issuer import api, db, did_views, errors, i18n, share_views, status_views, vc_api
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024  # a 10,000-row CSV is ~1 MB; refuse far larger uploads
 
@@ -20,6 +20,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
+        static_folder=str(Path(__file__).resolve().parent.parent / "templates" / "static"),
+        static_url_path="/static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
@@ -39,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     db.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
     for module in (api, vc_api, status_views, did_views, share_views):
         app.register_blueprint(module.bp)
     return app
