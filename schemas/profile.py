@@ -22,6 +22,7 @@ from schemas.errors import SchemaIssue, SchemaViolation
 from schemas.paths import format_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "microcredential.schema.json"
+CREDENTIAL_SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "credential.schema.json"
 
 #: The mandatory Annex I elements, as ``SchemaIssue.element`` names them, in Annex I order.
 ANNEX_I_ELEMENTS: tuple[str, ...] = (
@@ -67,6 +68,26 @@ def schema_issues(document: Any) -> list[SchemaIssue]:
     return [_issue(error) for error in _validator().iter_errors(document)]
 
 
+@cache
+def credential_schema() -> Mapping[str, Any]:
+    """Return the parsed Verifiable Credential schema (read once per process)."""
+    schema: dict[str, Any] = json.loads(CREDENTIAL_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _credential_validator() -> Draft202012Validator:
+    return Draft202012Validator(credential_schema())
+
+
+def credential_issues(document: Any) -> list[SchemaIssue]:
+    """Every way ``document`` falls short of a W3C Verifiable Credential's shape (the first
+    context, ``VerifiableCredential`` among the types, an issuer, a subject, well-formed dates);
+    an empty list if it has it. Never raises for any JSON value."""
+    schema = credential_schema()
+    return [_issue(error, schema) for error in _credential_validator().iter_errors(document)]
+
+
 def unstated_elements(document: Any) -> list[str]:
     """The elements of :data:`STATED_ELEMENTS` that ``document`` does not state, in order.
 
@@ -93,8 +114,8 @@ def validate_microcredential(document: Any) -> None:
         raise SchemaViolation(issues)
 
 
-def _issue(error: ValidationError) -> SchemaIssue:
-    element, description = _annotations(error.absolute_schema_path)
+def _issue(error: ValidationError, root: Mapping[str, Any] | None = None) -> SchemaIssue:
+    element, description = _annotations(error.absolute_schema_path, root)
     return SchemaIssue(
         path=format_path(error.absolute_path),
         message=_message(error, description),
@@ -102,13 +123,15 @@ def _issue(error: ValidationError) -> SchemaIssue:
     )
 
 
-def _annotations(schema_path: Any) -> tuple[str | None, str | None]:
+def _annotations(
+    schema_path: Any, root: Mapping[str, Any] | None = None
+) -> tuple[str | None, str | None]:
     """The deepest ``x-element`` and ``description`` met along an error's schema path.
 
     jsonschema's path steps over ``$ref`` without naming it, so a step that the current node
     lacks is taken in the schema the node refers to. The schema uses local refs only.
     """
-    root = microcredential_schema()
+    root = root if root is not None else microcredential_schema()
     node: Any = root
     element: str | None = None
     description: str | None = None

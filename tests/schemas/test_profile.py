@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -293,3 +295,46 @@ class TestSchemaIssues:
         for issue in schema_issues(micro_credential):
             assert len(issue.message) <= 200
             assert "urn:credential" not in issue.message
+
+
+class TestCredentialSchema:
+    """The Verifiable Credential shape the ``format`` check asks of every credential."""
+
+    def test_the_schema_is_valid_draft_2020_12(self) -> None:
+        from jsonschema import Draft202012Validator
+
+        from schemas.profile import credential_schema
+
+        Draft202012Validator.check_schema(credential_schema())
+
+    def test_published_credentials_have_it(self, reference: Path, eu_sample: dict[str, Any]):
+        from schemas.profile import credential_issues
+
+        assert credential_issues(eu_sample) == []
+        for name in ("eddsa-rdfc-2022/signedDataInt.json", "ob3/signed-credential.json"):
+            document = json.loads((reference / "w3c" / name).read_text("utf-8"))
+            assert credential_issues(document) == [], name
+
+    @pytest.mark.parametrize(
+        ("change", "path"),
+        [
+            (lambda d: d.pop("issuer"), ""),
+            (lambda d: d.update(type=["EuropeanDigitalCredential"]), "type"),
+            (
+                lambda d: d.update(
+                    {"@context": ["http://data.europa.eu/snb/model/context/edc-ap"]}
+                ),
+                "@context/0",
+            ),
+            (lambda d: d.update(validFrom="31/12/2022"), "validFrom"),
+            (lambda d: d.update(issuer={"name": "nobody"}), "issuer"),
+            (lambda d: d.update(credentialSubject=[]), "credentialSubject"),
+        ],
+    )
+    def test_each_missing_member_is_named(self, eu_sample, change, path):
+        from schemas.profile import credential_issues
+
+        change(eu_sample)
+        issues = credential_issues(eu_sample)
+        assert issues
+        assert path in {issue.path for issue in issues}

@@ -271,3 +271,22 @@ class TestEuSealedSample:
         report = verify_credential(sealed, VerifierOptions(now=NOW))
         assert outcomes(report)["seal"] == ("error", "jades_signature_invalid")
         assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
+
+
+class TestNotACredential:
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda d: d.pop("issuer"),
+            lambda d: d.update(type=["EuropeanDigitalCredential"]),
+            lambda d: d.update(validFrom="yesterday"),
+        ],
+        ids=["no-issuer", "not-a-vc-type", "bad-date"],
+    )
+    def test_format_names_the_missing_member(self, issuer_key, change):
+        credential = reference_credential(issuer_key)
+        change(credential)
+        report = verify_credential(credential, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "not_a_credential")
+        assert report.result("format").details["issues"]
+        assert not report.verified

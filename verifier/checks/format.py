@@ -1,4 +1,5 @@
-"""``format``: pinned contexts only, every term defined, the shape of a Verifiable Credential."""
+"""``format``: pinned contexts only, every term defined, and the shape of a Verifiable
+Credential (``schemas/json/credential.schema.json``, JSON Schema 2020-12)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from typing import Any
 from schemas.errors import SchemaError
 from schemas.jsonld import expand_strict
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import as_list, issuer_id
+from schemas.profile import credential_issues
 from verifier.report import CheckResult, Outcome
 
 CHECK = "format"
-VC_CONTEXTS = ("https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2")
 
 
 def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -> CheckResult:
@@ -26,9 +26,16 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
         expand_strict(dict(document), loader=loader)
     except SchemaError as error:
         return CheckResult(CHECK, Outcome.ERROR, error.code, str(error), _path(error))
-    problem = _envelope_problem(document)
-    if problem:
-        return CheckResult(CHECK, Outcome.ERROR, "not_a_credential", problem)
+    issues = credential_issues(document)
+    if issues:
+        return CheckResult(
+            CHECK,
+            Outcome.ERROR,
+            "not_a_credential",
+            "Not a verifiable credential: "
+            + "; ".join(f"{i.path or '(document)'}: {i.message}" for i in issues[:5]),
+            {"issues": [{"path": i.path, "message": i.message} for i in issues]},
+        )
     return CheckResult(
         CHECK,
         Outcome.OK,
@@ -40,16 +47,3 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
 def _path(error: SchemaError) -> dict[str, Any]:
     path = getattr(error, "path", None)
     return {"path": path} if path else {}
-
-
-def _envelope_problem(document: Mapping[str, Any]) -> str | None:
-    contexts = as_list(document.get("@context"))
-    if not contexts or contexts[0] not in VC_CONTEXTS:
-        return "The first @context is not a W3C Verifiable Credentials context."
-    if "VerifiableCredential" not in as_list(document.get("type")):
-        return "The document's type does not include VerifiableCredential."
-    if issuer_id(document) is None:
-        return "The credential names no issuer."
-    if not document.get("credentialSubject"):
-        return "The credential has no credentialSubject."
-    return None
