@@ -784,6 +784,31 @@ def _paths() -> dict[str, Any]:
                 },
             )
         },
+        "/api/v1/credentials/{id}/learner-link": {
+            "post": _op(
+                "renewLearnerLink",
+                "Give the learner a new management link; the old one stops working (issuer"
+                " role). Only a hash is stored, so this is how a bulk-issued learner gets one.",
+                "share links",
+                {
+                    "201": json_200(
+                        {
+                            "type": "object",
+                            "required": ["learnerManageUrl", "manageToken"],
+                            "properties": {
+                                "learnerManageUrl": {"type": "string"},
+                                "manageToken": {"type": "string"},
+                            },
+                        },
+                        "The new management link (shown once).",
+                    ),
+                    "401": e("Unauthorized"),
+                    "403": e("Forbidden"),
+                    "404": e("NotFound"),
+                },
+                parameters=[_credential_id()],
+            )
+        },
         "/api/v1/bulk-jobs": {
             "post": _op(
                 "createBulkJob",

@@ -46,6 +46,7 @@ from issuer.share import (
     create_share_link,
     hash_manage_token,
     link_state,
+    new_token,
     parse_expiry,
     share_url,
     verify_url,
@@ -521,3 +522,30 @@ def staff_create_link(credential_uuid: str) -> Any:
     session.commit()
     body = link_json(link)
     return body, 201, {"Location": body["url"]}
+
+
+@bp.post("/api/v1/credentials/<credential_uuid>/learner-link")
+@require(Role.ISSUER)
+def staff_renew_learner_link(credential_uuid: str) -> Any:
+    """A new management link for the credential's learner → 201 ``{"learnerManageUrl"}``.
+
+    Only a hash of the management token is stored, so a learner whose link was lost (or who was
+    issued a credential in a bulk job, where no link is shown) gets a new one; the old one stops
+    working. Audited as ``learner_link_renewed``.
+    """
+    caller = current_caller()
+    session = get_session()
+    credential = get_credential(session, caller.partnership_id, credential_uuid)
+    token = new_token()
+    credential.manage_token_hash = hash_manage_token(token)
+    session.add(
+        AuditEvent(
+            actor=caller.actor,
+            organisation_id=caller.organisation_id,
+            action="learner_link_renewed",
+            credential_id=credential.id,
+        )
+    )
+    session.commit()
+    base = current_app.config["ISSUER_BASE_URL"].rstrip("/")
+    return {"learnerManageUrl": f"{base}/learner/{token}", "manageToken": token}, 201

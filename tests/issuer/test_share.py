@@ -602,3 +602,31 @@ def test_staff_cannot_share_another_partnerships_credential(app, client, demo, s
         assert response.status_code == 404
         assert error_code(response) == "unknown_credential"
     assert len(client.get(shared.links).get_json()["shareLinks"]) == 1
+
+
+def test_staff_renew_the_learner_management_link(client, auth):
+    issued = client.post(
+        "/api/v1/credentials",
+        json={
+            "specification": "green-data-analytics",
+            "learner": {"reference": "renew-1", "givenName": "Ana", "familyName": "Berg"},
+        },
+        headers=auth("issuer"),
+    ).get_json()
+    old_token = issued["learnerManageUrl"].rsplit("/", 1)[-1]
+    uuid = issued["credential"]["id"].rsplit(":", 1)[-1]
+    assert client.get(f"/api/v1/learner/{old_token}/share-links").status_code == 200
+
+    assert (
+        client.post(f"/api/v1/credentials/{uuid}/learner-link", headers=auth("viewer")).status_code
+        == 403
+    )
+    renewed = client.post(f"/api/v1/credentials/{uuid}/learner-link", headers=auth("issuer"))
+    assert renewed.status_code == 201
+    new_token = renewed.get_json()["manageToken"]
+    assert renewed.get_json()["learnerManageUrl"].endswith(f"/learner/{new_token}")
+    assert client.get(f"/api/v1/learner/{old_token}/share-links").status_code == 404
+    assert client.get(f"/api/v1/learner/{new_token}/share-links").status_code == 200
+    audit = client.get(f"/api/v1/audit?credential={uuid}", headers=auth("viewer")).get_json()
+    actions = [event["action"] for event in audit.get("events", audit.get("items", []))]
+    assert "learner_link_renewed" in actions
