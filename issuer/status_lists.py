@@ -9,10 +9,7 @@ issuance order (herd privacy). An index is reserved by inserting a row under a u
 
 from __future__ import annotations
 
-import base64
-import gzip
 import secrets
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -27,56 +24,19 @@ from issuer.models import (
     StatusPurpose,
     utcnow,
 )
+from schemas.bitstring import MINIMUM_ENTRIES, decode_list, encode_list, is_set
 
-LIST_SIZE = 131_072
+LIST_SIZE = MINIMUM_ENTRIES
 MAX_FILL = 0.5  # a list more than half full is closed; new entries go to a fresh list
 RESERVE_ATTEMPTS = 64
+
+__all__ = ["LIST_SIZE", "decode_list", "encode_list", "is_set", "reserve_entries", "set_status"]
 
 
 class RandomIndex(Protocol):
     """Where random indices come from (``secrets.SystemRandom`` by default; seeded in tests)."""
 
     def randrange(self, stop: int, /) -> int: ...
-
-
-def encode_list(set_indices: Iterable[int], size: int = LIST_SIZE) -> str:
-    """The ``encodedList`` of a list of ``size`` bits with ``set_indices`` set: GZIP, then
-    multibase base64url without padding (``u`` prefix). Index 0 is the most significant bit of
-    the first byte."""
-    if size % 8:
-        raise ValueError("a status list size must be a multiple of 8")
-    bits = bytearray(size // 8)
-    for index in set_indices:
-        if not 0 <= index < size:
-            raise ValueError(f"index {index} is outside a list of {size}")
-        bits[index // 8] |= 0x80 >> (index % 8)
-    compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
-    return "u" + base64.urlsafe_b64encode(compressed).decode("ascii").rstrip("=")
-
-
-def decode_list(encoded: str, *, minimum_size: int = LIST_SIZE) -> bytes:
-    """The bitstring of an ``encodedList``; ``ValueError`` if it is not multibase base64url
-    GZIP, or holds fewer than ``minimum_size`` entries."""
-    if not isinstance(encoded, str) or not encoded.startswith("u"):
-        raise ValueError("encodedList must be multibase base64url ('u' prefix)")
-    body = encoded[1:]
-    if len(body) % 4 == 1:
-        raise ValueError("encodedList is not valid base64url")
-    try:
-        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        bits = gzip.decompress(compressed)
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"encodedList does not decode: {error}") from None
-    if len(bits) * 8 < minimum_size:
-        raise ValueError(f"the list has {len(bits) * 8} entries; at least {minimum_size} needed")
-    return bits
-
-
-def is_set(bits: bytes, index: int) -> bool:
-    """The bit at ``index`` of a decoded list; ``IndexError`` beyond its end."""
-    if not 0 <= index < len(bits) * 8:
-        raise IndexError(f"index {index} is outside a list of {len(bits) * 8} entries")
-    return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
 def _open_list(session: Session, organisation: Organisation, purpose: StatusPurpose) -> StatusList:
