@@ -16,12 +16,29 @@ install: $(STAMP)
 
 # The whole suite on SQLite; then, when MICROCRED_TEST_POSTGRES names a PostgreSQL database
 # (.ci/run sets it when 127.0.0.1:5432 answers), every database test again on PostgreSQL.
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
 	env -u DATABASE_URL $(PY) -m pytest -q
 	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
 	  echo "== database tests on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
 	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres; \
+	fi
+
+# The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is
+# missing and we are root on a machine with apt-get, install it; if that fails (or we cannot),
+# say loudly that the browser tests will be skipped, and carry on.
+.PHONY: browser-deps
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "== /usr/bin/chromium is missing: apt-get update -qq && apt-get install -y -qq chromium"; \
+	  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; then \
+	    echo "== installed $$(/usr/bin/chromium --version 2>/dev/null || echo chromium)"; \
+	  else \
+	    echo "!! could not install chromium with apt-get: the browser tests will be SKIPPED"; \
+	  fi; \
+	else \
+	  echo "!! /usr/bin/chromium is missing (install it: apt-get install chromium): the browser tests will be SKIPPED"; \
 	fi
 
 lint: $(STAMP)
@@ -44,13 +61,14 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 
-# Re-extract the translatable strings and merge them into the Danish catalogue, then compile it.
+# Re-extract the translatable strings and merge them into the Danish catalogues, then compile:
+# the verifier's with pybabel (babel.cfg), the issuer's from its JSON sources.
 translations: $(STAMP)
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -k _ -o .messages.pot . 2>/dev/null || \
-	  $(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _ -o .messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _ -o .messages.pot . >/dev/null
 	$(VENV)/bin/pybabel update -i .messages.pot -d verifier/translations -l da
 	$(VENV)/bin/pybabel compile -d verifier/translations -l da
 	rm -f .messages.pot
+	$(PY) -m issuer.i18n
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,90 +1,235 @@
-"""Benchmark: sign and verify the reference micro-credential N times on one core.
+"""Benchmark: sign and verify micro-credentials on one core, plain path against ours.
 
-Prints credentials per second for each and writes ``bench/results.json``. The reference
-credential carries every Annex I element and three learning outcomes (``issuer.demo``).
-Usage: ``python bench/run.py [--count N] [--outcomes K]``.
+For the reference micro-credential (``issuer.demo.reference_credential``: every Annex I element)
+with 1, 3, 10 and 100 learning outcomes, measures credentials per second for signing
+(``keys.proof.add_proof``, Ed25519 / eddsa-rdfc-2022) and verifying (``keys.proof_set.
+verify_proofs``), once with the plain canonicalization (pyld expansion + pyoxigraph RDFC-1.0,
+``schemas.jsonld.canonicalize_plain``) and once with ours (``schemas.jsonld.canonicalize``: shape
+templates, see ``schemas/fastpath.py``). Every credential signed in a run has its own id and
+subject, and each signature is checked to be byte-identical on both paths. Prints a table and
+writes ``bench/results.json``.
+
+Then (unless ``--quick``) bulk issuance of ``--bulk`` CSV rows end to end through the issuer
+(``bench/bulk.py``: rows/s, peak memory) and the verifier's HTTP throughput and p50/p99 latency
+under wrk with gunicorn on 2 workers for ``--http`` seconds (``bench/http_load.py``).
+
+Usage: ``python bench/run.py [--seconds S] [--outcomes 1,3,10,100] [--bulk ROWS]
+[--bulk-plain ROWS] [--http SECONDS] [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import os
 import platform
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import keys.cryptosuites.base as suite_base
 from issuer.demo import reference_credential, reference_keypair
 from keys.proof import add_proof
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
+from schemas import fastpath
+from schemas.jsonld import canonicalize, canonicalize_plain
 
 RESULTS = Path(__file__).with_name("results.json")
 CREATED = datetime(2026, 7, 1, tzinfo=UTC)
+PATHS: dict[str, Callable[..., str]] = {"plain": canonicalize_plain, "ours": canonicalize}
 
 
-def measure(label: str, count: int, run) -> dict:
-    """Run ``run`` ``count`` times (after one warm-up call); return the rate per second."""
-    run()
+def use_path(name: str) -> None:
+    """Make the cryptosuites canonicalize with the named path ("plain" or "ours")."""
+    suite_base.canonicalize = PATHS[name]  # type: ignore[attr-defined]
+
+
+def variants(credential: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """``count`` copies of ``credential``, each with its own id and subject id."""
+    result = []
+    for number in range(count):
+        item = copy.deepcopy(credential)
+        item["id"] = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
+        item["credentialSubject"]["id"] = f"urn:microcred:learner:{number}"
+        result.append(item)
+    return result
+
+
+def rate(seconds: float, run: Callable[[int], None]) -> tuple[int, float]:
+    """Call ``run(i)`` for i = 0, 1, … for about ``seconds`` (after one warm-up call);
+    return (calls, calls per second)."""
+    run(0)
+    count = 0
     started = time.perf_counter()
-    for _ in range(count):
-        run()
-    elapsed = time.perf_counter() - started
-    return {
-        "operation": label,
-        "count": count,
-        "seconds": round(elapsed, 4),
-        "credentials_per_second": round(count / elapsed, 1),
-    }
+    deadline = started + seconds
+    while True:
+        run(count)
+        count += 1
+        if count % 8 == 0 and time.perf_counter() >= deadline:
+            break
+    return count, count / (time.perf_counter() - started)
+
+
+def measure(outcomes: int, seconds: float) -> dict[str, Any]:
+    """Sign and verify rates for one credential size, plain and ours side by side."""
+    keypair = reference_keypair()
+    resolver = DidResolver()
+    pool = variants(reference_credential(keypair, outcomes=outcomes), 64)
+    row: dict[str, Any] = {"learning_outcomes": outcomes}
+    signed: dict[str, list[dict[str, Any]]] = {}
+    for name in PATHS:
+        use_path(name)
+        signed[name] = [add_proof(c, keypair, created=CREATED) for c in pool]
+    if signed["plain"] != signed["ours"]:
+        raise SystemExit(f"{outcomes} outcomes: plain and ours signed different bytes")
+    row["bytes"] = len(json.dumps(signed["ours"][0]))
+    for name in PATHS:
+        use_path(name)
+
+        def sign(i: int) -> None:
+            add_proof(pool[i % len(pool)], keypair, created=CREATED)
+
+        documents = signed[name]
+
+        def verify(i: int, documents: list[dict[str, Any]] = documents) -> None:
+            result = verify_proofs(
+                documents[i % len(pool)], resolver=resolver, controllers={keypair.controller}
+            )
+            if not result.verified:
+                raise SystemExit(f"verification failed: {result}")
+
+        row[f"sign_{name}"] = round(rate(seconds, sign)[1], 1)
+        row[f"verify_{name}"] = round(rate(seconds, verify)[1], 1)
+    use_path("ours")
+    row["sign_ratio"] = round(row["sign_ours"] / row["sign_plain"], 1)
+    row["verify_ratio"] = round(row["verify_ours"] / row["verify_plain"], 1)
+    return row
 
 
 def main() -> None:
-    """Measure signing and verifying; print a table and write the JSON results."""
+    """Measure every size; print a table and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--outcomes", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
+    parser.add_argument("--outcomes", default="1,3,10,100", help="learning outcomes per size")
+    parser.add_argument(
+        "--bulk",
+        type=int,
+        default=10_000,
+        metavar="ROWS",
+        help="CSV rows for bulk issuance on our path (0: skip)",
+    )
+    parser.add_argument(
+        "--bulk-plain",
+        type=int,
+        default=1_000,
+        metavar="ROWS",
+        help="CSV rows for bulk issuance on the plain path, extrapolated (0: skip)",
+    )
+    parser.add_argument(
+        "--http",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds of HTTP load per path on the verifier (0: skip)",
+    )
+    parser.add_argument("--quick", action="store_true", help="sign/verify only: no bulk, no HTTP")
     args = parser.parse_args()
+    if args.quick:
+        args.bulk = args.http = 0
 
-    keypair = reference_keypair()
-    credential = reference_credential(keypair, outcomes=args.outcomes)
-    signed = add_proof(credential, keypair, created=CREATED)
-    resolver = DidResolver()
-
-    def verify_once() -> None:
-        result = verify_proofs(signed, resolver=resolver, controllers={keypair.controller})
-        assert result.verified, result
-
-    rows = [
-        measure(
-            "sign",
-            args.count,
-            lambda: add_proof(credential, keypair, created=CREATED),
-        ),
-        measure("verify", args.count, verify_once),
-    ]
-    print(f"{'operation':<28} {'count':>6} {'seconds':>9} {'credentials/s':>14}")
+    fastpath.stats.reset()
+    rows = [measure(int(n), args.seconds) for n in args.outcomes.split(",")]
+    header = (
+        f"{'outcomes':>8} {'bytes':>7} | {'sign plain':>10} {'sign ours':>10} {'x':>5} | "
+        f"{'verify plain':>12} {'verify ours':>11} {'x':>5}   (credentials/s, one core)"
+    )
+    print(header)
     for row in rows:
         print(
-            f"{row['operation']:<28} {row['count']:>6} {row['seconds']:>9} "
-            f"{row['credentials_per_second']:>14}"
+            f"{row['learning_outcomes']:>8} {row['bytes']:>7} | {row['sign_plain']:>10} "
+            f"{row['sign_ours']:>10} {row['sign_ratio']:>5} | {row['verify_plain']:>12} "
+            f"{row['verify_ours']:>11} {row['verify_ratio']:>5}"
         )
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "measured": datetime.now(UTC).isoformat(timespec="seconds"),
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-                "credential": {
-                    "learning_outcomes": args.outcomes,
-                    "bytes": len(json.dumps(signed)),
-                },
-                "results": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    print(
+        f"fast path: {fastpath.stats.hits} hits, {fastpath.stats.compiled} shapes compiled, "
+        f"{fastpath.stats.fallbacks} fallbacks"
     )
+    results: dict[str, Any] = {
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "unit": "credentials per second, one core",
+        "seconds_per_measurement": args.seconds,
+        "results": rows,
+    }
+    if args.bulk:
+        import bulk  # bench/bulk.py
+
+        results["bulk"] = bulk.measure(args.bulk, args.bulk_plain)
+        print_bulk(results["bulk"])
+    if args.http:
+        import http_load  # bench/http_load.py
+
+        results["http"] = http_load.measure(args.http)
+        print_http(results["http"])
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written: {RESULTS}")
+
+
+def print_bulk(result: dict[str, Any]) -> None:
+    """The bulk issuance table."""
+    print()
+    print(
+        f"{'bulk issuance':<14} {'rows':>6} {'seconds':>8} {'rows/s':>7} {'peak RSS MiB':>12} "
+        f"{'growth MiB':>10}   (CSV end to end, SQLite, one process)"
+    )
+    for name in ("plain", "ours"):
+        if name not in result:
+            continue
+        row = result[name]
+        label = name + (
+            " (extrap.)"
+            if "extrapolated_wall_seconds_for_rows" in row and row["rows"] != result["ours"]["rows"]
+            else ""
+        )
+        print(
+            f"{label:<14} {row['rows']:>6} {row['wall_seconds']:>8} {row['rows_per_second']:>7} "
+            f"{row['peak_rss_mib']:>12} {row['rss_growth_mib']:>10}"
+        )
+        if label.endswith("(extrap.)"):
+            print(
+                f"{'':<14} {result['ours']['rows']:>6} "
+                f"{row['extrapolated_wall_seconds_for_rows']:>8}   (extrapolated)"
+            )
+    if "ratio" in result:
+        print(f"ours / plain rows/s: {result['ratio']}x")
+
+
+def print_http(result: dict[str, Any]) -> None:
+    """The verifier HTTP table."""
+    print()
+    print(
+        f"{'verifier HTTP':<14} {'req/s':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'requests':>8} {'errors':>6}   (POST /api/verify, {result['server']}, "
+        f"{result['generator']} -c8)"
+    )
+    for name in ("plain", "ours"):
+        if name not in result:
+            continue
+        row = result[name]
+        print(
+            f"{name:<14} {row['requests_per_second']:>7} {row['p50_ms']:>8} "
+            f"{row.get('p90_ms', '-'):>8} {row['p99_ms']:>8} {row['requests']:>8} "
+            f"{row['socket_errors'] + row['non_2xx']:>6}"
+        )
+    if "ratio" in result:
+        print(f"ours / plain req/s: {result['ratio']}x")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,19 @@ from typing import Any
 
 from flask import Flask
 
-from issuer import api, db, did_views, errors, i18n, share_views, status_views, vc_api
+from issuer import (
+    api,
+    db,
+    did_views,
+    errors,
+    i18n,
+    learner_views,
+    share_views,
+    staff_auth,
+    staff_views,
+    status_views,
+    vc_api,
+)
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024  # a 10,000-row CSV is ~1 MB; refuse far larger uploads
 
@@ -42,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
-    for module in (api, vc_api, status_views, did_views, share_views):
+    staff_auth.init_app(app)
+    for module in (api, vc_api, status_views, did_views, share_views, learner_views, staff_views):
         app.register_blueprint(module.bp)
     return app

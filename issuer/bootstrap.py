@@ -1,15 +1,25 @@
 """The demo partnership in the database: two universities and an employer, one specification,
-and an API token per role. ``make run`` and the tests start from it."""
+an API token per role and a staff user per organisation. ``make run`` and the tests start
+from it.
+
+The demo staff users sign in to the staff pages (``/staff``) as ``staff@<organisation>.example``
+(e.g. ``staff@aarhus-demo-university.example``) with the password in ``MICROCRED_DEMO_PASSWORD``,
+or the demo-only default ``DEFAULT_DEMO_PASSWORD`` when it is unset.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from issuer.auth import create_token
-from issuer.models import Organisation, Partnership, Role, Specification
+from issuer.models import Organisation, Partnership, Role, Specification, User
 from issuer.partnerships import add_organisation, create_partnership, create_specification
 
 DEMO_PARTNERSHIP = ("green-skills-alliance", "Green Skills Alliance")
@@ -19,6 +29,20 @@ DEMO_ORGANISATIONS = [
     ("lyon-demo-university", "Université de Lyon (démo)", "FRA", "France", "F LYON100"),
     ("nordic-wind-employer", "Nordic Wind A/S (demo employer)", "DNK", "Denmark", "DK12345678"),
 ]
+
+DEMO_PASSWORD_ENV = "MICROCRED_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "demo-staff-password"  # demo only: set MICROCRED_DEMO_PASSWORD
+
+
+def demo_staff_email(organisation_slug: str) -> str:
+    """The demo staff user's e-mail address of a demo organisation."""
+    return f"staff@{organisation_slug}.example"
+
+
+def demo_password() -> str:
+    """The demo staff users' password: ``MICROCRED_DEMO_PASSWORD`` or the demo default."""
+    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
+
 
 DEMO_SPECIFICATION: dict[str, Any] = {
     "slug": "green-data-analytics",
@@ -77,11 +101,42 @@ class Demo:
     organisations: list[Organisation]
     specification: Specification
     tokens: dict[str, str] = field(default_factory=dict)  # "<org-slug>:<role>" → secret
+    # the staff sign-ins created for the demo: e-mail address → password
+    staff_logins: dict[str, str] = field(default_factory=dict)
 
 
-def create_demo(session: Session, *, base_url: str, passphrase: bytes) -> Demo:
+def add_demo_staff(
+    session: Session, organisations: Sequence[Organisation], password: str | None = None
+) -> dict[str, str]:
+    """Make sure each organisation has its demo staff user (admin role), created with
+    ``password`` (default: ``demo_password()``); an existing user is left as it is. Returns the
+    users created, e-mail address → password."""
+    password = password or demo_password()
+    created: dict[str, str] = {}
+    for organisation in organisations:
+        email = demo_staff_email(organisation.slug)
+        if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+            continue
+        session.add(
+            User(
+                organisation_id=organisation.id,
+                email=email,
+                name=f"{organisation.legal_name} staff",
+                role=Role.ADMIN,
+                password_hash=generate_password_hash(password),  # as issuer.staff_auth
+            )
+        )
+        created[email] = password
+    session.flush()
+    return created
+
+
+def create_demo(
+    session: Session, *, base_url: str, passphrase: bytes, staff_password: str | None = None
+) -> Demo:
     """Create the demo partnership, its three organisations (each with a key), the demo
-    specification and tokens (admin, issuer, viewer for each organisation)."""
+    specification, tokens (admin, issuer, viewer for each organisation) and a staff user per
+    organisation (admin, password ``staff_password`` or ``demo_password()``)."""
     partnership = create_partnership(session, *DEMO_PARTNERSHIP)
     organisations = [
         add_organisation(
@@ -105,4 +160,5 @@ def create_demo(session: Session, *, base_url: str, passphrase: bytes) -> Demo:
         for role in Role:
             _, secret = create_token(session, organisation, role, f"{organisation.slug}-{role}")
             demo.tokens[f"{organisation.slug}:{role.value}"] = secret
+    demo.staff_logins = add_demo_staff(session, organisations, staff_password)
     return demo

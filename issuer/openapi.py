@@ -1036,6 +1036,28 @@ def _paths() -> dict[str, Any]:
                 parameters=[share_token],
             )
         },
+        "/c/{token}/certificate.pdf": {
+            "get": _op(
+                "getShareCertificatePdf",
+                "A printable one-page A4 certificate (PDF) of the shared credential, with the "
+                "QR code of its verifier URL; revoked and suspended credentials are marked.",
+                "public",
+                {
+                    "200": {
+                        "description": "PDF document (an attachment).",
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    },
+                    "404": e("NotFound"),
+                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                },
+                role=None,
+                parameters=[share_token],
+            )
+        },
         "/status/{id}": {
             "get": _op(
                 "getStatusList",

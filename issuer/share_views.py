@@ -8,7 +8,11 @@ built from the stored JSON (every value autoescaped). A withdrawn or expired lin
 ``410 Gone``, an unknown one ``404``; both as JSON error codes for JSON clients and a short HTML
 page for browsers. Every response of this blueprint carries ``Cache-Control: no-store``,
 ``X-Robots-Tag: noindex`` and ``Referrer-Policy: no-referrer``: it holds learner data and the
-token is the only key.
+token is the only key. The page's facts come from ``issuer.display`` (the stored JSON, in the
+reader's language where the credential has it).
+
+``/c/<token>/certificate.pdf`` is a printable one-page A4 certificate (``issuer.certificate``),
+unavailable exactly when the page is.
 
 The QR codes (``/c/<token>/qr.png``, ``qr.svg``) encode the verifier's page for the link,
 ``{VERIFIER_BASE_URL}/verify?url=<urlencoded {ISSUER_BASE_URL}/c/<token>>``.
@@ -25,8 +29,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import qrcode
@@ -37,8 +40,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from issuer.auth import current_caller, require
+from issuer.certificate import certificate_pdf
 from issuer.credential import xsd_datetime
 from issuer.db import get_session
+from issuer.display import badge, credential_summary, expiry_label, locale_name, long_date
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.issuance import get_credential
 from issuer.models import AuditEvent, IssuedCredential, Role, ShareLink, utcnow
@@ -59,9 +64,6 @@ JSON_TYPES = (JSONLD, "application/json")
 LEARNER_ACTOR = "learner"
 MAX_LINKS_PER_CREDENTIAL = 100  # a management token cannot fill the table
 MAX_TOKEN_LENGTH = 64
-ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
-EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
-PREFERRED_LANGUAGE = "en"
 
 
 class Gone(ApiError):
@@ -223,104 +225,7 @@ def set_share_link_expiry(
     _audit(session, credential, link, "share_link_expiry_set", actor)
 
 
-# --- the credential page ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Text:
-    """A string from the credential and the language it is in (``None``: not tagged)."""
-
-    value: str
-    lang: str | None = None
-
-
-@dataclass
-class Summary:
-    """What the share page shows, all taken from the stored (signed) JSON."""
-
-    title: Text | None = None
-    learner: Text | None = None
-    awarding_bodies: list[Text] = field(default_factory=list)
-    issued: str | None = None
-    valid_until: str | None = None
-    ects: str | None = None
-    eqf_level: str | None = None
-    learning_outcomes: list[Text] = field(default_factory=list)
-
-
-def _text(value: Any) -> Text | None:
-    """A display string from a plain string or a language map (English preferred)."""
-    if isinstance(value, str):
-        return Text(value) if value.strip() else None
-    if isinstance(value, list):
-        parts = [t for t in (_text(v) for v in value) if t is not None]
-        return parts[0] if parts else None
-    if isinstance(value, Mapping) and value:
-        if "@value" in value:
-            return _text(value["@value"])
-        language = PREFERRED_LANGUAGE if PREFERRED_LANGUAGE in value else next(iter(value))
-        found = _text(value[language])
-        return Text(found.value, str(language)) if found else None
-    return None
-
-
-def _node(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, Mapping) else {}
-
-
-def _nodes(value: Any) -> list[Mapping[str, Any]]:
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, Mapping)]
-
-
-def _date(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value).date().isoformat()
-    except ValueError:
-        return value
-
-
-def credential_summary(document: Mapping[str, Any]) -> Summary:
-    """The facts the share page shows, read defensively from a credential's JSON."""
-    subject = _node(document.get("credentialSubject"))
-    claim = _node(subject.get("hasClaim"))
-    specification = _node(claim.get("specifiedBy"))
-    summary = Summary()
-    summary.title = (
-        _text(claim.get("title"))
-        or _text(specification.get("title"))
-        or _text(_node(document.get("displayParameter")).get("title"))
-    )
-    summary.learner = _text(subject.get("fullName"))
-    if summary.learner is None:
-        names = [_text(subject.get(k)) for k in ("givenName", "familyName")]
-        joined = " ".join(n.value for n in names if n is not None)
-        summary.learner = Text(joined) if joined else None
-    for body in _nodes(_node(claim.get("awardedBy")).get("awardingBody")):
-        name = _text(body.get("legalName"))
-        if name is not None:
-            summary.awarding_bodies.append(name)
-    summary.issued = _date(
-        document.get("issued") or document.get("validFrom") or document.get("issuanceDate")
-    )
-    summary.valid_until = _date(document.get("validUntil") or document.get("expirationDate"))
-    for credit in _nodes(specification.get("creditPoint")):
-        if _node(credit.get("framework")).get("id") == ECTS_FRAMEWORK:
-            point = credit.get("point")
-            summary.ects = str(point) if isinstance(point, str | int | float) else None
-            break
-    eqf = _node(specification.get("eqfLevel")).get("id")
-    if isinstance(eqf, str) and eqf.startswith(EQF_PREFIX):
-        summary.eqf_level = eqf.removeprefix(EQF_PREFIX)
-    for outcome in _nodes(specification.get("learningOutcome")):
-        title = _text(outcome.get("title"))
-        if title is not None:
-            summary.learning_outcomes.append(title)
-    return summary
+# --- the credential page ---------------------------------------------------------------------
 
 
 def _credential_uuid(credential: IssuedCredential) -> str:
@@ -346,6 +251,15 @@ def _unavailable(error: ApiError, *, as_json: bool) -> Response:
     return Response(page, status=error.status, mimetype="text/html")
 
 
+def stored_document(credential: IssuedCredential) -> Mapping[str, Any]:
+    """The credential's stored JSON as a mapping (empty when it is somehow not an object)."""
+    try:
+        document = json.loads(credential.document)
+    except ValueError:
+        return {}
+    return document if isinstance(document, Mapping) else {}
+
+
 @bp.get("/c/<token>")
 def show(token: str) -> Any:
     """The shared credential: its signed JSON-LD, or an HTML page for people."""
@@ -364,28 +278,48 @@ def show(token: str) -> Any:
             response.headers["Content-Disposition"] = "inline"
         response.headers["Vary"] = "Accept"
         return response
-    try:
-        document = json.loads(credential.document)
-    except ValueError:
-        document = {}
+    summary = credential_summary(stored_document(credential), language=locale_name())
+    today = utcnow().date().isoformat()
     page = render_template(
         "share/credential.html",
-        summary=credential_summary(document if isinstance(document, Mapping) else {}),
+        summary=summary,
         state=credential.state.value,
+        credential_expired=summary.valid_until is not None and summary.valid_until < today,
+        badge=badge,
+        long_date=long_date,
         share_expires=_when(link.expires_at),
-        share_expires_label=(
-            None
-            if link.expires_at is None
-            else link.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        ),
+        share_expires_label=expiry_label(link.expires_at),
+        share_url=share_url(current_app.config["ISSUER_BASE_URL"], token),
         jsonld_url=url_for("share.show", token=token, format="jsonld"),
         download_url=url_for("share.show", token=token, download="1"),
+        pdf_url=url_for("share.certificate", token=token),
         qr_png_url=url_for("share.qr_png", token=token),
         qr_svg_url=url_for("share.qr_svg", token=token),
         verify_url=_qr_data(token),
     )
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/c/<token>/certificate.pdf", endpoint="certificate")
+def certificate_view(token: str) -> Any:
+    """A printable one-page A4 certificate of the shared credential (``410``/``404`` like the
+    page when the link is withdrawn, expired or unknown)."""
+    try:
+        link = live_link(get_session(), token)
+    except ApiError as error:
+        return _unavailable(error, as_json=_wants_json())
+    credential = link.credential
+    pdf = certificate_pdf(
+        dict(stored_document(credential)),
+        share_url=share_url(current_app.config["ISSUER_BASE_URL"], token),
+        verify_url=_qr_data(token),
+        state=credential.state.value,
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    filename = f"microcredential-{_credential_uuid(credential)}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

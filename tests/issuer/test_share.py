@@ -217,7 +217,7 @@ def test_browsers_get_the_credential_page(client, shared):
     assert '<h1><span lang="en">Green Data Analytics</span></h1>' in page
     assert "Ana Andersen" in page
     assert "Aarhus Demo University" in page
-    assert '<time datetime="2026-06-30">2026-06-30</time>' in page
+    assert '<time datetime="2026-06-30">June 30, 2026</time>' in page  # the reader's long date
     assert "5 ECTS credits" in page
     assert "EQF level 6" in page
     for n in (1, 2, 3):
@@ -225,8 +225,10 @@ def test_browsers_get_the_credential_page(client, shared):
     assert "Credential status: <strong>Active</strong>" in page
     assert f'href="/c/{shared.token}?format=jsonld"' in page
     assert f'href="/c/{shared.token}?download=1"' in page
-    assert f'src="/c/{shared.token}/qr.png"' in page
+    assert f'src="/c/{shared.token}/qr.svg"' in page  # the page shows the SVG QR code
+    assert f'href="/c/{shared.token}/qr.png"' in page
     assert f'href="/c/{shared.token}/qr.svg"' in page
+    assert f'href="/c/{shared.token}/certificate.pdf"' in page
     expected = verify_url(VERIFIER, share_url(BASE_URL, shared.token))
     assert f'href="{expected}"' in page
     assert "Share link expires: never" in page
@@ -256,11 +258,11 @@ def test_share_link_expiry_is_shown_apart_from_credential_expiry(app, client, de
     page = client.get(shared.page, headers=BROWSER).get_data(as_text=True)
     share_part = page[page.index('id="share-link-expiry"') :]
     assert "Share link expires: " in share_part
-    assert '<time datetime="2031-01-02T03:04:00Z">2031-01-02 03:04 UTC</time>' in share_part
+    assert '<time datetime="2031-01-02T03:04:00Z">January 2, 2031 03:04 UTC</time>' in share_part
     assert "not when the credential expires" in share_part
     credential_part = page[page.index('id="credential-expiry"') :]
     assert credential_part.startswith(
-        'id="credential-expiry"><time datetime="2030-12-31">2030-12-31</time>'
+        'id="credential-expiry"><time datetime="2030-12-31">December 31, 2030</time>'
     )
 
 

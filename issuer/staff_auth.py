@@ -1,0 +1,282 @@
+"""Staff sign-in for the issuer's pages, and CSRF protection for the whole issuer app.
+
+Partnership staff (``issuer.models.User``) sign in with their e-mail address and a password
+(stored as a ``werkzeug.security`` hash). The signed-in user's id lives in the Flask session
+cookie (HttpOnly, SameSite=Lax, Secure when the issuer's base URL is https) together with a
+fingerprint of the password hash, so changing a password ends every older session, and the
+time of signing in, so a session lasts at most ``STAFF_SESSION_HOURS``. Failed sign-ins are
+counted per client address and e-mail address (in this process): after
+``STAFF_LOGIN_MAX_FAILURES`` within ``STAFF_LOGIN_WINDOW`` seconds, that pair is refused until
+the window has passed.
+
+Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the
+machine interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON,
+never cookies: the blueprints of the JSON API (``issuer.api``), the VC API (``issuer.vc_api``),
+status lists and DID documents, and every path under ``/api/`` whatever its blueprint (the
+learner's and staff's share-link JSON API lives in ``issuer.share_views``, whose blueprint also
+serves HTML pages). No HTML form posts under ``/api/``. An HTML form sends the token as
+``<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import func, select
+from werkzeug.exceptions import Forbidden
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from issuer import api, did_views, status_views, vc_api
+from issuer.auth import ROLE_RANK
+from issuer.db import get_session
+from issuer.models import Organisation, Role, User
+
+csrf = CSRFProtect()
+
+SESSION_USER = "staff_user"
+SESSION_CHECK = "staff_check"
+SESSION_SINCE = "staff_since"
+FAILURES = "microcred.staff_login_failures"
+API_PREFIX = "/api/"  # JSON interfaces only: token-authenticated, exempt from CSRF
+# The blueprints of machine interfaces, exempt from CSRF as a whole.
+EXEMPT_MODULES = (api, vc_api, status_views, did_views)
+MAX_TRACKED = 10_000  # failure records kept per process before old ones are dropped
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password (werkzeug's default: scrypt with a random salt)."""
+    return generate_password_hash(password)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to check against for unknown addresses, so they take as long as known ones."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash("no such user"))
+    return _DUMMY_HASH[0]
+
+
+def find_user(email: str, password: str) -> User | None:
+    """The user with ``email`` (any case) whose password is ``password``; None otherwise."""
+    email = email.strip()
+    user = None
+    if email and len(email) <= 320:
+        user = get_session().scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+# --- failed sign-ins --------------------------------------------------------------------------
+
+
+class LoginThrottle:
+    """Failed sign-ins per (client address, e-mail) within a sliding window, in memory."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float, window: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def blocked(self, key: tuple[str, str], *, limit: int, window: float) -> bool:
+        """True when ``key`` failed ``limit`` times within the last ``window`` seconds."""
+        with self._lock:
+            return len(self._recent(key, time.monotonic(), window)) >= limit
+
+    def failed(self, key: tuple[str, str], *, window: float) -> None:
+        """Record a failure of ``key``."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) >= MAX_TRACKED:
+                for old in [k for k, v in self._failures.items() if now - max(v) >= window]:
+                    del self._failures[old]
+                while len(self._failures) >= MAX_TRACKED:
+                    self._failures.pop(next(iter(self._failures)))
+            self._failures.setdefault(key, []).append(now)
+
+    def clear(self, key: tuple[str, str]) -> None:
+        """Forget the failures of ``key`` (after a successful sign-in)."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def _throttle_key(email: str) -> tuple[str, str]:
+    return (request.remote_addr or "", email.strip().lower())
+
+
+def login_blocked(email: str) -> bool:
+    """True when this client has failed to sign in as ``email`` too often lately."""
+    throttle: LoginThrottle = current_app.extensions[FAILURES]
+    return throttle.blocked(
+        _throttle_key(email),
+        limit=int(current_app.config["STAFF_LOGIN_MAX_FAILURES"]),
+        window=float(current_app.config["STAFF_LOGIN_WINDOW"]),
+    )
+
+
+def login_failed(email: str) -> None:
+    """Count a failed sign-in of this client as ``email``."""
+    throttle: LoginThrottle = current_app.extensions[FAILURES]
+    throttle.failed(_throttle_key(email), window=float(current_app.config["STAFF_LOGIN_WINDOW"]))
+
+
+# --- the session ------------------------------------------------------------------------------
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session for ``user`` (anything in the old session is dropped)."""
+    current_app.extensions[FAILURES].clear(_throttle_key(user.email))
+    session.clear()
+    session[SESSION_USER] = user.id
+    session[SESSION_CHECK] = _fingerprint(user)
+    session[SESSION_SINCE] = int(time.time())
+
+
+def logout_user() -> None:
+    """End the session."""
+    session.clear()
+    g.pop("staff_user", None)
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request, or None (no session, expired, password changed)."""
+    if "staff_user" in g:
+        return cast(User | None, g.staff_user)
+    user = None
+    user_id = session.get(SESSION_USER)
+    since = session.get(SESSION_SINCE)
+    max_age = float(current_app.config["STAFF_SESSION_HOURS"]) * 3600
+    if isinstance(user_id, int) and isinstance(since, int) and time.time() - since < max_age:
+        found = get_session().get(User, user_id)
+        if found is not None and session.get(SESSION_CHECK) == _fingerprint(found):
+            user = found
+    if user is None and SESSION_USER in session:
+        for key in (SESSION_USER, SESSION_CHECK, SESSION_SINCE):
+            session.pop(key, None)
+    g.staff_user = user
+    return user
+
+
+def partnership_id(user: User) -> int:
+    """The partnership whose data ``user`` sees."""
+    organisation = get_session().get_one(Organisation, user.organisation_id)
+    return organisation.partnership_id
+
+
+def allows(user: User | None, role: Role) -> bool:
+    """True when ``user`` has ``role`` or a stronger one."""
+    return user is not None and ROLE_RANK[user.role] >= ROLE_RANK[role]
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path of the staff pages on this site; None otherwise."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff"):
+        return None
+    return target
+
+
+def staff_required(role: Role = Role.VIEWER, *, json: bool = False) -> Callable[[F], F]:
+    """Decorate a staff view: without a session, send the browser to the sign-in page (or
+    answer 401 for a ``json`` view); with too weak a role, 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if json:
+                    body = {"error": {"code": "unauthorized", "message": "sign in first"}}
+                    return jsonify(body), 401
+                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+            if not allows(user, role):
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    """A refused form: an HTML page for browsers, the API's JSON error for programs."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if request.is_json or best == "application/json":
+        body = {"error": {"code": "csrf_failed", "message": error.description}}
+        return jsonify(body), 400
+    return render_template("staff/form_expired.html"), 400
+
+
+def init_app(app: Flask) -> None:
+    """Protect the app's forms against CSRF, exempting the token-authenticated interfaces,
+    and set up the staff session cookie and sign-in limits."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=str(app.config.get("ISSUER_BASE_URL", "")).startswith("https:"),
+    )
+    app.config.setdefault("STAFF_SESSION_HOURS", 12)
+    app.config.setdefault("STAFF_LOGIN_MAX_FAILURES", 5)
+    app.config.setdefault("STAFF_LOGIN_WINDOW", 15 * 60)
+    app.config.setdefault("STAFF_PAGE_SIZE", 25)
+    # A form's token is good as long as a staff session (not Flask-WTF's default hour).
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(app.config["STAFF_SESSION_HOURS"]) * 3600)
+    app.extensions[FAILURES] = LoginThrottle()
+    # Flask-WTF's own check is off so that ours can also exempt by path (its documented way
+    # for custom exemptions); WTF_CSRF_ENABLED still switches the protection as a whole.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    exempt = {module.bp.name for module in EXEMPT_MODULES}
+
+    @app.before_request
+    def _csrf_protect() -> None:
+        if not app.config["WTF_CSRF_ENABLED"] or request.endpoint is None:
+            return
+        if request.blueprint in exempt or request.path.startswith(API_PREFIX):
+            return
+        csrf.protect()
+
+    app.register_error_handler(CSRFError, _csrf_error)
