@@ -55,7 +55,7 @@ from issuer.status_lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
 from keys.proof import add_proof
 from schemas.errors import SchemaError, SchemaViolation
-from schemas.jsonld import expand_strict
+from schemas.jsonld import check_strict
 from schemas.profile import validate_microcredential
 
 MAX_REFERENCE = 200  # the learners.reference column
@@ -261,7 +261,7 @@ def _check_document(document: dict[str, Any]) -> None:
     error (the builder should never produce it), reported as ``invalid_credential``."""
     issues: list[dict[str, Any]] = []
     try:
-        expand_strict(document)
+        check_strict(document)
     except SchemaError as error:
         issues.append({"code": error.code, "path": error.path, "message": error.message})
     try:

@@ -10,7 +10,7 @@ What is checked before signing, and what is added:
 - the credential is a JSON object whose first ``@context`` is the VC v1 or v2 context, whose
   ``type`` includes ``VerifiableCredential``, which has a ``credentialSubject`` and no
   ``proof`` yet (400 ``invalid_credential`` / ``proof_present``);
-- it passes ``schemas.jsonld.expand_strict``: pinned contexts only, no inline or nested
+- it passes ``schemas.jsonld.check_strict``: pinned contexts only, no inline or nested
   context, no term that does not expand (400 with the schema error's code:
   ``unknown_context``, ``context_not_pinned``, ``undefined_term``, ``invalid_jsonld``);
 - its ``issuer`` (a string, or an object's ``id``) is absent — it is then set to the caller
@@ -46,7 +46,7 @@ from issuer.models import AuditEvent, Role
 from issuer.partnerships import signing_keypair
 from keys.proof import add_proof
 from schemas.errors import SchemaError
-from schemas.jsonld import expand_strict
+from schemas.jsonld import check_strict
 
 bp = Blueprint("vc_api", __name__)
 bp.add_url_rule("/openapi.json", view_func=openapi.openapi_json, methods=["GET"])
@@ -125,7 +125,7 @@ def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[s
     if "proof" in credential:
         raise _invalid("the credential carries a proof already", code="proof_present")
     try:
-        expand_strict(credential)
+        check_strict(credential)
     except SchemaError as error:
         raise _schema_error(error) from None
     check_shape(credential)

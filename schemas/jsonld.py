@@ -219,3 +219,12 @@ def _path(entry: _Entry | None) -> str:
         entry, part = entry
         parts.append(part)
     return format_path(reversed(parts))
+
+
+def check_strict(document: Any, *, loader: StaticDocumentLoader | None = None) -> None:
+    """Raise exactly what :func:`expand_strict` raises for ``document`` (an unknown or unpinned
+    context, an undefined term with its path, invalid JSON-LD), at a fraction of the cost: the
+    document is canonicalized through the per-shape fast path, whose compiled shapes carry the
+    strict verdict, and shapes that fail fall back to the plain path that names the problem.
+    A graph too costly to canonicalize is refused (``CanonicalizationRefused``) as well."""
+    canonicalize(document, loader=loader, strict=True)

@@ -431,3 +431,36 @@ def test_any_json_gives_a_result_or_a_schema_error(body: dict[str, Any]) -> None
     document = {"@context": EU_CONTEXT, **json.loads(json.dumps(body))}
     with contextlib.suppress(SchemaError):
         assert isinstance(canonicalize(document, loader=document_loader), str)
+
+
+class TestCheckStrict:
+    """check_strict refuses exactly what expand_strict refuses, naming the same path."""
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda d: d["credentialSubject"].update(fooBar=1),
+            lambda d: d["credentialSubject"]["hasClaim"].update(honours="x"),
+            lambda d: d["@context"].append("https://example.org/unknown"),
+            lambda d: d["@context"].append({"x": "https://example.org/x"}),
+            lambda d: d.update(type=["VerifiableCredential", "NoSuchType"]),
+        ],
+        ids=["subject-term", "deep-term", "unknown-context", "inline-context", "unknown-type"],
+    )
+    def test_same_refusal(self, eu_sample: dict[str, Any], change) -> None:
+        from schemas.jsonld import check_strict
+
+        change(eu_sample)
+        with pytest.raises(SchemaError) as plain:
+            expand_strict(copy.deepcopy(eu_sample))
+        for _ in range(2):  # compiled shape, then cached shape
+            with pytest.raises(type(plain.value)) as fast:
+                check_strict(copy.deepcopy(eu_sample))
+            assert fast.value.code == plain.value.code
+            assert getattr(fast.value, "path", None) == getattr(plain.value, "path", None)
+
+    def test_accepts_what_expand_strict_accepts(self, eu_sample: dict[str, Any]) -> None:
+        from schemas.jsonld import check_strict
+
+        expand_strict(eu_sample)
+        assert check_strict(eu_sample) is None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.errors import SchemaError
-from schemas.jsonld import expand_strict
+from schemas.jsonld import check_strict
 from schemas.loader import StaticDocumentLoader
 from schemas.profile import credential_issues
 from verifier.report import CheckResult, Outcome
@@ -23,7 +23,7 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
             CHECK, Outcome.ERROR, "not_an_object", "The document is not a JSON object."
         )
     try:
-        expand_strict(dict(document), loader=loader)
+        check_strict(dict(document), loader=loader)
     except SchemaError as error:
         return CheckResult(CHECK, Outcome.ERROR, error.code, str(error), _path(error))
     issues = credential_issues(document)
