@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 from issuer import bulk, issuance, keyring
 from issuer.app import create_app
 from issuer.auth import create_token
-from issuer.bootstrap import DEMO_ORGANISATIONS, DEMO_PARTNERSHIP, create_demo
+from issuer.bootstrap import (
+    DEMO_ORGANISATIONS,
+    DEMO_PARTNERSHIP,
+    add_demo_staff,
+    create_demo,
+    demo_password,
+    demo_staff_email,
+)
 from issuer.db import session_factory, transaction, upgrade
 from issuer.errors import ApiError, NotFound
 from issuer.models import (
@@ -692,6 +699,7 @@ def ensure_demo(app: Flask) -> DemoSetup:
             created = True
         else:
             organisation = get_organisation(session, partnership.id, organisation_slug)
+            add_demo_staff(session, list(partnership.organisations))
             name = f"demo-{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}"
             _, token = create_token(session, organisation, Role.ISSUER, name)
             created = False
@@ -711,6 +719,8 @@ def describe_demo(setup: DemoSetup) -> list[str]:
         f"demo partnership {setup.partnership} "
         + ("created" if setup.created else "exists already: made a new token"),
         f"the token issues as {setup.organisation} ({setup.did})",
+        f"staff pages: /staff — sign in as {demo_staff_email(setup.organisation)} with "
+        f"password {demo_password()!r} (MICROCRED_DEMO_PASSWORD)",
     ]
     if setup.did != setup.expected_did:
         lines.append(
