@@ -146,16 +146,28 @@ def visible_text(page: str) -> str:
 
 
 def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    """Every object's dictionary and (inflated) stream. A stream is read by its /Length, not
+    up to the next "endstream": compressed bytes may contain that word by chance."""
     found = {}
-    for match in re.finditer(rb"(\d+) 0 obj\s*(.*?)endobj", data, re.S):
-        body = match.group(2)
-        stream = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
-        content = None
-        if stream:
-            content = stream.group(1)
-            if b"/FlateDecode" in body[: stream.start()]:
+    position = 0
+    header = re.compile(rb"(\d+) 0 obj\s*")
+    while (match := header.search(data, position)) is not None:
+        start = match.end()
+        stream_at = data.find(b"stream", start)
+        end_at = data.find(b"endobj", start)
+        if stream_at != -1 and stream_at < end_at:
+            head = data[start:stream_at]
+            length = int(re.search(rb"/Length (\d+)", head).group(1))
+            begin = stream_at + len(b"stream")
+            begin += 2 if data[begin : begin + 2] == b"\r\n" else 1
+            content: bytes | None = data[begin : begin + length]
+            if b"/FlateDecode" in head:
                 content = zlib.decompress(content)
-        found[int(match.group(1))] = (body[: stream.start()] if stream else body, content)
+            end_at = data.find(b"endobj", begin + length)
+        else:
+            head, content = data[start:end_at], None
+        found[int(match.group(1))] = (head, content)
+        position = end_at + len(b"endobj")
     return found
 
 
