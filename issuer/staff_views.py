@@ -38,6 +38,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -695,6 +696,21 @@ def _issue_form(values: Mapping[str, Any], errors: Mapping[str, str]) -> str:
     )
 
 
+def _chosen_specification(
+    db: Session, form: MultiDict[str, str], errors: dict[str, str]
+) -> Specification | None:
+    """The specification a form names (``specification``), or None with the field's error."""
+    slug = form.get("specification", "")
+    if not slug:
+        errors["specification"] = _required()
+        return None
+    try:
+        return get_specification(db, _partnership_id(), slug)
+    except NotFound:
+        errors["specification"] = _("Choose one of the partnership's specifications.")
+        return None
+
+
 @bp.route("/issue", methods=["GET", "POST"])
 @staff_required(Role.ISSUER)
 def issue() -> ResponseReturnValue:
@@ -704,15 +720,7 @@ def issue() -> ResponseReturnValue:
     form = request.form
     db = get_session()
     errors: dict[str, str] = {}
-    spec = None
-    slug = form.get("specification", "")
-    if not slug:
-        errors["specification"] = _required()
-    else:
-        try:
-            spec = get_specification(db, _partnership_id(), slug)
-        except NotFound:
-            errors["specification"] = _("Choose one of the partnership's specifications.")
+    spec = _chosen_specification(db, form, errors)
     learner = None
     try:
         learner = issuance.LearnerInput.from_json(
@@ -871,15 +879,7 @@ def bulk_upload() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         errors["file"] = _("Choose a CSV file.")
-    spec = None
-    slug = form.get("specification", "")
-    if not slug:
-        errors["specification"] = _required()
-    else:
-        try:
-            spec = get_specification(db, _partnership_id(), slug)
-        except NotFound:
-            errors["specification"] = _("Choose one of the partnership's specifications.")
+    spec = _chosen_specification(db, form, errors)
     organisations = _organisations()
     bodies = _awarding_bodies(form, organisations, errors)
     if errors or spec is None or upload is None:
