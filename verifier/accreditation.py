@@ -94,7 +94,7 @@ from keys.proof import add_proof, format_datetime
 from keys.proof_set import ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import as_list, awarding_bodies, claims, node_id, text
+from verifier.credential import as_list, awarding_bodies, claims, node_id, parse_date, text
 
 VC_V1: Final = "https://www.w3.org/2018/credentials/v1"
 EDC_AP: Final = "http://data.europa.eu/snb/model/context/edc-ap"
@@ -669,19 +669,8 @@ def issue_date(credential: Mapping[str, Any]) -> datetime | None:
     """The credential's issue date: ``issued``, else ``validFrom``, else ``issuanceDate``."""
     for member in ("issued", "validFrom", "issuanceDate"):
         if member in credential:
-            return parse_datetime(credential[member])
+            return parse_date(credential[member])
     return None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date-time (a date alone is its midnight UTC; no zone means UTC); else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _facts(credential: Mapping[str, Any], body: Mapping[str, Any], body_id: str) -> _BodyFacts:
@@ -786,7 +775,7 @@ def load_registry(
         return AccreditationRegistry.unusable(authority, REGISTRY_MALFORMED, f"agencies: {error}")
     valid_until = None
     if "expirationDate" in agencies_document:
-        valid_until = parse_datetime(agencies_document["expirationDate"])
+        valid_until = parse_date(agencies_document["expirationDate"])
         if valid_until is None:
             return AccreditationRegistry.unusable(
                 authority, REGISTRY_MALFORMED, "agencies: expirationDate is not a date-time"
@@ -936,12 +925,12 @@ def _parse_record(index: int, document: Mapping[str, Any], issuer: str) -> Accre
         raise RegistryFormatError("a record has exactly one credentialSubject (the organisation)")
     subject = subjects[0]
     organisation, accreditation = _accreditation_of(subject, issuer)
-    issued = parse_datetime(accreditation.get("dateIssued"))
+    issued = parse_date(accreditation.get("dateIssued"))
     if issued is None:
         raise RegistryFormatError("the accreditation needs a dateIssued date-time")
     expiry = None
     if "expiryDate" in accreditation:
-        expiry = parse_datetime(accreditation["expiryDate"])
+        expiry = parse_date(accreditation["expiryDate"])
         if expiry is None:
             raise RegistryFormatError("expiryDate is not a date-time")
     identifiers = set()
@@ -1003,7 +992,7 @@ def _did(value: Any, what: str) -> str:
 
 
 def _date(value: Any, what: str) -> str:
-    moment = parse_datetime(value)
+    moment = parse_date(value)
     if moment is None:
         raise RegistryFormatError(f"{what} must be an ISO 8601 date or date-time, got {value!r}")
     return format_datetime(moment)

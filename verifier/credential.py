@@ -8,9 +8,22 @@ the document: callers decide what may be shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 PREFERRED_LANGUAGES = ("en",)
+
+
+def parse_date(value: Any) -> datetime | None:
+    """An ISO 8601 date-time (a date alone means its midnight, UTC; no zone means UTC); None if
+    ``value`` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def as_list(value: Any) -> list[Any]:

@@ -7,26 +7,15 @@ forgery; a credential not yet valid is a ``warning`` too. An unreadable date is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from verifier.credential import parse_date
 from verifier.report import CheckResult, Outcome
 
 CHECK = "expiry"
 START_MEMBERS = ("validFrom", "issuanceDate")
 END_MEMBERS = ("validUntil", "expirationDate")
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An ISO 8601 date-time (a date alone means its midnight, UTC; no zone means UTC); None if
-    ``value`` is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult:

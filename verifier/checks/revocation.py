@@ -17,8 +17,7 @@ from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
 from schemas.bitstring import decode_list, is_set
 from schemas.loader import StaticDocumentLoader
-from verifier.checks.expiry import parse_date
-from verifier.credential import as_list, issuer_id
+from verifier.credential import as_list, issuer_id, parse_date
 from verifier.http import FetchError
 from verifier.report import CheckResult, Outcome
 
