@@ -16,6 +16,8 @@ from typing import Any
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from issuer.partnerships import SPECIFICATION_FIELDS
+
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 
@@ -179,19 +181,7 @@ def _schemas() -> dict[str, Any]:
         "prerequisites": TEXT_OR_MAP,
         "language": {"type": "string", "pattern": "^[A-Z]{3}$"},
     }
-    required_spec = [
-        "slug",
-        "title",
-        "learningOutcomes",
-        "ects",
-        "volumeOfLearning",
-        "eqfLevel",
-        "iscedField",
-        "iscedLabel",
-        "assessmentType",
-        "participationMode",
-        "qualityAssurance",
-    ]
+    required_spec = list(SPECIFICATION_FIELDS)
     credential_state = {"type": "string", "enum": ["active", "suspended", "revoked"]}
     return {
         "Error": {

@@ -22,7 +22,7 @@ import click
 from keys.did_key import keypair_with_did_key
 from keys.errors import KeysError
 from keys.keypairs import Algorithm, KeyPair
-from keys.keystore import PASSPHRASE_ENV, load_key_file, save_key_file
+from keys.keystore import PASSPHRASE_ENV, load_key_file, passphrase_from_env, save_key_file
 from keys.proof import SUITE_FOR_ALGORITHM, add_proof
 from schemas.errors import SchemaError
 
@@ -98,21 +98,24 @@ def generate(suite: str, controller: str | None, output: str | None) -> None:
         keypair = keypair.with_ids(f"{controller}#{keypair.public_key_multibase}", controller)
     else:
         keypair = keypair_with_did_key(keypair)
-    if output:
-        passphrase = _passphrase_from_env()
-        save_key_file(output, keypair, passphrase=passphrase)
-        click.echo(json.dumps(keypair.to_multikey(), indent=2))
+    emit_keypair(keypair, output)
+
+
+def emit_keypair(keypair: KeyPair, output: str | None) -> None:
+    """Print ``keypair`` as Multikey JSON with its secret; or, with ``output``, write it sealed
+    with ``$MICROCRED_KEY_PASSPHRASE`` there and print only the public part. Exits 2 with a
+    message when the passphrase is unset or the file cannot be written."""
+    if not output:
+        click.echo(json.dumps(keypair.to_multikey(include_secret=True), indent=2))
         return
-    click.echo(json.dumps(keypair.to_multikey(include_secret=True), indent=2))
-
-
-def _passphrase_from_env() -> bytes:
-    import os
-
-    value = os.environ.get(PASSPHRASE_ENV)
-    if not value:
+    passphrase = passphrase_from_env()
+    if not passphrase:
         fail(f"set {PASSPHRASE_ENV} to the passphrase that encrypts secret keys at rest")
-    return value.encode("utf-8")
+    try:
+        save_key_file(output, keypair, passphrase=passphrase)
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror or error}")
+    click.echo(json.dumps(keypair.to_multikey(), indent=2))
 
 
 @main.command()

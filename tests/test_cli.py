@@ -61,6 +61,15 @@ class TestKeysGenerate:
         assert "secretKeyMultibase" not in stored
         assert "ENCRYPTED" in stored
 
+    def test_output_file_that_cannot_be_written(self, runner, tmp_path):
+        target = tmp_path / "no-such-folder" / "k.json"
+        result = runner.invoke(
+            main, ["keys", "generate", "--output", str(target)], env={PASSPHRASE_ENV: "s3cret"}
+        )
+        assert result.exit_code == 2
+        assert "cannot write" in result.output
+        assert not target.exists()
+
     def test_output_file_without_passphrase_is_refused(self, runner, tmp_path):
         result = runner.invoke(
             main,

@@ -23,11 +23,11 @@ from typing import Any
 
 import click
 
-from keys.cli import SUITE_ALGORITHMS, fail, read_json_document
+from keys.cli import SUITE_ALGORITHMS, emit_keypair, fail, read_json_document
 from keys.did_key import keypair_with_did_key
 from keys.errors import KeysError
 from keys.keypairs import KeyPair
-from keys.keystore import PASSPHRASE_ENV, load_key_file, passphrase_from_env, save_key_file
+from keys.keystore import PASSPHRASE_ENV, load_key_file
 from keys.resolver import DidResolver
 from schemas.errors import SchemaError
 from verifier.accreditation import (
@@ -64,18 +64,7 @@ def registry() -> None:
 )
 def init_authority(suite: str, output: str | None) -> None:
     """Print a new authority key (did:key) as Multikey JSON; its DID is what verifiers pin."""
-    keypair = keypair_with_did_key(KeyPair.generate(SUITE_ALGORITHMS[suite]))
-    if output:
-        passphrase = passphrase_from_env()
-        if not passphrase:
-            fail(f"set {PASSPHRASE_ENV} to the passphrase that encrypts secret keys at rest")
-        try:
-            save_key_file(output, keypair, passphrase=passphrase)
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror or error}")
-        click.echo(json.dumps(keypair.to_multikey(), indent=2))
-        return
-    click.echo(json.dumps(keypair.to_multikey(include_secret=True), indent=2))
+    emit_keypair(keypair_with_did_key(KeyPair.generate(SUITE_ALGORITHMS[suite])), output)
 
 
 _KEY_OPTION = click.option(
