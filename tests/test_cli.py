@@ -16,6 +16,7 @@ from issuer.demo import reference_credential
 from keys.cli import main
 from keys.keypairs import KeyPair
 from keys.keystore import PASSPHRASE_ENV
+from verifier.trust import trusted_issuers_document
 
 CHECKS = ["format", "seal", "revocation", "expiry", "accreditation", "owner", "recognition"]
 
@@ -113,22 +114,61 @@ class TestSignAndVerify:
         assert len(twice["proof"]) == 2
         assert twice["proof"][1]["created"] == "2026-07-01T10:00:00Z"
 
-    def test_verified_exits_0_with_every_check(self, runner, signed_path):
-        result = runner.invoke(main, ["verify", "--json", str(signed_path)])
+    @pytest.fixture
+    def trusted(self, tmp_path, signed_path) -> str:
+        """A trusted-issuers file naming the signer of ``signed_path``."""
+        issuer = json.loads(signed_path.read_text())["issuer"]
+        did = issuer["id"] if isinstance(issuer, dict) else issuer
+        path = tmp_path / "trusted.json"
+        path.write_text(json.dumps(trusted_issuers_document([(did, "Test U")], name="CLI test")))
+        return str(path)
+
+    def test_verified_exits_0_with_every_check(self, runner, signed_path, trusted):
+        result = runner.invoke(
+            main, ["verify", "--json", "--trusted-issuers", trusted, str(signed_path)]
+        )
         assert result.exit_code == 0, result.output
         report = json.loads(result.output)
         assert report["verified"] is True
+        assert report["verdict"] == "verified"
         assert [c["check"] for c in report["checks"]] == CHECKS
         for check in report["checks"]:
             assert check["outcome"] in {"ok", "error", "warning", "unchecked"}
             assert set(check) >= {"check", "outcome", "code", "message"}
 
-    def test_text_report(self, runner, signed_path):
-        result = runner.invoke(main, ["verify", str(signed_path)])
+    def test_text_report(self, runner, signed_path, trusted):
+        result = runner.invoke(main, ["verify", "--trusted-issuers", trusted, str(signed_path)])
         assert result.exit_code == 0
         assert result.output.startswith("VERIFIED")
         for name in CHECKS:
             assert name in result.output
+
+    def test_trusted_issuers_from_the_environment(self, runner, signed_path, trusted):
+        result = runner.invoke(
+            main, ["verify", str(signed_path)], env={"MICROCRED_TRUSTED_ISSUERS": trusted}
+        )
+        assert result.exit_code == 0, result.output
+
+    def test_untrusted_issuer_exits_3_naming_what_is_unconfirmed(self, runner, signed_path):
+        """A genuine seal from an issuer no trust source vouches for: unconfirmed, exit 3."""
+        result = runner.invoke(main, ["verify", "--json", str(signed_path)])
+        assert result.exit_code == 3, result.output
+        report = json.loads(result.output)
+        assert (report["verdict"], report["verified"]) == ("unconfirmed", False)
+        assert [u["code"] for u in report["unconfirmed"]] == ["no_trust_source"]
+        text = runner.invoke(main, ["verify", str(signed_path)])
+        assert text.exit_code == 3
+        assert text.output.startswith("UNCONFIRMED")
+        assert "accreditation:" in text.output
+
+    def test_unusable_trust_file_exits_2_in_one_line(self, runner, signed_path, tmp_path):
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"type": "TrustedIssuers", "version": 1, "issuers": [{"id": "x"}]}')
+        result = runner.invoke(main, ["verify", "--trusted-issuers", str(bad), str(signed_path)])
+        assert result.exit_code == 2
+        assert "issuers[0].id must be a DID" in result.output
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
 
     def test_tampered_exits_1(self, runner, signed_path):
         signed = json.loads(signed_path.read_text())

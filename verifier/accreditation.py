@@ -577,8 +577,32 @@ class AccreditationRegistry:
             for body in awarding_bodies(credential)
         ]
 
+    def assess_party(
+        self,
+        credential: Mapping[str, Any],
+        party: Mapping[str, Any],
+        now: datetime | None = None,
+        *,
+        all_claims: bool = False,
+    ) -> Assessment:
+        """Whether an accreditation covers one party of ``credential`` (an awarding body, or —
+        with ``all_claims`` — an issuer that awards nothing itself, judged for every claim)."""
+        now = now or datetime.now(UTC)
+        issued = issue_date(credential)
+        return self._assess_body(
+            credential,
+            party,
+            None if issued is None else min(issued, now),
+            all_claims=all_claims,
+        )
+
     def _assess_body(
-        self, credential: Mapping[str, Any], body: Mapping[str, Any], issued: datetime | None
+        self,
+        credential: Mapping[str, Any],
+        body: Mapping[str, Any],
+        issued: datetime | None,
+        *,
+        all_claims: bool = False,
     ) -> Assessment:
         body_id = str(node_id(body))
         name = text(body.get("legalName")) or text(body.get("prefLabel"))
@@ -587,7 +611,7 @@ class AccreditationRegistry:
         candidates = [r for r in self.records if r.names(body_id)]
         if not candidates:
             return self._uncovered(body_id, name)
-        facts = _facts(credential, body, body_id)
+        facts = body_facts(credential, body, body_id, all_claims=all_claims)
         judged = []
         for record in candidates:
             agency = self.agencies[record.agency]
@@ -673,7 +697,16 @@ def issue_date(credential: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _facts(credential: Mapping[str, Any], body: Mapping[str, Any], body_id: str) -> _BodyFacts:
+def body_facts(
+    credential: Mapping[str, Any],
+    body: Mapping[str, Any],
+    body_id: str,
+    *,
+    all_claims: bool = False,
+) -> _BodyFacts:
+    """What ``credential`` says about one party (an awarding body, or with ``all_claims`` the
+    issuer, judged for every claim it issues): its countries and regions, and the EQF levels,
+    ISCED-F fields and qualifications of the claims it awards."""
     countries: set[str] = set()
     regions: set[str] = set()
     unreadable_place = False
@@ -704,7 +737,7 @@ def _facts(credential: Mapping[str, Any], body: Mapping[str, Any], body_id: str)
             if isinstance(process, Mapping)
             for b in as_list(process.get("awardingBody"))
         ]
-        if body_id not in bodies:
+        if not all_claims and body_id not in bodies:
             continue
         for spec in as_list(claim.get("specifiedBy")) or [None]:
             spec = spec if isinstance(spec, Mapping) else {}
@@ -1007,8 +1040,11 @@ def _codes(value: Any, parse: Any, what: str) -> list[Any]:
     return parsed
 
 
-def _limits_from(entry: Mapping[str, Any], *, agency: bool) -> Limits:
-    """Limits from a simple description (codes, not IRIs)."""
+def limits_from(entry: Mapping[str, Any], *, agency: bool) -> Limits:
+    """Limits from a simple description (codes, not IRIs): an agency's ``jurisdictions``,
+    ``maxEQFLevel`` and ``fields``, or a record's (and a trusted issuer's) ``limitEQFLevel``,
+    ``limitField``, ``limitJurisdiction`` and ``limitQualification``. Raises
+    :class:`RegistryFormatError` naming the first value that is not valid."""
     places = entry.get("jurisdictions" if agency else "limitJurisdiction")
     countries: list[str] = []
     regions: list[str] = []
@@ -1096,7 +1132,7 @@ def agencies_credential(
             "title": {"en": "Recognised accreditation agency"},
             "organisation": agency_id,
             "accreditingAgent": authority,
-            **_limit_members(_limits_from(entry, agency=True)),
+            **_limit_members(limits_from(entry, agency=True)),
         }
         subject: dict[str, Any] = {"id": agency_id, "type": "Organisation"}
         if entry.get("name") is not None:
@@ -1156,7 +1192,7 @@ def record_credential(
     accreditation["dateIssued"] = _date(record["issued"], "issued")
     if record.get("expiryDate") is not None:
         accreditation["expiryDate"] = _date(record["expiryDate"], "expiryDate")
-    accreditation.update(_limit_members(_limits_from(record, agency=False)))
+    accreditation.update(_limit_members(limits_from(record, agency=False)))
     subject: dict[str, Any] = {"id": org_id, "type": "Organisation"}
     if organisation.get("name") is not None:
         subject["legalName"] = _language_map(organisation["name"], "the organisation's name")

@@ -1,19 +1,13 @@
 """The verifier's Flask application factory.
 
-A verifier deployed alone needs nothing of the issuer: settings come from the environment.
-- ``MICROCRED_FETCH_ALLOW_PRIVATE=1`` lets the guarded client reach private and loopback
-  addresses (development only).
-- ``MICROCRED_FETCH_REWRITES`` is a JSON object mapping origins to where to fetch them, e.g.
-  ``{"https://localhost:5000": "http://127.0.0.1:5000"}`` so that did:web identifiers of a
-  local issuer resolve (did:web always means https).
-- ``MICROCRED_REGISTRY`` and ``MICROCRED_REGISTRY_AUTHORITY``: the accreditation registry file
-  and the DID of the authority whose signature it must carry.
-- ``MICROCRED_TRUST_ANCHORS``: a PEM file of the certificates EU (JAdES) seals must chain to.
+A verifier deployed alone needs nothing of the issuer: settings come from the environment,
+the same variables ``microcred verify`` reads (listed in ``verifier.settings``: trust sources,
+trust anchors, the guarded client's development options). A trust file that is configured but
+cannot be used stops the app at start-up.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,7 +17,7 @@ from flask_babel import Babel
 
 from verifier import views
 from verifier.http import FetchPolicy, GuardedFetcher
-from verifier.settings import SETTINGS, AppSettings, load_trust_anchors
+from verifier.settings import ENVIRONMENT, SETTINGS, TrustSettings, fetch_policy_from
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -47,14 +41,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "templates" / "static"),
         static_url_path="/static",
     )
+    policy = fetch_policy_from(os.environ)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("MICROCRED_SECRET_KEY", "dev-only-change-me"),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
-        FETCH_ALLOW_PRIVATE=os.environ.get("MICROCRED_FETCH_ALLOW_PRIVATE") == "1",
-        FETCH_REWRITES=json.loads(os.environ.get("MICROCRED_FETCH_REWRITES", "{}") or "{}"),
-        REGISTRY_PATH=os.environ.get("MICROCRED_REGISTRY"),
-        REGISTRY_AUTHORITY=os.environ.get("MICROCRED_REGISTRY_AUTHORITY"),
-        TRUST_ANCHORS_PATH=os.environ.get("MICROCRED_TRUST_ANCHORS"),
+        FETCH_ALLOW_PRIVATE=policy.allow_private,
+        FETCH_REWRITES=dict(policy.rewrites),
+        **{key.upper(): os.environ.get(variable) for key, variable in ENVIRONMENT.items()},
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         BABEL_DEFAULT_LOCALE="en",
     )
@@ -67,10 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 rewrites=app.config["FETCH_REWRITES"],
             )
         )
-    app.extensions[SETTINGS] = AppSettings(
-        registry_path=app.config["REGISTRY_PATH"],
-        registry_authority=app.config["REGISTRY_AUTHORITY"],
-        trust_anchors=load_trust_anchors(app.config["TRUST_ANCHORS_PATH"]),
+    app.extensions[SETTINGS] = TrustSettings.load(
+        {}, **{key: app.config.get(key.upper()) for key in ENVIRONMENT}
     )
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(views.bp)

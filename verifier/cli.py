@@ -1,17 +1,25 @@
 """``microcred verify``: check a credential file and say whether it can be trusted.
 
-Exit status: 0 verified, 1 not verified, 2 unusable input (a message, no traceback).
+Exit status: 0 verified, 1 not verified, 2 unusable input or settings (one line, no
+traceback), 3 unconfirmed (the seal is genuine, but trust could not be confirmed).
+
+It reads the same settings as the web verifier (``verifier.settings``: the environment
+variables ``MICROCRED_REGISTRY``, ``MICROCRED_REGISTRY_AUTHORITY``, ``MICROCRED_TRUSTED_ISSUERS``,
+``MICROCRED_TRUST_ANCHORS``, ``MICROCRED_SEAL_CRLS``, ``MICROCRED_FETCH_ALLOW_PRIVATE``,
+``MICROCRED_FETCH_REWRITES``); its flags override them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
-from keys.cli import read_json_document
+from keys.cli import fail, read_json_document
 from verifier.http import GuardedFetcher
-from verifier.report import Outcome, Report
+from verifier.report import Outcome, Report, Verdict
+from verifier.settings import SettingsError, TrustSettings, fetch_policy_from
 from verifier.verify import VerifierOptions, verify_credential
 
 MARKS = {
@@ -20,11 +28,20 @@ MARKS = {
     Outcome.WARNING: "warning",
     Outcome.UNCHECKED: "unchecked",
 }
+EXIT_CODES = {Verdict.VERIFIED: 0, Verdict.NOT_VERIFIED: 1, Verdict.UNCONFIRMED: 3}
+HEADLINES = {
+    Verdict.VERIFIED: "VERIFIED",
+    Verdict.UNCONFIRMED: "UNCONFIRMED: the seal is genuine, but not everything that decides "
+    "trust could be confirmed",
+    Verdict.NOT_VERIFIED: "NOT VERIFIED",
+}
 
 
 def render_text(report: Report) -> str:
-    """The report as lines a person reads in a terminal: verdict, then one line per check."""
-    lines = ["VERIFIED" if report.verified else "NOT VERIFIED"]
+    """The report as lines a person reads in a terminal: the verdict (with what could not be
+    confirmed), then one line per check."""
+    lines = [HEADLINES[report.verdict]]
+    lines += [f"  - {c.check}: {c.message}" for c in report.unconfirmed]
     for check in report.checks:
         lines.append(
             f"  {MARKS[check.outcome]:<9} {check.check:<13} {check.message} [{check.code}]"
@@ -39,21 +56,76 @@ def render_text(report: Report) -> str:
     is_flag=True,
     help="Fetch nothing: did:web keys and status lists are then reported unchecked.",
 )
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    help="Accreditation registry file [env MICROCRED_REGISTRY].",
+)
+@click.option(
+    "--registry-authority",
+    help="DID of the authority that signs the registry [env MICROCRED_REGISTRY_AUTHORITY].",
+)
+@click.option(
+    "--trusted-issuers",
+    "trusted_issuers_path",
+    type=click.Path(dir_okay=False),
+    help="Trusted-issuers file [env MICROCRED_TRUSTED_ISSUERS].",
+)
+@click.option(
+    "--trust-anchors",
+    "trust_anchors_path",
+    type=click.Path(dir_okay=False),
+    help="PEM certificates EU (JAdES) seals must chain to [env MICROCRED_TRUST_ANCHORS].",
+)
+@click.option(
+    "--seal-crls",
+    "crls_path",
+    type=click.Path(dir_okay=False),
+    help="CRLs (PEM or DER) for those certificate chains [env MICROCRED_SEAL_CRLS].",
+)
 @click.argument("document_path", metavar="FILE")
-def verify(as_json: bool, offline: bool, document_path: str) -> None:
+def verify(
+    as_json: bool,
+    offline: bool,
+    registry_path: str | None,
+    registry_authority: str | None,
+    trusted_issuers_path: str | None,
+    trust_anchors_path: str | None,
+    crls_path: str | None,
+    document_path: str,
+) -> None:
     """Verify the credential in FILE (``-`` for stdin) and print a per-check report.
 
-    Only did:web documents and status lists are fetched, through the guarded client (https,
-    public addresses only, time and size limits).
+    Exit 0 verified, 1 not verified, 2 unusable input, 3 unconfirmed. Only did:web documents,
+    status lists and registry keys are fetched, through the guarded client (https, public
+    addresses only, time and size limits).
     """
+    try:
+        settings = TrustSettings.load(
+            registry_path=registry_path,
+            registry_authority=registry_authority,
+            trusted_issuers_path=trusted_issuers_path,
+            trust_anchors_path=trust_anchors_path,
+            crls_path=crls_path,
+        )
+        policy = fetch_policy_from(os.environ)
+    except SettingsError as error:
+        fail(str(error))
     document = read_json_document(document_path)
     if not isinstance(document, dict):
-        click.echo(f"error: {document_path} is not a JSON object", err=True)
-        raise SystemExit(2)
-    fetch = None if offline else GuardedFetcher()
-    report = verify_credential(document, VerifierOptions(fetch=fetch))
+        fail(f"{document_path} is not a JSON object")
+    fetch = None if offline else GuardedFetcher(policy)
+    options = VerifierOptions(
+        fetch=fetch,
+        registry=settings.registry(fetch),
+        trusted=settings.trusted_issuers(),
+        trust_anchors=settings.trust_anchors,
+        crls=settings.crls,
+    )
+    report = verify_credential(document, options)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(report))
-    raise SystemExit(0 if report.verified else 1)
+    raise SystemExit(EXIT_CODES[report.verdict])

@@ -2,7 +2,8 @@
 
 The checks run in the EU viewer's order. An invalid seal is fatal: the checks that read the
 document's content are then reported ``unchecked`` (nothing in it is trusted), and no summary
-is given. An unexpected failure inside a check becomes that check's ``error`` (fail closed).
+is given. The verdict they add up to is decided in ``verifier.report``. An unexpected failure
+inside a check becomes that check's ``error`` (fail closed).
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ from verifier.checks.revocation import check_revocation
 from verifier.checks.seal import check_jades_seal, check_seal, is_jades
 from verifier.credential import summary
 from verifier.report import CheckResult, Outcome, Report
+from verifier.trust import TrustedIssuers
 
 CONTENT_CHECKS = ("revocation", "expiry", "accreditation", "owner", "recognition")
 
 
 @dataclass
 class VerifierOptions:
-    """What a verification may use: the clock, the document loader, a fetcher and a resolver.
+    """What a verification may use: the clock, the document loader, a fetcher, a resolver and
+    the trust sources (accreditation registry, trusted-issuers list, JAdES trust anchors and
+    CRLs; see ``verifier.settings``).
 
     ``fetch`` (a ``verifier.http.GuardedFetcher`` in the services) is the only way out to the
     network: did:web documents and status lists. Without it, verification is offline: did:key
@@ -45,7 +49,9 @@ class VerifierOptions:
     fetch: Callable[[str], bytes] | None = None
     resolver: DidResolver | None = None
     registry: AccreditationRegistry | None = None
+    trusted: TrustedIssuers | None = None
     trust_anchors: Sequence[x509.Certificate] = ()
+    crls: Sequence[x509.CertificateRevocationList] = ()
 
     def __post_init__(self) -> None:
         if self.resolver is None:
@@ -142,12 +148,14 @@ def _finish(
         _guarded("expiry", lambda: check_expiry(credential, now=now)),
         _guarded(
             "accreditation",
-            lambda: check_accreditation(credential, registry=options.registry, now=now),
+            lambda: check_accreditation(
+                credential, registry=options.registry, trusted=options.trusted, now=now
+            ),
         ),
         _guarded("owner", check_owner),
         _guarded("recognition", lambda: check_recognition(credential)),
     ]
-    shown = summary(credential) if seal.outcome is Outcome.OK else None
+    shown = summary(credential) if seal.genuine else None
     return Report(results, shown)
 
 

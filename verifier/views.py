@@ -26,12 +26,21 @@ from verifier.inputs import (
     fetch_credential,
     parse_credential,
 )
-from verifier.report import Report
-from verifier.settings import SETTINGS, AppSettings
+from verifier.report import Outcome, Report
+from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
-from verifier.wording import CHECK_TITLES, CODE_TEXT, OUTCOME_LABELS, VERDICT
+from verifier.wording import (
+    CHECK_TITLES,
+    CODE_TEXT,
+    ELEMENT_STATUS,
+    OUTCOME_LABELS,
+    VERDICT,
+    VERDICT_HELP,
+)
 
 bp = Blueprint("verifier", __name__)
+# What decides the W3C VC API's answer: the proof, the status and the validity period.
+VC_API_DECIDING = ("format", "seal", "revocation", "expiry")
 
 
 def wants_json() -> bool:
@@ -48,14 +57,27 @@ def fetcher() -> GuardedFetcher:
     return client
 
 
+def settings() -> TrustSettings:
+    """This app's trust settings."""
+    found: TrustSettings = current_app.extensions[SETTINGS]
+    return found
+
+
 def options() -> VerifierOptions:
-    """Verification options for this app: the guarded fetcher, the accreditation registry and
-    the JAdES trust anchors, as configured."""
-    settings: AppSettings = current_app.extensions[SETTINGS]
+    """Verification options for this app: the guarded fetcher and the trust sources (registry,
+    trusted issuers, JAdES trust anchors and CRLs), as configured. Raises ``InputError``
+    (503 ``configuration_error``) when a trust file changed into one that cannot be used."""
+    trust = settings()
+    try:
+        trusted = trust.trusted_issuers()
+    except SettingsError as error:
+        raise InputError("configuration_error", str(error), 503) from None
     return VerifierOptions(
         fetch=fetcher(),
-        registry=settings.registry(fetcher()),
-        trust_anchors=settings.trust_anchors,
+        registry=trust.registry(fetcher()),
+        trusted=trusted,
+        trust_anchors=trust.trust_anchors,
+        crls=trust.crls,
     )
 
 
@@ -70,7 +92,10 @@ def respond(report: Report, *, source: str | None = None) -> ResponseReturnValue
         titles=CHECK_TITLES,
         outcomes=OUTCOME_LABELS,
         explanations=CODE_TEXT,
-        verdict=VERDICT[report.verified],
+        verdict=report.verdict.value,
+        verdict_title=VERDICT[report.verdict],
+        verdict_help=VERDICT_HELP[report.verdict],
+        element_status=ELEMENT_STATUS,
     )
 
 
@@ -84,7 +109,9 @@ def input_error(error: InputError) -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The form."""
-    response = make_response(render_template("verifier/index.html", error=None))
+    response = make_response(
+        render_template("verifier/index.html", error=None, sources=settings().describe())
+    )
     if request.args.get("lang") in ("en", "da"):
         response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
     return response
@@ -96,9 +123,10 @@ def verify_link() -> ResponseReturnValue:
     url = request.args.get("url", "")
     try:
         document = fetch_credential(url, fetcher())
+        chosen = options()
     except InputError as error:
         return input_error(error)
-    return respond(verify_credential(document, options()), source=url)
+    return respond(verify_credential(document, chosen), source=url)
 
 
 @bp.post("/verify")
@@ -106,9 +134,10 @@ def verify_form() -> ResponseReturnValue:
     """Check what the form carries: a file, pasted JSON, a link, or a QR photo."""
     try:
         document, source = _form_document()
+        chosen = options()
     except InputError as error:
         return input_error(error)
-    return respond(verify_credential(document, options()), source=source)
+    return respond(verify_credential(document, chosen), source=source)
 
 
 def _form_document() -> tuple[dict[str, Any], str | None]:
@@ -127,37 +156,58 @@ def _form_document() -> tuple[dict[str, Any], str | None]:
 
 @bp.post("/api/verify")
 def verify_api() -> ResponseReturnValue:
-    """The JSON report for the credential in the request body."""
+    """The JSON report for the credential in the request body: always 200 with the report,
+    whose ``verdict`` says ``verified``, ``unconfirmed`` or ``not_verified``."""
     try:
         document = parse_credential(request.get_data(cache=False))
+        chosen = options()
     except InputError as error:
         return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
-    return jsonify(verify_credential(document, options()).to_dict())
+    return jsonify(verify_credential(document, chosen).to_dict())
 
 
 @bp.post("/credentials/verify")
 def vc_api_verify() -> ResponseReturnValue:
-    """W3C VC API: ``{"verifiableCredential": {...}, "options": {...}}`` → 200 with the checks
-    that passed when verified, 400 with the errors otherwise."""
+    """W3C VC API: ``{"verifiableCredential": {...}, "options": {...}}``.
+
+    The VC API's own meaning: the proof, the status and the validity period decide — 200 with
+    the checks that passed when the seal is genuine and ``format``, ``seal``, ``revocation``
+    and ``expiry`` have no error; 400 with the ``errors`` otherwise. What trust could not
+    confirm (issuer in no trust source, status unreachable, chain unchecked), and what the
+    micro-credential profile found (accreditation, recognition), is reported in ``warnings``;
+    the full report with its three-way ``verdict`` is included too, so an ``unconfirmed``
+    credential is never presented as plainly verified."""
     try:
         body = parse_credential(request.get_data(cache=False))
+        chosen = options()
     except InputError as error:
         return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
     credential = body.get("verifiableCredential")
     if not isinstance(credential, dict):
         message = "verifiableCredential must be a JSON object"
         return jsonify({"error": {"code": "invalid_input", "message": message}}), 400
-    report = verify_credential(credential, options())
+    report = verify_credential(credential, chosen)
     data = report.to_dict()
+    seal = report.result("seal")
+    errors = [
+        c.to_dict()
+        for c in report.checks
+        if c.check in VC_API_DECIDING and c.outcome is Outcome.ERROR
+    ]
+    if not seal.genuine and not errors:
+        errors.append(seal.to_dict())
     data.update(
-        checks=[c.check for c in report.checks if c.outcome.value == "ok"],
+        checks=[c.check for c in report.checks if c.outcome is Outcome.OK],
         warnings=[
-            c.to_dict() for c in report.checks if c.outcome.value in ("warning", "unchecked")
+            c.to_dict()
+            for c in report.checks
+            if c.outcome in (Outcome.WARNING, Outcome.UNCHECKED)
+            or (c.outcome is Outcome.ERROR and c.check not in VC_API_DECIDING)
         ],
-        errors=[c.to_dict() for c in report.checks if c.outcome.value == "error"],
-        report=report.to_dict()["checks"],
+        errors=errors,
+        report=data["checks"],
     )
-    return jsonify(data), 200 if report.verified else 400
+    return jsonify(data), 400 if errors else 200
 
 
 @bp.get("/healthz")

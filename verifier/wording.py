@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
 
+from verifier.report import Verdict
+
 CHECK_TITLES = {
     "format": _("Well-formed credential"),
     "seal": _("Seal (digital signature)"),
     "revocation": _("Not revoked or suspended"),
     "expiry": _("Within its validity dates"),
-    "accreditation": _("Issuer accredited for this credential"),
+    "accreditation": _("Issuer confirmed by a trust source"),
     "owner": _("Presented by its owner"),
     "recognition": _("Information needed for recognition"),
 }
@@ -63,17 +65,83 @@ CODE_TEXT = {
     "expired": _("The credential has expired. It was genuine but is no longer valid."),
     "not_yet_valid": _("The credential is not valid yet."),
     "accredited": _("Every awarding body is accredited for this kind of credential."),
+    "trusted": _("The issuer and every awarding body are on this verifier's list of trusted "
+                 "issuers."),
     "not_accredited": _("An awarding body is not in the accreditation register."),
     "no_registry": _("No accreditation register is configured."),
+    "no_trust_source": _(
+        "This verifier has no list of trusted issuers, so it cannot confirm who issued the "
+        "credential. The name on it is the issuer's own claim."
+    ),
+    "not_in_trust_source": _(
+        "The issuer is not on any list this verifier trusts. The name on the credential is the "
+        "issuer's own claim; anyone can make a credential that says it comes from a university."
+    ),
+    "out_of_trusted_scope": _(
+        "The issuer is trusted, but not for this kind or level of credential."
+    ),
+    "registry_invalid": _("The accreditation register could not be used, so the issuer was "
+                          "not confirmed."),
+    "record_unverified": _("The issuer's accreditation record could not be checked."),
+    "accreditation_expired": _("The issuer's accreditation was not in force when the "
+                               "credential was issued."),
+    "eqf_out_of_scope": _("The issuer is not accredited for this level (EQF)."),
+    "field_out_of_scope": _("The issuer is not accredited for this field of study."),
+    "awarding_body_not_sealed": _(
+        "The credential names an awarding body that did not sign it. A joint award must be "
+        "signed by every institution that awards it."
+    ),
+    "key_revoked": _(
+        "The credential was signed with a key the issuer has withdrawn as compromised."
+    ),
+    "key_expired": _("The credential was signed with a key the issuer had already retired."),
+    "jades_no_trust_anchor": _(
+        "The European seal's signature is genuine, but this verifier has no trust anchor to "
+        "confirm whose seal it is."
+    ),
+    "jades_revocation_unknown": _(
+        "The European seal's signature is genuine, but whether its certificate was revoked "
+        "could not be found out."
+    ),
     "no_presentation": _(
         "The credential was not presented by its holder, so ownership is not shown."
     ),
     "annex1_complete": _("All the EU standard elements of a micro-credential are present."),
-    "annex1_incomplete": _("Some EU standard elements of a micro-credential are missing."),
+    "annex1_incomplete": _(
+        "Some EU standard elements of a micro-credential are missing or malformed. This does "
+        "not make the credential less genuine; it may make recognition harder."
+    ),
+    "not_applicable": _(
+        "This is not a micro-credential, so the EU standard elements of micro-credentials do "
+        "not apply."
+    ),
     "jades_valid": _("The European seal is valid."),
 }
 
+# The status of one EU standard element in the recognition table.
+ELEMENT_STATUS = {
+    "present": _("present"),
+    "missing": _("missing"),
+    "malformed": _("malformed"),
+}
+
 VERDICT = {
-    True: _("Verified"),
-    False: _("Not verified"),
+    Verdict.VERIFIED: _("Verified"),
+    Verdict.UNCONFIRMED: _("Genuine signature — not confirmed"),
+    Verdict.NOT_VERIFIED: _("Not verified"),
+}
+
+# What the verdict means, and what the reader can do (for "not verified" the page adds the
+# reason that failed).
+VERDICT_HELP = {
+    Verdict.VERIFIED: _(
+        "The credential is genuine, comes from an issuer this verifier trusts, has not been "
+        "revoked and is valid today. You can rely on what it says."
+    ),
+    Verdict.UNCONFIRMED: _(
+        "The signature is genuine and nothing failed, but something that decides trust could "
+        "not be confirmed (listed below). Do not rely on it yet: ask the holder or the issuer, "
+        "or check again later."
+    ),
+    Verdict.NOT_VERIFIED: _("Do not rely on this credential."),
 }

@@ -212,3 +212,56 @@ def test_bad_input_is_explained_on_the_form(page: Page, stack: Stack):
     page.get_by_role("button", name="Check", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("This is not JSON")
     assert_fits_narrow_screen(page)
+
+
+# The verdict's colour: green for verified, amber for a genuine signature not confirmed, red for
+# not verified (the stylesheet's --ok, --warning and --error).
+COLOURS = {"verified": "rgb(10, 107, 45)", "unconfirmed": "rgb(138, 83, 0)"}
+COLOURS["not_verified"] = "rgb(164, 14, 38)"
+
+
+def verdict_colour(page: Page) -> str:
+    return page.evaluate(
+        "() => getComputedStyle(document.querySelector('h1.verdict')).backgroundColor"
+    )
+
+
+def test_each_verdict_has_its_colour(page: Page, stack: Stack):
+    """Green for the partnership's credential, red for the revoked one, and amber for a genuine
+    signature by an issuer no trust source knows (a fresh did:key calling itself a university)."""
+    page.goto(qr_text(stack, stack.issued["good"].token))
+    expect(verdict(page)).to_have_attribute("data-verdict", "verified")
+    assert verdict_colour(page) == COLOURS["verified"]
+
+    page.goto(qr_text(stack, stack.issued["revoked"].token))
+    expect(verdict(page)).to_have_attribute("data-verdict", "not_verified")
+    assert verdict_colour(page) == COLOURS["not_verified"]
+
+    from issuer.credential import build_microcredential
+    from issuer.demo import demo_award, demo_organisation
+    from keys.did_key import keypair_with_did_key
+    from keys.keypairs import Algorithm, KeyPair
+    from keys.proof import add_proof
+
+    impostor = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+    body = demo_organisation(str(impostor.controller), "University of Copenhagen", "DNK", "DK")
+    forged = add_proof(build_microcredential(demo_award(body, [body])), impostor)
+    path = stack.tmp / "self-signed.jsonld"
+    path.write_text(json.dumps(forged), encoding="utf-8")
+    page.goto(stack.verifier_url + "/")
+    page.get_by_label("Credential file (JSON-LD)").set_input_files(path)
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(verdict(page)).to_have_attribute("data-verdict", "unconfirmed")
+    expect(verdict(page)).to_have_text(re.compile("Genuine signature — not confirmed"))
+    assert verdict_colour(page) == COLOURS["unconfirmed"]
+    expect(page.locator("ul.open-points")).to_contain_text("not on any list this verifier trusts")
+    expect(page.locator("dl.content")).to_contain_text("not confirmed")
+    assert_fits_narrow_screen(page)
+    screenshot(page, "verifier-unconfirmed")
+
+    page.goto(stack.verifier_url + "/?lang=da")
+    page.get_by_label("Bevisfil (JSON-LD)").set_input_files(path)
+    page.locator("button[type=submit]").click()
+    expect(verdict(page)).to_have_attribute("data-verdict", "unconfirmed")
+    assert verdict_colour(page) == COLOURS["unconfirmed"]
+    expect(verdict(page)).not_to_have_text(re.compile("Genuine signature"))

@@ -11,7 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from keys.resolver import DidResolver
+from verifier.accreditation import load_registry
+from verifier.demo_registry import demo_registry
 from verifier.http import FetchError
+from verifier.report import Verdict
 from verifier.verify import VerifierOptions, verify_credential
 
 BASE_URL = "https://issuer.example"
@@ -50,11 +54,23 @@ def issued(client, auth) -> dict:
     return response.get_json()
 
 
-def check(client: FlaskClient, document: dict) -> dict[str, tuple[str, str]]:
+def demo_accreditation(document: dict):
+    """The demo registry ``make run`` gives its verifier, accrediting the partnership's
+    organisations (the awarding bodies of ``document``)."""
+    bodies = document["credentialSubject"]["hasClaim"]["awardedBy"]["awardingBody"]
+    authority, registry = demo_registry([body["id"] for body in bodies])
+    return load_registry(registry, authority=authority, resolver=DidResolver())
+
+
+def check(client: FlaskClient, document: dict, *, trusted: bool = True) -> dict:
     fetch = IssuerOverHttp(client)
-    report = verify_credential(document, VerifierOptions(fetch=fetch, now=datetime.now(UTC)))
+    registry = demo_accreditation(document) if trusted else None
+    report = verify_credential(
+        document, VerifierOptions(fetch=fetch, now=datetime.now(UTC), registry=registry)
+    )
     return {c.check: (c.outcome.value, c.code) for c in report.checks} | {
-        "verified": (str(report.verified), "")
+        "verified": (str(report.verified), ""),
+        "verdict": (report.verdict.value, ""),
     }
 
 
@@ -65,7 +81,47 @@ def test_issued_joint_award_verifies_with_every_check(client, issued):
     assert outcomes["revocation"] == ("ok", "not_revoked")
     assert outcomes["expiry"] == ("ok", "valid")
     assert outcomes["recognition"] == ("ok", "annex1_complete")
+    assert outcomes["accreditation"] == ("ok", "accredited")
     assert outcomes["verified"] == ("True", "")
+    assert outcomes["verdict"] == ("verified", "")
+
+
+def test_without_a_trust_source_the_same_credential_is_unconfirmed(client, issued):
+    outcomes = check(client, issued["document"], trusted=False)
+    assert outcomes["seal"] == ("ok", "seal_valid")
+    assert outcomes["accreditation"] == ("unchecked", "no_trust_source")
+    assert outcomes["verdict"] == ("unconfirmed", "")
+
+
+def test_status_list_unreachable_is_unconfirmed(client, issued):
+    """Keys answer, the status list does not: never verified, never revoked — unconfirmed."""
+
+    class StatusDown(IssuerOverHttp):
+        def __call__(self, url: str) -> bytes:
+            if "/status/" in url:
+                raise FetchError("fetch_timeout", "no answer")
+            return super().__call__(url)
+
+    document = issued["document"]
+    report = verify_credential(
+        document,
+        VerifierOptions(fetch=StatusDown(client), registry=demo_accreditation(document)),
+    )
+    assert (report.result("revocation").outcome.value, report.result("revocation").code) == (
+        "unchecked",
+        "status_unavailable",
+    )
+    assert report.verdict is Verdict.UNCONFIRMED
+    assert [c.check for c in report.unconfirmed] == ["revocation"]
+
+
+def test_joint_award_missing_a_body_proof_is_not_verified(client, issued):
+    """Drop the second awarding body's proof: the seal names the body that did not seal."""
+    document = issued["document"]
+    document["proof"] = document["proof"][:1]
+    outcomes = check(client, document)
+    assert outcomes["seal"] == ("error", "awarding_body_not_sealed")
+    assert outcomes["verdict"] == ("not_verified", "")
 
 
 def test_share_link_serves_the_same_bytes(client, issued):
@@ -86,6 +142,7 @@ def test_status_changes_reach_the_verifier(client, auth, issued, action, code):
     assert outcomes["revocation"] == ("error", code)
     assert outcomes["seal"] == ("ok", "seal_valid")
     assert outcomes["verified"] == ("False", "")
+    assert outcomes["verdict"] == ("not_verified", "")
 
 
 def test_tampered_issued_credential_fails_the_seal(client, issued):
@@ -103,4 +160,4 @@ def test_issuer_that_does_not_answer_leaves_the_seal_unchecked(issued):
     report = verify_credential(issued["document"], VerifierOptions(fetch=Down()))
     seal = report.result("seal")
     assert (seal.outcome.value, seal.code) == ("unchecked", "did_unresolved")
-    assert not report.verified
+    assert report.verdict is Verdict.NOT_VERIFIED  # a seal nobody could check is not genuine

@@ -136,12 +136,21 @@ class TestAccredited:
         result = report.result("accreditation")
         assert (result.outcome, result.code) == (Outcome.OK, "accredited")
         assert report.verified
-        (body,) = result.details["bodies"]
-        assert body["covered"] is True
-        assert body["signed"] is True
-        assert body["agency"]["id"] == AGENCY.controller
-        assert body["record"]["organisation"] == UNI_A.controller
-        assert body["limits"] == {"eqfLevels": [6], "fields": ["06"]}
+        (party,) = result.details["parties"]
+        assert party["vouched"] is True
+        assert party["role"] == "issuer and awarding body"
+        (finding,) = party["findings"]
+        assessment = finding["assessment"]
+        assert assessment["covered"] is True
+        assert assessment["agency"]["id"] == AGENCY.controller
+        assert assessment["record"]["organisation"] == UNI_A.controller
+        assert assessment["limits"] == {"eqfLevels": [6], "fields": ["06"]}
+        # Who vouched, in words: agency, registry, record and limits.
+        assert party["vouchedBy"].startswith(
+            f"accredited by Nordic Accreditation Agency in the registry of {AUTHORITY.controller}"
+        )
+        assert assessment["record"]["id"] in party["vouchedBy"]
+        assert party["vouchedBy"].endswith("for EQF 6, ISCED-F 06")
 
     def test_record_without_limits(self):
         registry = load([record(UNI_A)])
@@ -158,7 +167,7 @@ class TestAccredited:
         registry = load([record(UNI_A), record(UNI_B), record(UNI_C)])
         result = check(credential(UNI_A, UNI_B, UNI_C), registry)
         assert (result.outcome, result.code) == (Outcome.OK, "accredited")
-        assert [b["covered"] for b in result.details["bodies"]] == [True, True, True]
+        assert [p["vouched"] for p in result.details["parties"]] == [True, True, True]
 
     def test_one_covering_record_is_enough(self):
         registry = load([record(UNI_A, limitEQFLevel=[7]), record(UNI_A, limitEQFLevel=[6])])
@@ -177,15 +186,19 @@ class TestAccredited:
 
 class TestNotCovered:
     def test_body_without_record(self):
+        """A registry that does not know the body does not vouch for it: not confirmed (the
+        verdict is unconfirmed), not a failure."""
         registry = load([record(UNI_A)])
         result = check(credential(UNI_B), registry)
-        assert (result.outcome, result.code) == (Outcome.ERROR, "not_accredited")
+        assert (result.outcome, result.code) == (Outcome.UNCHECKED, "not_in_trust_source")
+        assert result.details["parties"][0]["findings"][0]["code"] == "not_accredited"
 
     def test_joint_award_with_one_body_unaccredited(self):
         registry = load([record(UNI_A), record(UNI_C)])
         result = check(credential(UNI_A, UNI_B, UNI_C), registry)
-        assert (result.outcome, result.code) == (Outcome.ERROR, "not_accredited")
-        assert [(b["body"], b["code"]) for b in result.details["bodies"]] == [
+        assert (result.outcome, result.code) == (Outcome.UNCHECKED, "not_in_trust_source")
+        assert "University 2" in result.message
+        assert [(p["id"], p["code"]) for p in result.details["parties"]] == [
             (UNI_A.controller, "accredited"),
             (UNI_B.controller, "not_accredited"),
             (UNI_C.controller, "accredited"),
@@ -200,22 +213,35 @@ class TestNotCovered:
         assert codes(registry, document) == ["not_accredited"]
 
     def test_covered_body_that_did_not_sign(self):
-        """The issuer signs alone, naming an accredited organisation as the awarding body."""
-        registry = load([record(UNI_A)])
+        """The issuer signs alone, naming an accredited organisation as the awarding body: the
+        seal fails, naming the body (every awarding body must seal with its own key)."""
+        registry = load([record(UNI_A), record(OTHER_KEY)])
         document = credential(UNI_A, issuer=OTHER_KEY, signers=(OTHER_KEY,))
         report = verify_credential(document, VerifierOptions(now=NOW, registry=registry))
-        assert report.result("seal").outcome is Outcome.OK
-        result = report.result("accreditation")
-        assert (result.outcome, result.code) == (Outcome.WARNING, "awarding_body_not_signed")
-        assert result.details["bodies"][0]["signed"] is False
+        seal = report.result("seal")
+        assert (seal.outcome, seal.code) == (Outcome.ERROR, "awarding_body_not_sealed")
+        assert "University 1" in seal.message
+        assert not report.verified
 
-    def test_payload_without_proofs_is_not_asked_for_signers(self):
-        """A JAdES-sealed payload carries no Data Integrity proof: its seal is a certificate's,
-        so no awarding body is expected to have signed with its DID."""
+    def test_issuer_that_awards_nothing_is_judged_too(self):
+        """The issuing office (not an awarding body) must be vouched for as well."""
+        registry = load([record(UNI_A)])
+        document = credential(UNI_A, issuer=OTHER_KEY, signers=(OTHER_KEY, UNI_A))
+        result = check(document, registry)
+        assert (result.outcome, result.code) == (Outcome.UNCHECKED, "not_in_trust_source")
+        assert [(p["id"], p["role"], p["vouched"]) for p in result.details["parties"]] == [
+            (OTHER_KEY.controller, "issuer", False),
+            (UNI_A.controller, "awarding body", True),
+        ]
+        registry = load([record(UNI_A), record(OTHER_KEY)])
+        assert check(document, registry).code == "accredited"
+
+    def test_payload_without_proofs_is_judged_by_its_parties(self):
+        """A JAdES-sealed payload carries no Data Integrity proof: its seal is a certificate's;
+        the trust check still judges its issuer and awarding bodies."""
         registry = load([record(UNI_A)])
         result = check(credential(UNI_A, signers=()), registry)
         assert (result.outcome, result.code) == (Outcome.OK, "accredited")
-        assert result.details["bodies"][0]["signed"] is None
 
 
 class TestDates:
@@ -224,13 +250,15 @@ class TestDates:
         registry = load([record(UNI_A, issued="2020-01-01", expiryDate="2026-06-29")])
         result = check(credential(UNI_A), registry)
         assert (result.outcome, result.code) == (Outcome.ERROR, "accreditation_expired")
-        assert result.details["bodies"][0]["when"] == "expired"
+        assert result.details["parties"][0]["findings"][0]["assessment"]["when"] == "expired"
 
     def test_not_yet_valid_at_issue(self):
         registry = load([record(UNI_A, issued="2026-07-01", expiryDate="2031-01-01")])
         result = check(credential(UNI_A), registry)
         assert (result.outcome, result.code) == (Outcome.ERROR, "accreditation_expired")
-        assert result.details["bodies"][0]["when"] == "not_yet_valid"
+        assert result.details["parties"][0]["findings"][0]["assessment"]["when"] == (
+            "not_yet_valid"
+        )
 
     def test_expired_after_issue_still_covers(self):
         """What counts is the accreditation on the issue date, not today."""
@@ -538,9 +566,10 @@ class TestRegistryInvalid:
 class TestNoRegistry:
     def test_unchecked(self):
         result = check(credential(UNI_A), None)
-        assert (result.outcome, result.code) == (Outcome.UNCHECKED, "no_registry")
+        assert (result.outcome, result.code) == (Outcome.UNCHECKED, "no_trust_source")
         report = verify_credential(credential(UNI_A), VerifierOptions(now=NOW))
-        assert report.result("accreditation").code == "no_registry"
+        assert report.result("accreditation").code == "no_trust_source"
+        assert report.verdict.value == "unconfirmed"
 
     def test_no_awarding_body(self):
         registry = load([record(UNI_A)])

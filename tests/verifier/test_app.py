@@ -16,6 +16,7 @@ from issuer.demo import demo_award, demo_organisation, reference_credential, ref
 from keys.proof import add_proof
 from verifier.app import create_app
 from verifier.http import Fetched, FetchError
+from verifier.trust import trusted_issuers_document
 
 SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
 SHARE_URL = "https://issuer.example/c/abc123"
@@ -50,7 +51,31 @@ def pages(signed) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def client(pages):
+def trusted_path(tmp_path):
+    """A trusted-issuers file naming the reference issuer."""
+    path = tmp_path / "trusted.json"
+    document = trusted_issuers_document(
+        [(str(reference_keypair().controller), "Aarhus Demo University")], name="Test trust list"
+    )
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def client(pages, trusted_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "FETCHER": StubFetcher(pages),
+            "TRUSTED_ISSUERS_PATH": str(trusted_path),
+        }
+    )
+    return app.test_client()
+
+
+@pytest.fixture
+def untrusting_client(pages):
+    """A verifier with no trust source at all (as any verifier started outside make run)."""
     app = create_app({"TESTING": True, "FETCHER": StubFetcher(pages)})
     return app.test_client()
 
@@ -67,13 +92,24 @@ class TestJson:
         assert response.status_code == 200
         body = response.get_json()
         assert body["verified"] is True
+        assert body["verdict"] == "verified"
         assert [c["check"] for c in body["checks"]][:2] == ["format", "seal"]
+        assert body["summary"]["confirmed"] is True
+
+    def test_no_trust_source_is_unconfirmed(self, untrusting_client, signed):
+        """Genuine, but nobody vouched for the issuer: never plainly verified."""
+        body = untrusting_client.post("/api/verify", data=json.dumps(signed)).get_json()
+        assert (body["verdict"], body["verified"]) == ("unconfirmed", False)
+        assert [(u["check"], u["code"]) for u in body["unconfirmed"]] == [
+            ("accreditation", "no_trust_source")
+        ]
+        assert body["summary"]["confirmed"] is False
 
     def test_tampered(self, client, signed):
         tampered = json.loads(json.dumps(signed))
         tampered["credentialSubject"]["fullName"] = {"en": "Mallory"}
         body = client.post("/api/verify", data=json.dumps(tampered)).get_json()
-        assert body["verified"] is False
+        assert (body["verified"], body["verdict"]) == (False, "not_verified")
         seal = next(c for c in body["checks"] if c["check"] == "seal")
         assert seal["code"] == "invalid_signature"
         assert "summary" not in body
@@ -100,6 +136,20 @@ class TestVcApi:
         response = client.post("/credentials/verify", json={"verifiableCredential": signed})
         assert response.status_code == 200
         assert "seal" in response.get_json()["checks"]
+
+    def test_unconfirmed_keeps_the_vc_api_meaning_with_warnings(self, untrusting_client, signed):
+        """Proof, status and validity decide the VC API's answer; what trust could not
+        confirm is a warning, and the verdict says unconfirmed, never plainly verified."""
+        response = untrusting_client.post(
+            "/credentials/verify", json={"verifiableCredential": signed}
+        )
+        assert response.status_code == 200
+        body = response.get_json()
+        assert body["errors"] == []
+        assert ("accreditation", "no_trust_source") in {
+            (w["check"], w["code"]) for w in body["warnings"]
+        }
+        assert (body["verdict"], body["verified"]) == ("unconfirmed", False)
 
     def test_not_verified(self, client, signed):
         unsigned = {k: v for k, v in signed.items() if k != "proof"}
@@ -129,7 +179,24 @@ class TestPage:
             as_text=True
         )
         assert page.index('data-verified="true"') < page.index('data-check="format"')
+        assert 'data-verdict="verified"' in page
         assert "Green Data Analytics" in page
+
+    def test_unconfirmed_page_says_what_is_missing(self, untrusting_client, signed):
+        page = untrusting_client.post(
+            "/verify", data={"credential": json.dumps(signed)}
+        ).get_data(as_text=True)
+        assert 'data-verdict="unconfirmed"' in page
+        assert "Genuine signature — not confirmed" in page
+        assert 'data-verified="false"' in page
+        assert "no list of trusted issuers" in page
+        # The name is shown as the credential's claim, not as fact.
+        assert "not confirmed" in page.split('class="content"')[1]
+
+    def test_home_page_names_the_trust_sources(self, client, untrusting_client):
+        page = client.get("/").get_data(as_text=True)
+        assert "Test trust list" in page
+        assert "no trust source" in untrusting_client.get("/").get_data(as_text=True)
 
     def test_uploaded_file(self, client, signed):
         data = {"file": (io.BytesIO(json.dumps(signed).encode()), "credential.jsonld")}

@@ -8,17 +8,24 @@ from datetime import UTC, datetime
 import pytest
 
 from issuer.credential import build_microcredential
-from issuer.demo import demo_award, demo_organisation, reference_credential
+from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from verifier.checks.recognition import check_recognition
-from verifier.report import CHECK_NAMES, Outcome
+from verifier.report import CHECK_NAMES, Outcome, Verdict
+from verifier.trust import parse_trusted_issuers, trusted_issuers_document
 from verifier.verify import VerifierOptions, verify_credential
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
-OPTIONS = VerifierOptions(now=NOW)
+# The verifier trusts the reference issuer (a did:key): its credentials can be verified.
+TRUSTED = parse_trusted_issuers(
+    trusted_issuers_document(
+        [(str(reference_keypair().controller), "Aarhus Demo University")], name="test list"
+    )
+)
+OPTIONS = VerifierOptions(now=NOW, trusted=TRUSTED)
 
 
 def sign(document: dict, key: KeyPair) -> dict:
@@ -38,12 +45,13 @@ class TestGoodCredential:
     def test_verified_with_expected_outcomes(self, signed, issuer_key):
         report = verify_credential(signed, OPTIONS)
         assert report.verified
+        assert report.verdict is Verdict.VERIFIED
         assert outcomes(report) == {
             "format": ("ok", "well_formed"),
             "seal": ("ok", "seal_valid"),
             "revocation": ("ok", "no_status"),
             "expiry": ("ok", "valid"),
-            "accreditation": ("unchecked", "no_registry"),
+            "accreditation": ("ok", "trusted"),
             "owner": ("unchecked", "no_presentation"),
             "recognition": ("ok", "annex1_complete"),
         }
@@ -124,19 +132,28 @@ class TestFatalSeal:
 
 
 class TestContentChecks:
-    def test_expired_is_a_warning_not_a_forgery(self, issuer_key):
+    def test_expired_is_not_verified_and_says_when(self, issuer_key):
+        """Genuine but lapsed: not something an employer can rely on today."""
         credential = reference_credential(issuer_key)
         credential["expirationDate"] = "2026-09-01T00:00:00Z"
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
-        assert outcomes(report)["expiry"] == ("warning", "expired")
-        assert report.verified
+        assert outcomes(report)["expiry"] == ("error", "expired")
+        assert "2026-09-01" in report.result("expiry").message
+        assert report.verdict is Verdict.NOT_VERIFIED
+
+    def test_not_yet_valid_is_not_verified(self, issuer_key):
+        credential = reference_credential(issuer_key)
+        credential["validFrom"] = "2027-01-01T00:00:00Z"
+        report = verify_credential(sign(credential, issuer_key), OPTIONS)
+        assert outcomes(report)["expiry"] == ("error", "not_yet_valid")
+        assert report.verdict is Verdict.NOT_VERIFIED
 
     def test_missing_annex_element_is_reported_by_name(self, issuer_key):
         credential = reference_credential(issuer_key)
         del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["eqfLevel"]
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
-        assert outcomes(report)["recognition"] == ("error", "annex1_incomplete")
-        assert not report.verified
+        assert outcomes(report)["recognition"][1] == "annex1_incomplete"
+        assert report.verified, "recognition never turns a genuine credential into not verified"
         elements = {i["element"] for i in report.result("recognition").details["issues"]}
         assert any("level" in (e or "").lower() for e in elements)
 
@@ -256,15 +273,19 @@ class TestEuSealedSample:
         assert outcomes(report)["format"] == ("ok", "well_formed")
         assert outcomes(report)["seal"] == ("ok", "jades_valid")
         assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
-        assert outcomes(report)["accreditation"] == ("unchecked", "no_registry")
-        assert report.verified
+        # Genuine and anchored, but no trust source vouches for its issuer: unconfirmed.
+        assert outcomes(report)["accreditation"] == ("unchecked", "no_trust_source")
+        assert report.verdict is Verdict.UNCONFIRMED
         assert report.summary["title"] == "Digital micro-credential creation"
 
     def test_without_anchors_the_seal_is_unchecked(self, sealed):
+        """The signature is genuine; whose seal it is could not be confirmed: unconfirmed,
+        naming the missing anchor."""
         report = verify_credential(sealed, VerifierOptions(now=NOW))
         assert outcomes(report)["seal"] == ("unchecked", "jades_no_trust_anchor")
-        assert not report.verified
-        assert report.summary is None
+        assert report.verdict is Verdict.UNCONFIRMED
+        assert ("seal", "jades_no_trust_anchor") in {(c.check, c.code) for c in report.unconfirmed}
+        assert report.to_dict()["summary"]["confirmed"] is False
 
     def test_tampered_payload(self, sealed):
         sealed["payload"] = sealed["payload"].replace("Ana", "Eve", 1)

@@ -1,7 +1,8 @@
 """``expiry``: the credential is within its validity dates.
 
-An expired credential is a ``warning`` with the date (it was genuine; it has lapsed), not a
-forgery; a credential not yet valid is a ``warning`` too. An unreadable date is an ``error``.
+A credential outside its validity window is an ``error`` — ``expired`` (with the date: it was
+genuine, it has lapsed) or ``not_yet_valid`` — so the verdict is *not verified*: an employer
+cannot rely on it today. An unreadable date is an ``error`` too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ END_MEMBERS = ("validUntil", "expirationDate")
 
 
 def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult:
-    """``ok`` inside the validity window; ``warning`` before it starts or after it ends."""
+    """``ok`` inside the validity window; ``error`` before it starts or after it ends."""
     starts, ends = [], []
     for members, found in ((START_MEMBERS, starts), (END_MEMBERS, ends)):
         for member in members:
@@ -35,7 +36,7 @@ def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult
         if moment < now:
             return CheckResult(
                 CHECK,
-                Outcome.WARNING,
+                Outcome.ERROR,
                 "expired",
                 f"The credential expired on {credential[member]}.",
                 {"expired": credential[member]},
@@ -44,7 +45,7 @@ def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult
         if moment > now:
             return CheckResult(
                 CHECK,
-                Outcome.WARNING,
+                Outcome.ERROR,
                 "not_yet_valid",
                 f"The credential is valid only from {credential[member]}.",
                 {"validFrom": credential[member]},

@@ -1,7 +1,11 @@
-"""``seal``: every Data Integrity proof verifies, and each signer may speak for the credential.
+"""``seal``: every Data Integrity proof verifies, each signer may speak for the credential, and
+every awarding body named has sealed it with a key of its own.
 
-The allowed signers are the issuer and the awarding bodies of the claims (a joint award carries
-one proof per awarding partner). A key that cannot be fetched leaves the seal ``unchecked``.
+The allowed signers are the issuer and the awarding bodies of the claims. A joint award carries
+one proof per awarding partner: a body named in ``awardedBy`` whose own proof is missing is a
+seal error naming the body (``awarding_body_not_sealed``) — otherwise one partner could award
+in the name of all. A key that cannot be fetched leaves the seal ``unchecked`` (not shown to be
+genuine, so the credential is not verified).
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from cryptography import x509
 from keys.proof_set import ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import awarding_bodies, issuer_id, node_id
+from verifier.credential import awarding_bodies, issuer_id, node_id, text
 from verifier.jades import verify_jades
 from verifier.report import CheckResult, Outcome
 
 CHECK = "seal"
+BODY_NOT_SEALED = "awarding_body_not_sealed"
 
 
 def allowed_signers(credential: Mapping[str, Any]) -> set[str]:
@@ -38,11 +43,42 @@ def check_seal(
 ) -> CheckResult:
     """``ok`` when there is at least one proof and every proof verifies with a key of the issuer
     or an awarding body; ``unchecked`` when a key could not be fetched and nothing failed;
-    ``error`` otherwise, naming the first failing proof."""
+    ``error`` otherwise, naming the first failing proof — or, when every proof verified, the
+    first awarding body that did not seal the credential with its own key."""
     outcome = verify_proofs(
         document, resolver=resolver, controllers=allowed_signers(document), loader=loader, now=now
     )
-    return _result(outcome)
+    result = _result(outcome)
+    if result.outcome is not Outcome.OK:
+        return result
+    return _every_body_sealed(document, set(outcome.signers), result)
+
+
+def _every_body_sealed(
+    document: Mapping[str, Any], signers: set[str], verified: CheckResult
+) -> CheckResult:
+    """``verified`` when every awarding body is among ``signers``; else the seal error naming
+    the bodies that did not seal."""
+    missing = [body for body in awarding_bodies(document) if node_id(body) not in signers]
+    if not missing:
+        return verified
+    names = [text(b.get("legalName")) or text(b.get("prefLabel")) or node_id(b) for b in missing]
+    details = {
+        **verified.details,
+        "unsealedBodies": [
+            {"id": node_id(b), "name": n} for b, n in zip(missing, names, strict=True)
+        ],
+    }
+    return CheckResult(
+        CHECK,
+        Outcome.ERROR,
+        BODY_NOT_SEALED,
+        f"The credential names {'; '.join(str(n) for n in names)} as awarding "
+        f"bod{'ies' if len(missing) > 1 else 'y'}, but "
+        f"{'they have' if len(missing) > 1 else 'it has'} not sealed it with a key of "
+        f"{'their' if len(missing) > 1 else 'its'} own.",
+        details,
+    )
 
 
 def is_jades(document: Any) -> bool:
@@ -59,9 +95,10 @@ def check_jades_seal(
     """The ``seal`` result for a JAdES-sealed document, and its credential when the signature
     held (also when only the certificate chain went unchecked for want of trust anchors)."""
     jades = verify_jades(document, trust_anchors=trust_anchors, now=now)
-    return CheckResult(CHECK, jades.outcome, jades.code, jades.message, jades.to_dict()), (
-        jades.payload
-    )
+    details = jades.to_dict()
+    if jades.code == "jades_no_trust_anchor":
+        details["genuine"] = True  # the signature verified; whose seal it is was not confirmed
+    return CheckResult(CHECK, jades.outcome, jades.code, jades.message, details), jades.payload
 
 
 def _result(outcome: ProofSetResult) -> CheckResult:
