@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -81,6 +82,21 @@ def demo_registry_env(app: Flask) -> dict[str, str]:
         timeout=120,
     )
     return {"MICROCRED_REGISTRY": str(target), "MICROCRED_REGISTRY_AUTHORITY": done.stdout.strip()}
+
+
+def write_verifier_env(app: Flask, env: Mapping[str, str]) -> Path:
+    """Write the demo verifier's settings as shell assignments to ``instance/verifier.env``, so
+    that ``microcred verify`` can use the same trust sources as the web verifier
+    (``set -a; . instance/verifier.env; set +a``)."""
+    target = Path(app.instance_path) / "verifier.env"
+    lines = [f"{name}={shlex.quote(value)}" for name, value in sorted(env.items())]
+    target.write_text(
+        "# The settings of make run's verifier, for microcred verify. Demo only.\n"
+        + "\n".join(lines)
+        + "\n",
+        encoding="utf-8",
+    )
+    return target
 
 
 def services(host: str, port: int) -> list[Service]:
@@ -295,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             todo = [
                 replace(s, env={**s.env, **registry}) if s.name == "verifier" else s for s in todo
             ]
+            verifier_env = next(s.env for s in todo if s.name == "verifier")
+            settings_file = write_verifier_env(app, verifier_env)
         except (ApiError, KeysError, SQLAlchemyError, subprocess.SubprocessError) as error:
             note(f"error: cannot prepare the database: {getattr(error, 'message', error)}")
             return 2
@@ -312,6 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for service in todo:
             say(f"{service.name}: {url_of(host, service)}")
         say(f"token: {setup.token}")
+        note(
+            f"microcred verify uses the verifier's trust settings after "
+            f"`set -a; . {settings_file}; set +a`"
+        )
         note("running; press Ctrl-C to stop")
         died = runner.run_until_stopped()
         if died is not None:
