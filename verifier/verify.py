@@ -46,6 +46,7 @@ class VerifierOptions:
     resolver: DidResolver | None = None
     registry: AccreditationRegistry | None = None
     trust_anchors: Sequence[x509.Certificate] = ()
+    crls: Sequence[x509.CertificateRevocationList] = ()
 
     def __post_init__(self) -> None:
         if self.resolver is None:
@@ -106,7 +107,7 @@ def _verify_jades_sealed(
 
     def seal_check() -> CheckResult:
         result, credential = check_jades_seal(
-            document, trust_anchors=options.trust_anchors, now=now
+            document, trust_anchors=options.trust_anchors, crls=options.crls, now=now
         )
         if credential is not None:
             sealed["credential"] = credential
