@@ -43,28 +43,24 @@ first failure gives the result's ``code``:
    Any other kind (``sigRTst``, ``rfsTst``, or an ``arcTst`` in an ``etsiU`` of clear JSON,
    which needs a canonicalization this module lacks) is reported with ``imprint_ok: None``
    ("unverified") and does not fail the seal;
-8. the time the chain is judged at. ``sigT`` is only the signer's word (step 6 keeps it
-   plausible), never a reason to judge the certificate at an earlier time. The chain is judged
-   at ``now`` unless a ``sigTst`` token whose imprint and signature held was made by a TSA whose
-   own certificate validates (as in step 9, at ``now``, with the ``timeStamping`` extended key
-   usage) to one of ``trust_anchors``: its ``genTime`` (the earliest such, not after ``now``)
-   then proves the seal existed, and the chain is judged at that time. Every ``sigTst`` entry
-   says ``tsa_chain_trusted`` (True; False with ``tsa_chain_problem``; None when only the TSA's
-   revocation status was unknown). When only such a None token could save a seal that failed
-   as expired or revoked at the time used, the result is ``jades_revocation_unknown``;
-9. the chain, with pyhanko-certvalidator at that time, from ``x5c[0]`` to one of
-   ``trust_anchors`` (an anchor may be an intermediate CA; it need not be self-signed).
-   ``x5c[1:]``, the certificates of ``etsiU`` ``xVals`` (and, for a TSA, those in its token)
-   help build the path; trust comes only from the anchors. Nothing is fetched: revocation data
-   comes from ``etsiU`` ``rVals`` (CRLs and OCSP responses) and the operator's ``crls``, and it
-   is required for every certificate below the anchor (CRL or OCSP). Data issued after the
-   certificate being validated expired is not used (a CA may drop expired certificates from its
-   CRLs), unless it says it keeps them (X.509 ``expiredCertsOnCRL``, OCSP ``archiveCutoff``).
-   Judged at a proven time, data issued after that time counts (a revocation dated after it
-   does not fail the seal). Outcomes: revoked before the time → ``jades_certificate_revoked``;
-   a certificate expired (or not yet valid) at the time → ``jades_certificate_expired``; no path
-   or another path error → ``jades_untrusted_chain``; a path that holds but some revocation
-   status could not be had → ``jades_revocation_unknown``.
+8. the time the chain is judged at: ``now``, unless a ``sigTst`` token (imprint and signature
+   good) comes from a TSA whose certificate validates as in step 9, at ``now`` and with the
+   ``timeStamping`` extended key usage: its ``genTime`` (the earliest such, not after ``now``)
+   proves the seal existed then, and the chain is judged at that time. ``sigT`` is the signer's
+   word and never buys an earlier time. Such ``sigTst`` entries get ``tsa_chain_trusted``: True,
+   False (with ``tsa_chain_problem``), or None when only the TSA's revocation status is
+   unknown; if only such a token could save a seal that fails as expired or revoked, the result
+   is ``jades_revocation_unknown``;
+9. the chain, with pyhanko-certvalidator, from ``x5c[0]`` to one of ``trust_anchors`` (an
+   anchor may be an intermediate CA), helped by ``x5c[1:]``, the ``etsiU`` ``xVals`` and a TSA
+   token's certificates (trust comes only from the anchors). Nothing is fetched: the revocation
+   status of every certificate below the anchor must come from ``rVals`` (CRLs, OCSP responses)
+   or the operator's ``crls``. Data issued after the validated certificate expired is ignored (a
+   CA may drop expired certificates from its CRLs) unless it keeps them (X.509
+   ``expiredCertsOnCRL``, OCSP ``archiveCutoff``); at a proven time, data issued later counts.
+   Revoked before the time → ``jades_certificate_revoked``; expired (or not yet valid) →
+   ``jades_certificate_expired``; no path, or another path error → ``jades_untrusted_chain``;
+   a revocation status that cannot be had → ``jades_revocation_unknown``.
 
 **Outcome** (:attr:`JadesResult.outcome`, the ``seal`` check's outcome). ``ok``
 (``jades_valid``) only when every signature passed all of the above. ``unchecked`` when every
@@ -159,12 +155,9 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-_JWS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "256": hashes.SHA256,
-    "384": hashes.SHA384,
-    "512": hashes.SHA512,
-}
+_JWS_HASHES = {name[3:]: algorithm for name, algorithm in _HASHES.items()}  # "256": SHA256, ...
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}
+_READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -265,9 +258,7 @@ class JadesResult:
                     "signer": s.signer.to_dict() if s.signer else None,
                     "signing_time": _iso(s.signing_time),
                     "validation_time": _iso(s.validation_time),
-                    "time_source": ("sigTst" if s.time_proven else "now")
-                    if s.validation_time
-                    else None,
+                    "time_proven": s.time_proven,
                 }
                 for s in self.signatures
             ],
@@ -290,14 +281,9 @@ def verify_jades(
     crls: Sequence[x509.CertificateRevocationList] = (),
     now: datetime | None = None,
 ) -> JadesResult:
-    """Check the JAdES seal ``document`` (a JWS in JSON serialization); see the module notes.
-
-    ``trust_anchors`` are the only source of trust; ``crls`` are revocation lists the operator
-    holds (used beside those embedded in the seal; nothing is fetched). The result's outcome is
-    ``ok`` only for a seal whose every signature verified, whose chain reached an anchor at
-    ``now`` (or at a time a trusted signature time-stamp proves) and whose revocation status is
-    known good; ``unchecked`` for a genuine seal whose signer's trust could not be confirmed.
-    """
+    """Check the JAdES seal ``document`` (a JWS in JSON serialization) against the only
+    sources of trust, ``trust_anchors``, with the operator's ``crls`` beside the revocation data
+    in the seal (nothing is fetched); see the module notes for every step and outcome."""
     if not isinstance(document, Mapping):
         raise TypeError(f"a JAdES document is a JSON object, not {type(document).__name__}")
     anchors = list(trust_anchors)
@@ -330,62 +316,38 @@ def verify_jades(
                 b64_seen = checked.b64
             elif checked.b64 != b64_seen:
                 # RFC 7797 §3: every signature of a JWS uses the same b64 value.
-                result = _failed(index, MALFORMED, "The signatures disagree on 'b64'.", checked)
+                result = checked.result(MALFORMED, "The signatures disagree on 'b64'.")
         if payload is None and checked.payload is not None:
             payload = checked.payload
         results.append(result)
 
     timestamps = [t for r in results for t in r.timestamps]
-    first = results[0]
     failed = [r for r in results if not r.verified and r.code not in UNCONFIRMED]
+    unconfirmed = [r for r in results if not r.verified]
+    verified = _plural(count, "signature") + " verified"
     if failed:
-        bad = failed[0]
-        prefix = f"Signature {bad.index + 1} of {count}: " if count > 1 else ""
-        return JadesResult(
-            False,
-            bad.code,
-            prefix + bad.message,
-            first.signer,
-            first.signing_time,
-            None,
-            timestamps,
-            tuple(results),
+        code, payload = failed[0].code, None
+        prefix = f"Signature {failed[0].index + 1} of {count}: " if count > 1 else ""
+        message = prefix + failed[0].message
+    elif unconfirmed and unconfirmed[0].code == NO_TRUST_ANCHOR:
+        code = NO_TRUST_ANCHOR
+        message = verified + (
+            ", but no trust anchors are configured: the certificate chain was not checked, so "
+            "who sealed is unconfirmed."
         )
-    unconfirmed = next((r for r in results if not r.verified), None)
-    if unconfirmed is not None:
-        verified = _plural(count, "signature") + " verified, but "
-        if unconfirmed.code == NO_TRUST_ANCHOR:
-            message = verified + (
-                "no trust anchors are configured: the certificate chain was not checked, so "
-                "who sealed is unconfirmed."
-            )
-        else:
-            prefix = f" (signature {unconfirmed.index + 1})" if count > 1 else ""
-            message = verified + (
-                "whether the seal certificate was revoked could not be confirmed"
-                f"{prefix}, so the seal is not confirmed. {unconfirmed.message}"
-            )
-        return JadesResult(
-            False,
-            unconfirmed.code,
-            message,
-            first.signer,
-            first.signing_time,
-            payload,
-            timestamps,
-            tuple(results),
+    elif unconfirmed:
+        code = unconfirmed[0].code
+        which = f" (signature {unconfirmed[0].index + 1})" if count > 1 else ""
+        message = verified + (
+            f", but whether its certificates were revoked could not be confirmed{which}, so "
+            f"the seal is not confirmed. {unconfirmed[0].message}"
         )
-    who = "; ".join(r.signer.subject for r in results if r.signer)
-    return JadesResult(
-        True,
-        VALID,
-        f"{_plural(count, 'signature')} verified, sealed by {who}.",
-        first.signer,
-        first.signing_time,
-        payload,
-        timestamps,
-        tuple(results),
-    )
+    else:
+        code = VALID
+        who = "; ".join(r.signer.subject for r in results if r.signer)
+        message = f"{verified}, sealed by {who}."
+    first = (results[0].signer, results[0].signing_time)
+    return JadesResult(code == VALID, code, message, *first, payload, timestamps, tuple(results))
 
 
 # --- the serialization --------------------------------------------------------------------
@@ -442,7 +404,7 @@ class _Signature:
         except _Failure as failure:
             if failure.code not in UNCONFIRMED:  # else the signature verified: keep the payload
                 self.payload = None
-            return _failed(self.index, failure.code, failure.message, self)
+            return self.result(failure.code, failure.message)
 
     def _run(self) -> JadesSignatureResult:
         entry = self.entry
@@ -520,59 +482,53 @@ class _Signature:
         self.payload = payload
 
         if not self.anchors:
-            return JadesSignatureResult(
-                self.index,
-                False,
+            return self.result(
                 NO_TRUST_ANCHOR,
                 "The signature verified; the certificate chain was not checked (no trust anchors).",
-                self.signer,
-                signing_time,
-                self.timestamps,
             )
-        data = _validation_data(chain[1:], etsi_u, self.crls)
-        moment, proven = self._validate(leaf_der, data)
-        how = "a trusted signature time-stamp proves" if proven else "now"
-        return JadesSignatureResult(
-            self.index,
-            True,
+        moment, proven = self._validate(leaf_der, _validation_data(chain[1:], etsi_u, self.crls))
+        how = "proven by a trusted signature time-stamp" if proven else "now"
+        return self.result(
             VALID,
             f"Sealed by {self.signer.subject}; the certificate chain and its revocation status "
             f"hold at {moment.isoformat()} ({how}).",
-            self.signer,
-            signing_time,
-            self.timestamps,
             moment,
             proven,
         )
 
+    def result(
+        self, code: str, message: str, moment: datetime | None = None, proven: bool = False
+    ) -> JadesSignatureResult:
+        """This signature's result, ending with ``code``."""
+        context = (self.signer, self.signing_time, self.timestamps, moment, proven)
+        return JadesSignatureResult(self.index, code == VALID, code, message, *context)
+
     def _validate(self, leaf_der: bytes, data: _Data) -> tuple[datetime, bool]:
         """Steps 8 and 9: ``(the time the chain held at, whether a time-stamp proved it)``."""
-        proven: datetime | None = None
-        unsure: datetime | None = None  # proven but for the TSA's revocation status
+        times: dict[bool | None, list[datetime]] = {True: [], False: [], None: []}
         for entry, tsa_der, certs in self.sig_tsts:
             if not (entry["imprint_ok"] and entry["signature_ok"] and tsa_der):
                 continue
             try:
                 tsa_data = data._replace(certs=data.certs + certs)
                 _validate_chain(tsa_der, tsa_data, self.anchors, self.now, timestamping=True)
+                entry["tsa_chain_trusted"] = True
             except _Failure as failure:
                 unknown = failure.code == REVOCATION_UNKNOWN
                 entry["tsa_chain_trusted"] = None if unknown else False
                 entry["tsa_chain_problem"] = failure.message
-                if unknown and entry["time"] <= self.now:
-                    unsure = min(unsure or entry["time"], entry["time"])
-                continue
-            entry["tsa_chain_trusted"] = True
             if entry["time"] <= self.now:
-                proven = min(proven or entry["time"], entry["time"])
+                times[entry["tsa_chain_trusted"]].append(entry["time"])
+        proven = min(times[True], default=None)
+        unsure = min(times[None], default=None)  # proven but for the TSA's revocation status
         moment = proven or self.now
         try:
             _validate_chain(leaf_der, data, self.anchors, moment, retroactive=bool(proven))
         except _Failure as failure:
             if failure.code == CERTIFICATE_EXPIRED and not proven:
                 failure.message += (
-                    " No signature time-stamp of a TSA that chains to a trust anchor proves "
-                    "that the seal was made earlier."
+                    " No signature time-stamp of a TSA that chains to a trust anchor proves an "
+                    "earlier time."
                 )
             if failure.code not in (CERTIFICATE_EXPIRED, CERTIFICATE_REVOKED) or not (
                 unsure and unsure < moment
@@ -640,12 +596,6 @@ class _Signature:
             self.timestamps.append(entry)
             if kind == "sigTst":
                 self.sig_tsts.append((entry, tsa_der, certs))
-
-
-def _failed(index: int, code: str, message: str, checked: _Signature) -> JadesSignatureResult:
-    return JadesSignatureResult(
-        index, False, code, message, checked.signer, checked.signing_time, checked.timestamps
-    )
 
 
 # --- header parameters -------------------------------------------------------------------
@@ -879,7 +829,7 @@ def _check_token(
         imprint = tst_info["message_imprint"]
         imprint_alg = imprint["hash_algorithm"]["algorithm"].native
         hashed = imprint["hashed_message"].native
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+    except _READ_ERRORS as exc:
         entry["imprint_ok"] = False
         entry["signature_ok"] = False
         entry["problem"] = f"the token cannot be read ({exc})"
@@ -948,17 +898,11 @@ def _token_signature(
         elif algo == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, to_sign, ec.ECDSA(_hash_of(algorithm, digest_cls)()))
         else:
-            return None, certificate, f"token signature algorithm {algo!r} is not supported"
+            problem = f"token signature algorithm {algo!r} is not supported (unverified)"
+            return None, certificate, problem
     except InvalidSignature:
         return False, None, "the TSA's signature on the token does not verify"
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-        IndexError,
-        UnsupportedAlgorithm,
-    ) as exc:
+    except (*_READ_ERRORS, UnsupportedAlgorithm) as exc:
         return False, None, f"the token's signature cannot be checked ({exc})"
     return True, certificate, None
 
@@ -1075,25 +1019,20 @@ def _validate_chain(
             _run(validate(NO_REVOCATION))  # does the chain hold but for revocation data?
             raise _Failure(
                 REVOCATION_UNKNOWN,
-                f"No usable revocation data (CRL or OCSP response, in the seal or configured) "
-                f"shows the certificate chain unrevoked at {at}: {exc}",
+                "No usable revocation data (a CRL or OCSP response, in the seal or configured) "
+                f"shows the certificate chain unrevoked at {at}: {exc}.",
             ) from exc
-    except RevokedError as exc:
-        raise _Failure(CERTIFICATE_REVOKED, f"The certificate chain is revoked: {exc}") from exc
-    except (ExpiredError, NotYetValidError) as exc:
-        raise _Failure(
-            CERTIFICATE_EXPIRED, f"The certificate chain is not valid at {at}: {exc}"
-        ) from exc
-    except PathError as exc:
-        raise _Failure(
-            UNTRUSTED_CHAIN, f"The certificate does not chain to a trust anchor: {exc}"
-        ) from exc
-    except ValidationError as exc:
-        raise _Failure(UNTRUSTED_CHAIN, f"The certificate chain is not valid: {exc}") from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _Failure(
-            UNTRUSTED_CHAIN, f"The certificate chain could not be validated: {exc}"
-        ) from exc
+    except (PathError, ValidationError, ValueError, TypeError, KeyError) as exc:
+        code, what = next((c, w) for kinds, c, w in _CHAIN_ERRORS if isinstance(exc, kinds))
+        raise _Failure(code, f"{what} (judged at {at}): {exc}.") from exc
+
+
+_CHAIN_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+    (RevokedError, CERTIFICATE_REVOKED, "The certificate chain is revoked"),
+    ((ExpiredError, NotYetValidError), CERTIFICATE_EXPIRED, "The certificate chain is not valid"),
+    (PathError, UNTRUSTED_CHAIN, "The certificate does not chain to a trust anchor"),
+    (Exception, UNTRUSTED_CHAIN, "The certificate chain could not be validated"),
+)
 
 
 def _kept_after(der: bytes, spec: Any, not_after: datetime) -> bool:
@@ -1113,7 +1052,7 @@ def _kept_after(der: bytes, spec: Any, not_after: datetime) -> bool:
             issued = response["produced_at"].native
             cutoffs = [r.archive_cutoff_value for r in response["responses"]]
             kept = [c.native for c in cutoffs if c is not None]
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except _READ_ERRORS:
         return False
     return issued <= not_after or any(k <= not_after for k in kept)
 

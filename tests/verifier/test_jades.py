@@ -612,7 +612,7 @@ class TestEuSample:
         assert data["signing_time"] == "2023-09-27T11:54:17Z"
         assert data["signer"]["country"] == "ES"
         assert data["signatures"][0]["validation_time"] == "2023-09-28T00:00:00Z"
-        assert data["signatures"][0]["time_source"] == "now"
+        assert data["signatures"][0]["time_proven"] is False
         assert "genuine" not in data
 
 
@@ -926,7 +926,7 @@ class TestTimeAndRevocation:
         assert signature.validation_time == SIGNED_AT
         assert signature.time_proven
         assert result.timestamps[0]["tsa_chain_trusted"] is True
-        assert result.to_dict()["signatures"][0]["time_source"] == "sigTst"
+        assert result.to_dict()["signatures"][0]["time_proven"] is True
 
     def test_valid_certificate_is_judged_at_the_proven_time_too(self, pki):
         document = seal(pki.leaf_key, [pki.leaf])
