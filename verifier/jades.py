@@ -42,25 +42,38 @@ first failure gives the result's ``code``:
 
    Any other kind (``sigRTst``, ``rfsTst``, or an ``arcTst`` in an ``etsiU`` of clear JSON,
    which needs a canonicalization this module lacks) is reported with ``imprint_ok: None``
-   ("unverified") and does not fail the seal. The TSA's own certificate chain is *not*
-   validated: ``genTime`` is reported, not relied on;
-8. the chain, with pyhanko-certvalidator at the moment ``sigT``, from ``x5c[0]`` to one of
-   ``trust_anchors`` (an anchor may be an intermediate CA; it need not be self-signed).
-   ``x5c[1:]`` and the certificates of ``etsiU`` ``xVals`` help build the path (trust comes only
-   from the anchors). We are offline (``allow_fetching=False``) and revocation is
-   ``soft-fail``: CRLs and OCSP responses embedded in ``etsiU`` ``rVals`` are used, and one that
-   says "revoked" fails the seal (``jades_certificate_revoked``), but missing revocation data is
-   ignored — a ``jades_valid`` seal does not prove the certificate was unrevoked. No path →
-   ``jades_untrusted_chain``.
+   ("unverified") and does not fail the seal;
+8. the time the chain is judged at: ``now``, unless a ``sigTst`` token (imprint and signature
+   good) comes from a TSA whose certificate validates as in step 9, at ``now`` and with the
+   ``timeStamping`` extended key usage: its ``genTime`` (the earliest such, not after ``now``)
+   proves the seal existed then, and the chain is judged at that time. ``sigT`` is the signer's
+   word and never buys an earlier time. Such ``sigTst`` entries get ``tsa_chain_trusted``: True,
+   False (with ``tsa_chain_problem``), or None when only the TSA's revocation status is
+   unknown; if only such a token could save a seal that fails as expired or revoked, the result
+   is ``jades_revocation_unknown``;
+9. the chain, with pyhanko-certvalidator, from ``x5c[0]`` to one of ``trust_anchors`` (an
+   anchor may be an intermediate CA), helped by ``x5c[1:]``, the ``etsiU`` ``xVals`` and a TSA
+   token's certificates (trust comes only from the anchors). Nothing is fetched: the revocation
+   status of every certificate below the anchor must come from ``rVals`` (CRLs, OCSP responses)
+   or the operator's ``crls``. Data issued after the validated certificate expired is ignored (a
+   CA may drop expired certificates from its CRLs) unless it keeps them (X.509
+   ``expiredCertsOnCRL``, OCSP ``archiveCutoff``); at a proven time, data issued later counts.
+   Revoked before the time → ``jades_certificate_revoked``; expired (or not yet valid) →
+   ``jades_certificate_expired``; no path, or another path error → ``jades_untrusted_chain``;
+   a revocation status that cannot be had → ``jades_revocation_unknown``.
 
-**No trust anchors.** When ``trust_anchors`` is empty, everything above except step 8 runs, and a
-seal that passed all of it gets ``verified=False`` with ``code="jades_no_trust_anchor"`` and
-``payload`` set (the signature verified). Anyone can make a certificate that *says* it belongs to
-an EU body, so a seal whose chain was not checked is not a verified seal: the ``seal`` check
-reports it as ``unchecked`` (see :attr:`JadesResult.outcome`), never as ``ok``.
+**Outcome** (:attr:`JadesResult.outcome`, the ``seal`` check's outcome). ``ok``
+(``jades_valid``) only when every signature passed all of the above. ``unchecked`` when every
+signature verified but trust in the signer could not be confirmed: no ``trust_anchors``
+(``jades_no_trust_anchor``: step 9 and the TSA chains are skipped; anyone can make a certificate
+that *says* it belongs to an EU body) or revocation status unknown
+(``jades_revocation_unknown``); the payload is returned and :meth:`JadesResult.to_dict` says
+``"genuine": true``. ``error`` for any other code, with no payload and no ``genuine``.
 
 Never raises for a bad seal; misuse (a document that is not a mapping, an anchor that is not a
-:class:`cryptography.x509.Certificate`, a naive ``now``) raises ``TypeError`` / ``ValueError``.
+:class:`cryptography.x509.Certificate`, a CRL that is not a
+:class:`cryptography.x509.CertificateRevocationList`, a naive ``now``) raises ``TypeError`` /
+``ValueError``.
 """
 
 from __future__ import annotations
@@ -75,9 +88,9 @@ import re
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from asn1crypto import cms, crl, ocsp, tsp
+from asn1crypto import cms, core, crl, ocsp, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -88,9 +101,18 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    InsufficientRevinfoError,
+    NotYetValidError,
     PathError,
     RevokedError,
     ValidationError,
+)
+from pyhanko_certvalidator.policy_decl import (
+    NO_REVOCATION,
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
 )
 
 from verifier.report import Outcome
@@ -106,8 +128,12 @@ SIGNING_TIME_IN_FUTURE = "jades_signing_time_in_future"
 NOT_FOR_SIGNING = "jades_certificate_not_for_signing"
 TIMESTAMP_INVALID = "jades_timestamp_invalid"
 CERTIFICATE_REVOKED = "jades_certificate_revoked"
+CERTIFICATE_EXPIRED = "jades_certificate_expired"
 UNTRUSTED_CHAIN = "jades_untrusted_chain"
 NO_TRUST_ANCHOR = "jades_no_trust_anchor"
+REVOCATION_UNKNOWN = "jades_revocation_unknown"
+#: Codes of a seal whose signatures verified but whose signer's trust was not confirmed.
+UNCONFIRMED = frozenset({NO_TRUST_ANCHOR, REVOCATION_UNKNOWN})
 
 #: JWS algorithms accepted for a seal; ``none`` and the MACs (HS*) never are.
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"})
@@ -129,12 +155,9 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-_JWS_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "256": hashes.SHA256,
-    "384": hashes.SHA384,
-    "512": hashes.SHA512,
-}
+_JWS_HASHES = {name[3:]: algorithm for name, algorithm in _HASHES.items()}  # "256": SHA256, ...
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}
+_READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -172,22 +195,27 @@ class JadesSignatureResult:
     signer: JadesSigner | None = None
     signing_time: datetime | None = None
     timestamps: list[dict[str, Any]] = field(default_factory=list)
+    validation_time: datetime | None = None
+    """When the chain was judged (None when it was not): ``now``, or a proven time."""
+    time_proven: bool = False
+    """True when ``validation_time`` is a ``sigTst`` time from a trusted TSA."""
 
 
 @dataclass(frozen=True)
 class JadesResult:
     """The outcome for the whole seal.
 
-    ``verified`` is True only when every signature passed every check including the chain;
-    ``code`` is :data:`VALID` then, else the first failing signature's code (or
-    :data:`NO_TRUST_ANCHOR` when nothing failed but no anchors were configured). ``signer`` and
+    ``verified`` is True only when every signature passed every check including the chain and
+    its revocation status; ``code`` is :data:`VALID` then, else the first failing signature's
+    code (or, when nothing failed, the first code of :data:`UNCONFIRMED`). ``signer`` and
     ``signing_time`` are those of the first signature. ``payload`` is the parsed credential
-    when every signature verified cryptographically and nothing failed (so also with
-    :data:`NO_TRUST_ANCHOR`), else None. ``timestamps`` lists every time-stamp token of every
+    when every signature verified cryptographically and nothing failed (so also with a code of
+    :data:`UNCONFIRMED`), else None. ``timestamps`` lists every time-stamp token of every
     signature: ``{"signature", "kind", "time", "imprint_ok", "signature_ok", "tsa"}`` plus
-    ``"problem"`` when the token is broken or ``"note"`` when part of it went unchecked;
-    ``imprint_ok`` / ``signature_ok`` are None when they could not be computed ("unverified").
-    ``signatures`` has one entry per signature.
+    ``"problem"`` when the token is broken or ``"note"`` when part of it went unchecked, and
+    for ``sigTst`` ``"tsa_chain_trusted"`` (see step 8); ``imprint_ok`` / ``signature_ok`` are
+    None when they could not be computed ("unverified"). ``signatures`` has one entry per
+    signature.
     """
 
     verified: bool
@@ -201,17 +229,20 @@ class JadesResult:
 
     @property
     def outcome(self) -> Outcome:
-        """How the ``seal`` check should end: ``ok`` when verified, ``unchecked`` when the chain
-        could not be checked for want of trust anchors, ``error`` otherwise."""
+        """How the ``seal`` check should end: ``ok`` when verified, ``unchecked`` when the
+        signatures verified but trust in the signer could not be confirmed (a code of
+        :data:`UNCONFIRMED`), ``error`` otherwise."""
         if self.verified:
             return Outcome.OK
-        if self.code == NO_TRUST_ANCHOR:
+        if self.code in UNCONFIRMED:
             return Outcome.UNCHECKED
         return Outcome.ERROR
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (without the payload)."""
+        """A JSON-ready form (without the payload); ``"genuine": true`` when the outcome is
+        ``unchecked`` (the signatures verified; only trust in the signer is unconfirmed)."""
         return {
+            **({"genuine": True} if self.outcome is Outcome.UNCHECKED else {}),
             "verified": self.verified,
             "code": self.code,
             "message": self.message,
@@ -226,6 +257,8 @@ class JadesResult:
                     "message": s.message,
                     "signer": s.signer.to_dict() if s.signer else None,
                     "signing_time": _iso(s.signing_time),
+                    "validation_time": _iso(s.validation_time),
+                    "time_proven": s.time_proven,
                 }
                 for s in self.signatures
             ],
@@ -245,15 +278,22 @@ def verify_jades(
     document: Mapping[str, Any],
     *,
     trust_anchors: Sequence[x509.Certificate] = (),
+    crls: Sequence[x509.CertificateRevocationList] = (),
     now: datetime | None = None,
 ) -> JadesResult:
-    """Check the JAdES seal ``document`` (a JWS in JSON serialization); see the module notes."""
+    """Check the JAdES seal ``document`` (a JWS in JSON serialization) against the only
+    sources of trust, ``trust_anchors``, with the operator's ``crls`` beside the revocation data
+    in the seal (nothing is fetched); see the module notes for every step and outcome."""
     if not isinstance(document, Mapping):
         raise TypeError(f"a JAdES document is a JSON object, not {type(document).__name__}")
     anchors = list(trust_anchors)
     for anchor in anchors:
         if not isinstance(anchor, x509.Certificate):
             raise TypeError(f"trust anchors are x509.Certificate, not {type(anchor).__name__}")
+    for item in crls:
+        if not isinstance(item, x509.CertificateRevocationList):
+            raise TypeError(f"crls are x509.CertificateRevocationList, not {type(item).__name__}")
+    crl_ders = [item.public_bytes(Encoding.DER) for item in crls]
     if now is None:
         now = datetime.now(UTC)
     elif now.utcoffset() is None:
@@ -269,58 +309,45 @@ def verify_jades(
     payload: dict[str, Any] | None = None
     b64_seen: bool | None = None
     for index, entry in enumerate(entries):
-        checked = _Signature(index, entry, payload_member, anchors, now)
+        checked = _Signature(index, entry, payload_member, anchors, crl_ders, now)
         result = checked.run()
         if checked.b64 is not None:
             if b64_seen is None:
                 b64_seen = checked.b64
             elif checked.b64 != b64_seen:
                 # RFC 7797 §3: every signature of a JWS uses the same b64 value.
-                result = _failed(index, MALFORMED, "The signatures disagree on 'b64'.", checked)
+                result = checked.result(MALFORMED, "The signatures disagree on 'b64'.")
         if payload is None and checked.payload is not None:
             payload = checked.payload
         results.append(result)
 
     timestamps = [t for r in results for t in r.timestamps]
-    first = results[0]
-    failed = [r for r in results if not r.verified and r.code != NO_TRUST_ANCHOR]
+    failed = [r for r in results if not r.verified and r.code not in UNCONFIRMED]
+    unconfirmed = [r for r in results if not r.verified]
+    verified = _plural(count, "signature") + " verified"
     if failed:
-        bad = failed[0]
-        prefix = f"Signature {bad.index + 1} of {count}: " if count > 1 else ""
-        return JadesResult(
-            False,
-            bad.code,
-            prefix + bad.message,
-            first.signer,
-            first.signing_time,
-            None,
-            timestamps,
-            tuple(results),
+        code, payload = failed[0].code, None
+        prefix = f"Signature {failed[0].index + 1} of {count}: " if count > 1 else ""
+        message = prefix + failed[0].message
+    elif unconfirmed and unconfirmed[0].code == NO_TRUST_ANCHOR:
+        code = NO_TRUST_ANCHOR
+        message = verified + (
+            ", but no trust anchors are configured: the certificate chain was not checked, so "
+            "who sealed is unconfirmed."
         )
-    if any(r.code == NO_TRUST_ANCHOR for r in results):
-        return JadesResult(
-            False,
-            NO_TRUST_ANCHOR,
-            _plural(count, "signature")
-            + " verified, but no trust anchors are configured: the certificate chain was not "
-            "checked, so who sealed is unconfirmed.",
-            first.signer,
-            first.signing_time,
-            payload,
-            timestamps,
-            tuple(results),
+    elif unconfirmed:
+        code = unconfirmed[0].code
+        which = f" (signature {unconfirmed[0].index + 1})" if count > 1 else ""
+        message = verified + (
+            f", but whether its certificates were revoked could not be confirmed{which}, so "
+            f"the seal is not confirmed. {unconfirmed[0].message}"
         )
-    who = "; ".join(r.signer.subject for r in results if r.signer)
-    return JadesResult(
-        True,
-        VALID,
-        f"{_plural(count, 'signature')} verified, sealed by {who}.",
-        first.signer,
-        first.signing_time,
-        payload,
-        timestamps,
-        tuple(results),
-    )
+    else:
+        code = VALID
+        who = "; ".join(r.signer.subject for r in results if r.signer)
+        message = f"{verified}, sealed by {who}."
+    first = (results[0].signer, results[0].signing_time)
+    return JadesResult(code == VALID, code, message, *first, payload, timestamps, tuple(results))
 
 
 # --- the serialization --------------------------------------------------------------------
@@ -355,13 +382,16 @@ class _Signature:
         entry: Any,
         payload_member: str,
         anchors: list[x509.Certificate],
+        crls: list[bytes],
         now: datetime,
     ) -> None:
         self.index = index
         self.entry = entry
         self.payload_member = payload_member
         self.anchors = anchors
+        self.crls = crls
         self.now = now
+        self.sig_tsts: list[tuple[dict[str, Any], bytes | None, list[bytes]]] = []
         self.b64: bool | None = None
         self.payload: dict[str, Any] | None = None
         self.signer: JadesSigner | None = None
@@ -372,8 +402,9 @@ class _Signature:
         try:
             return self._run()
         except _Failure as failure:
-            self.payload = None
-            return _failed(self.index, failure.code, failure.message, self)
+            if failure.code not in UNCONFIRMED:  # else the signature verified: keep the payload
+                self.payload = None
+            return self.result(failure.code, failure.message)
 
     def _run(self) -> JadesSignatureResult:
         entry = self.entry
@@ -451,25 +482,69 @@ class _Signature:
         self.payload = payload
 
         if not self.anchors:
-            return JadesSignatureResult(
-                self.index,
-                False,
+            return self.result(
                 NO_TRUST_ANCHOR,
                 "The signature verified; the certificate chain was not checked (no trust anchors).",
-                self.signer,
-                signing_time,
-                self.timestamps,
             )
-        _validate_chain(leaf_der, chain[1:], etsi_u, self.anchors, signing_time)
-        return JadesSignatureResult(
-            self.index,
-            True,
+        moment, proven = self._validate(leaf_der, _validation_data(chain[1:], etsi_u, self.crls))
+        how = "proven by a trusted signature time-stamp" if proven else "now"
+        return self.result(
             VALID,
-            f"Sealed by {self.signer.subject} at {signing_time.isoformat()}.",
-            self.signer,
-            signing_time,
-            self.timestamps,
+            f"Sealed by {self.signer.subject}; the certificate chain and its revocation status "
+            f"hold at {moment.isoformat()} ({how}).",
+            moment,
+            proven,
         )
+
+    def result(
+        self, code: str, message: str, moment: datetime | None = None, proven: bool = False
+    ) -> JadesSignatureResult:
+        """This signature's result, ending with ``code``."""
+        context = (self.signer, self.signing_time, self.timestamps, moment, proven)
+        return JadesSignatureResult(self.index, code == VALID, code, message, *context)
+
+    def _validate(self, leaf_der: bytes, data: _Data) -> tuple[datetime, bool]:
+        """Steps 8 and 9: ``(the time the chain held at, whether a time-stamp proved it)``."""
+        times: dict[bool | None, list[datetime]] = {True: [], False: [], None: []}
+        for entry, tsa_der, certs in self.sig_tsts:
+            if not (entry["imprint_ok"] and entry["signature_ok"] and tsa_der):
+                continue
+            try:
+                tsa_data = data._replace(certs=data.certs + certs)
+                _validate_chain(tsa_der, tsa_data, self.anchors, self.now, timestamping=True)
+                entry["tsa_chain_trusted"] = True
+            except _Failure as failure:
+                unknown = failure.code == REVOCATION_UNKNOWN
+                entry["tsa_chain_trusted"] = None if unknown else False
+                entry["tsa_chain_problem"] = failure.message
+            if entry["time"] <= self.now:
+                times[entry["tsa_chain_trusted"]].append(entry["time"])
+        proven = min(times[True], default=None)
+        unsure = min(times[None], default=None)  # proven but for the TSA's revocation status
+        moment = proven or self.now
+        try:
+            _validate_chain(leaf_der, data, self.anchors, moment, retroactive=bool(proven))
+        except _Failure as failure:
+            if failure.code == CERTIFICATE_EXPIRED and not proven:
+                failure.message += (
+                    " No signature time-stamp of a TSA that chains to a trust anchor proves an "
+                    "earlier time."
+                )
+            if failure.code not in (CERTIFICATE_EXPIRED, CERTIFICATE_REVOKED) or not (
+                unsure and unsure < moment
+            ):
+                raise
+            try:
+                _validate_chain(leaf_der, data, self.anchors, unsure, retroactive=True)
+            except _Failure as second:
+                if second.code != REVOCATION_UNKNOWN:
+                    raise failure from None
+            raise _Failure(
+                REVOCATION_UNKNOWN,
+                f"A signature time-stamp would show the seal was made at {unsure.isoformat()}, "
+                "in time, but the revocation status of its TSA could not be confirmed.",
+            ) from None
+        return moment, bool(proven)
 
     def _payload_bytes(self, b64: bool) -> bytes:
         if not b64:
@@ -516,13 +591,11 @@ class _Signature:
         if not container["tstTokens"]:
             raise _Failure(MALFORMED, f"{kind!r} has an empty 'tstTokens' array.")
         for token in container["tstTokens"]:
-            self.timestamps.append({"signature": self.index, **_check_token(kind, token, data)})
-
-
-def _failed(index: int, code: str, message: str, checked: _Signature) -> JadesSignatureResult:
-    return JadesSignatureResult(
-        index, False, code, message, checked.signer, checked.signing_time, checked.timestamps
-    )
+            checked, tsa_der, certs = _check_token(kind, token, data)
+            entry = {"signature": self.index, **checked}
+            self.timestamps.append(entry)
+            if kind == "sigTst":
+                self.sig_tsts.append((entry, tsa_der, certs))
 
 
 # --- header parameters -------------------------------------------------------------------
@@ -723,9 +796,12 @@ def _etsi_u(unprotected: Mapping[str, Any]) -> list[tuple[str, Any, str | None]]
     return parsed
 
 
-def _check_token(kind: str, token: Any, data: bytes | None) -> dict[str, Any]:
+def _check_token(
+    kind: str, token: Any, data: bytes | None
+) -> tuple[dict[str, Any], bytes | None, list[bytes]]:
     """One RFC 3161 token: its time, whether its imprint covers ``data`` (None: unverified),
-    whether its CMS signature verifies with the TSA certificate it carries."""
+    whether its CMS signature verifies with the TSA certificate it carries; and that TSA
+    certificate and every certificate in the token (DER), for validating the TSA's chain."""
     entry: dict[str, Any] = {
         "kind": kind,
         "time": None,
@@ -737,7 +813,7 @@ def _check_token(kind: str, token: Any, data: bytes | None) -> dict[str, Any]:
         raise _Failure(MALFORMED, f"A {kind!r} token has no 'val'.")
     if token.get("encoding", _DER_ENCODING) != _DER_ENCODING:
         entry["note"] = f"token encoding {token.get('encoding')!r} is not supported (unverified)"
-        return entry
+        return entry, None, []
     try:
         der = _b64_decode(token["val"])
         content = cms.ContentInfo.load(der, strict=True)
@@ -753,13 +829,14 @@ def _check_token(kind: str, token: Any, data: bytes | None) -> dict[str, Any]:
         imprint = tst_info["message_imprint"]
         imprint_alg = imprint["hash_algorithm"]["algorithm"].native
         hashed = imprint["hashed_message"].native
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+    except _READ_ERRORS as exc:
         entry["imprint_ok"] = False
         entry["signature_ok"] = False
         entry["problem"] = f"the token cannot be read ({exc})"
-        return entry
+        return entry, None, []
 
-    entry["signature_ok"], entry["tsa"], note = _token_signature(signed_data, tst_der)
+    entry["signature_ok"], tsa, note = _token_signature(signed_data, tst_der)
+    entry["tsa"] = tsa.subject.rfc4514_string() if tsa else None
     if data is not None and imprint_alg in _HASHES:
         digest = hashes.Hash(_HASHES[imprint_alg]())
         digest.update(data)
@@ -773,13 +850,14 @@ def _check_token(kind: str, token: Any, data: bytes | None) -> dict[str, Any]:
     if note:
         failed = entry["imprint_ok"] is False or entry["signature_ok"] is False
         entry["problem" if failed else "note"] = note
-    return entry
+    certs = [c.chosen.dump() for c in signed_data["certificates"] or [] if c.name == "certificate"]
+    return entry, _der(tsa) if tsa else None, certs
 
 
 def _token_signature(
     signed_data: cms.SignedData, tst_der: bytes
-) -> tuple[bool | None, str | None, str | None]:
-    """``(signature_ok, tsa subject, problem)`` for a token's CMS signature."""
+) -> tuple[bool | None, x509.Certificate | None, str | None]:
+    """``(signature_ok, TSA certificate, problem)`` for a token's CMS signature."""
     try:
         infos = signed_data["signer_infos"]
         if len(infos) != 1:
@@ -801,7 +879,6 @@ def _token_signature(
         certificate = _tsa_certificate(signed_data, info)
         if certificate is None:
             return None, None, "the TSA certificate is not in the token (signature unverified)"
-        tsa = certificate.subject.rfc4514_string()
         key = certificate.public_key()
         to_sign = info["signed_attrs"].untag().dump()
         signature = info["signature"].native
@@ -821,19 +898,13 @@ def _token_signature(
         elif algo == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, to_sign, ec.ECDSA(_hash_of(algorithm, digest_cls)()))
         else:
-            return None, tsa, f"token signature algorithm {algo!r} is not supported (unverified)"
+            problem = f"token signature algorithm {algo!r} is not supported (unverified)"
+            return None, certificate, problem
     except InvalidSignature:
         return False, None, "the TSA's signature on the token does not verify"
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-        IndexError,
-        UnsupportedAlgorithm,
-    ) as exc:
+    except (*_READ_ERRORS, UnsupportedAlgorithm) as exc:
         return False, None, f"the token's signature cannot be checked ({exc})"
-    return True, tsa, None
+    return True, certificate, None
 
 
 def _hash_of(
@@ -869,65 +940,121 @@ def _tsa_certificate(signed_data: cms.SignedData, info: cms.SignerInfo) -> x509.
 # --- the chain -----------------------------------------------------------------------------
 
 
-def _validate_chain(
-    leaf_der: bytes,
+class _Data(NamedTuple):
+    """What may help validate a chain (DER): certificates to build paths with, CRLs and OCSP
+    responses. None of it is trusted for being here."""
+
+    certs: list[bytes]
+    crls: list[bytes]
+    ocsps: list[bytes]
+
+
+def _validation_data(
     intermediates: list[x509.Certificate],
     etsi_u: list[tuple[str, Any, str | None]],
-    anchors: list[x509.Certificate],
-    moment: datetime,
-) -> None:
-    """Path from the signing certificate to an anchor at ``moment``; offline, soft-fail."""
-    others = [_der(c) for c in intermediates]
-    crls: list[bytes] = []
-    ocsps: list[bytes] = []
+    configured_crls: list[bytes],
+) -> _Data:
+    """``x5c[1:]`` and the ``xVals`` certificates; the ``rVals`` CRLs and OCSP responses, and
+    the operator's CRLs. Unreadable items are left out."""
+    data = _Data([_der(c) for c in intermediates], [], [])
     for name, value, _ in etsi_u:
         if name == "xVals" and isinstance(value, list):
             for item in value:
                 holder = item.get("x509Cert") if isinstance(item, Mapping) else None
                 der = _maybe_b64(holder.get("val") if isinstance(holder, Mapping) else None)
                 if der is not None and _loads(asn1_x509.Certificate, der):
-                    others.append(der)
+                    data.certs.append(der)
         elif name == "rVals" and isinstance(value, Mapping):
             for key, target, spec in (
-                ("crlVals", crls, crl.CertificateList),
-                ("ocspVals", ocsps, ocsp.OCSPResponse),
+                ("crlVals", data.crls, crl.CertificateList),
+                ("ocspVals", data.ocsps, ocsp.OCSPResponse),
             ):
                 for item in value.get(key, []) if isinstance(value.get(key), list) else []:
                     der = _maybe_b64(item.get("val") if isinstance(item, Mapping) else None)
                     if der is not None and _loads(spec, der):
                         target.append(der)
+    data.crls.extend(configured_crls)
+    return data
 
-    async def validate() -> None:
+
+def _validate_chain(
+    cert_der: bytes,
+    data: _Data,
+    anchors: list[x509.Certificate],
+    moment: datetime,
+    *,
+    retroactive: bool = False,
+    timestamping: bool = False,
+) -> None:
+    """A path from ``cert_der`` to an anchor, valid at ``moment``, offline, with the revocation
+    status of every certificate below the anchor known and good (step 9); else a _Failure.
+    ``retroactive``: revocation data issued after ``moment`` counts (``moment`` is a proven
+    time); ``timestamping``: the certificate must also be a TSA's (extended key usage)."""
+    not_after = asn1_x509.Certificate.load(cert_der).not_valid_after
+    crls = [d for d in data.crls if _kept_after(d, crl.CertificateList, not_after)]
+    ocsps = [d for d in data.ocsps if _kept_after(d, ocsp.OCSPResponse, not_after)]
+
+    async def validate(policy: RevocationCheckingPolicy) -> None:
         context = ValidationContext(
             trust_roots=[asn1_x509.Certificate.load(_der(a)) for a in anchors],
-            other_certs=[asn1_x509.Certificate.load(d) for d in others],
+            other_certs=[asn1_x509.Certificate.load(d) for d in data.certs],
             moment=moment,
             allow_fetching=False,
-            revocation_mode="soft-fail",
+            revinfo_policy=CertRevTrustPolicy(policy, retroactive_revinfo=retroactive),
             crls=crls,
             ocsps=ocsps,
         )
-        validator = CertificateValidator(
-            asn1_x509.Certificate.load(leaf_der), validation_context=context
-        )
-        await validator.async_validate_path()
+        certificate = asn1_x509.Certificate.load(cert_der)
+        validator = CertificateValidator(certificate, validation_context=context)
+        if timestamping:
+            await validator.async_validate_usage(set(), {"time_stamping"})
+        else:
+            await validator.async_validate_path()
 
+    at = moment.isoformat()
     try:
-        _run(validate())
-    except RevokedError as exc:
-        raise _Failure(
-            CERTIFICATE_REVOKED, f"The signing certificate chain is revoked: {exc}"
-        ) from exc
-    except PathError as exc:
-        raise _Failure(
-            UNTRUSTED_CHAIN, f"The certificate does not chain to a trust anchor: {exc}"
-        ) from exc
-    except ValidationError as exc:
-        raise _Failure(UNTRUSTED_CHAIN, f"The certificate chain is not valid: {exc}") from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise _Failure(
-            UNTRUSTED_CHAIN, f"The certificate chain could not be validated: {exc}"
-        ) from exc
+        try:
+            _run(validate(REQUIRE_REVINFO))
+        except InsufficientRevinfoError as exc:
+            _run(validate(NO_REVOCATION))  # does the chain hold but for revocation data?
+            raise _Failure(
+                REVOCATION_UNKNOWN,
+                "No usable revocation data (a CRL or OCSP response, in the seal or configured) "
+                f"shows the certificate chain unrevoked at {at}: {exc}.",
+            ) from exc
+    except (PathError, ValidationError, ValueError, TypeError, KeyError) as exc:
+        code, what = next((c, w) for kinds, c, w in _CHAIN_ERRORS if isinstance(exc, kinds))
+        raise _Failure(code, f"{what} (judged at {at}): {exc}.") from exc
+
+
+_CHAIN_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+    (RevokedError, CERTIFICATE_REVOKED, "The certificate chain is revoked"),
+    ((ExpiredError, NotYetValidError), CERTIFICATE_EXPIRED, "The certificate chain is not valid"),
+    (PathError, UNTRUSTED_CHAIN, "The certificate does not chain to a trust anchor"),
+    (Exception, UNTRUSTED_CHAIN, "The certificate chain could not be validated"),
+)
+
+
+def _kept_after(der: bytes, spec: Any, not_after: datetime) -> bool:
+    """False for revocation data issued after ``not_after`` (when the certificate expired)
+    unless it keeps certificates that expired then (expiredCertsOnCRL, OCSP archiveCutoff)."""
+    try:
+        if spec is crl.CertificateList:
+            tbs = crl.CertificateList.load(der)["tbs_cert_list"]
+            issued = tbs["this_update"].native
+            kept = [
+                core.GeneralizedTime.load(e["extn_value"].contents).native
+                for e in tbs["crl_extensions"]
+                if e["extn_id"].dotted == "2.5.29.60"  # expiredCertsOnCRL (X.509 §9.5.2.10)
+            ]
+        else:
+            response = ocsp.OCSPResponse.load(der).basic_ocsp_response["tbs_response_data"]
+            issued = response["produced_at"].native
+            cutoffs = [r.archive_cutoff_value for r in response["responses"]]
+            kept = [c.native for c in cutoffs if c is not None]
+    except _READ_ERRORS:
+        return False
+    return issued <= not_after or any(k <= not_after for k in kept)
 
 
 _T = TypeVar("_T")

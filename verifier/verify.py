@@ -112,7 +112,7 @@ def _verify_jades_sealed(
 
     def seal_check() -> CheckResult:
         result, credential = check_jades_seal(
-            document, trust_anchors=options.trust_anchors, now=now
+            document, trust_anchors=options.trust_anchors, crls=options.crls, now=now
         )
         if credential is not None:
             sealed["credential"] = credential

@@ -20,17 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from verifier.checks.seal import check_jades_seal
 from verifier.jades import (
     ALLOWED_ALGORITHMS,
+    CERTIFICATE_EXPIRED,
     CERTIFICATE_MISMATCH,
     CERTIFICATE_REVOKED,
     CRITICAL_HEADER_UNKNOWN,
@@ -38,6 +41,7 @@ from verifier.jades import (
     NO_TRUST_ANCHOR,
     NOT_FOR_SIGNING,
     NOT_VALID_AT_SIGNING_TIME,
+    REVOCATION_UNKNOWN,
     SIGNATURE_INVALID,
     SIGNING_TIME_IN_FUTURE,
     TIMESTAMP_INVALID,
@@ -48,10 +52,18 @@ from verifier.jades import (
     verify_jades,
 )
 from verifier.report import Outcome
+from verifier.verify import VerifierOptions, verify_credential
 
 SIGNED_AT = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
 SIG_T = "2026-07-01T10:00:00Z"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+# The test seal certificates are valid from 2025-01-01 to 2027-01-01; LATER they have expired.
+LATER = datetime(2027, 3, 1, tzinfo=UTC)
+# A CRL issued while the seal certificates are valid, current at NOW and at LATER.
+GOOD_WINDOW = {
+    "this_update": datetime(2026, 10, 1, tzinfo=UTC),
+    "next_update": datetime(2027, 6, 1, tzinfo=UTC),
+}
 CREDENTIAL = {
     "id": "urn:credential:test-1",
     "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
@@ -59,7 +71,11 @@ CREDENTIAL = {
 }
 
 SAMPLE_SIGNED_AT = datetime(2023, 9, 27, 11, 54, 17, tzinfo=UTC)
+SAMPLE_SIG_TST_AT = datetime(2023, 9, 27, 11, 54, 20, tzinfo=UTC)
 SAMPLE_NOW = datetime(2026, 11, 1, tzinfo=UTC)
+# The sample's embedded OCSP response (rVals) is good from 2023-09-27T11:54:17Z to 2023-10-04.
+SAMPLE_NEXT_DAY = datetime(2023, 9, 28, tzinfo=UTC)
+SAMPLE_OCSP_STALE = datetime(2023, 11, 1, tzinfo=UTC)
 
 
 # --- helpers: keys, certificates, time-stamp tokens, seals ----------------------------------
@@ -99,6 +115,7 @@ def make_certificate(
     serial: int | None = None,
     extended_key_usage: list[x509.ObjectIdentifier] | None = None,
     crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
     """A certificate for ``key``, self-signed unless ``issuer`` (certificate, key) is given."""
     issuer_name, signing_key = (issuer[0].subject, issuer[1]) if issuer else (subject, key)
@@ -124,9 +141,59 @@ def make_certificate(
     if crl_url:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     if extended_key_usage:
         builder = builder.add_extension(x509.ExtendedKeyUsage(extended_key_usage), critical=True)
     return builder.sign(signing_key, hashes.SHA256())
+
+
+def make_crl(
+    issuer: tuple[x509.Certificate, Any],
+    *,
+    this_update: datetime,
+    next_update: datetime,
+    revoked: dict[int, datetime] | None = None,
+    expired_certs_on_crl: datetime | None = None,
+) -> x509.CertificateRevocationList:
+    """A CRL of ``issuer`` (certificate, key) listing ``revoked`` (serial → revocation date)."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer[0].subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[1].public_key()),
+            critical=False,
+        )
+        .add_extension(x509.CRLNumber(1), critical=False)
+    )
+    for serial, when in (revoked or {}).items():
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+        builder = builder.add_revoked_certificate(entry.build())
+    if expired_certs_on_crl is not None:
+        value = core.GeneralizedTime(expired_certs_on_crl).dump()
+        oid = x509.ObjectIdentifier("2.5.29.60")  # expiredCertsOnCRL (X.509 §9.5.2.10)
+        builder = builder.add_extension(x509.UnrecognizedExtension(oid, value), critical=False)
+    return builder.sign(issuer[1], hashes.SHA256())
+
+
+def rvals(
+    crls: list[x509.CertificateRevocationList] = (),  # type: ignore[assignment]
+    ocsps: list[bytes] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """An ``etsiU`` ``rVals`` component embedding ``crls`` and DER OCSP responses."""
+    values: dict[str, Any] = {}
+    if crls:
+        values["crlVals"] = [
+            {"val": base64.b64encode(c.public_bytes(Encoding.DER)).decode()} for c in crls
+        ]
+    if ocsps:
+        values["ocspVals"] = [{"val": base64.b64encode(o).decode()} for o in ocsps]
+    return {"rVals": values}
 
 
 def usage(**flags: bool) -> x509.KeyUsage:
@@ -244,6 +311,9 @@ class Pki:
     ec_key: ec.EllipticCurvePrivateKey
     ec_leaf: x509.Certificate
     tsa: Tsa
+    crl: x509.CertificateRevocationList
+    """The CA's CRL, revoking nothing: it vouches for every certificate of the CA from
+    2026-10-01 (before the seal certificates expire) to 2027-06-01 (after NOW and LATER)."""
 
 
 @pytest.fixture(scope="session")
@@ -267,9 +337,12 @@ def pki() -> Pki:
         name("Test TSA"),
         tsa_key,
         issuer=(ca, ca_key),
+        not_after=datetime(2035, 1, 1, tzinfo=UTC),
         extended_key_usage=[ExtendedKeyUsageOID.TIME_STAMPING],
     )
-    return Pki(ca_key, ca, leaf_key, leaf, other_ca, ec_key, ec_leaf, Tsa(tsa_key, tsa_certificate))
+    crl = make_crl((ca, ca_key), **GOOD_WINDOW)
+    tsa = Tsa(tsa_key, tsa_certificate)
+    return Pki(ca_key, ca, leaf_key, leaf, other_ca, ec_key, ec_leaf, tsa, crl)
 
 
 def seal(
@@ -335,10 +408,21 @@ def with_protected(document: dict[str, Any], header: dict[str, Any]) -> dict[str
 
 
 def check(document: Any, pki: Pki | None = None, **kwargs: Any) -> JadesResult:
+    """Verify at NOW; with ``pki``, its CA is the anchor and its CRL (revoking nothing) is
+    configured, so that a seal's revocation status is known unless a test says otherwise."""
     kwargs.setdefault("now", NOW)
     if pki is not None:
         kwargs.setdefault("trust_anchors", [pki.ca])
+        kwargs.setdefault("crls", [pki.crl])
     return verify_jades(document, **kwargs)
+
+
+def with_sig_tst(document: dict[str, Any], tsa: Tsa, gen_time: datetime = SIGNED_AT) -> None:
+    """Add a signature time-stamp (``sigTst``) by ``tsa`` to the first signature."""
+    entry = document["signatures"][0]
+    token = tsa.token(entry["signature"].encode("ascii"), gen_time)
+    etsi = entry.setdefault("header", {}).setdefault("etsiU", [])
+    etsi.append(etsi_u({"sigTst": {"tstTokens": [token]}}))
 
 
 # --- the EU's sample ------------------------------------------------------------------------
@@ -376,6 +460,11 @@ def sample_issuing_ca(sample: dict[str, Any]) -> x509.Certificate:
     return issuer
 
 
+def sample_tsa_root(sample: dict[str, Any]) -> x509.Certificate:
+    """The DSS test root ("root-ca") that issued the sample's TSA certificate, from xVals."""
+    return next(c for c in sample_xvals(sample) if "CN=root-ca" in c.subject.rfc4514_string())
+
+
 class TestEuSample:
     def test_signature_verifies_but_chain_unchecked_without_anchors(self, sample):
         result = verify_jades(sample, now=SAMPLE_NOW)
@@ -403,11 +492,48 @@ class TestEuSample:
         assert stamps[1]["time"] == datetime(2023, 9, 27, 11, 54, 20, tzinfo=UTC)
         assert all("CN=good-tsa" in t["tsa"] for t in stamps)
 
-    def test_chain_validates_to_the_issuing_ca_from_xvals(self, sample):
+    def test_today_the_seal_certificate_has_expired(self, sample):
+        # The seal certificate expired on 2025-05-10. The sample's signature time-stamp is by
+        # the DSS test TSA "good-tsa", whose certificate expired on 2023-12-13 (and whose root
+        # is no anchor here), so nothing proves today that the seal was made earlier.
         result = verify_jades(sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_NOW)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.outcome is Outcome.ERROR
+        assert result.payload is None
+        assert "genuine" not in result.to_dict()
+        (stamp,) = [t for t in result.timestamps if t["kind"] == "sigTst"]
+        assert stamp["tsa_chain_trusted"] is False
+
+    def test_chain_and_embedded_ocsp_hold_the_day_after_sealing(self, sample):
+        result = verify_jades(
+            sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_NEXT_DAY
+        )
         assert result.code == VALID
         assert result.verified
         assert result.outcome is Outcome.OK
+        assert result.signatures[0].validation_time == SAMPLE_NEXT_DAY
+        assert not result.signatures[0].time_proven
+
+    def test_once_the_embedded_ocsp_response_is_stale_revocation_is_unknown(self, sample):
+        result = verify_jades(
+            sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_OCSP_STALE
+        )
+        assert result.code == REVOCATION_UNKNOWN
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.payload is not None
+        assert result.to_dict()["genuine"] is True
+
+    def test_a_trusted_signature_timestamp_proves_the_time_of_the_ocsp_response(self, sample):
+        # With the DSS test root that issued "good-tsa" also an anchor, the TSA's chain holds
+        # (its status from the root's CRL in rVals), so the sigTst proves the seal existed at
+        # 11:54:20; the chain is judged then, when the embedded OCSP response was current.
+        anchors = [sample_issuing_ca(sample), sample_tsa_root(sample)]
+        result = verify_jades(sample, trust_anchors=anchors, now=SAMPLE_OCSP_STALE)
+        assert result.code == VALID
+        assert result.signatures[0].validation_time == SAMPLE_SIG_TST_AT
+        assert result.signatures[0].time_proven
+        (stamp,) = [t for t in result.timestamps if t["kind"] == "sigTst"]
+        assert stamp["tsa_chain_trusted"] is True
 
     def test_x5c_holds_only_the_seal_certificate(self, sample):
         # The root (ANF Global Root CA) is in neither x5c nor xVals: an anchor must be configured.
@@ -418,10 +544,7 @@ class TestEuSample:
         assert roots == []
 
     def test_unrelated_anchor_is_untrusted(self, sample):
-        nowina_root = next(
-            c for c in sample_xvals(sample) if "root-ca" in c.subject.rfc4514_string()
-        )
-        result = verify_jades(sample, trust_anchors=[nowina_root], now=SAMPLE_NOW)
+        result = verify_jades(sample, trust_anchors=[sample_tsa_root(sample)], now=SAMPLE_NOW)
         assert result.code == UNTRUSTED_CHAIN
         assert result.outcome is Outcome.ERROR
 
@@ -481,11 +604,16 @@ class TestEuSample:
         assert result.code == SIGNING_TIME_IN_FUTURE
 
     def test_report_is_json(self, sample):
-        result = verify_jades(sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_NOW)
+        result = verify_jades(
+            sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_NEXT_DAY
+        )
         data = json.loads(json.dumps(result.to_dict()))
         assert data["code"] == VALID
         assert data["signing_time"] == "2023-09-27T11:54:17Z"
         assert data["signer"]["country"] == "ES"
+        assert data["signatures"][0]["validation_time"] == "2023-09-28T00:00:00Z"
+        assert data["signatures"][0]["time_proven"] is False
+        assert "genuine" not in data
 
 
 # --- seals made here: each rule on its own ---------------------------------------------------
@@ -520,11 +648,15 @@ class TestValidSeals:
         )
         leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         leaf = make_certificate(name("Deep Seal"), leaf_key, issuer=(intermediate, key))
+        crls = [pki.crl, make_crl((intermediate, key), **GOOD_WINDOW)]
         bare = seal(leaf_key, [leaf])
-        assert check(bare, pki).code == UNTRUSTED_CHAIN
+        assert check(bare, pki, crls=crls).code == UNTRUSTED_CHAIN
         xvals = {"xVals": [{"x509Cert": {"val": base64.b64encode(der(intermediate)).decode()}}]}
         helped = seal(leaf_key, [leaf], unprotected={"etsiU": [etsi_u(xvals)]})
-        assert check(helped, pki).code == VALID
+        assert check(helped, pki, crls=crls).code == VALID
+        # The intermediate's status comes from the root's CRL, the seal's from the
+        # intermediate's: without the latter, the seal certificate's status is unknown.
+        assert check(helped, pki).code == REVOCATION_UNKNOWN
 
     def test_odd_unsigned_validation_data_is_ignored(self, pki):
         odd = [
@@ -692,9 +824,10 @@ class TestSigningTime:
         assert result.code == NOT_VALID_AT_SIGNING_TIME
 
     def test_at_the_edges_of_validity(self, pki):
+        # Judged at the last moment of the certificate's validity (the chain is judged at now).
         for sig_t in ("2025-01-01T00:00:00Z", "2027-01-01T00:00:00Z"):
             document = seal(pki.leaf_key, [pki.leaf], sig_t=sig_t)
-            assert check(document, pki, now=datetime(2030, 1, 1, tzinfo=UTC)).code == VALID
+            assert check(document, pki, now=datetime(2027, 1, 1, tzinfo=UTC)).code == VALID
 
     def test_in_the_future(self, pki):
         document = seal(pki.leaf_key, [pki.leaf])
@@ -702,10 +835,17 @@ class TestSigningTime:
             SIGNING_TIME_IN_FUTURE
         )
 
-    def test_validated_at_signing_time_not_now(self, pki):
-        # The certificate expired long before "now"; the seal was made while it was valid.
+    def test_backdated_sig_t_buys_no_earlier_time(self, pki):
+        # This test used to assert VALID: the chain was judged at sigT. But sigT is written by
+        # the signer, so whoever holds the key of an expired (or revoked) certificate could keep
+        # sealing with a sigT inside its validity. Only a trusted signature time-stamp proves
+        # an earlier time (TestTimeAndRevocation); sigT alone is judged at now.
         document = seal(pki.leaf_key, [pki.leaf])
-        assert check(document, pki, now=datetime(2035, 1, 1, tzinfo=UTC)).code == VALID
+        result = check(document, pki, now=datetime(2035, 1, 1, tzinfo=UTC))
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.outcome is Outcome.ERROR
+        assert result.payload is None
+        assert result.signatures[0].validation_time is None
 
     def test_iat_in_place_of_sig_t(self, pki):
         iat = int(SIGNED_AT.timestamp())
@@ -755,35 +895,233 @@ class TestCertificateUse:
             name("Revoked Seal"),
             key,
             issuer=(pki.ca, pki.ca_key),
-            crl_url="http://crl.invalid/test-root.crl",  # revocation is checked where declared
+            crl_url="http://crl.invalid/test-root.crl",  # never fetched
         )
-        revoked = (
-            x509.RevokedCertificateBuilder()
-            .serial_number(certificate.serial_number)
-            .revocation_date(datetime(2026, 6, 15, tzinfo=UTC))
-            .build()
+        crl = make_crl(
+            (pki.ca, pki.ca_key),
+            this_update=datetime(2026, 6, 20, tzinfo=UTC),
+            next_update=datetime(2026, 12, 20, tzinfo=UTC),
+            revoked={certificate.serial_number: datetime(2026, 6, 15, tzinfo=UTC)},
         )
-        crl = (
-            x509.CertificateRevocationListBuilder()
-            .issuer_name(pki.ca.subject)
-            .last_update(datetime(2026, 6, 20, tzinfo=UTC))
-            .next_update(datetime(2026, 12, 20, tzinfo=UTC))
-            .add_revoked_certificate(revoked)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(pki.ca_key.public_key()),
-                critical=False,
+        document = seal(key, [certificate], unprotected={"etsiU": [etsi_u(rvals([crl]))]})
+        assert check(document, pki, crls=[]).code == CERTIFICATE_REVOKED
+        # A CRL that does not list it (the configured one) does not outweigh one that does.
+        assert check(document, pki).code == CERTIFICATE_REVOKED
+        # Without the CRL nothing is fetched and nothing is assumed: the status is unknown.
+        assert check(seal(key, [certificate]), pki, crls=[]).code == REVOCATION_UNKNOWN
+
+
+class TestTimeAndRevocation:
+    """The chain is judged at now unless a signature time-stamp of a trusted TSA proves an
+    earlier time; revocation status must be known (from the seal or the configured CRLs)."""
+
+    def test_expired_certificate_with_a_trusted_signature_timestamp(self, pki):
+        document = seal(pki.leaf_key, [pki.leaf])
+        assert check(document, pki, now=LATER).code == CERTIFICATE_EXPIRED
+        with_sig_tst(document, pki.tsa)
+        result = check(document, pki, now=LATER)
+        assert result.code == VALID
+        assert result.outcome is Outcome.OK
+        (signature,) = result.signatures
+        assert signature.validation_time == SIGNED_AT
+        assert signature.time_proven
+        assert result.timestamps[0]["tsa_chain_trusted"] is True
+        assert result.to_dict()["signatures"][0]["time_proven"] is True
+
+    def test_valid_certificate_is_judged_at_the_proven_time_too(self, pki):
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, pki.tsa)
+        result = check(document, pki)
+        assert result.code == VALID
+        assert result.signatures[0].validation_time == SIGNED_AT
+
+    def test_timestamp_made_after_expiry_proves_nothing_useful(self, pki):
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, pki.tsa, gen_time=datetime(2027, 2, 1, tzinfo=UTC))
+        result = check(document, pki, now=LATER)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.timestamps[0]["tsa_chain_trusted"] is True
+
+    def test_tsa_outside_the_anchors_proves_no_time(self, pki):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        rogue = make_certificate(
+            name("Rogue TSA"), key, extended_key_usage=[ExtendedKeyUsageOID.TIME_STAMPING]
+        )
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, Tsa(key, rogue))
+        result = check(document, pki, now=LATER)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.outcome is Outcome.ERROR
+        (stamp,) = result.timestamps
+        assert stamp["imprint_ok"] is True
+        assert stamp["signature_ok"] is True
+        assert stamp["tsa_chain_trusted"] is False
+        assert stamp["tsa_chain_problem"]
+
+    def test_tsa_certificate_without_time_stamping_usage_proves_no_time(self, pki):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        not_a_tsa = make_certificate(
+            name("Not a TSA"),
+            key,
+            issuer=(pki.ca, pki.ca_key),
+            not_after=datetime(2035, 1, 1, tzinfo=UTC),
+        )
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, Tsa(key, not_a_tsa))
+        result = check(document, pki, now=LATER)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.timestamps[0]["tsa_chain_trusted"] is False
+
+    def test_tsa_whose_revocation_status_is_unknown(self, pki):
+        # Current when the seal was time-stamped, stale at LATER: the TSA's status is unknown.
+        old = make_crl(
+            (pki.ca, pki.ca_key),
+            this_update=datetime(2026, 8, 1, tzinfo=UTC),
+            next_update=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, pki.tsa)
+        result = check(document, pki, now=LATER, crls=[old])
+        assert result.code == REVOCATION_UNKNOWN
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.payload == CREDENTIAL
+        assert result.timestamps[0]["tsa_chain_trusted"] is None
+        assert check(document, pki, now=LATER, crls=[old, pki.crl]).code == VALID
+
+    @pytest.mark.parametrize("where", ["embedded", "configured"])
+    def test_revoked_before_the_timestamp(self, pki, where):
+        revoking = make_crl(
+            (pki.ca, pki.ca_key),
+            **GOOD_WINDOW,
+            revoked={pki.leaf.serial_number: datetime(2026, 6, 15, tzinfo=UTC)},
+        )
+        embedded = {"etsiU": [etsi_u(rvals([revoking]))]} if where == "embedded" else None
+        document = seal(pki.leaf_key, [pki.leaf], unprotected=embedded)
+        with_sig_tst(document, pki.tsa)
+        crls = [] if where == "embedded" else [revoking]
+        result = check(document, pki, now=LATER, crls=crls)
+        assert result.code == CERTIFICATE_REVOKED
+        assert result.outcome is Outcome.ERROR
+        assert result.payload is None
+        assert "genuine" not in result.to_dict()
+
+    def test_revoked_after_the_proven_time(self, pki):
+        revoking = make_crl(
+            (pki.ca, pki.ca_key),
+            **GOOD_WINDOW,
+            revoked={pki.leaf.serial_number: datetime(2026, 8, 1, tzinfo=UTC)},
+        )
+        document = seal(pki.leaf_key, [pki.leaf])
+        # Without a time-stamp the certificate is judged now, and it is revoked now.
+        assert check(document, pki, crls=[revoking]).code == CERTIFICATE_REVOKED
+        with_sig_tst(document, pki.tsa)
+        assert check(document, pki, crls=[revoking]).code == VALID
+        assert check(document, pki, now=LATER, crls=[revoking]).code == VALID
+
+    def test_no_revocation_data(self, pki):
+        result = check(seal(pki.leaf_key, [pki.leaf]), pki, crls=[])
+        assert result.code == REVOCATION_UNKNOWN
+        assert result.outcome is Outcome.UNCHECKED
+        assert not result.verified
+        assert result.payload == CREDENTIAL
+        assert result.to_dict()["genuine"] is True
+
+    def test_stale_crl_is_no_revocation_data(self, pki):
+        stale = make_crl(
+            (pki.ca, pki.ca_key),
+            this_update=datetime(2026, 8, 1, tzinfo=UTC),
+            next_update=datetime(2026, 10, 15, tzinfo=UTC),
+        )
+        result = check(seal(pki.leaf_key, [pki.leaf]), pki, crls=[stale])
+        assert result.code == REVOCATION_UNKNOWN
+
+    def test_crl_issued_after_expiry_is_not_used(self, pki):
+        # A CA may drop expired certificates from its CRLs, so one issued after the seal
+        # certificate expired says nothing about it, unless it says it keeps them.
+        late = {
+            "this_update": datetime(2027, 2, 1, tzinfo=UTC),
+            "next_update": datetime(2027, 6, 1, tzinfo=UTC),
+        }
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, pki.tsa)
+        crl = make_crl((pki.ca, pki.ca_key), **late)
+        assert check(document, pki, now=LATER, crls=[crl]).code == REVOCATION_UNKNOWN
+        keeping = make_crl(
+            (pki.ca, pki.ca_key), **late, expired_certs_on_crl=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        assert check(document, pki, now=LATER, crls=[keeping]).code == VALID
+
+    @pytest.mark.parametrize(
+        ("status", "code"),
+        [(x509_ocsp.OCSPCertStatus.GOOD, VALID), (x509_ocsp.OCSPCertStatus.REVOKED, None)],
+        ids=["good", "revoked"],
+    )
+    def test_embedded_ocsp_response(self, pki, status, code):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        certificate = make_certificate(
+            name("OCSP Seal"), key, issuer=(pki.ca, pki.ca_key), ocsp_url="http://ocsp.invalid/"
+        )
+        revoked = status is x509_ocsp.OCSPCertStatus.REVOKED
+        response = (
+            x509_ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=certificate,
+                issuer=pki.ca,
+                algorithm=hashes.SHA256(),
+                cert_status=status,
+                this_update=datetime(2026, 10, 30, tzinfo=UTC),
+                next_update=datetime(2026, 11, 6, tzinfo=UTC),
+                revocation_time=datetime(2026, 6, 15, tzinfo=UTC) if revoked else None,
+                revocation_reason=None,
             )
-            .add_extension(x509.CRLNumber(1), critical=False)
+            .responder_id(x509_ocsp.OCSPResponderEncoding.HASH, pki.ca)
             .sign(pki.ca_key, hashes.SHA256())
         )
-        rvals = {
-            "rVals": {
-                "crlVals": [{"val": base64.b64encode(crl.public_bytes(Encoding.DER)).decode()}]
-            }
-        }
-        document = seal(key, [certificate], unprotected={"etsiU": [etsi_u(rvals)]})
-        assert check(document, pki).code == CERTIFICATE_REVOKED
-        assert check(seal(key, [certificate]), pki).code == VALID  # offline, soft-fail
+        embedded = rvals(ocsps=[response.public_bytes(Encoding.DER)])
+        document = seal(key, [certificate], unprotected={"etsiU": [etsi_u(embedded)]})
+        assert check(document, pki, crls=[]).code == (code or CERTIFICATE_REVOKED)
+
+
+class TestOutcome:
+    """How the result maps onto the seal check: ok, unchecked (genuine) or error."""
+
+    def test_no_anchors_is_unchecked_and_genuine(self, pki):
+        result = check(seal(pki.leaf_key, [pki.leaf]))
+        assert result.code == NO_TRUST_ANCHOR
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.to_dict()["genuine"] is True
+        assert result.payload == CREDENTIAL
+
+    @pytest.mark.parametrize("anchored", [True, False], ids=["anchors", "no-anchors"])
+    def test_bad_signature_is_an_error_and_not_genuine(self, pki, anchored):
+        document = seal(pki.leaf_key, [pki.leaf])
+        signature = bytearray(b64url_decode(document["signatures"][0]["signature"]))
+        signature[0] ^= 0xFF
+        document["signatures"][0]["signature"] = b64url(bytes(signature))
+        result = check(document, pki if anchored else None)
+        assert result.code == SIGNATURE_INVALID
+        assert result.outcome is Outcome.ERROR
+        assert "genuine" not in result.to_dict()
+        assert result.payload is None
+
+    def test_seal_check_passes_crls_through(self, pki):
+        document = seal(pki.leaf_key, [pki.leaf])
+        trusted, credential = check_jades_seal(
+            document, trust_anchors=[pki.ca], crls=[pki.crl], now=NOW
+        )
+        assert (trusted.outcome, credential) == (Outcome.OK, CREDENTIAL)
+        unknown, credential = check_jades_seal(document, trust_anchors=[pki.ca], now=NOW)
+        assert (unknown.outcome, unknown.code) == (Outcome.UNCHECKED, REVOCATION_UNKNOWN)
+        assert unknown.details["genuine"] is True
+        assert credential == CREDENTIAL
+
+    def test_verifier_options_pass_crls_through(self, pki):
+        document = seal(pki.leaf_key, [pki.leaf])
+        options = VerifierOptions(now=NOW, trust_anchors=[pki.ca], crls=[pki.crl])
+        assert verify_credential(document, options).result("seal").outcome is Outcome.OK
+        options = VerifierOptions(now=NOW, trust_anchors=[pki.ca])
+        seal_result = verify_credential(document, options).result("seal")
+        assert (seal_result.outcome, seal_result.code) == (Outcome.UNCHECKED, REVOCATION_UNKNOWN)
 
 
 class TestTimestamps:
@@ -880,6 +1218,32 @@ class TestMultipleSignatures:
         }
         assert check(document, pki).code == UNTRUSTED_CHAIN
 
+    def test_one_with_unknown_revocation_status_leaves_the_seal_unconfirmed(self, pki):
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        other_ca = make_certificate(name("Second Root CA"), ca_key, ca=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        second = make_certificate(name("Second Seal"), key, issuer=(other_ca, ca_key))
+        first = seal(pki.leaf_key, [pki.leaf])
+        document = {
+            "payload": first["payload"],
+            "signatures": first["signatures"] + seal(key, [second])["signatures"],
+        }
+        anchors = [pki.ca, other_ca]
+        result = check(document, pki, trust_anchors=anchors)  # no CRL of the second CA
+        assert result.code == REVOCATION_UNKNOWN
+        assert result.outcome is Outcome.UNCHECKED
+        assert [s.code for s in result.signatures] == [VALID, REVOCATION_UNKNOWN]
+        assert result.payload == CREDENTIAL
+        # A failure outweighs an unknown: the first signature's certificate revoked.
+        revoking = make_crl(
+            (pki.ca, pki.ca_key),
+            **GOOD_WINDOW,
+            revoked={pki.leaf.serial_number: datetime(2026, 6, 15, tzinfo=UTC)},
+        )
+        result = check(document, pki, trust_anchors=anchors, crls=[revoking])
+        assert result.code == CERTIFICATE_REVOKED
+        assert result.payload is None
+
     def test_signatures_must_agree_on_b64(self, pki):
         first = seal(pki.leaf_key, [pki.leaf])
         second = seal(pki.leaf_key, [pki.leaf], b64=True)
@@ -961,6 +1325,10 @@ class TestMisuse:
     def test_document_not_a_mapping(self):
         with pytest.raises(TypeError):
             verify_jades("eyJhbGciOiJSUzI1NiJ9..sig")  # type: ignore[arg-type]
+
+    def test_crl_not_a_crl(self, pki):
+        with pytest.raises(TypeError):
+            verify_jades(seal(pki.leaf_key, [pki.leaf]), crls=[der(pki.ca)])  # type: ignore[list-item]
 
     def test_anchor_not_a_certificate(self, pki):
         with pytest.raises(TypeError):

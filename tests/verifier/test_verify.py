@@ -236,7 +236,8 @@ class TestEuSample:
 
 class TestEuSealedSample:
     """The EU's own JAdES-sealed sample: format, seal and recognition ok once the seal's
-    issuing CA is a trust anchor; accreditation unchecked without our registry."""
+    issuing CA is a trust anchor, on a day its seal certificate was valid (it has expired
+    since); accreditation unchecked without our registry."""
 
     @staticmethod
     def issuing_ca(sealed: dict):
@@ -268,7 +269,10 @@ class TestEuSealedSample:
         return json.loads((reference / "elm" / "Sample-MC-Annex1-signed.jsonld").read_text("utf-8"))
 
     def test_verifies_with_its_issuing_ca_as_anchor(self, sealed):
-        options = VerifierOptions(now=NOW, trust_anchors=[self.issuing_ca(sealed)])
+        # The day after it was sealed, when its seal certificate was valid and the OCSP
+        # response embedded in the seal was current (the chain is judged at "now").
+        the_next_day = datetime(2023, 9, 28, tzinfo=UTC)
+        options = VerifierOptions(now=the_next_day, trust_anchors=[self.issuing_ca(sealed)])
         report = verify_credential(sealed, options)
         assert outcomes(report)["format"] == ("ok", "well_formed")
         assert outcomes(report)["seal"] == ("ok", "jades_valid")
@@ -277,6 +281,14 @@ class TestEuSealedSample:
         assert outcomes(report)["accreditation"] == ("unchecked", "no_trust_source")
         assert report.verdict is Verdict.UNCONFIRMED
         assert report.summary["title"] == "Digital micro-credential creation"
+
+    def test_today_its_seal_certificate_has_expired(self, sealed):
+        # Expired 2025-05-10; its time-stamps come from a test TSA that no anchor vouches for
+        # (and whose certificate expired in 2023), so nothing proves an earlier time.
+        options = VerifierOptions(now=NOW, trust_anchors=[self.issuing_ca(sealed)])
+        report = verify_credential(sealed, options)
+        assert outcomes(report)["seal"] == ("error", "jades_certificate_expired")
+        assert not report.verified
 
     def test_without_anchors_the_seal_is_unchecked(self, sealed):
         """The signature is genuine; whose seal it is could not be confirmed: unconfirmed,

@@ -91,14 +91,17 @@ def check_jades_seal(
     *,
     trust_anchors: Sequence[x509.Certificate],
     now: datetime,
+    crls: Sequence[x509.CertificateRevocationList] = (),
 ) -> tuple[CheckResult, dict[str, Any] | None]:
     """The ``seal`` result for a JAdES-sealed document, and its credential when the signature
-    held (also when only the certificate chain went unchecked for want of trust anchors)."""
-    jades = verify_jades(document, trust_anchors=trust_anchors, now=now)
-    details = jades.to_dict()
-    if jades.code == "jades_no_trust_anchor":
-        details["genuine"] = True  # the signature verified; whose seal it is was not confirmed
-    return CheckResult(CHECK, jades.outcome, jades.code, jades.message, details), jades.payload
+    held. ``ok`` only when the chain reached an anchor and its revocation status is known good
+    (from the seal's own data or ``crls``); ``unchecked`` with ``details["genuine"] = True`` when
+    the signature verified but trust in the signer could not be confirmed (no anchors, unknown
+    revocation status), the credential still returned; ``error`` otherwise, with no credential."""
+    jades = verify_jades(document, trust_anchors=trust_anchors, crls=crls, now=now)
+    return CheckResult(CHECK, jades.outcome, jades.code, jades.message, jades.to_dict()), (
+        jades.payload
+    )
 
 
 def _result(outcome: ProofSetResult) -> CheckResult:
