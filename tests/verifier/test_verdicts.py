@@ -174,3 +174,138 @@ def test_recognition_never_decides(trusted_list, tmp_path):
     code, report = through_cli(document, tmp_path, trusted_list)
     assert (code, report["verdict"]) == (0, "verified")
     assert report["recognition"]["code"] == "annex1_incomplete"
+
+
+# --- an EU (JAdES) seal whose certificate has expired, with sigT written back into its validity
+
+
+def _jades_pki(tmp_path: Path, *, leaf_expired: bool) -> tuple[Any, Any, Path, Path]:
+    """A CA (written as the trust anchor), a seal certificate (expired or current) and the CA's
+    CRL (revoking nothing, current), as the files an operator configures."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def named(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    def certificate(subject, key, issuer, issuer_key, start, end, ca):  # type: ignore[no-untyped-def]
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, True, False, False, False, ca, ca, False, False), critical=True
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                critical=False,
+            )
+            .sign(issuer_key, hashes.SHA256())
+        )
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = certificate(
+        named("Test Root CA"), ca_key, named("Test Root CA"), ca_key,
+        datetime(2020, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC), True,
+    )  # fmt: skip
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    end = datetime(2025, 1, 1, tzinfo=UTC) if leaf_expired else now.replace(year=now.year + 2)
+    leaf = certificate(
+        named("University seal"), leaf_key, ca.subject, ca_key,
+        datetime(2024, 1, 1, tzinfo=UTC), end, False,
+    )  # fmt: skip
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now.replace(year=now.year - 1))
+        .next_update(now.replace(year=now.year + 1))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    anchors, crls = tmp_path / "anchors.pem", tmp_path / "crls.pem"
+    anchors.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    crls.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return leaf, leaf_key, anchors, crls
+
+
+def _jades_seal(payload: dict, leaf: Any, key: Any, sig_t: str) -> dict:
+    """An enveloping JAdES seal (JWS JSON, ``b64: false``, RS256, ``x5c``, ``sigT``)."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    certificate = leaf.public_bytes(serialization.Encoding.DER)
+    header = {
+        "alg": "RS256",
+        "x5c": [base64.b64encode(certificate).decode("ascii")],
+        "x5t#S256": b64url(hashlib.sha256(certificate).digest()),
+        "sigT": sig_t,
+        "b64": False,
+        "crit": ["b64", "sigT"],
+    }
+    text = json.dumps(payload)
+    protected = b64url(json.dumps(header).encode())
+    signature = key.sign(
+        protected.encode("ascii") + b"." + text.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    entry = {"protected": protected, "signature": b64url(signature)}
+    return {"payload": text, "signatures": [entry]}
+
+
+@pytest.mark.parametrize(
+    ("leaf_expired", "verdict", "seal_code"),
+    [(False, "verified", "jades_valid"), (True, "not_verified", "jades_certificate_expired")],
+    ids=["current-certificate", "expired-certificate-backdated-sigT"],
+)
+def test_jades_backdated_sig_t(leaf_expired, verdict, seal_code, tmp_path, trusted_list):
+    """Whoever holds the key of an expired seal certificate cannot keep sealing by writing a
+    sigT inside its validity: the chain is judged now (no trusted time-stamp proves otherwise).
+    The trust anchors and CRLs come from the same settings for the CLI and the web verifier."""
+    leaf, key, anchors, crls = _jades_pki(tmp_path, leaf_expired=leaf_expired)
+    payload = reference_credential(reference_keypair())
+    document = _jades_seal(payload, leaf, key, "2024-06-01T10:00:00Z")
+    path = tmp_path / "sealed.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify", "--json", "--offline", "--trusted-issuers", str(trusted_list),
+            "--trust-anchors", str(anchors), "--seal-crls", str(crls), str(path),
+        ],
+    )  # fmt: skip
+    from_cli = json.loads(result.output)
+    app = create_app(
+        {
+            "TESTING": True,
+            "FETCHER": Unreachable(),
+            "TRUSTED_ISSUERS_PATH": str(trusted_list),
+            "TRUST_ANCHORS_PATH": str(anchors),
+            "CRLS_PATH": str(crls),
+        }
+    )
+    from_api = app.test_client().post("/api/verify", data=json.dumps(document)).get_json()
+    for report in (from_cli, from_api):
+        assert report["verdict"] == verdict, report["checks"]
+        assert decisive(report, "seal") == seal_code
+    assert result.exit_code == EXIT[verdict]
