@@ -28,7 +28,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from issuer import bulk, issuance, keyring
+from issuer import bulk, issuance, keyring, reseal
 from issuer.app import create_app
 from issuer.auth import create_token
 from issuer.bootstrap import (
@@ -662,6 +662,56 @@ def rotate_key_command(partnership_slug: str, organisation_slug: str, suite: str
             )
             method_id = key.method_id
     click.echo(method_id)
+
+
+@issuer.command("compromise-key")
+@click.argument("partnership_slug", metavar="PARTNERSHIP")
+@click.argument("organisation_slug", metavar="ORGANISATION")
+@click.argument("key_ref", metavar="KEY")
+@click.option("--reason", help="Why (kept in the audit log).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=reseal.BATCH_SIZE,
+    show_default=True,
+    help="Credentials re-sealed per transaction.",
+)
+def compromise_key_command(
+    partnership_slug: str,
+    organisation_slug: str,
+    key_ref: str,
+    reason: str | None,
+    batch_size: int,
+) -> None:
+    """Mark KEY of ORGANISATION compromised (KEY: its method id, key-N or N): nothing it signed
+    verifies any more. A current key is first replaced by a new one; then every credential it
+    signed is re-sealed with the current key (same id and status). Safe to run again."""
+    with issuer_app() as app:
+        passphrase = passphrase_of(app)
+        with transaction(app) as session:
+            partnership = get_partnership(session, partnership_slug)
+            organisation = get_organisation(session, partnership.id, organisation_slug)
+            check_passphrase_opens_keys(session, passphrase)
+            key = keyring.find_key(organisation, key_ref)
+            done = keyring.compromise_key(
+                session, organisation, key, passphrase=passphrase, actor=ACTOR, reason=reason
+            )
+            key_id, method_id, since = key.id, key.method_id, key.compromised_at
+        if done.newly_marked:
+            click.echo(f"marked {method_id} compromised")
+        else:
+            when = since.isoformat() if since else "an unrecorded time"
+            click.echo(f"{method_id} was marked compromised already, at {when}")
+        if done.replaced_by:
+            click.echo(f"new current key: {done.replaced_by}")
+        count = reseal.reseal_signed_by(
+            lambda: transaction(app),
+            key_id,
+            passphrase=passphrase,
+            actor=ACTOR,
+            batch_size=batch_size,
+        )
+    click.echo(f"re-sealed {count} credential{'' if count == 1 else 's'}")
 
 
 # --- the demo ---------------------------------------------------------------------------------

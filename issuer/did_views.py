@@ -3,8 +3,9 @@
 An organisation's DID is ``did:web:<host>:orgs:<partnership>:<organisation>`` (see
 ``partnerships.organisation_did``); by the did:web "Read" steps its document lives at
 ``https://<host>/orgs/<partnership>/<organisation>/did.json``, which is what this blueprint
-serves: the current key and every retired one (``keys.did_web.build_did_document``), so that
-credentials signed before a key rotation still verify.
+serves: the current key, every retired one (with ``expires``: credentials signed before a key
+rotation still verify) and every compromised one (with ``revoked``, in no relationship: nothing
+it signed verifies) — see ``keys.did_web.build_did_document``.
 
 The issuer host itself is ``did:web:<host>`` (``/.well-known/did.json``). It has no keys; its
 ``service`` list names every member organisation so that a verifier can discover them. DID Core
@@ -68,9 +69,8 @@ def _document_response(document: dict[str, Any]) -> Response:
 
 
 def organisation_document(organisation: Organisation) -> dict[str, Any]:
-    """The DID document of ``organisation``: current and retired keys."""
-    current, retired = public_keypairs(organisation)
-    return build_did_document(organisation.did, current, retired)
+    """The DID document of ``organisation``: current, retired and compromised keys."""
+    return build_did_document(organisation.did, public_keypairs(organisation))
 
 
 def issuer_did(base_url: str) -> str:

@@ -1,20 +1,35 @@
-"""Key rotation: give an organisation a new current signing key, with an audit record.
+"""Key rotation and compromise: an organisation's signing keys over their life, audited.
 
-The previous current key becomes *retired*: it stays in the organisation's DID document
-(``verificationMethod``, ``assertionMethod``, ``authentication``) so that every credential it
-signed still verifies, but it is no longer listed under ``capabilityInvocation`` and never signs
-again. New credentials are signed with the new key (``partnerships.signing_keypair``).
+Rotation gives an organisation a new current key. The previous current key becomes *retired*:
+it stays in the organisation's DID document with ``expires`` = its retirement time, under
+``assertionMethod`` only, so every credential it signed before then still verifies; it never
+signs again. New credentials are signed with the new key (``partnerships.signing_keypair``).
+
+Compromise says the secret key may be in other hands. The key is published with ``revoked`` and
+in no verification relationship, so nothing it signed verifies any more — whatever ``created``
+a proof claims (``keys.lifecycle``). A current key is first replaced by a new current key, as
+rotation does. The credentials it signed are then re-sealed with the current key
+(``issuer.reseal``), and the organisation's cached status list credentials are dropped so they
+are signed again by the current key.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from issuer.models import AuditEvent, KeyState, Organisation, SigningKey
+from issuer.errors import NotFound
+from issuer.models import AuditEvent, KeyState, Organisation, SigningKey, StatusList, utcnow
 from issuer.partnerships import add_signing_key
 from keys.keypairs import Algorithm
 
 ROTATE_KEY = "rotate_key"
+KEY_COMPROMISED = "key_compromised"
+_KEY_NUMBER = re.compile(r"(?:key-)?([1-9][0-9]{0,8})")
 
 
 def rotate_key(
@@ -45,3 +60,81 @@ def rotate_key(
     )
     session.flush()
     return key
+
+
+def find_key(organisation: Organisation, reference: str) -> SigningKey:
+    """The organisation's signing key named by ``reference``: its method id
+    (``did:web:…#key-2``), its fragment (``key-2``) or its number (``2``).
+    ``NotFound`` (code ``unknown_key``) otherwise."""
+    number = _KEY_NUMBER.fullmatch(reference.strip())
+    wanted = f"{organisation.did}#key-{number.group(1)}" if number else reference.strip()
+    for key in organisation.keys:
+        if key.method_id == wanted:
+            return key
+    raise NotFound(
+        f"organisation {organisation.slug!r} has no signing key {reference!r}", code="unknown_key"
+    )
+
+
+@dataclass(frozen=True)
+class Compromise:
+    """What :func:`compromise_key` did: whether it marked the key now (False: it was marked
+    already, nothing was done), and the method id of the new current key when the compromised
+    key was the current one."""
+
+    key: SigningKey
+    newly_marked: bool
+    replaced_by: str | None = None
+
+
+def compromise_key(
+    session: Session,
+    organisation: Organisation,
+    key: SigningKey,
+    *,
+    passphrase: bytes | str,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Compromise:
+    """Mark ``key`` of ``organisation`` compromised (state ``compromised``, ``compromised_at`` =
+    ``now``) and append an ``AuditEvent(action="key_compromised")``; a current key is first
+    replaced by a new current key of the same algorithm (:func:`rotate_key`, audited too), and
+    the organisation's cached status list credentials signed by the key are dropped. A key
+    marked already is left as it is (idempotent). Flushes, never commits; re-sealing the
+    credentials it signed is :func:`issuer.reseal.reseal_signed_by`."""
+    if key.organisation_id != organisation.id:
+        raise NotFound(f"{key.method_id} is not a key of {organisation.slug!r}", code="unknown_key")
+    if key.state is KeyState.COMPROMISED:
+        return Compromise(key, newly_marked=False)
+    replaced_by = None
+    if key.state is KeyState.CURRENT:
+        algorithm = Algorithm(key.algorithm)
+        new_key = rotate_key(
+            session, organisation, passphrase=passphrase, actor=actor, algorithm=algorithm
+        )
+        replaced_by = new_key.method_id
+    key.state = KeyState.COMPROMISED
+    key.compromised_at = now or utcnow()
+    session.execute(
+        update(StatusList)
+        .where(StatusList.organisation_id == organisation.id)
+        .where(StatusList.signed_document.contains(f'"{key.method_id}"', autoescape=True))
+        .values(signed_document=None, signed_version=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.add(
+        AuditEvent(
+            actor=actor,
+            organisation_id=organisation.id,
+            action=KEY_COMPROMISED,
+            reason=reason,
+            details={
+                "methodId": key.method_id,
+                "compromisedAt": key.compromised_at.isoformat(),
+                "replacedBy": replaced_by,
+            },
+        )
+    )
+    session.flush()
+    return Compromise(key, newly_marked=True, replaced_by=replaced_by)

@@ -2,7 +2,8 @@
 
 Alembic migrations (``migrations/``) are the truth for the schema; these models must match them
 (a test compares the two). Times are stored as timezone-aware UTC. An issued credential's
-signed JSON is stored exactly as signed and never changed; its status lives in status entries.
+signed JSON is stored exactly as signed; its status lives in status entries. It changes only
+when a signing key is marked compromised and the credential is re-sealed (``issuer.reseal``).
 """
 
 from __future__ import annotations
@@ -95,10 +96,12 @@ class Role(enum.StrEnum):
 
 
 class KeyState(enum.StrEnum):
-    """A signing key is current (signs new credentials) or retired (still verifies old ones)."""
+    """A signing key is current (signs new credentials), retired (still verifies what it signed
+    before ``retired_at``) or compromised (verifies nothing since ``compromised_at``)."""
 
     CURRENT = "current"
     RETIRED = "retired"
+    COMPROMISED = "compromised"
 
 
 class CredentialState(enum.StrEnum):
@@ -184,6 +187,7 @@ class SigningKey(Base):
     state: Mapped[KeyState] = mapped_column(_enum(KeyState), default=KeyState.CURRENT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
+    compromised_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="keys")
 
@@ -281,7 +285,10 @@ class CredentialAwardingBody(Base):
 
 
 class IssuedCredential(Base):
-    """A signed credential exactly as issued; ``document`` is never changed after insert."""
+    """A signed credential exactly as issued. ``document`` changes only when a key that signed
+    it is marked compromised: ``issuer.reseal`` then replaces that key's proof by one of the
+    organisation's current key (same id, claims and status entries), with an explicit UPDATE
+    and an audit event. Through the ORM it is write-once."""
 
     __tablename__ = "credentials"
     __table_args__ = (UniqueConstraint("bulk_job_id", "bulk_line"),)
@@ -313,7 +320,8 @@ class IssuedCredential(Base):
 
 @event.listens_for(IssuedCredential.document, "set", propagate=True)
 def _document_is_write_once(target: IssuedCredential, value: str, old: Any, _: Any) -> None:
-    """Refuse to change a stored credential's signed JSON."""
+    """Refuse to change a stored credential's signed JSON through the ORM (re-sealing after a
+    key compromise is the one sanctioned change; see ``issuer.reseal``)."""
     if isinstance(old, str) and old != value:
         raise ValueError("an issued credential's signed document never changes")
 

@@ -1068,7 +1068,9 @@ def _paths() -> dict[str, Any]:
         "/orgs/{partnership}/{organisation}/did.json": {
             "get": _op(
                 "getOrganisationDidDocument",
-                "An organisation's did:web DID document (current and retired keys).",
+                "An organisation's did:web DID document: current keys, retired keys (with "
+                "`expires`, under `assertionMethod` only) and compromised keys (with `revoked`, "
+                "in no verification relationship).",
                 "public",
                 {
                     "200": {

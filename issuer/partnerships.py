@@ -1,8 +1,8 @@
 """Partnerships, their member organisations, signing keys and specifications.
 
 Every organisation is identified by a did:web under the issuer's own base URL
-(``did:web:<host>:orgs:<partnership>:<organisation>``), whose DID document lists its current
-and retired keys. Secret keys are stored sealed with the key passphrase.
+(``did:web:<host>:orgs:<partnership>:<organisation>``), whose DID document lists its current,
+retired and compromised keys. Secret keys are stored sealed with the key passphrase.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from issuer.credential import (
 )
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import KeyState, Organisation, Partnership, SigningKey, Specification, utcnow
+from keys.did_web import PublishedKey
 from keys.keypairs import Algorithm, KeyPair
 from keys.keystore import open_keypair, seal_keypair
 
@@ -183,15 +184,29 @@ _OPENED_LOCK = threading.Lock()
 _OPENED_MAX = 256
 
 
-def public_keypairs(organisation: Organisation) -> tuple[list[KeyPair], list[KeyPair]]:
-    """The organisation's (current, retired) public keys, for its DID document."""
-    current, retired = [], []
-    for key in organisation.keys:
-        pair = KeyPair.from_multikey({"publicKeyMultibase": key.public_key_multibase}).with_ids(
-            key.method_id, organisation.did
-        )
-        (current if key.state is KeyState.CURRENT else retired).append(pair)
-    return current, retired
+def published_key(organisation: Organisation, key: SigningKey) -> PublishedKey:
+    """``key`` as the organisation's DID document publishes it: current; retired with
+    ``expires`` = ``retired_at``; compromised with ``revoked`` = ``compromised_at``.
+
+    A retired or compromised key missing its time (no code path writes one) is published as of
+    its creation, so it verifies nothing rather than everything.
+    """
+    pair = KeyPair.from_multikey({"publicKeyMultibase": key.public_key_multibase}).with_ids(
+        key.method_id, organisation.did
+    )
+    if key.state is KeyState.COMPROMISED:
+        return PublishedKey.compromised(pair, key.compromised_at or key.created_at)
+    if key.state is KeyState.RETIRED:
+        return PublishedKey.retired(pair, key.retired_at or key.created_at)
+    return PublishedKey(pair)
+
+
+def public_keypairs(organisation: Organisation) -> list[PublishedKey]:
+    """The organisation's public keys with their lifecycle, for its DID document
+    (``keys.did_web.build_did_document``): current keys first, then retired and compromised
+    ones, each group oldest first."""
+    keys = sorted(organisation.keys, key=lambda k: (k.state is not KeyState.CURRENT, k.id))
+    return [published_key(organisation, key) for key in keys]
 
 
 def organisation_data(organisation: Organisation) -> OrganisationData:

@@ -15,16 +15,20 @@ unexpected URL: segments must follow the DID ``idchar`` syntax and may not be (o
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from keys.did_key import DID_CONTEXT
 from keys.errors import DidResolutionError, InvalidDid
 from keys.keypairs import MULTIKEY_CONTEXT, MULTIKEY_TYPE, KeyPair
+from keys.lifecycle import EXPIRES, REVOKED, format_time
 
 DID_WEB_PREFIX: Final = "did:web:"
 DOCUMENT_INVALID: Final = "did_document_invalid"
@@ -161,44 +165,98 @@ def method_id_for(did: str, keypair: KeyPair) -> str:
     return f"{did}#{keypair.public_key_multibase}"
 
 
-def build_did_document(
-    did: str, current: Sequence[KeyPair], retired: Sequence[KeyPair] = ()
-) -> dict[str, Any]:
-    """Return the did:web DID document publishing ``current`` and ``retired`` public keys.
+class KeyLifecycle(enum.StrEnum):
+    """Where a published key is in its life (see :mod:`keys.lifecycle`)."""
+
+    CURRENT = "current"  # signs now
+    RETIRED = "retired"  # signed until ``since``; verifies what it signed before then
+    COMPROMISED = "compromised"  # withdrawn at ``since``; verifies nothing
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A public key as a DID document publishes it: current, or retired / compromised since a
+    timezone-aware moment (``since`` is None exactly for a current key)."""
+
+    keypair: KeyPair
+    state: KeyLifecycle = KeyLifecycle.CURRENT
+    since: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is KeyLifecycle.CURRENT:
+            if self.since is not None:
+                raise ValueError("a current key has no retirement or compromise time")
+        elif self.since is None or self.since.tzinfo is None:
+            raise ValueError(f"a {self.state} key needs a timezone-aware time since when")
+
+    @classmethod
+    def retired(cls, keypair: KeyPair, at: datetime) -> PublishedKey:
+        """A key retired at ``at``: it verifies proofs created before then."""
+        return cls(keypair, KeyLifecycle.RETIRED, at)
+
+    @classmethod
+    def compromised(cls, keypair: KeyPair, at: datetime) -> PublishedKey:
+        """A key marked compromised at ``at``: it verifies nothing."""
+        return cls(keypair, KeyLifecycle.COMPROMISED, at)
+
+
+def build_did_document(did: str, keys: Sequence[PublishedKey | KeyPair]) -> dict[str, Any]:
+    """Return the did:web DID document publishing ``keys`` (a bare :class:`KeyPair` is current).
 
     Every key is a Multikey verification method controlled by ``did`` (ids from
-    :func:`method_id_for`). ``assertionMethod`` and ``authentication`` list current and retired
-    keys, so credentials signed before a rotation still verify; ``capabilityInvocation`` lists
-    current keys only. Secret keys are never included. Raises :class:`InvalidDid` for a malformed
-    DID and ``ValueError`` when two keys share a public key or a method id.
+    :func:`method_id_for`), in the order given, carrying its lifecycle in the Multikey
+    context's terms (:mod:`keys.lifecycle` says how verifiers read them):
+
+    - a current key is listed under ``authentication``, ``assertionMethod`` and
+      ``capabilityInvocation``;
+    - a retired key carries ``expires`` (its retirement time) and is listed under
+      ``assertionMethod`` only, so credentials it signed before then still verify;
+    - a compromised key carries ``revoked`` (when it was marked compromised) and is listed in
+      no relationship: it stays in ``verificationMethod`` only so that verifiers can say why
+      its signatures fail.
+
+    Secret keys are never included. Raises :class:`InvalidDid` for a malformed DID and
+    ``ValueError`` when two keys share a public key or a method id.
     """
     did_web_to_url(did)
     methods: list[dict[str, Any]] = []
+    relationships: dict[str, list[str]] = {
+        "authentication": [],
+        "assertionMethod": [],
+        "capabilityInvocation": [],
+    }
     seen_ids: set[str] = set()
     seen_keys: set[str] = set()
-    for keypair in [*current, *retired]:
-        method_id = method_id_for(did, keypair)
-        multibase = keypair.public_key_multibase
+    for item in keys:
+        key = item if isinstance(item, PublishedKey) else PublishedKey(item)
+        method_id = method_id_for(did, key.keypair)
+        multibase = key.keypair.public_key_multibase
         if method_id in seen_ids or multibase in seen_keys:
             raise ValueError(f"key {method_id} appears more than once")
         seen_ids.add(method_id)
         seen_keys.add(multibase)
-        methods.append(
-            {
-                "id": method_id,
-                "type": MULTIKEY_TYPE,
-                "controller": did,
-                "publicKeyMultibase": multibase,
-            }
-        )
-    all_ids = [method["id"] for method in methods]
+        method: dict[str, Any] = {
+            "id": method_id,
+            "type": MULTIKEY_TYPE,
+            "controller": did,
+            "publicKeyMultibase": multibase,
+        }
+        if key.state is KeyLifecycle.CURRENT:
+            for listed in relationships.values():
+                listed.append(method_id)
+        elif key.state is KeyLifecycle.RETIRED:
+            assert key.since is not None
+            method[EXPIRES] = format_time(key.since)
+            relationships["assertionMethod"].append(method_id)
+        else:
+            assert key.since is not None
+            method[REVOKED] = format_time(key.since)
+        methods.append(method)
     return {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
         "verificationMethod": methods,
-        "authentication": list(all_ids),
-        "assertionMethod": list(all_ids),
-        "capabilityInvocation": all_ids[: len(current)],
+        **relationships,
     }
 
 

@@ -112,3 +112,16 @@ class PreviousProofMissing(KeysError):
     """A ``previousProof`` names a proof id that is not in the document."""
 
     code = "previous_proof_missing"
+
+
+class KeyExpired(KeysError):
+    """The proof was made with a key its controller retired (``expires``) at or before the
+    proof's ``created`` time, or ``created`` is missing or unreadable."""
+
+    code = "key_expired"
+
+
+class KeyRevoked(KeysError):
+    """The proof was made with a key its controller withdrew as compromised (``revoked``)."""
+
+    code = "key_revoked"

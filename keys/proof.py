@@ -26,6 +26,7 @@ from keys.errors import (
     UnsupportedProofType,
 )
 from keys.keypairs import Algorithm, KeyPair
+from keys.lifecycle import check_lifecycle
 from keys.multikey import decode_multibase, encode_multibase
 from keys.purposes import AssertionProofPurpose, ProofPurpose
 from keys.resolver import DidResolver
@@ -259,10 +260,13 @@ def verify_proof(
 
     Checks, cheapest first: the proof type and cryptosuite are known, its members are present,
     ``proofValue`` is well-formed, the purpose and timestamps fit (``purpose`` defaults to
-    assertionMethod with no controller restriction), the verification method resolves and its
-    controller authorizes it for the purpose, the key suits the cryptosuite, and the signature
-    verifies. Canonicalization errors from ``schemas`` (unknown context, undefined term) pass
-    through. ``canonical_documents`` is a cache shared by the proofs of one document.
+    assertionMethod with no controller restriction), the verification method resolves, its
+    lifecycle allows the proof (:func:`keys.lifecycle.check_lifecycle`: a ``revoked`` key fails
+    with ``key_revoked``, a proof not created before a retired key's ``expires`` with
+    ``key_expired``), its controller authorizes it for the purpose, the key suits the
+    cryptosuite, and the signature verifies. Canonicalization errors from ``schemas`` (unknown
+    context, undefined term) pass through. ``canonical_documents`` is a cache shared by the
+    proofs of one document.
     """
     now = now or datetime.now(UTC)
     purpose = purpose or AssertionProofPurpose()
@@ -272,6 +276,9 @@ def verify_proof(
     purpose.check_proof(proof, now=now)
     method_id = proof["verificationMethod"]
     method, controller_document = resolver.resolve_verification_method(method_id)
+    # Before the controller check: a compromised key is in no relationship, and the verifier
+    # should say it was revoked, not merely "not authorised".
+    check_lifecycle(method, proof)
     purpose.check_controller(method, controller_document)
     keypair = resolver.keypair_for_method(method)
     if keypair.algorithm not in suite.algorithms:

@@ -80,7 +80,7 @@ def did_resolver(app) -> DidResolver:  # type: ignore[no-untyped-def]
     with transaction(app) as session:
         documents = {
             did_web_to_url(o.did): json.dumps(
-                build_did_document(o.did, *public_keypairs(o))
+                build_did_document(o.did, public_keypairs(o))
             ).encode()
             for o in session.scalars(select(Organisation))
         }

@@ -169,7 +169,7 @@ def did_documents(app: Any) -> dict[str, bytes]:
     with transaction(app) as session:
         return {
             did_web_to_url(org.did): json.dumps(
-                build_did_document(org.did, *public_keypairs(org))
+                build_did_document(org.did, public_keypairs(org))
             ).encode()
             for org in session.scalars(select(Organisation))
         }

@@ -20,6 +20,7 @@ from issuer.models import AuditEvent, KeyState, Organisation
 from issuer.partnerships import signing_keypair
 from keys.did_web import did_web_to_url
 from keys.keypairs import Algorithm, KeyPair
+from keys.lifecycle import format_time
 from keys.proof import add_proof
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
@@ -209,8 +210,12 @@ def test_rotation_keeps_old_signatures_verifiable(app, client, demo):
     ids = [f"{did}#key-2", f"{did}#key-1"]  # current first, then retired
     assert [m["id"] for m in document["verificationMethod"]] == ids
     assert document["assertionMethod"] == ids
-    assert document["authentication"] == ids
+    assert document["authentication"] == [f"{did}#key-2"]
     assert document["capabilityInvocation"] == [f"{did}#key-2"]
+    assert "expires" not in document["verificationMethod"][0]
+    with transaction(app) as session:
+        retired_at = session.get(Organisation, organisation_id).keys[0].retired_at
+    assert document["verificationMethod"][1]["expires"] == format_time(retired_at)
     assert document["verificationMethod"][1]["publicKeyMultibase"] == old.public_key_multibase
 
     resolver = DidResolver(client_fetch(client, BASE_URL))

@@ -58,8 +58,10 @@ def test_key_rotation_retires_the_old_key(app, demo):
         add_signing_key(session, organisation, passphrase=b"test-passphrase")
         states = [k.state for k in organisation.keys]
         assert states == [KeyState.RETIRED, KeyState.CURRENT]
-        _, retired = public_keypairs(organisation)
-        assert retired[0].public_key_multibase == first.public_key_multibase
+        current, retired = public_keypairs(organisation)
+        assert retired.keypair.public_key_multibase == first.public_key_multibase
+        assert (retired.state, retired.since) == ("retired", organisation.keys[0].retired_at)
+        assert current.keypair.id.endswith("#key-2") and current.since is None
         assert signing_keypair(organisation, b"test-passphrase").id.endswith("#key-2")
 
 

@@ -81,7 +81,7 @@ def _resolver(app):
     with transaction(app) as session:
         documents = {
             did_web_to_url(org.did): json.dumps(
-                build_did_document(org.did, *public_keypairs(org))
+                build_did_document(org.did, public_keypairs(org))
             ).encode()
             for org in session.scalars(select(Organisation))
         }

@@ -406,7 +406,7 @@ def did_fetcher(app, organisation_id: int):
         with transaction(app) as session:
             organisation = session.get(Organisation, organisation_id)
             assert url == did_web_to_url(organisation.did)
-            document = build_did_document(organisation.did, *public_keypairs(organisation))
+            document = build_did_document(organisation.did, public_keypairs(organisation))
         return json.dumps(document).encode()
 
     return fetch

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from keys.did_web import (
+    KeyLifecycle,
+    PublishedKey,
     build_did_document,
     did_web_for_url,
     did_web_to_url,
@@ -18,6 +21,8 @@ from keys.errors import DidResolutionError, InvalidDid
 from keys.keypairs import Algorithm, KeyPair
 
 DID = "did:web:issuer.example.edu"
+RETIRED_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+COMPROMISED_AT = datetime(2026, 9, 15, 8, 30, 5, 250000, tzinfo=UTC)
 
 # (DID, document URL, the URL did_web_for_url prints back), from the did:web spec's examples
 MAPPINGS = [
@@ -150,9 +155,9 @@ class TestDidWebForUrl:
 
 
 class TestBuildDidDocument:
-    def test_current_and_retired_keys(self, current: list[KeyPair], retired: list[KeyPair]) -> None:
-        document = build_did_document(DID, current, retired)
-        ids = [f"{DID}#{k.public_key_multibase}" for k in [*current, *retired]]
+    def test_current_keys(self, current: list[KeyPair]) -> None:
+        document = build_did_document(DID, current)
+        ids = [f"{DID}#{k.public_key_multibase}" for k in current]
         assert document["@context"] == [
             "https://www.w3.org/ns/did/v1",
             "https://w3id.org/security/multikey/v1",
@@ -165,11 +170,74 @@ class TestBuildDidDocument:
                 "controller": DID,
                 "publicKeyMultibase": k.public_key_multibase,
             }
-            for method_id, k in zip(ids, [*current, *retired], strict=True)
+            for method_id, k in zip(ids, current, strict=True)
         ]
         assert document["assertionMethod"] == ids
         assert document["authentication"] == ids
+        assert document["capabilityInvocation"] == ids
+
+    def test_retired_key_expires_and_only_asserts(
+        self, current: list[KeyPair], retired: list[KeyPair]
+    ) -> None:
+        document = build_did_document(DID, [*current, PublishedKey.retired(retired[0], RETIRED_AT)])
+        ids = [f"{DID}#{k.public_key_multibase}" for k in [*current, *retired]]
+        assert document["verificationMethod"][2] == {
+            "id": ids[2],
+            "type": "Multikey",
+            "controller": DID,
+            "publicKeyMultibase": retired[0].public_key_multibase,
+            "expires": "2026-06-01T12:00:00Z",
+        }
+        assert all("expires" not in m for m in document["verificationMethod"][:2])
+        assert all("revoked" not in m for m in document["verificationMethod"])
+        assert document["assertionMethod"] == ids
+        assert document["authentication"] == ids[:2]
         assert document["capabilityInvocation"] == ids[:2]
+
+    def test_compromised_key_is_revoked_and_in_no_relationship(
+        self, current: list[KeyPair], retired: list[KeyPair]
+    ) -> None:
+        stolen = PublishedKey.compromised(retired[0], COMPROMISED_AT)
+        document = build_did_document(DID, [current[0], stolen])
+        current_id, stolen_id = (f"{DID}#{k.public_key_multibase}" for k in (current[0], *retired))
+        assert document["verificationMethod"][1] == {
+            "id": stolen_id,
+            "type": "Multikey",
+            "controller": DID,
+            "publicKeyMultibase": retired[0].public_key_multibase,
+            "revoked": "2026-09-15T08:30:05.250000Z",
+        }
+        for relationship in ("authentication", "assertionMethod", "capabilityInvocation"):
+            assert document[relationship] == [current_id]
+
+    def test_times_are_written_in_utc(self, current: list[KeyPair]) -> None:
+        copenhagen = timezone(timedelta(hours=2))
+        document = build_did_document(
+            DID,
+            [
+                PublishedKey.retired(current[0], datetime(2026, 6, 1, 14, 0, tzinfo=copenhagen)),
+                PublishedKey.compromised(current[1], datetime(2026, 6, 2, tzinfo=copenhagen)),
+            ],
+        )
+        first, second = document["verificationMethod"]
+        assert first["expires"] == "2026-06-01T12:00:00Z"
+        assert second["revoked"] == "2026-06-01T22:00:00Z"
+        assert document["authentication"] == []
+
+    @pytest.mark.parametrize(
+        ("state", "since"),
+        [
+            (KeyLifecycle.CURRENT, RETIRED_AT),
+            (KeyLifecycle.RETIRED, None),
+            (KeyLifecycle.COMPROMISED, None),
+            (KeyLifecycle.RETIRED, datetime(2026, 6, 1)),
+        ],
+    )
+    def test_a_lifecycle_needs_its_time(
+        self, current: list[KeyPair], state: KeyLifecycle, since: datetime | None
+    ) -> None:
+        with pytest.raises(ValueError):
+            PublishedKey(current[0], state, since)
 
     def test_keeps_fragments_of_ids_under_the_did(self, current: list[KeyPair]) -> None:
         named = current[0].with_ids(f"{DID}#key-2026", DID)
@@ -184,7 +252,9 @@ class TestBuildDidDocument:
         assert method_id_for(DID, named) == f"{DID}#key-2026"
 
     def test_never_includes_secrets(self, current: list[KeyPair], retired: list[KeyPair]) -> None:
-        text = json.dumps(build_did_document(DID, current, retired))
+        text = json.dumps(
+            build_did_document(DID, [*current, PublishedKey.retired(retired[0], RETIRED_AT)])
+        )
         for keypair in [*current, *retired]:
             assert keypair.secret_key_multibase not in text
         assert "secretKeyMultibase" not in text
@@ -197,7 +267,9 @@ class TestBuildDidDocument:
 
     def test_duplicate_key(self, current: list[KeyPair]) -> None:
         with pytest.raises(ValueError):
-            build_did_document(DID, current, [current[0].public_only()])
+            build_did_document(
+                DID, [*current, PublishedKey.compromised(current[0].public_only(), RETIRED_AT)]
+            )
 
     def test_duplicate_id(self, current: list[KeyPair]) -> None:
         a = current[0].with_ids(f"{DID}#k", DID)

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keys.did_key import did_key_for, verification_method_id_for
-from keys.did_web import build_did_document
+from keys.did_web import PublishedKey, build_did_document
 from keys.errors import (
     DidResolutionError,
     InvalidDid,
@@ -29,6 +30,7 @@ from keys.keypairs import Algorithm, KeyPair
 from keys.resolver import DidResolver, is_authorized, keypair_for_method
 
 DID = "did:web:issuer.example.edu"
+RETIRED_AT = datetime(2026, 6, 1, tzinfo=UTC)
 
 # (key file, proof config, folder and suffix of the intermediate files)
 SIGNATURE_VECTORS = [
@@ -68,7 +70,9 @@ def keys() -> dict[str, KeyPair]:
 
 @pytest.fixture
 def web_document(keys: dict[str, KeyPair]) -> dict[str, Any]:
-    return build_did_document(DID, [keys["current"]], [keys["retired"]])
+    return build_did_document(
+        DID, [keys["current"], PublishedKey.retired(keys["retired"], RETIRED_AT)]
+    )
 
 
 class TestResolve:
@@ -256,10 +260,10 @@ class TestIsAuthorized:
     ) -> None:
         current = f"{DID}#{keys['current'].public_key_multibase}"
         retired = f"{DID}#{keys['retired'].public_key_multibase}"
-        for relationship in ("assertionMethod", "authentication"):
+        for relationship in ("assertionMethod", "authentication", "capabilityInvocation"):
             assert is_authorized(web_document, current, relationship)
-            assert is_authorized(web_document, retired, relationship)
-        assert is_authorized(web_document, current, "capabilityInvocation")
+        assert is_authorized(web_document, retired, "assertionMethod")
+        assert not is_authorized(web_document, retired, "authentication")
         assert not is_authorized(web_document, retired, "capabilityInvocation")
 
     def test_method_not_in_assertion_method(self, web_document: dict[str, Any]) -> None:

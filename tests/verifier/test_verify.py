@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -212,6 +212,70 @@ class TestJointAward:
             "error",
             "invalid_signature",
         )
+
+
+class TestKeyLifecycle:
+    """A retired key (``expires``) seals only what it signed before; a compromised one
+    (``revoked``) seals nothing. The codes reach the ``seal`` check and fail the verdict."""
+
+    DID = "did:web:university.example"
+    RETIRED_AT = datetime(2026, 8, 1, tzinfo=UTC)
+    COMPROMISED_AT = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def _options(self, keys: dict[str, KeyPair]) -> VerifierOptions:
+        import json
+
+        from keys.did_web import PublishedKey, build_did_document, did_web_to_url
+        from keys.resolver import DidResolver
+
+        document = build_did_document(
+            self.DID,
+            [
+                keys["current"],
+                PublishedKey.retired(keys["retired"], self.RETIRED_AT),
+                PublishedKey.compromised(keys["stolen"], self.COMPROMISED_AT),
+            ],
+        )
+        served = {did_web_to_url(self.DID): json.dumps(document).encode()}
+        trusted = parse_trusted_issuers(
+            trusted_issuers_document([(self.DID, "University")], name="lifecycle test")
+        )
+        return VerifierOptions(
+            now=NOW, resolver=DidResolver(fetch=lambda url: served[url]), trusted=trusted
+        )
+
+    @pytest.fixture
+    def keys(self) -> dict[str, KeyPair]:
+        return {
+            name: KeyPair.generate(Algorithm.ED25519).with_ids(f"{self.DID}#key-{n}", self.DID)
+            for n, name in enumerate(("retired", "stolen", "current"), start=1)
+        }
+
+    def _seal(self, keys: dict[str, KeyPair], signer: str, created: datetime):
+        credential = add_proof(reference_credential(keys["current"]), keys[signer], created=created)
+        report = verify_credential(credential, self._options(keys))
+        return report, report.result("seal")
+
+    def test_retired_key_before_its_retirement(self, keys):
+        report, seal = self._seal(keys, "retired", SIGNED_AT)
+        assert (seal.outcome, seal.code) == (Outcome.OK, "seal_valid")
+        assert report.verified
+
+    def test_retired_key_after_its_retirement(self, keys):
+        report, seal = self._seal(keys, "retired", self.RETIRED_AT + timedelta(days=1))
+        assert (seal.outcome, seal.code) == (Outcome.ERROR, "key_expired")
+        assert seal.message == (
+            "Proof 1 of 1: signed with a key retired on 2026-08-01 00:00:00 UTC"
+        )
+        assert seal.details["proofs"][0]["code"] == "key_expired"
+        assert not report.verified
+        assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
+
+    def test_compromised_key_even_backdated(self, keys):
+        report, seal = self._seal(keys, "stolen", SIGNED_AT)  # before it was compromised
+        assert (seal.outcome, seal.code) == (Outcome.ERROR, "key_revoked")
+        assert "withdrawn as compromised on 2026-10-01 00:00:00 UTC" in seal.message
+        assert not report.verified
 
 
 class TestEuSample:
