@@ -57,9 +57,7 @@ def joint_award_missing_a_proof() -> dict:
         demo_organisation(str(first.controller), "University A", "DNK", "DK"),
         demo_organisation(str(second.controller), "University B", "DNK", "DK"),
     ]
-    return add_proof(
-        build_microcredential(demo_award(bodies[0], bodies)), first, created=SIGNED_AT
-    )
+    return add_proof(build_microcredential(demo_award(bodies[0], bodies)), first, created=SIGNED_AT)
 
 
 def with_unreachable_status() -> dict:
@@ -126,7 +124,9 @@ def through_cli(document: dict, tmp_path: Path, trusted: Path) -> tuple[int, dic
         env={
             "MICROCRED_TRUSTED_ISSUERS": str(trusted),
             # Nothing on this machine answers for issuer.example: the status list is unreachable.
-            "MICROCRED_FETCH_REWRITES": json.dumps({"https://issuer.example": "http://127.0.0.1:9"}),
+            "MICROCRED_FETCH_REWRITES": json.dumps(
+                {"https://issuer.example": "http://127.0.0.1:9"}
+            ),
             "MICROCRED_FETCH_ALLOW_PRIVATE": "1",
         },
     )
@@ -302,6 +302,95 @@ def test_jades_backdated_sig_t(leaf_expired, verdict, seal_code, tmp_path, trust
             "TRUSTED_ISSUERS_PATH": str(trusted_list),
             "TRUST_ANCHORS_PATH": str(anchors),
             "CRLS_PATH": str(crls),
+        }
+    )
+    from_api = app.test_client().post("/api/verify", data=json.dumps(document)).get_json()
+    for report in (from_cli, from_api):
+        assert report["verdict"] == verdict, report["checks"]
+        assert decisive(report, "seal") == seal_code
+    assert result.exit_code == EXIT[verdict]
+
+
+# --- key lifecycle: a retired key used after its retirement, a compromised key ----------------
+
+
+@pytest.fixture
+def university_did(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A did:web university on a local HTTP server: a current key, a key retired on
+    2026-08-01 and a key withdrawn as compromised on 2026-10-01 (its DID document says so)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from keys.did_web import PublishedKey, build_did_document
+
+    served: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = served.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/did+json")
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    did = f"did:web:localhost%3A{port}"
+    keys = {
+        name: KeyPair.generate(Algorithm.ED25519).with_ids(f"{did}#key-{n}", did)
+        for n, name in enumerate(("retired", "stolen", "current"), start=1)
+    }
+    document = build_did_document(
+        did,
+        [
+            keys["current"],
+            PublishedKey.retired(keys["retired"], datetime(2026, 8, 1, tzinfo=UTC)),
+            PublishedKey.compromised(keys["stolen"], datetime(2026, 10, 1, tzinfo=UTC)),
+        ],
+    )
+    served["/.well-known/did.json"] = json.dumps(document).encode()
+    trusted = tmp_path / "trusted-university.json"
+    trusted.write_text(json.dumps(trusted_issuers_document([(did, "University")], name="t")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {
+        "MICROCRED_FETCH_ALLOW_PRIVATE": "1",
+        "MICROCRED_FETCH_REWRITES": json.dumps(
+            {f"https://localhost:{port}": f"http://127.0.0.1:{port}"}
+        ),
+        "MICROCRED_TRUSTED_ISSUERS": str(trusted),
+    }
+    yield keys, env
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("signer", "created", "verdict", "seal_code"),
+    [
+        ("current", datetime(2026, 11, 1, tzinfo=UTC), "verified", "seal_valid"),
+        ("retired", datetime(2026, 7, 1, tzinfo=UTC), "verified", "seal_valid"),
+        ("retired", datetime(2026, 9, 1, tzinfo=UTC), "not_verified", "key_expired"),
+        ("stolen", datetime(2026, 7, 1, tzinfo=UTC), "not_verified", "key_revoked"),
+    ],
+    ids=["current-key", "retired-key-before", "retired-key-after", "compromised-backdated"],
+)
+def test_key_lifecycle(university_did, signer, created, verdict, seal_code, tmp_path):
+    keys, env = university_did
+    document = add_proof(reference_credential(keys["current"]), keys[signer], created=created)
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(main, ["verify", "--json", str(path)], env=env)
+    from_cli = json.loads(result.output)
+    app = create_app(
+        {
+            "TESTING": True,
+            "FETCH_ALLOW_PRIVATE": True,
+            "FETCH_REWRITES": json.loads(env["MICROCRED_FETCH_REWRITES"]),
+            "TRUSTED_ISSUERS_PATH": env["MICROCRED_TRUSTED_ISSUERS"],
         }
     )
     from_api = app.test_client().post("/api/verify", data=json.dumps(document)).get_json()
