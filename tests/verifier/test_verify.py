@@ -162,7 +162,7 @@ class TestContentChecks:
         del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"]
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
         assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
-        assert report.result("recognition").details == {"notStated": ["quality assurance"]}
+        assert report.result("recognition").details == {"notStated": ["qualityAssurance"]}
 
     def test_status_entry_is_unchecked_without_a_fetcher(self, issuer_key):
         credential = reference_credential(issuer_key)
@@ -231,7 +231,7 @@ class TestEuSample:
         assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
         recognition = check_recognition(sample)
         assert (recognition.outcome, recognition.code) == (Outcome.OK, "annex1_complete")
-        assert recognition.details == {"notStated": ["quality assurance"]}
+        assert recognition.details == {"notStated": ["qualityAssurance"]}
 
 
 class TestEuSealedSample:
