@@ -59,7 +59,8 @@ ACTIVITY_TYPE = "LearningActivity"
 SPECIFICATION_TYPES = frozenset({"Qualification", "LearningAchievementSpecification"})
 
 #: Credential profiles (EU vocabulary ``http://data.europa.eu/snb/credential/25831c2``) of
-#: credentials that are not micro-credentials, with the reason code each gives.
+#: credentials that are not micro-credentials (rule 2). The EU vocabulary's other profiles
+#: ("Generic", "Converted") say nothing either way.
 DIPLOMA_SUPPLEMENT = "http://data.europa.eu/snb/credential/6dff8a0f87"
 ACCREDITATION_PROFILE = "http://data.europa.eu/snb/credential/c_ae121a00"
 ISSUED_MANDATE_PROFILE = "http://data.europa.eu/snb/credential/c_9a31f32a"
