@@ -47,7 +47,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from schemas.annex1_values import Roots, element_value
+from schemas.annex1_values import Roots, element_value, short
 from schemas.elm import Located, decimal, hours, is_ects, node_id, plain, types, walk
 from schemas.errors import SchemaIssue
 from schemas.paths import format_path
@@ -108,9 +108,13 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ElementResult:
-    """One element of the report: the table's row, its status, a short value to show (None
-    when nothing readable is stated), the place in the document (where it was found, or where
-    it was looked for) and a message for people saying what is wrong when it is."""
+    """One element of the report: the table's row, its status, a short value to show, the
+    place in the document (where it was found, or where it was looked for) and a message for
+    people (the element's name and value, or what is missing or wrong, with paths).
+
+    ``value`` is what is stated (``present``), what is stated and what is wrong with it
+    (``malformed``, e.g. ``5 ECTS (125 hours): must be an ISO 8601 duration …``), or None
+    (``missing``, or nothing readable stated)."""
 
     element: Element
     status: Status
@@ -394,6 +398,8 @@ def _evaluate(row: Element, roots: Roots, all_issues: list[SchemaIssue]) -> Elem
         message = f"{row.label}: " + "; ".join(
             f"{issue.path}: {issue.message}" if issue.path else issue.message for issue in issues
         )
+        wrong = "; ".join(dict.fromkeys(issue.message for issue in issues))
+        value = short(f"{value}: {wrong}" if value else wrong)
     elif issues or not found:
         status = Status.MISSING
         path = issues[0].path if issues else _expected_path(row, roots)

@@ -208,7 +208,9 @@ class TestMissingAndMalformed:
         assert level.path == "credentialSubject/hasClaim/specifiedBy"
         assert "'eqfLevel' is a required property" in level.message
         assert workload.status is Status.MALFORMED
-        assert workload.value == "2 ECTS (60 hours)"
+        assert workload.value == (
+            "2 ECTS (60 hours): must be an ISO 8601 duration such as PT60H or P3M"
+        )
         assert workload.path == "credentialSubject/hasClaim/specifiedBy/volumeOfLearning"
         assert "must be an ISO 8601 duration" in workload.message
         present = {r.element.key for r in report.elements if r.status is Status.PRESENT}
@@ -221,7 +223,7 @@ class TestMissingAndMalformed:
         specification["eqfLevel"] = {"id": "http://data.europa.eu/snb/eqf/9"}
         result = annex1_report(micro_credential).result("level")
         assert result.status is Status.MALFORMED
-        assert result.value == "http://data.europa.eu/snb/eqf/9"
+        assert result.value.startswith("http://data.europa.eu/snb/eqf/9: must be an EQF level, ")
         assert result.path == "credentialSubject/hasClaim/specifiedBy/eqfLevel/id"
         assert "must be an EQF level" in result.message
 

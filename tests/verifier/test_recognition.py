@@ -120,7 +120,10 @@ class TestOurCredentials:
         )
         elements = shown(result)
         assert elements["level"] == ("missing", None)
-        assert elements["workload"] == ("malformed", "5 ECTS (125 hours)")
+        assert elements["workload"] == (
+            "malformed",
+            "5 ECTS (125 hours): must be an ISO 8601 duration such as PT60H or P3M",
+        )
         assert {k: v for k, v in elements.items() if k not in ("level", "workload")} == {
             k: v for k, v in OURS.items() if k not in ("level", "workload")
         }
@@ -130,7 +133,10 @@ class TestOurCredentials:
         credential["credentialSubject"]["hasClaim"]["provenBy"]["idVerification"] = "unsupervised"
         result = check_recognition(credential)
         assert (result.outcome, result.code) == (Outcome.OK, "annex1_complete")
-        assert shown(result)["supervision"] == ("malformed", "unsupervised")
+        assert shown(result)["supervision"] == (
+            "malformed",
+            "unsupervised: must be an absolute IRI",
+        )
         assert result.details["malformed"] == ["supervision"]
 
     def test_a_signed_incomplete_credential_is_still_verified(self, issuer_key: Any) -> None:
