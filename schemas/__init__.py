@@ -20,11 +20,12 @@ from schemas.loader import (
     document_loader,
     load_pinned_context,
 )
-from schemas.profile import ANNEX_I_ELEMENTS, schema_issues, validate_microcredential
+from schemas.profile import ANNEX_I_ELEMENTS, ELEMENTS, schema_issues, validate_microcredential
 from schemas.rdfc import canonicalize_nquads
 
 __all__ = [
     "ANNEX_I_ELEMENTS",
+    "ELEMENTS",
     "MAX_DEPTH",
     "PINNED_CONTEXT_URLS",
     "CanonicalizationRefused",

@@ -2,15 +2,19 @@
 
 ``json/microcredential.schema.json`` (Draft 2020-12) checks that a European Digital Credential
 carries every mandatory element of Council Recommendation of 16 June 2022, Annex I, where the
-European Learning Model puts it. Each subschema that checks an element carries ``x-element``;
-an issue names the deepest one on its schema path, so a caller can say which element is missing
-or malformed. The schema is read and the validator compiled once per process.
+European Learning Model puts it. The schema also holds the one table of the elements
+(``x-annex1``: number, stable key, name, required or optional, where ELM puts it), read here as
+:data:`ELEMENTS` by the schema's own annotations, the issuer and the verifier. Each subschema
+that checks an element carries ``x-element`` (an element's key); an issue names the deepest one
+on its schema path, so a caller can say which element is missing or malformed. The schema is
+read and the validator compiled once per process.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,25 +28,25 @@ from schemas.paths import format_path
 SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "microcredential.schema.json"
 CREDENTIAL_SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "credential.schema.json"
 
-#: The mandatory Annex I elements, as ``SchemaIssue.element`` names them, in Annex I order.
-ANNEX_I_ELEMENTS: tuple[str, ...] = (
-    "learner identification",
-    "title",
-    "issuer country",
-    "awarding body",
-    "date of issuing",
-    "learning outcomes",
-    "notional workload",
-    "EQF level",
-    "type of assessment",
-    "form of participation",
-)
 
-#: Annex I elements checked when present but whose absence is reported, not refused: the EU's
-#: own Annex I sample states no quality assurance, and the verifier must still recognise it.
-STATED_ELEMENTS: tuple[str, ...] = ("quality assurance",)
+@dataclass(frozen=True)
+class Element:
+    """One standard element of a micro-credential (Annex I), as the schema's table states it.
 
-_MAX_MESSAGE = 200
+    ``number`` is ``"1"``..``"11"`` for the mandatory elements and ``"o1"``..``"o5"`` for the
+    optional ones; ``key`` is stable (it names the element in ``SchemaIssue.element``, reports
+    and translations); ``label`` is Annex I's name for it, in English. ``where`` lists the places
+    ELM puts it, as dotted paths from a root (``credential``, ``subject``, ``claim``,
+    ``specification`` or ``assessment``); ``shapes`` maps a place to the ``$defs`` entry a value
+    found there must match (optional elements only: the schema checks the mandatory ones).
+    """
+
+    number: str
+    key: str
+    label: str
+    required: bool
+    where: tuple[str, ...]
+    shapes: Mapping[str, str]
 
 
 @cache
@@ -50,6 +54,52 @@ def microcredential_schema() -> Mapping[str, Any]:
     """Return the parsed profile schema (read once per process; do not change it)."""
     schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
+
+
+def _elements() -> tuple[Element, ...]:
+    return tuple(
+        Element(
+            number=row["number"],
+            key=row["key"],
+            label=row["element"],
+            required=row["required"],
+            where=tuple(row["where"]),
+            shapes=dict(row.get("shapes", {})),
+        )
+        for row in microcredential_schema()["x-annex1"]
+    )
+
+
+#: The 16 standard elements (11 mandatory, then 5 optional), in Annex I order.
+ELEMENTS: tuple[Element, ...] = _elements()
+
+#: The elements the schema itself says are stated but does not require: their absence is
+#: reported by :func:`unstated_elements`, not refused (the EU's own Annex I sample states no
+#: quality assurance). Keys, in table order.
+STATED_ELEMENTS: tuple[str, ...] = tuple(
+    e.key for e in ELEMENTS if e.key in microcredential_schema()["x-stated"]
+)
+
+#: The mandatory elements the schema requires (keys, as ``SchemaIssue.element`` names them), in
+#: Annex I order: every mandatory element but those of :data:`STATED_ELEMENTS`. A credential
+#: missing one of these does not meet the profile, and the issuer refuses to issue it.
+ANNEX_I_ELEMENTS: tuple[str, ...] = tuple(
+    e.key for e in ELEMENTS if e.required and e.key not in STATED_ELEMENTS
+)
+
+#: The optional elements (keys), in Annex I order.
+OPTIONAL_ELEMENTS: tuple[str, ...] = tuple(e.key for e in ELEMENTS if not e.required)
+
+
+def element(key: str) -> Element:
+    """The element whose key is ``key``; ``KeyError`` if there is none."""
+    for candidate in ELEMENTS:
+        if candidate.key == key:
+            return candidate
+    raise KeyError(key)
+
+
+_MAX_MESSAGE = 200
 
 
 @cache
@@ -61,9 +111,10 @@ def schema_issues(document: Any) -> list[SchemaIssue]:
     """Return every way ``document`` falls short of the profile; an empty list if it meets it.
 
     Each issue has the document path (see :mod:`schemas.paths`), a message for people, and the
-    Annex I element concerned (one of :data:`ANNEX_I_ELEMENTS`, or ``None`` for a problem of
-    shape that belongs to no single element). A missing container (say ``hasClaim``) gives
-    one issue per element that lives in it. Never raises for any JSON value.
+    key of the Annex I element concerned (one of :data:`ANNEX_I_ELEMENTS`, or of
+    :data:`STATED_ELEMENTS` when one is stated wrongly; ``None`` for a problem of shape that
+    belongs to no single element). A missing container (say ``hasClaim``) gives one issue per
+    element that lives in it. Never raises for any JSON value.
     """
     return [_issue(error) for error in _validator().iter_errors(document)]
 
@@ -93,15 +144,43 @@ def unstated_elements(document: Any) -> list[str]:
 
     When such an element is present, its shape is still checked by :func:`schema_issues`.
     """
-    return [
-        element for element in STATED_ELEMENTS if not _stated_validator(element).is_valid(document)
-    ]
+    return [key for key in STATED_ELEMENTS if not _stated_validator(key).is_valid(document)]
 
 
 @cache
-def _stated_validator(element: str) -> Draft202012Validator:
+def _stated_validator(key: str) -> Draft202012Validator:
     schema = microcredential_schema()
-    return Draft202012Validator({**schema["x-stated"][element], "$defs": schema["$defs"]})
+    return Draft202012Validator({**schema["x-stated"][key], "$defs": schema["$defs"]})
+
+
+def definition_issues(
+    name: str, value: Any, *, path: str = "", element: str | None = None
+) -> list[SchemaIssue]:
+    """Every way ``value`` falls short of the schema's ``$defs/<name>`` (say ``note``), each
+    issue's path starting at ``path`` and naming ``element``; an empty list if it matches.
+
+    Used for the places of the optional elements (:attr:`Element.shapes`), which the profile
+    itself does not check. ``KeyError`` for a name the schema does not define.
+    """
+    validator = _definition_validator(name)
+    issues = []
+    for error in validator.iter_errors(value):
+        _, description = _annotations(error.absolute_schema_path, validator.schema)
+        inner = format_path(error.absolute_path)
+        issues.append(
+            SchemaIssue(
+                path="/".join(part for part in (path, inner) if part),
+                message=_message(error, description),
+                element=element,
+            )
+        )
+    return issues
+
+
+@cache
+def _definition_validator(name: str) -> Draft202012Validator:
+    defs = microcredential_schema()["$defs"]
+    return Draft202012Validator({**defs[name], "$defs": defs})
 
 
 def validate_microcredential(document: Any) -> None:

@@ -152,17 +152,19 @@ class TestContentChecks:
         credential = reference_credential(issuer_key)
         del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["eqfLevel"]
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
-        assert outcomes(report)["recognition"][1] == "annex1_incomplete"
+        assert outcomes(report)["recognition"] == ("warning", "annex1_incomplete")
         assert report.verified, "recognition never turns a genuine credential into not verified"
-        elements = {i["element"] for i in report.result("recognition").details["issues"]}
-        assert any("level" in (e or "").lower() for e in elements)
+        recognition = report.result("recognition")
+        assert recognition.details["missingRequired"] == ["level"]
+        assert "Level of the learning experience (EQF, QF-EHEA) (8)" in recognition.message
 
-    def test_unstated_quality_assurance_is_named_not_refused(self, issuer_key):
+    def test_unstated_quality_assurance_is_a_warning(self, issuer_key):
         credential = reference_credential(issuer_key)
         del credential["credentialSubject"]["hasClaim"]["specifiedBy"]["accreditation"]
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
-        assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
-        assert report.result("recognition").details == {"notStated": ["quality assurance"]}
+        assert outcomes(report)["recognition"] == ("warning", "annex1_incomplete")
+        assert report.result("recognition").details["missingRequired"] == ["qualityAssurance"]
+        assert report.verified
 
     def test_status_entry_is_unchecked_without_a_fetcher(self, issuer_key):
         credential = reference_credential(issuer_key)
@@ -279,8 +281,8 @@ class TestKeyLifecycle:
 
 
 class TestEuSample:
-    """The EU's own Annex I sample: well-formed and complete, but carrying no Data Integrity
-    proof (its seal is JAdES), so it is not verified here."""
+    """The EU's own Annex I sample: well-formed, a micro-credential without quality assurance,
+    but carrying no Data Integrity proof (its seal is JAdES), so it is not verified here."""
 
     def test_unsigned_sample(self, reference):
         import json
@@ -294,14 +296,15 @@ class TestEuSample:
         assert not report.verified
         assert outcomes(report)["recognition"] == ("unchecked", "seal_invalid")
         recognition = check_recognition(sample)
-        assert (recognition.outcome, recognition.code) == (Outcome.OK, "annex1_complete")
-        assert recognition.details == {"notStated": ["quality assurance"]}
+        assert (recognition.outcome, recognition.code) == (Outcome.WARNING, "annex1_incomplete")
+        assert recognition.details["missingRequired"] == ["qualityAssurance"]
 
 
 class TestEuSealedSample:
-    """The EU's own JAdES-sealed sample: format, seal and recognition ok once the seal's
-    issuing CA is a trust anchor, on a day its seal certificate was valid (it has expired
-    since); accreditation unchecked without our registry."""
+    """The EU's own JAdES-sealed sample: format and seal ok once the seal's issuing CA is a
+    trust anchor, on a day its seal certificate was valid (it has expired since); recognition
+    warns (it states no quality assurance) without touching the verdict; accreditation
+    unchecked without our registry."""
 
     @staticmethod
     def issuing_ca(sealed: dict):
@@ -340,7 +343,8 @@ class TestEuSealedSample:
         report = verify_credential(sealed, options)
         assert outcomes(report)["format"] == ("ok", "well_formed")
         assert outcomes(report)["seal"] == ("ok", "jades_valid")
-        assert outcomes(report)["recognition"] == ("ok", "annex1_complete")
+        assert outcomes(report)["recognition"] == ("warning", "annex1_incomplete")
+        assert report.result("recognition").details["missingRequired"] == ["qualityAssurance"]
         # Genuine and anchored, but no trust source vouches for its issuer: unconfirmed.
         assert outcomes(report)["accreditation"] == ("unchecked", "no_trust_source")
         assert report.verdict is Verdict.UNCONFIRMED

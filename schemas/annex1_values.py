@@ -1,0 +1,222 @@
+"""The short text shown for each Annex I element: "EQF 6", "5 ECTS (PT125H)", names, a date.
+
+Each function reads one element of :data:`schemas.profile.ELEMENTS` from the credential's
+roots (see :data:`Roots`) and gives plain text of at most :data:`MAX_VALUE` characters, or None
+when nothing readable is stated. The text is read from the document: escape it to display it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from schemas.elm import Located, decimal, is_ects, items, label, node_id, note, plain, text, walk
+from schemas.profile import element
+
+#: Where each root of the table's places is: ``credential``, ``subject``, ``claim``,
+#: ``specification``, ``assessment``. An absent root is one ``(None, the path it would have)``.
+Roots = dict[str, list[Located]]
+
+MAX_VALUE = 160
+OUTCOMES_SHOWN = 3
+EQF_LEVEL = re.compile(r"^http://data\.europa\.eu/snb/eqf/([1-8])$")
+
+
+def short(value: str) -> str:
+    """``value`` on one line, cut to :data:`MAX_VALUE` characters with an ellipsis."""
+    value = " ".join(value.split())
+    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+
+
+def _join(values: Sequence[str | None], separator: str = "; ") -> str | None:
+    unique = list(dict.fromkeys(v for v in values if v))
+    return short(separator.join(unique)) if unique else None
+
+
+def values_at(roots: Roots, root: str, *steps: str) -> list[Any]:
+    """Every value at ``steps`` below the root called ``root`` (lists given item by item)."""
+    return [
+        value for start in roots[root] if start[0] is not None for value, _ in walk(start, steps)
+    ]
+
+
+def _at_places(roots: Roots, key: str) -> list[Any]:
+    """Every value at the places the table gives for element ``key``."""
+    return [value for place in element(key).where for value in values_at(roots, *place.split("."))]
+
+
+def _learner(roots: Roots) -> str | None:
+    subject = roots["subject"][0][0]
+    name = text(subject.get("fullName")) or _join(
+        [text(subject.get("givenName")), text(subject.get("familyName"))], " "
+    )
+    if name:
+        return short(name)
+    identifiers = values_at(roots, "subject", "nationalID") + values_at(
+        roots, "subject", "identifier"
+    )
+    return _join([_notation(i) for i in identifiers])
+
+
+def _notation(node: Any) -> str | None:
+    if isinstance(node, Mapping) and isinstance(node.get("notation"), str):
+        return str(node["notation"])
+    return node_id(node)
+
+
+def _title(roots: Roots) -> str | None:
+    titles = values_at(roots, "claim", "title") + values_at(roots, "specification", "title")
+    return next((short(t) for t in map(text, titles) if t), None)
+
+
+def _country(roots: Roots) -> str | None:
+    countries = []
+    for code in _at_places(roots, "country"):
+        identifier = node_id(code)
+        notation = identifier.rsplit("/", 1)[-1] if identifier else None
+        name = text(code.get("prefLabel")) if isinstance(code, Mapping) else None
+        countries.append(f"{name} ({notation})" if name and notation else name or notation)
+    return _join(countries)
+
+
+def _awarding_bodies(roots: Roots) -> str | None:
+    return _join([label(body) for body in _at_places(roots, "awardingBody")])
+
+
+def _date(roots: Roots) -> str | None:
+    dates = _at_places(roots, "dateOfIssuing")
+    return next((short(d) for d in dates if isinstance(d, str) and d.strip()), None)
+
+
+def _outcomes(roots: Roots) -> str | None:
+    outcomes = _at_places(roots, "learningOutcomes")
+    if not outcomes:
+        return None
+    titles = [text(o.get("title")) if isinstance(o, Mapping) else None for o in outcomes]
+    shown = [t for t in titles if t][:OUTCOMES_SHOWN]
+    count = f"{len(outcomes)} learning outcome{'s' if len(outcomes) != 1 else ''}"
+    if not shown:
+        return count
+    more = "; …" if len(outcomes) > len(shown) else ""
+    return short(f"{count}: " + "; ".join(shown) + more)
+
+
+def _workload(roots: Roots) -> str | None:
+    credits = []
+    for credit in values_at(roots, "specification", "creditPoint"):
+        point = credit.get("point") if isinstance(credit, Mapping) else None
+        number = decimal(point)
+        shown = plain(number) if number is not None else text(point)
+        if not shown:
+            continue
+        frameworks = [label(f) for f, _ in items(credit.get("framework"))]
+        if is_ects(credit):
+            credits.append(f"{shown} ECTS")
+        elif any(frameworks):
+            credits.append(f"{shown} credits ({_join(frameworks, ', ')})")
+        else:
+            credits.append(f"{shown} credits")
+    volume = _join(
+        [v for v in values_at(roots, "specification", "volumeOfLearning") if isinstance(v, str)],
+        ", ",
+    )
+    credit_text = _join(credits)
+    if credit_text and volume:
+        return short(f"{credit_text} ({volume})")
+    return credit_text or volume
+
+
+def _level(roots: Roots) -> str | None:
+    levels = []
+    for level in _at_places(roots, "level"):
+        identifier = node_id(level)
+        match = EQF_LEVEL.match(identifier) if identifier else None
+        levels.append(f"EQF {match.group(1)}" if match else identifier)
+    return _join(levels)
+
+
+def _assessment(roots: Roots) -> str | None:
+    specifications = values_at(roots, "assessment", "specifiedBy")
+    kinds = [label(k) for s in specifications for k, _ in walk((s, ()), ("dcType",))]
+    titles = [text(s.get("title")) for s in specifications if isinstance(s, Mapping)]
+    assessments = values_at(roots, "assessment")
+    titles += [text(a.get("title")) for a in assessments if isinstance(a, Mapping)]
+    modes = [label(m) for s in specifications for m, _ in walk((s, ()), ("mode",))]
+    kind = _join(kinds) or _join(titles[:1])
+    mode = _join(modes, ", ")
+    if kind and mode:
+        return short(f"{kind} ({mode})")
+    return kind or mode
+
+
+def _participation(roots: Roots) -> str | None:
+    return _join([label(concept) for concept in _at_places(roots, "participation")], ", ")
+
+
+def _quality_assurance(roots: Roots) -> str | None:
+    shown = []
+    for accreditation in _at_places(roots, "qualityAssurance"):
+        if not isinstance(accreditation, Mapping):
+            shown.append(node_id(accreditation))
+            continue
+        kind = text(accreditation.get("title")) or _join(
+            [label(t) for t, _ in items(accreditation.get("dcType"))]
+        )
+        agent = label(accreditation.get("accreditingAgent"))
+        shown.append(f"{kind} ({agent})" if kind and agent else kind or agent)
+    return _join(shown)
+
+
+def _notes(key: str) -> Callable[[Roots], str | None]:
+    def read(roots: Roots) -> str | None:
+        return _join([note(n) for n in _at_places(roots, key)])
+
+    return read
+
+
+def _supervision(roots: Roots) -> str | None:
+    return _join([label(concept) for concept in _at_places(roots, "supervision")])
+
+
+def _integration(roots: Roots) -> str | None:
+    shown: list[str | None] = []
+    for partial in values_at(roots, "specification", "isPartialQualification"):
+        if partial is True:
+            shown.append("a partial qualification")
+        elif partial is False:
+            shown.append("not a partial qualification")
+        else:
+            shown.append(f"isPartialQualification: {partial!r}")
+    wholes = values_at(roots, "claim", "isPartOf") + values_at(roots, "specification", "isPartOf")
+    shown += [f"part of {label(whole)}" for whole in wholes if label(whole)]
+    parts = values_at(roots, "claim", "hasPart") + values_at(roots, "specification", "hasPart")
+    if parts:
+        shown.append(f"made of {len(parts)} part{'s' if len(parts) != 1 else ''}")
+    return _join(shown)
+
+
+#: The reader of each element's value, by key (every key of the table has one).
+VALUES: dict[str, Callable[[Roots], str | None]] = {
+    "learner": _learner,
+    "title": _title,
+    "country": _country,
+    "awardingBody": _awarding_bodies,
+    "dateOfIssuing": _date,
+    "learningOutcomes": _outcomes,
+    "workload": _workload,
+    "level": _level,
+    "assessment": _assessment,
+    "participation": _participation,
+    "qualityAssurance": _quality_assurance,
+    "prerequisites": _notes("prerequisites"),
+    "supervision": _supervision,
+    "grade": _notes("grade"),
+    "integration": _integration,
+    "furtherInformation": _notes("furtherInformation"),
+}
+
+
+def element_value(key: str, roots: Roots) -> str | None:
+    """The short text shown for element ``key`` of the credential at ``roots``."""
+    return VALUES[key](roots)
