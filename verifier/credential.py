@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.elm import node_id
+
 PREFERRED_LANGUAGES = ("en",)
 
 
@@ -31,15 +33,6 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def node_id(value: Any) -> str | None:
-    """The ``id`` of a node given as a string or as an object with an ``id``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return value["id"]
-    return None
 
 
 def text(value: Any, languages: tuple[str, ...] = PREFERRED_LANGUAGES) -> str | None:
