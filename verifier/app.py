@@ -2,7 +2,9 @@
 
 A verifier deployed alone needs nothing of the issuer: settings come from the environment,
 the same variables ``microcred verify`` reads (listed in ``verifier.settings``: trust sources,
-trust anchors, the guarded client's development options). A trust file that is configured but
+trust anchors, the guarded client's development options, ``MICROCRED_STATUS_MAX_AGE`` and the
+cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis, else ``MICROCRED_CACHE_DIR``,
+default ``instance/verifier-cache`` under the project). A trust file that is configured but
 cannot be used stops the app at start-up.
 """
 
@@ -16,12 +18,14 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from verifier import views
+from verifier.cache import open_cache
 from verifier.http import FetchPolicy, GuardedFetcher
 from verifier.settings import ENVIRONMENT, SETTINGS, TrustSettings, fetch_policy_from
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
 FETCHER = "microcred.fetcher"
+DEFAULT_CACHE_DIR = ROOT / "instance" / "verifier-cache"
 
 
 def select_locale() -> str | None:
@@ -47,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
         FETCH_ALLOW_PRIVATE=policy.allow_private,
         FETCH_REWRITES=dict(policy.rewrites),
+        STATUS_MAX_AGE=policy.max_cache_seconds,
+        CACHE_URL=os.environ.get("MICROCRED_CACHE_URL"),
+        CACHE_DIR=os.environ.get("MICROCRED_CACHE_DIR") or str(DEFAULT_CACHE_DIR),
         **{key.upper(): os.environ.get(variable) for key, variable in ENVIRONMENT.items()},
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         BABEL_DEFAULT_LOCALE="en",
@@ -58,7 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             FetchPolicy(
                 allow_private=app.config["FETCH_ALLOW_PRIVATE"],
                 rewrites=app.config["FETCH_REWRITES"],
-            )
+                max_cache_seconds=float(app.config["STATUS_MAX_AGE"]),
+            ),
+            cache=open_cache(url=app.config["CACHE_URL"], directory=app.config["CACHE_DIR"]),
         )
     app.extensions[SETTINGS] = TrustSettings.load(
         {}, **{key: app.config.get(key.upper()) for key in ENVIRONMENT}

@@ -19,7 +19,7 @@ import click
 from keys.cli import fail, read_json_document
 from verifier.http import GuardedFetcher
 from verifier.report import Outcome, Report, Verdict
-from verifier.settings import SettingsError, TrustSettings, fetch_policy_from
+from verifier.settings import SettingsError, TrustSettings, fetch_cache_from, fetch_policy_from
 from verifier.verify import VerifierOptions, verify_credential
 
 MARKS = {
@@ -110,12 +110,13 @@ def verify(
             crls_path=crls_path,
         )
         policy = fetch_policy_from(os.environ)
+        cache = None if offline else fetch_cache_from(os.environ)  # in memory unless set
     except SettingsError as error:
         fail(str(error))
     document = read_json_document(document_path)
     if not isinstance(document, dict):
         fail(f"{document_path} is not a JSON object")
-    fetch = None if offline else GuardedFetcher(policy)
+    fetch = None if cache is None else GuardedFetcher(policy, cache=cache)
     options = VerifierOptions(
         fetch=fetch,
         registry=settings.registry(fetch),

@@ -10,7 +10,11 @@ verifier and ``microcred verify``, read from the same environment variables:
 - ``MICROCRED_FETCH_ALLOW_PRIVATE=1``: the guarded client may reach private and loopback
   addresses (development only);
 - ``MICROCRED_FETCH_REWRITES``: a JSON object mapping origins to where to fetch them, e.g.
-  ``{"https://localhost:5000": "http://127.0.0.1:5000"}`` (did:web always means https).
+  ``{"https://localhost:5000": "http://127.0.0.1:5000"}`` (did:web always means https);
+- ``MICROCRED_STATUS_MAX_AGE``: seconds a fetched status list (or did:web document) is used
+  before its origin is asked again, at most (default 10; an origin's shorter ``max-age`` wins);
+- ``MICROCRED_CACHE_URL`` (``redis://host:port/db``) or ``MICROCRED_CACHE_DIR``: where fetched
+  documents are kept so that every worker shares them (``verifier.cache``).
 
 A file that is configured but cannot be read is an error when the settings are loaded (the web
 verifier refuses to start, the CLI exits 2), never a silently empty trust source. The registry
@@ -32,6 +36,7 @@ from cryptography import x509
 
 from keys.resolver import DidResolver
 from verifier.accreditation import AccreditationRegistry, load_registry_file
+from verifier.cache import FetchCache, max_age_setting, open_cache
 from verifier.http import FetchPolicy
 from verifier.trust import TrustedIssuers, TrustListError, load_trusted_issuers
 
@@ -80,9 +85,10 @@ def load_crls(path: str | None) -> list[x509.CertificateRevocationList]:
 
 
 def fetch_policy_from(environ: Mapping[str, str]) -> FetchPolicy:
-    """The guarded client's policy from ``MICROCRED_FETCH_ALLOW_PRIVATE`` and
-    ``MICROCRED_FETCH_REWRITES``; raises :class:`SettingsError` for rewrites that are not a
-    JSON object of strings."""
+    """The guarded client's policy from ``MICROCRED_FETCH_ALLOW_PRIVATE``,
+    ``MICROCRED_FETCH_REWRITES`` and ``MICROCRED_STATUS_MAX_AGE``; raises
+    :class:`SettingsError` for rewrites that are not a JSON object of strings, or a maximum
+    age that is not a number of seconds."""
     raw = environ.get("MICROCRED_FETCH_REWRITES", "") or "{}"
     try:
         rewrites = json.loads(raw)
@@ -92,9 +98,27 @@ def fetch_policy_from(environ: Mapping[str, str]) -> FetchPolicy:
         isinstance(k, str) and isinstance(v, str) for k, v in rewrites.items()
     ):
         raise SettingsError("MICROCRED_FETCH_REWRITES must be a JSON object of origin → origin")
+    try:
+        max_age = max_age_setting(environ.get("MICROCRED_STATUS_MAX_AGE"))
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
     return FetchPolicy(
-        allow_private=environ.get("MICROCRED_FETCH_ALLOW_PRIVATE") == "1", rewrites=rewrites
+        allow_private=environ.get("MICROCRED_FETCH_ALLOW_PRIVATE") == "1",
+        rewrites=rewrites,
+        max_cache_seconds=max_age,
     )
+
+
+def fetch_cache_from(environ: Mapping[str, str]) -> FetchCache:
+    """The guarded client's cache: Redis at ``MICROCRED_CACHE_URL``, else the directory
+    ``MICROCRED_CACHE_DIR``, else one in memory; raises :class:`SettingsError` for a URL that
+    is not Redis's or a directory that cannot be made."""
+    try:
+        return open_cache(
+            url=environ.get("MICROCRED_CACHE_URL"), directory=environ.get("MICROCRED_CACHE_DIR")
+        )
+    except (ValueError, OSError) as error:
+        raise SettingsError(f"verifier cache: {error}") from None
 
 
 @dataclass

@@ -4,13 +4,20 @@ Each status list is fetched (through the guarded client), its own seal verified 
 signed by the credential's issuer — and the credential's bit read. A list that cannot be
 fetched, or whose key cannot be fetched, leaves the check ``unchecked``: never reported as
 revoked, never as valid.
+
+The report says when the status was read: ``details["statusReadAt"]`` maps each list's URL to
+the time (ISO 8601, UTC) its content was last confirmed with the issuer — a cached list's
+``fetched_at``, which may be up to ``details["maxAge"]`` seconds old — and the message names the
+oldest of them. A fetch function without ``fetch_entry`` (a plain ``fetch(url) -> bytes``) has
+read the list just now.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from keys.proof_set import verify_proofs
@@ -18,7 +25,7 @@ from keys.resolver import DidResolver
 from schemas.bitstring import decode_list, is_set
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import as_list, issuer_id, parse_date
-from verifier.http import FetchError
+from verifier.http import Fetched, FetchError
 from verifier.report import CheckResult, Outcome
 
 CHECK = "revocation"
@@ -27,6 +34,17 @@ LIST_TYPE = "BitstringStatusListCredential"
 FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
 
 Fetch = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class StatusRead:
+    """A status list as read: its purpose, its bits, when its content was confirmed with the
+    issuer and for how many seconds it may be used from then."""
+
+    purpose: str
+    bits: bytes
+    read_at: datetime
+    max_age: float
 
 
 class StatusProblem(Exception):
@@ -47,7 +65,8 @@ def check_revocation(
 ) -> CheckResult:
     """``ok`` when no status bit is set (or there is no status entry); ``error`` when revoked or
     suspended, or when an entry or list is malformed or falsely sealed; ``unchecked`` when a
-    list could not be fetched (or no fetcher is configured)."""
+    list could not be fetched (or no fetcher is configured). Once lists were read, ``details``
+    carry ``statusReadAt`` (per list URL) and ``maxAge`` and the message says when."""
     entries = as_list(credential.get("credentialStatus"))
     if not entries:
         return CheckResult(
@@ -69,7 +88,7 @@ def check_revocation(
             "Status lists are not fetched here, so revocation and suspension were not checked.",
             {"statusListCredential": urls},
         )
-    lists: dict[str, tuple[str, bytes]] = {}
+    lists: dict[str, StatusRead] = {}
     findings: list[str] = []
     try:
         for url in urls:
@@ -82,7 +101,7 @@ def check_revocation(
                 loader=loader,
             )
         for purpose, index, url in parsed:
-            list_purpose, bits = lists[url]
+            list_purpose, bits = lists[url].purpose, lists[url].bits
             if list_purpose != purpose:
                 raise StatusProblem(
                     Outcome.ERROR,
@@ -101,30 +120,69 @@ def check_revocation(
                 findings.append(purpose)
     except StatusProblem as problem:
         return CheckResult(
-            CHECK, problem.outcome, problem.code, problem.message, {"statusListCredential": urls}
+            CHECK, problem.outcome, problem.code, problem.message, _details(urls, lists)
         )
-    details = {"statusListCredential": urls}
+    details = _details(urls, lists)
+    read = _when_read(lists)
     for purpose in ("revocation", "suspension"):
         if purpose in findings:
             state = FAILING_PURPOSES[purpose]
             return CheckResult(
-                CHECK, Outcome.ERROR, state, f"The issuer has {state} this credential.", details
+                CHECK,
+                Outcome.ERROR,
+                state,
+                f"The issuer has {state} this credential{read}.",
+                details,
             )
     if findings:
         return CheckResult(
             CHECK,
             Outcome.WARNING,
             "status_flagged",
-            f"Status flags set: {', '.join(sorted(set(findings)))}.",
+            f"Status flags set: {', '.join(sorted(set(findings)))}{read}.",
             details,
         )
     return CheckResult(
         CHECK,
         Outcome.OK,
         "not_revoked",
-        "Neither revoked nor suspended, per the issuer's status lists.",
+        f"Neither revoked nor suspended, per the issuer's status lists{read}.",
         details,
     )
+
+
+def _details(urls: list[str], lists: Mapping[str, StatusRead]) -> dict[str, Any]:
+    """The lists' URLs and, for those read, when (``statusReadAt``) and how stale they may be
+    (``maxAge``, seconds: the largest allowed age among them)."""
+    details: dict[str, Any] = {"statusListCredential": urls}
+    if lists:
+        details["statusReadAt"] = {url: _iso(read.read_at) for url, read in lists.items()}
+        details["maxAge"] = round(max(read.max_age for read in lists.values()))
+    return details
+
+
+def _when_read(lists: Mapping[str, StatusRead]) -> str:
+    """`` (status read 2026-12-03 20:41:05 UTC)`` for the oldest read; empty for none."""
+    if not lists:
+        return ""
+    oldest = min(read.read_at for read in lists.values()).astimezone(UTC)
+    return f" (status read {oldest:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _read(fetch: Fetch, url: str, now: datetime | None) -> tuple[bytes, datetime, float]:
+    """The list's bytes, when they were confirmed with the issuer and for how long they may be
+    used: from ``fetch.fetch_entry`` where the fetch function has it, else read just now."""
+    fetch_entry = getattr(fetch, "fetch_entry", None)
+    if callable(fetch_entry):
+        answer = fetch_entry(url)
+        if isinstance(answer, Fetched):
+            read_at = answer.fetched_at or now or datetime.now(UTC)
+            return answer.content, read_at, answer.max_age or 0.0
+    return fetch(url), now or datetime.now(UTC), 0.0
 
 
 def _entry(entry: Any) -> tuple[str, int, str]:
@@ -158,9 +216,9 @@ def _status_list(
     resolver: DidResolver,
     now: datetime | None,
     loader: StaticDocumentLoader | None,
-) -> tuple[str, bytes]:
+) -> StatusRead:
     try:
-        raw = fetch(url)
+        raw, read_at, max_age = _read(fetch, url, now)
     except FetchError as error:
         raise StatusProblem(
             Outcome.UNCHECKED,
@@ -214,4 +272,4 @@ def _status_list(
             "status_list_invalid",
             f"The status list at {url} does not decode: {error}",
         ) from None
-    return str(subject.get("statusPurpose")), bits
+    return StatusRead(str(subject.get("statusPurpose")), bits, read_at, max_age)
