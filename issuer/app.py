@@ -21,6 +21,7 @@ from issuer import (
     status_views,
     vc_api,
 )
+from issuer.status_credentials import DEFAULT_MAX_AGE
 
 DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024  # a 10,000-row CSV is ~1 MB; refuse far larger uploads
 
@@ -48,6 +49,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         KEY_PASSPHRASE=os.environ.get("MICROCRED_KEY_PASSPHRASE"),
         MAX_CONTENT_LENGTH=DEFAULT_MAX_UPLOAD,
         BULK_WORKER=os.environ.get("MICROCRED_BULK_WORKER", "thread"),
+        # Seconds verifiers may cache a status list: how soon they see a revocation.
+        STATUS_LIST_MAX_AGE=int(
+            os.environ.get("MICROCRED_STATUS_LIST_MAX_AGE") or DEFAULT_MAX_AGE
+        ),
     )
     if test_config is not None:
         app.config.update(test_config)

@@ -77,6 +77,7 @@ from issuer.staff_auth import (
     safe_next,
     staff_required,
 )
+from issuer.status_views import status_list_max_age
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -1074,6 +1075,15 @@ def credential_document(ref: str) -> ResponseReturnValue:
     )
 
 
+def verifiers_see_it_within() -> str:
+    """When verifiers see a status change, from the ``STATUS_LIST_MAX_AGE`` setting (how long
+    they may cache a status list)."""
+    seconds = status_list_max_age()
+    if seconds <= 1:
+        return _("Verifiers will see this within a second.")
+    return _("Verifiers will see this within %(seconds)d seconds.", seconds=seconds)
+
+
 @bp.route("/credentials/<ref>/status/<action>", methods=["GET", "POST"])
 @staff_required(Role.ISSUER)
 def change_status(ref: str, action: str) -> ResponseReturnValue:
@@ -1103,11 +1113,10 @@ def change_status(ref: str, action: str) -> ResponseReturnValue:
                 possible = False
             else:
                 db.commit()
+                state = str(STATE_LABELS[found.state.value]).lower()
                 flash(
-                    _(
-                        "The credential is now %(state)s.",
-                        state=str(STATE_LABELS[found.state.value]).lower(),
-                    )
+                    f"{_('The credential is now %(state)s.', state=state)} "
+                    f"{verifiers_see_it_within()}"
                 )
                 return redirect(url_for("staff.credential", ref=uuid))
     status = 200 if possible and not errors else (409 if not possible else 422)
@@ -1119,6 +1128,7 @@ def change_status(ref: str, action: str) -> ResponseReturnValue:
         possible=possible,
         reason=reason,
         errors=errors,
+        delay=verifiers_see_it_within(),
     )
     return page, status
 

@@ -2,19 +2,20 @@
 
 No authentication: verifiers anywhere fetch it (the spec asks issuers to publish lists so they
 can be cached without tracking who reads them). The answer is cacheable for
-:data:`~issuer.status_credentials.MAX_AGE` seconds by anyone, carries a strong ``ETag`` and
-answers ``304 Not Modified`` to a matching ``If-None-Match``; it is readable cross-origin
+``STATUS_LIST_MAX_AGE`` seconds (:func:`status_list_max_age`) by anyone, carries a strong
+``ETag`` and answers ``304 Not Modified`` to a matching ``If-None-Match`` (with the same
+``Cache-Control``, so a revalidated copy is again good for that long); it is readable cross-origin
 (``Access-Control-Allow-Origin: *``) so browser wallets and verifiers can fetch it. The media
 type and the caching choices are explained in :mod:`issuer.status_credentials`.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from issuer.db import get_session
 from issuer.status_credentials import (
-    MAX_AGE,
+    DEFAULT_MAX_AGE,
     MEDIA_TYPE,
     entity_tag,
     get_status_list,
@@ -31,22 +32,31 @@ def _passphrase() -> bytes:
     return passphrase.encode() if isinstance(passphrase, str) else bytes(passphrase)
 
 
+def status_list_max_age(app: Flask | None = None) -> int:
+    """Seconds a status list may be cached (the ``STATUS_LIST_MAX_AGE`` setting, default
+    :data:`~issuer.status_credentials.DEFAULT_MAX_AGE`): how soon verifiers see a change."""
+    config = (app or current_app).config
+    return int(config.get("STATUS_LIST_MAX_AGE", DEFAULT_MAX_AGE))
+
+
 @bp.get("/status/<int:list_id>")
 def status_list_credential(list_id: int) -> Response:
     """The signed ``BitstringStatusListCredential`` of list ``list_id``."""
     session = get_session()
     status_list = get_status_list(session, list_id)
+    max_age = status_list_max_age()
     document = signed_status_list(
         session,
         status_list,
         base_url=current_app.config["ISSUER_BASE_URL"],
         passphrase=_passphrase(),
+        max_age=max_age,
     )
     session.commit()  # keeps a rebuilt credential for the next request (a no-op otherwise)
     response = current_app.response_class(document, mimetype=MEDIA_TYPE)
     response.set_etag(entity_tag(status_list, document))
     response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE
+    response.cache_control.max_age = max_age
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag"
     response.make_conditional(request)  # 304 when If-None-Match names this ETag

@@ -797,6 +797,43 @@ def test_another_partnership_sees_nothing(app, client, auth, outsider):
     assert refused.status_code == 422
 
 
+def test_status_pages_say_how_soon_verifiers_see_the_change(app, staff, auth):
+    """The promise follows STATUS_LIST_MAX_AGE, the max-age the status lists are served with."""
+    client = staff("issuer")
+    uuid = api_issue(client, auth, "st-delay")
+    for action in ("suspend", "revoke"):
+        page = unescape(text(client.get(f"/staff/credentials/{uuid}/status/{action}")))
+        assert "Verifiers will see this within 10 seconds." in page
+        assert "from now on" not in page
+    danish = client.get(
+        f"/staff/credentials/{uuid}/status/revoke", headers={"Accept-Language": "da"}
+    )
+    assert "Verifikationstjenester vil se det inden for 10 sekunder." in unescape(text(danish))
+
+    app.config["STATUS_LIST_MAX_AGE"] = 45
+    suspend = f"/staff/credentials/{uuid}/status/suspend"
+    assert "within 45 seconds." in unescape(text(client.get(suspend)))
+    done = post(client, suspend, {"reason": "review"})
+    assert done.status_code == 302
+    detail = unescape(text(client.get(done.headers["Location"])))
+    assert "The credential is now suspended. Verifiers will see this within 45 seconds." in detail
+    listed = client.get(f"/status/{_status_list_id(app, uuid)}")
+    assert listed.cache_control.max_age == 45  # the page says what the lists are served with
+
+    app.config["STATUS_LIST_MAX_AGE"] = 1
+    reinstate = f"/staff/credentials/{uuid}/status/reinstate"
+    assert "Verifiers will see this within a second." in unescape(text(client.get(reinstate)))
+
+
+def _status_list_id(app, uuid: str) -> int:  # type: ignore[no-untyped-def]
+    with transaction(app) as session:
+        credential = session.scalar(
+            select(IssuedCredential).where(IssuedCredential.credential_uri == f"urn:uuid:{uuid}")
+        )
+        assert credential is not None
+        return int(credential.status_entries[0].status_list_id)
+
+
 # --- Danish -----------------------------------------------------------------------------------
 
 

@@ -453,7 +453,7 @@ def test_the_status_list_credential_is_signed_and_shows_the_set_bits(app, client
         assert subject["id"] == f"{url}#list"
         assert subject["type"] == "BitstringStatusList"
         assert subject["statusPurpose"] == purpose
-        assert subject["ttl"] == 60_000
+        assert subject["ttl"] == 10_000  # STATUS_LIST_MAX_AGE's default, in milliseconds
         bits = decode_list(subject["encodedList"])
         assert len(bits) * 8 == LIST_SIZE
         assert set_bits(bits) == expected
@@ -489,7 +489,7 @@ def test_caching_headers(client, issued):
     list_id = issued[0][StatusPurpose.REVOCATION][0]
     response = client.get(f"/status/{list_id}")
     assert response.cache_control.public is True
-    assert response.cache_control.max_age == 60
+    assert response.cache_control.max_age == 10  # STATUS_LIST_MAX_AGE's default
     etag, weak = response.get_etag()
     assert etag and not weak
     assert str(list_id) in etag
@@ -566,7 +566,7 @@ def test_if_none_match_gives_304(app, client, issued):
     assert not_modified.status_code == 304
     assert not_modified.data == b""
     assert not_modified.headers["ETag"] == etag
-    assert not_modified.cache_control.max_age == 60
+    assert not_modified.cache_control.max_age == 10
     for header in (f'"other", {etag}', f"W/{etag}", "*"):
         assert (
             client.get(f"/status/{list_id}", headers={"If-None-Match": header}).status_code == 304
@@ -582,6 +582,24 @@ def test_if_none_match_gives_304(app, client, issued):
     changed = client.get(f"/status/{list_id}", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
+
+
+def test_the_max_age_setting_gives_the_header_the_ttl_and_304s(app, client, issued):
+    app.config["STATUS_LIST_MAX_AGE"] = 3
+    list_id = issued[0][StatusPurpose.REVOCATION][0]
+    first = client.get(f"/status/{list_id}")
+    assert first.status_code == 200
+    assert first.cache_control.max_age == 3
+    assert first.get_json(force=True)["credentialSubject"]["ttl"] == 3000
+    etag = first.headers["ETag"]
+    again = client.get(f"/status/{list_id}", headers={"If-None-Match": etag})
+    assert (again.status_code, again.cache_control.max_age) == (304, 3)
+
+    app.config["STATUS_LIST_MAX_AGE"] = 30  # a changed setting is published at once
+    changed = client.get(f"/status/{list_id}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.cache_control.max_age == 30
+    assert changed.get_json(force=True)["credentialSubject"]["ttl"] == 30_000
 
 
 def test_head_answers_like_get(client, issued):
