@@ -231,16 +231,17 @@ class FileCache:
             raise
 
     def _maybe_prune(self) -> None:
-        now = self._clock()
+        now = time.time()  # file times are on the real clock, whatever clock entries use
         if now - self._pruned < self.PRUNE_EVERY:
             return
         self._pruned = now
         self.prune(now)
 
     def prune(self, now: float | None = None) -> int:
-        """Remove entries (and leftover temporary files) untouched for ``keep_seconds``;
-        the number removed."""
-        limit = (self._clock() if now is None else now) - self.keep_seconds
+        """Remove entries (and leftover temporary files) not written for ``keep_seconds`` by
+        the files' modification times (``now``: the real clock by default); the number
+        removed."""
+        limit = (time.time() if now is None else now) - self.keep_seconds
         removed = 0
         for path in self.directory.iterdir():
             if path.suffix != ".entry" and not path.name.startswith(".tmp-"):
