@@ -7,6 +7,7 @@ with ``max-age=60``, as issuers did before: the verifier's own maximum must win.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -199,7 +200,9 @@ class Answer:
     read_at: str | None
 
 
-def poll(verifier: Verifier, body: bytes, until: float, answers: list[Answer], counter) -> None:  # type: ignore[no-untyped-def]
+def poll(
+    verifier: Verifier, body: bytes, until: float, answers: list[Answer], counter: Iterator[int]
+) -> None:
     """POST the credential again and again until ``until`` (wall clock), one at a time."""
     with httpx.Client(timeout=10) as client:
         while time.time() < until:
@@ -218,7 +221,9 @@ def poll(verifier: Verifier, body: bytes, until: float, answers: list[Answer], c
             time.sleep(PAUSE)
 
 
-def poll_together(verifier: Verifier, body: bytes, until: float, counter) -> list[Answer]:  # type: ignore[no-untyped-def]
+def poll_together(
+    verifier: Verifier, body: bytes, until: float, counter: Iterator[int]
+) -> list[Answer]:
     """Two clients polling at once, so both workers are kept busy."""
     answers: list[Answer] = []
     threads = [
@@ -245,8 +250,6 @@ def workers_of(verifier: Verifier) -> dict[int, str]:
 def test_two_workers_agree_on_a_revocation_within_the_max_age(
     verifier: Verifier, source: StatusSource
 ) -> None:
-    import itertools
-
     counter = itertools.count()
     body = json.dumps(credential_with_status()).encode()
 
