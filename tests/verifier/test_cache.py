@@ -30,6 +30,7 @@ from verifier.cache import (
     open_cache,
 )
 from verifier.http import FetchError, FetchPolicy, GuardedFetcher, allowed_age
+from verifier.settings import fetch_cache_from, fetch_policy_from
 
 ORIGIN = "https://issuer.test"
 REDIS_URL = "redis://127.0.0.1:6379/7"  # never database 0: shared with other work
@@ -459,3 +460,47 @@ def test_a_redis_that_does_not_answer_costs_speed_not_answers(clock: Clock, orig
     assert client(f"{ORIGIN}/list") == b"v1"
     assert client(f"{ORIGIN}/list") == b"v1"
     assert state.full["/list"] == 2
+
+
+# --- the settings both the web verifier and microcred verify read ---------------------------
+
+
+def test_the_cli_keeps_its_cache_in_memory_unless_one_is_configured(tmp_path: Path) -> None:
+    assert isinstance(fetch_cache_from({}), MemoryCache)
+    assert isinstance(fetch_cache_from({"MICROCRED_CACHE_DIR": str(tmp_path)}), FileCache)
+    assert isinstance(
+        fetch_cache_from({"MICROCRED_CACHE_URL": REDIS_URL, "MICROCRED_CACHE_DIR": "x"}),
+        RedisCache,
+    )
+    assert fetch_policy_from({}).max_cache_seconds == DEFAULT_MAX_AGE
+    assert fetch_policy_from({"MICROCRED_STATUS_MAX_AGE": "2"}).max_cache_seconds == 2
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MICROCRED_STATUS_MAX_AGE", "ten"), ("MICROCRED_CACHE_URL", "memcached://127.0.0.1")],
+)
+def test_microcred_verify_refuses_unusable_cache_settings(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    from click.testing import CliRunner
+
+    from keys.cli import main
+
+    document = tmp_path / "credential.json"
+    document.write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify", str(document)], env={variable: value})
+    assert result.exit_code == 2
+    assert variable in result.output and "Traceback" not in result.output
+
+
+def test_the_web_verifier_builds_its_cache_from_the_settings(tmp_path: Path, monkeypatch) -> None:
+    from verifier.app import FETCHER, create_app
+
+    monkeypatch.delenv("MICROCRED_CACHE_URL", raising=False)
+    monkeypatch.setenv("MICROCRED_CACHE_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("MICROCRED_STATUS_MAX_AGE", "3")
+    client = create_app({"TESTING": True}).extensions[FETCHER]
+    assert isinstance(client.cache, FileCache)
+    assert client.cache.directory == tmp_path / "shared"
+    assert client.policy.max_cache_seconds == 3
