@@ -11,7 +11,7 @@ Three backends keep one contract, :class:`FetchCache`:
 - :class:`MemoryCache`: one process (``microcred verify``, tests), bounded in count;
 - :class:`FileCache`: a directory several processes share; writes go to a temporary file that
   ``os.replace`` puts in place (a reader sees the old entry or the new one, never half), and
-  the compare-and-replace runs under a per-entry ``flock``;
+  the compare-and-replace runs under the directory's ``flock`` (readers take no lock);
 - :class:`RedisCache`: a Redis database; the compare-and-replace is one Lua script.
 
 The rule they all keep: an entry is never replaced by one confirmed earlier, so no worker can
@@ -159,9 +159,11 @@ class MemoryCache:
 
 
 class FileCache:
-    """A cache in ``directory`` that several processes share: ``<key>.entry`` files, each
-    replaced atomically under the lock of its ``<key>.lock`` file. Entries not confirmed for
-    ``keep_seconds`` are removed now and then (at most once a minute per process)."""
+    """A cache in ``directory`` that several processes share: one ``<sha256 of key>.entry``
+    file per entry, replaced atomically while the writer holds the ``flock`` of the directory's
+    ``.lock`` file (writes are rare — one per answer from an origin — so one lock is enough).
+    Entries not written for ``keep_seconds`` are removed now and then (at most once a minute
+    per process)."""
 
     PRUNE_EVERY = 60.0
 
@@ -196,7 +198,7 @@ class FileCache:
         """Store ``entry`` unless the held one was confirmed later; the entry held afterwards.
         A write that fails is logged and answers ``entry`` (the cache is then only slower)."""
         try:
-            with self._locked(key):
+            with self._locked():
                 held = self.get(key)
                 if not may_replace(held, entry, self._clock()):
                     assert held is not None
@@ -209,10 +211,10 @@ class FileCache:
         return entry
 
     @contextlib.contextmanager
-    def _locked(self, key: str) -> Iterator[None]:
-        # Lock files are never removed: removing one while another process waits on it would
+    def _locked(self) -> Iterator[None]:
+        # The lock file is never removed: removing it while another process waits on it would
         # let two writers hold "the" lock at once.
-        with open(self._path(key, ".lock"), "a+b") as lock:
+        with open(self.directory / ".lock", "a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield

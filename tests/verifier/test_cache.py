@@ -95,7 +95,7 @@ def handler_for(origin: Origin) -> type[BaseHTTPRequestHandler]:
 def origin() -> Iterator[tuple[Origin, str]]:
     state = Origin()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(state))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state, f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
