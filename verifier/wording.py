@@ -99,6 +99,16 @@ CODE_TEXT = {
         "The European seal's signature is genuine, but this verifier has no trust anchor to "
         "confirm whose seal it is."
     ),
+    "jades_certificate_expired": _(
+        "The European seal was made with a certificate that is no longer valid, and nothing "
+        "trustworthy proves it was made while the certificate was valid."
+    ),
+    "jades_certificate_revoked": _(
+        "The certificate of the European seal has been revoked by its authority."
+    ),
+    "jades_untrusted_chain": _(
+        "The European seal's certificate does not lead to an authority this verifier trusts."
+    ),
     "jades_revocation_unknown": _(
         "The European seal's signature is genuine, but whether its certificate was revoked "
         "could not be found out."
