@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from issuer import bulk, issuance, keyring
 from issuer.app import create_app
+from issuer.audit_cli import audit
 from issuer.auth import create_token
 from issuer.bootstrap import (
     DEMO_ORGANISATIONS,
@@ -238,6 +239,9 @@ def issuer() -> None:
     URL; organisations' did:web derive from it) and MICROCRED_KEY_PASSPHRASE (seals the signing
     keys; needed by commands that open or create keys).
     """
+
+
+issuer.add_command(audit)
 
 
 @issuer.command("init-db")
