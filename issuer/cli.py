@@ -172,7 +172,8 @@ def issuer_app(*, schema: bool = True) -> Iterator[Flask]:
     """The issuer app from the environment, inside its app context (``schema``: failing
     clearly when the database is not set up); the engine is disposed afterwards. Bulk jobs
     never start threads of their own here: the CLI runs them and shows their progress."""
-    app = create_app({"BULK_WORKER": "inline"})
+    # The command line serves no pages and signs no cookies: it needs no secret key.
+    app = create_app({"BULK_WORKER": "inline", "CHECK_SECRETS": False})
     try:
         with app.app_context():
             if schema:

@@ -9,6 +9,8 @@ A verifier deployed alone needs nothing of the issuer: settings come from the en
 - ``MICROCRED_REGISTRY`` and ``MICROCRED_REGISTRY_AUTHORITY``: the accreditation registry file
   and the DID of the authority whose signature it must carry.
 - ``MICROCRED_TRUST_ANCHORS``: a PEM file of the certificates EU (JAdES) seals must chain to.
+- ``MICROCRED_SECRET_KEY``: required, and not a known default, unless ``MICROCRED_DEMO=1``
+  (``verifier.secret_key``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel
 
-from verifier import views
+from verifier import secret_key, views
 from verifier.http import FetchPolicy, GuardedFetcher
 from verifier.settings import SETTINGS, AppSettings, load_trust_anchors
 
@@ -48,7 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/static",
     )
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("MICROCRED_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get(secret_key.SECRET_ENV),
+        DEMO=secret_key.demo_from_environment(),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
         FETCH_ALLOW_PRIVATE=os.environ.get("MICROCRED_FETCH_ALLOW_PRIVATE") == "1",
         FETCH_REWRITES=json.loads(os.environ.get("MICROCRED_FETCH_REWRITES", "{}") or "{}"),
@@ -60,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
+    secret_key.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     if FETCHER not in app.extensions:
         app.extensions[FETCHER] = app.config.get("FETCHER") or GuardedFetcher(
             FetchPolicy(

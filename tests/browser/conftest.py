@@ -206,6 +206,7 @@ def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 },
                 "REGISTRY_PATH": str(registry_path),
                 "REGISTRY_AUTHORITY": authority,
+                "SECRET_KEY": "browser-tests",
             }
         )
 

@@ -51,7 +51,7 @@ def pages(signed) -> dict[str, bytes]:
 
 @pytest.fixture
 def client(pages):
-    app = create_app({"TESTING": True, "FETCHER": StubFetcher(pages)})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "FETCHER": StubFetcher(pages)})
     return app.test_client()
 
 
