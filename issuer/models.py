@@ -468,7 +468,7 @@ def _audit_log_is_append_only(session: Session, *_: Any) -> None:
             raise ValueError("issued credentials are revoked, never deleted")
     added = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if added:
-        added.sort(key=lambda obj: inspect(obj).insert_order)
+        added.sort(key=lambda obj: inspect(obj).insert_order or 0)
         link_new_events(session.connection(), AuditEvent.__table__, added)  # type: ignore[arg-type]
 
 
