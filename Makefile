@@ -50,11 +50,15 @@ lint: $(STAMP)
 # bulk jobs a stopped server left running, then starts gunicorn and waits until it answers.
 # RUN_PASSPHRASE is a DEMO-ONLY default for MICROCRED_KEY_PASSPHRASE (it seals the signing keys
 # in the database): set MICROCRED_KEY_PASSPHRASE to your own secret for anything real.
+# `make run` is a demo (MICROCRED_DEMO=1, said on start): the demo passphrase is accepted and
+# both apps share a random secret key made once in instance/secret_key. Outside demo mode the
+# servers refuse to start without MICROCRED_SECRET_KEY or with the demo passphrase.
 RUN_PORT         ?= 5000
 RUN_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/issuer.sqlite3
 RUN_PASSPHRASE   ?= demo-passphrase-change-me
 run: export DATABASE_URL = $(RUN_DATABASE_URL)
 run: export MICROCRED_KEY_PASSPHRASE ?= $(RUN_PASSPHRASE)
+run: export MICROCRED_DEMO ?= 1
 run: $(STAMP)
 	$(PY) -m issuer.run --host 127.0.0.1 --port $(RUN_PORT) --workers 2
 

@@ -30,6 +30,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -243,7 +244,7 @@ def run_python(port: int, body: bytes, seconds: float) -> dict[str, Any]:
 def run_server(path: str, seconds: float, body: bytes) -> dict[str, Any]:
     """Serve the verifier (``path``) under gunicorn, load it for ``seconds``; the figures."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MICROCRED_SECRET_KEY": secrets.token_hex(32)}
     for name in ("MICROCRED_FETCH_REWRITES", "MICROCRED_FETCH_ALLOW_PRIVATE"):
         env.pop(name, None)
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally)

@@ -15,6 +15,7 @@ from issuer import (
     errors,
     i18n,
     learner_views,
+    server_secrets,
     share_views,
     staff_auth,
     staff_views,
@@ -28,7 +29,8 @@ DEFAULT_MAX_UPLOAD = 20 * 1024 * 1024  # a 10,000-row CSV is ~1 MB; refuse far l
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the issuer app: settings from the environment (or ``test_config``), the
-    database, JSON errors and the blueprints. Nothing is created at import time."""
+    database, JSON errors and the blueprints. Nothing is created at import time. Raises
+    ``server_secrets.InsecureSettings`` for a missing or known secret outside demo mode."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -38,7 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("MICROCRED_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get(server_secrets.SECRET_ENV),
+        DEMO=server_secrets.demo_from_environment(),
         DATABASE_URL=os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'issuer.sqlite3'}"
         ),
@@ -56,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
+    server_secrets.settle_server_secrets(app.config)  # refuses a known or missing secret
     db.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from issuer import bulk, issuance, keyring, reseal
 from issuer.app import create_app
+from issuer.audit_cli import audit
 from issuer.auth import create_token
 from issuer.bootstrap import (
     DEMO_ORGANISATIONS,
@@ -171,7 +172,8 @@ def issuer_app(*, schema: bool = True) -> Iterator[Flask]:
     """The issuer app from the environment, inside its app context (``schema``: failing
     clearly when the database is not set up); the engine is disposed afterwards. Bulk jobs
     never start threads of their own here: the CLI runs them and shows their progress."""
-    app = create_app({"BULK_WORKER": "inline"})
+    # The command line serves no pages and signs no cookies: it needs no secret key.
+    app = create_app({"BULK_WORKER": "inline", "CHECK_SECRETS": False})
     try:
         with app.app_context():
             if schema:
@@ -238,6 +240,9 @@ def issuer() -> None:
     URL; organisations' did:web derive from it) and MICROCRED_KEY_PASSPHRASE (seals the signing
     keys; needed by commands that open or create keys).
     """
+
+
+issuer.add_command(audit)
 
 
 @issuer.command("init-db")

@@ -28,9 +28,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from issuer import audit_ddl
+from issuer.audit import link_new_events
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -423,7 +427,12 @@ class ShareLink(Base):
 
 
 class AuditEvent(Base):
-    """An append-only record of who did what, when: issue, suspend, reinstate, revoke, …"""
+    """An append-only record of who did what, when: issue, suspend, reinstate, revoke, …
+
+    Hash-chained: ``seq``, ``prev_hash`` and ``hash`` are filled in at flush by
+    :func:`issuer.audit.link_new_events` (never set them yourself). The database refuses to
+    update or delete rows (triggers of :mod:`issuer.audit_ddl`).
+    """
 
     __tablename__ = "audit_events"
 
@@ -435,17 +444,40 @@ class AuditEvent(Base):
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3, … the chain's order
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the previous event's hash
+    hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex, see issuer.audit
+
+
+audit_ddl.attach(AuditEvent.__table__)  # type: ignore[arg-type]
+
+
+class SigninFailure(Base):
+    """A failed staff sign-in, counted by every worker: ``key`` is the SHA-256 (hex) of the
+    client address and e-mail address tried (neither is stored)."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 @event.listens_for(Session, "before_flush")
 def _audit_log_is_append_only(session: Session, *_: Any) -> None:
-    """Refuse to update or delete audit events, and to delete issued credentials."""
+    """Refuse to update or delete audit events, and to delete issued credentials; chain the
+    audit events this flush adds, in the order they were added."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise ValueError("the audit log is append-only")
     for obj in session.deleted:
         if isinstance(obj, IssuedCredential):
             raise ValueError("issued credentials are revoked, never deleted")
+    added = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if added:
+        added.sort(key=lambda obj: inspect(obj).insert_order or 0)
+        link_new_events(session.connection(), AuditEvent.__table__, added)  # type: ignore[arg-type]
 
 
 __all__ = [
@@ -465,6 +497,7 @@ __all__ = [
     "Role",
     "RowState",
     "ShareLink",
+    "SigninFailure",
     "SigningKey",
     "Specification",
     "StatusEntry",

@@ -1,7 +1,10 @@
 """``make run``: the issuer (and later the verifier) on this machine, in the foreground.
 
 ``python -m issuer.run [--host 127.0.0.1] [--port 5000] [--workers 2]``, with the settings of
-``microcred issuer`` in the environment (``DATABASE_URL``, ``MICROCRED_KEY_PASSPHRASE``, …):
+``microcred issuer`` in the environment (``DATABASE_URL``, ``MICROCRED_KEY_PASSPHRASE``,
+``MICROCRED_SECRET_KEY``, …). With ``MICROCRED_DEMO=1`` (``make run``) it says so, accepts the
+demo passphrase, and keeps a random secret key in ``instance/secret_key`` for both services
+(:func:`prepare_secrets`); otherwise it refuses to start with a missing or known secret.
 
 1. brings the database to the newest migration and creates the demo partnership if it is absent,
    with a fresh issuer token (exactly what ``microcred issuer demo`` does);
@@ -47,6 +50,13 @@ from issuer.cli import describe_demo, ensure_demo
 from issuer.db import transaction
 from issuer.errors import ApiError
 from issuer.models import Organisation
+from issuer.server_secrets import (
+    DEMO_NOTICE,
+    SECRET_ENV,
+    InsecureSettings,
+    check_server_secrets,
+    instance_secret,
+)
 from keys.errors import KeysError
 
 READY_TIMEOUT = 60.0  # seconds for every service to answer
@@ -61,7 +71,7 @@ class Service:
     """One web app run under gunicorn: ``name`` is what the ``<name>: <url>`` line says."""
 
     name: str
-    app: str  # gunicorn's WSGI app, factory syntax: "package.module:create_app()"
+    app: str  # gunicorn's WSGI app, factory syntax: "package.wsgi:create_server()"
     port: int
     ready_path: str  # any HTTP answer here means the service is up
     env: Mapping[str, str] = field(default_factory=dict)
@@ -114,14 +124,14 @@ def services(host: str, port: int) -> list[Service]:
     return [
         Service(
             "issuer",
-            "issuer.app:create_app()",
+            "issuer.wsgi:create_server()",
             port,
             "/.well-known/did.json",
             env={"MICROCRED_BULK_WORKER": "thread"},
         ),
         Service(
             "verifier",
-            "verifier.app:create_app()",
+            "verifier.wsgi:create_server()",
             port + 1,
             "/healthz",
             env={
@@ -254,6 +264,17 @@ class Runner:
                 process.wait()
 
 
+def prepare_secrets(app: Flask) -> None:
+    """In demo mode (``MICROCRED_DEMO=1``, as ``make run`` sets), say so, and give both services
+    the instance folder's secret key (made once) unless ``MICROCRED_SECRET_KEY`` is set. Then
+    refuse what the services would refuse (``InsecureSettings``), before any of them starts."""
+    if app.config["DEMO"]:
+        note(DEMO_NOTICE)
+        os.environ.setdefault(SECRET_ENV, instance_secret(Path(app.instance_path)))
+        app.config["SECRET_KEY"] = os.environ[SECRET_ENV]
+    check_server_secrets(app.config)
+
+
 def say(line: str) -> None:
     """A line on stdout, flushed at once (whoever reads our output sees it now)."""
     print(line, flush=True)
@@ -299,8 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM)
     }
     # This app lives as long as we do: resumed bulk jobs run in its worker threads.
-    app = create_app({"BULK_WORKER": "thread"})
+    app = create_app({"BULK_WORKER": "thread", "CHECK_SECRETS": False})
     try:
+        try:
+            prepare_secrets(app)
+        except InsecureSettings as error:
+            note(f"error: {error}")
+            return 2
         try:
             with app.app_context():
                 setup = ensure_demo(app)

@@ -5,9 +5,9 @@ Partnership staff (``issuer.models.User``) sign in with their e-mail address and
 cookie (HttpOnly, SameSite=Lax, Secure when the issuer's base URL is https) together with a
 fingerprint of the password hash, so changing a password ends every older session, and the
 time of signing in, so a session lasts at most ``STAFF_SESSION_HOURS``. Failed sign-ins are
-counted per client address and e-mail address (in this process): after
-``STAFF_LOGIN_MAX_FAILURES`` within ``STAFF_LOGIN_WINDOW`` seconds, that pair is refused until
-the window has passed.
+counted per client address and e-mail address in the database (``issuer.signin_failures``), so
+every worker and app instance over it shares the count: after ``STAFF_LOGIN_MAX_FAILURES``
+within ``STAFF_LOGIN_WINDOW`` seconds, that pair is refused until the window has passed.
 
 Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the
 machine interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON,
@@ -21,7 +21,6 @@ serves HTML pages). No HTML form posts under ``/api/``. An HTML form sends the t
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -47,19 +46,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from issuer import api, did_views, status_views, vc_api
 from issuer.auth import ROLE_RANK
-from issuer.db import get_session
-from issuer.models import Organisation, Role, User
+from issuer.db import get_session, transaction
+from issuer.models import Organisation, Role, User, utcnow
+from issuer.signin_failures import clear_failures, failure_key, recent_failures, record_failure
 
 csrf = CSRFProtect()
 
 SESSION_USER = "staff_user"
 SESSION_CHECK = "staff_check"
 SESSION_SINCE = "staff_since"
-FAILURES = "microcred.staff_login_failures"
 API_PREFIX = "/api/"  # JSON interfaces only: token-authenticated, exempt from CSRF
 # The blueprints of machine interfaces, exempt from CSRF as a whole.
 EXEMPT_MODULES = (api, vc_api, status_views, did_views)
-MAX_TRACKED = 10_000  # failure records kept per process before old ones are dropped
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,61 +95,28 @@ def find_user(email: str, password: str) -> User | None:
 # --- failed sign-ins --------------------------------------------------------------------------
 
 
-class LoginThrottle:
-    """Failed sign-ins per (client address, e-mail) within a sliding window, in memory."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float, window: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < window]
-        if times:
-            self._failures[key] = times
-        else:
-            self._failures.pop(key, None)
-        return times
-
-    def blocked(self, key: tuple[str, str], *, limit: int, window: float) -> bool:
-        """True when ``key`` failed ``limit`` times within the last ``window`` seconds."""
-        with self._lock:
-            return len(self._recent(key, time.monotonic(), window)) >= limit
-
-    def failed(self, key: tuple[str, str], *, window: float) -> None:
-        """Record a failure of ``key``."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= MAX_TRACKED:
-                for old in [k for k, v in self._failures.items() if now - max(v) >= window]:
-                    del self._failures[old]
-                while len(self._failures) >= MAX_TRACKED:
-                    self._failures.pop(next(iter(self._failures)))
-            self._failures.setdefault(key, []).append(now)
-
-    def clear(self, key: tuple[str, str]) -> None:
-        """Forget the failures of ``key`` (after a successful sign-in)."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-def _throttle_key(email: str) -> tuple[str, str]:
-    return (request.remote_addr or "", email.strip().lower())
+def _throttle_key(email: str) -> str:
+    return failure_key(request.remote_addr or "", email)
 
 
 def login_blocked(email: str) -> bool:
-    """True when this client has failed to sign in as ``email`` too often lately."""
-    throttle: LoginThrottle = current_app.extensions[FAILURES]
-    return throttle.blocked(
-        _throttle_key(email),
-        limit=int(current_app.config["STAFF_LOGIN_MAX_FAILURES"]),
-        window=float(current_app.config["STAFF_LOGIN_WINDOW"]),
-    )
+    """True when this client has failed to sign in as ``email`` too often lately (counted
+    over every worker that shares the database)."""
+    with transaction() as db:
+        failures = recent_failures(
+            db,
+            _throttle_key(email),
+            window=float(current_app.config["STAFF_LOGIN_WINDOW"]),
+            now=utcnow(),
+        )
+    return failures >= int(current_app.config["STAFF_LOGIN_MAX_FAILURES"])
 
 
 def login_failed(email: str) -> None:
-    """Count a failed sign-in of this client as ``email``."""
-    throttle: LoginThrottle = current_app.extensions[FAILURES]
-    throttle.failed(_throttle_key(email), window=float(current_app.config["STAFF_LOGIN_WINDOW"]))
+    """Count a failed sign-in of this client as ``email`` (committed at once)."""
+    window = float(current_app.config["STAFF_LOGIN_WINDOW"])
+    with transaction() as db:
+        record_failure(db, _throttle_key(email), window=window, now=utcnow())
 
 
 # --- the session ------------------------------------------------------------------------------
@@ -163,7 +128,8 @@ def _fingerprint(user: User) -> str:
 
 def login_user(user: User) -> None:
     """Start a fresh session for ``user`` (anything in the old session is dropped)."""
-    current_app.extensions[FAILURES].clear(_throttle_key(user.email))
+    with transaction() as db:
+        clear_failures(db, _throttle_key(user.email))
     session.clear()
     session[SESSION_USER] = user.id
     session[SESSION_CHECK] = _fingerprint(user)
@@ -264,7 +230,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("STAFF_PAGE_SIZE", 25)
     # A form's token is good as long as a staff session (not Flask-WTF's default hour).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(app.config["STAFF_SESSION_HOURS"]) * 3600)
-    app.extensions[FAILURES] = LoginThrottle()
     # Flask-WTF's own check is off so that ours can also exempt by path (its documented way
     # for custom exemptions); WTF_CSRF_ENABLED still switches the protection as a whole.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -5,7 +5,8 @@ the same variables ``microcred verify`` reads (listed in ``verifier.settings``: 
 trust anchors, the guarded client's development options, ``MICROCRED_STATUS_MAX_AGE`` and the
 cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis, else ``MICROCRED_CACHE_DIR``,
 default ``instance/verifier-cache`` under the project). A trust file that is configured but
-cannot be used stops the app at start-up.
+cannot be used stops the app at start-up. ``MICROCRED_SECRET_KEY`` is required, and not a
+known default, unless ``MICROCRED_DEMO=1`` (``verifier.secret_key``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel
 
-from verifier import views
+from verifier import secret_key, views
 from verifier.cache import open_cache
 from verifier.http import FetchPolicy, GuardedFetcher
 from verifier.settings import ENVIRONMENT, SETTINGS, TrustSettings, fetch_policy_from
@@ -47,7 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     policy = fetch_policy_from(os.environ)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("MICROCRED_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get(secret_key.SECRET_ENV),
+        DEMO=secret_key.demo_from_environment(),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
         FETCH_ALLOW_PRIVATE=policy.allow_private,
         FETCH_REWRITES=dict(policy.rewrites),
@@ -60,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
+    secret_key.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     if FETCHER not in app.extensions:
         app.extensions[FETCHER] = app.config.get("FETCHER") or GuardedFetcher(
             FetchPolicy(

@@ -4,7 +4,7 @@
 so the new state ``compromised`` needs no schema change; only its time is added.
 
 Revision ID: 0002b_key_compromised
-Revises: 0001
+Revises: 0002a_audit_integrity
 Create Date: 2026-12-03 21:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import issuer.models
 
 revision = "0002b_key_compromised"
-down_revision = "0001"
+down_revision = "0002a_audit_integrity"
 branch_labels = None
 depends_on = None
 

@@ -207,6 +207,7 @@ def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 "REGISTRY_PATH": str(registry_path),
                 "REGISTRY_AUTHORITY": authority,
                 "CACHE_DIR": str(tmp / "verifier-cache"),
+                "SECRET_KEY": "browser-tests",
             }
         )
 

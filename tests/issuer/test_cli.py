@@ -608,7 +608,7 @@ def test_demo_creates_everything_and_is_idempotent(tmp_path):
     assert tokens[0] != tokens[1]
     assert "created" in result.stderr or "exists already" in result.stderr
 
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test"})
     try:
         with transaction(app) as session:
             assert session.scalar(select(func.count()).select_from(Partnership)) == 1
@@ -743,6 +743,7 @@ def stale_job(url: str, base_url: str) -> int:
             "ISSUER_BASE_URL": base_url,
             "KEY_PASSPHRASE": PASSPHRASE,
             "BULK_WORKER": "inline",
+            "SECRET_KEY": "test",
         }
     )
     try:
@@ -766,7 +767,7 @@ def stale_job(url: str, base_url: str) -> int:
 
 
 def job_state(url: str, job_id: int) -> JobState:
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"})
     try:
         with transaction(app) as session:
             return session.get_one(BulkJob, job_id).state
@@ -782,6 +783,8 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
         **os.environ,
         "DATABASE_URL": database_url,
         "MICROCRED_KEY_PASSPHRASE": PASSPHRASE,
+        "MICROCRED_DEMO": "1",  # as `make run` sets
+        "MICROCRED_SECRET_KEY": "run-script-test-secret",  # not instance/secret_key of the repo
         "PYTHONUNBUFFERED": "1",
     }
     environment.pop("MICROCRED_ISSUER_URL", None)  # the script's default: localhost:<port>
@@ -826,6 +829,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
             for reader in readers:
                 reader.join(timeout=10)
     assert "resuming bulk jobs" in "".join(err)
+    assert sum(line.startswith("demo mode (MICROCRED_DEMO=1)") for line in err) == 1
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/did.json", timeout=2)
 

@@ -38,6 +38,7 @@ def make_app(database_url: str, tmp_path: Path, base_url: str) -> Flask:
             "VERIFIER_BASE_URL": "https://verifier.example",
             "KEY_PASSPHRASE": PASSPHRASE,
             "BULK_WORKER": "inline",
+            "SECRET_KEY": "test",
         }
     )
     app.instance_path = str(tmp_path / "instance")

@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+from issuer import audit_ddl
 from issuer.auth import Caller, authenticate
 from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import session_factory, transaction
@@ -26,6 +27,9 @@ def test_migrations_match_the_models(app):
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+        # what compare_metadata cannot see: the triggers that make audit_events append-only
+        expected = audit_ddl.trigger_names(engine.dialect.name)
+        assert expected and audit_ddl.installed_triggers(connection) == expected
 
 
 def test_demo_partnership(app, demo):

@@ -245,7 +245,13 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_elsewhere(app, clien
 
 
 def test_the_session_cookie_is_not_secure_over_plain_http(database_url):
-    app = create_app({"DATABASE_URL": database_url, "ISSUER_BASE_URL": "http://localhost:5000"})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "ISSUER_BASE_URL": "http://localhost:5000",
+            "SECRET_KEY": "test",
+        }
+    )
     try:
         assert app.config["SESSION_COOKIE_SECURE"] is False
         assert app.config["SESSION_COOKIE_HTTPONLY"] is True

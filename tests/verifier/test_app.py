@@ -66,6 +66,7 @@ def client(pages, trusted_path):
     app = create_app(
         {
             "TESTING": True,
+            "SECRET_KEY": "test",
             "FETCHER": StubFetcher(pages),
             "TRUSTED_ISSUERS_PATH": str(trusted_path),
         }
@@ -76,7 +77,8 @@ def client(pages, trusted_path):
 @pytest.fixture
 def untrusting_client(pages):
     """A verifier with no trust source at all (as any verifier started outside make run)."""
-    app = create_app({"TESTING": True, "FETCHER": StubFetcher(pages)})
+    app = create_app({"TESTING": True,
+            "SECRET_KEY": "test", "FETCHER": StubFetcher(pages)})
     return app.test_client()
 
 

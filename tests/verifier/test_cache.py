@@ -500,7 +500,7 @@ def test_the_web_verifier_builds_its_cache_from_the_settings(tmp_path: Path, mon
     monkeypatch.delenv("MICROCRED_CACHE_URL", raising=False)
     monkeypatch.setenv("MICROCRED_CACHE_DIR", str(tmp_path / "shared"))
     monkeypatch.setenv("MICROCRED_STATUS_MAX_AGE", "3")
-    client = create_app({"TESTING": True}).extensions[FETCHER]
+    client = create_app({"TESTING": True, "SECRET_KEY": "test"}).extensions[FETCHER]
     assert isinstance(client.cache, FileCache)
     assert client.cache.directory == tmp_path / "shared"
     assert client.policy.max_cache_seconds == 3

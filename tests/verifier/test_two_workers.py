@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -150,6 +151,7 @@ def verifier(source: StatusSource, tmp_path: Path) -> Iterator[Verifier]:
         MICROCRED_FETCH_REWRITES=json.dumps({ISSUER: source.origin}),
         MICROCRED_CACHE_DIR=str(tmp_path / "verifier-cache"),
         MICROCRED_STATUS_MAX_AGE=str(MAX_AGE),
+        MICROCRED_SECRET_KEY=secrets.token_hex(16),
     )
     command = [
         sys.executable,

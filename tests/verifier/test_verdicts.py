@@ -135,7 +135,12 @@ def through_cli(document: dict, tmp_path: Path, trusted: Path) -> tuple[int, dic
 
 def through_api(document: dict, trusted: Path) -> dict:
     app = create_app(
-        {"TESTING": True, "FETCHER": Unreachable(), "TRUSTED_ISSUERS_PATH": str(trusted)}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "FETCHER": Unreachable(),
+            "TRUSTED_ISSUERS_PATH": str(trusted),
+        }
     )
     response = app.test_client().post("/api/verify", data=json.dumps(document))
     assert response.status_code == 200
@@ -298,6 +303,7 @@ def test_jades_backdated_sig_t(leaf_expired, verdict, seal_code, tmp_path, trust
     app = create_app(
         {
             "TESTING": True,
+            "SECRET_KEY": "test",
             "FETCHER": Unreachable(),
             "TRUSTED_ISSUERS_PATH": str(trusted_list),
             "TRUST_ANCHORS_PATH": str(anchors),
@@ -388,6 +394,7 @@ def test_key_lifecycle(university_did, signer, created, verdict, seal_code, tmp_
     app = create_app(
         {
             "TESTING": True,
+            "SECRET_KEY": "test",
             "FETCH_ALLOW_PRIVATE": True,
             "FETCH_REWRITES": json.loads(env["MICROCRED_FETCH_REWRITES"]),
             "TRUSTED_ISSUERS_PATH": env["MICROCRED_TRUSTED_ISSUERS"],

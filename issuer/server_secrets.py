@@ -1,0 +1,118 @@
+"""The issuer refuses to serve with a secret anyone can know, outside an explicit demo mode.
+
+A server (:func:`issuer.app.create_app`, as gunicorn calls it) needs ``MICROCRED_SECRET_KEY``
+(it signs the staff session cookie and CSRF tokens) set and not a known default, and
+``MICROCRED_KEY_PASSPHRASE`` (it seals the signing keys in the database) not the demo
+passphrase that ``make run`` uses. Otherwise :func:`check_server_secrets` raises
+:class:`InsecureSettings`, whose message is one line naming the setting.
+
+Demo mode (``MICROCRED_DEMO=1``, or the ``DEMO`` config flag) accepts both demo values.
+``make run`` runs in demo mode with a random secret kept in the instance folder
+(:func:`instance_secret`), so sessions survive restarts and both apps share it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+SECRET_ENV = "MICROCRED_SECRET_KEY"
+PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"
+DEMO_ENV = "MICROCRED_DEMO"
+DEMO_PASSPHRASE = "demo-passphrase-change-me"  # the Makefile's RUN_PASSPHRASE
+DEMO_SECRET = "dev-only-change-me"  # the secret key of a demo started without one
+# Secret keys that were shipped as defaults here or are typical placeholders: never secret.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {DEMO_SECRET, "change-me", "changeme", "secret", "secret-key", "dev", "development"}
+)
+SECRET_FILE = "secret_key"
+DEMO_NOTICE = (
+    f"demo mode ({DEMO_ENV}=1): demo secrets are accepted; never use this for real credentials"
+)
+HOW_TO_FIX = (
+    "set it to a long random value, e.g. the output of "
+    f"`python -c 'import secrets; print(secrets.token_hex(32))'` (or {DEMO_ENV}=1 for a demo)"
+)
+
+
+class InsecureSettings(Exception):
+    """A server's setting is missing or publicly known; ``setting`` names it."""
+
+    code = "insecure_settings"
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.message = message
+
+
+def flag(value: Any) -> bool:
+    """True for ``1``, ``true``, ``yes``, ``on`` (any case) or a true boolean."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def demo_from_environment() -> bool:
+    """Whether ``MICROCRED_DEMO`` asks for demo mode."""
+    return flag(os.environ.get(DEMO_ENV))
+
+
+def check_server_secrets(config: Mapping[str, Any]) -> None:
+    """Raise :class:`InsecureSettings` unless the config (``SECRET_KEY``, ``KEY_PASSPHRASE``,
+    ``DEMO``) is fit to serve: outside demo mode, a secret key that is set and not a known
+    default, and a key passphrase other than the demo one."""
+    if flag(config.get("DEMO")):
+        return
+    secret = config.get("SECRET_KEY")
+    secret_text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+    if not secret_text or not str(secret_text).strip():
+        raise InsecureSettings(SECRET_ENV, f"{SECRET_ENV} is not set: {HOW_TO_FIX}")
+    if str(secret_text).strip().lower() in KNOWN_DEFAULT_SECRETS:
+        raise InsecureSettings(
+            SECRET_ENV, f"{SECRET_ENV} is a known default ({secret_text!r}): {HOW_TO_FIX}"
+        )
+    if config.get("KEY_PASSPHRASE") == DEMO_PASSPHRASE:
+        raise InsecureSettings(
+            PASSPHRASE_ENV,
+            f"{PASSPHRASE_ENV} is the demo passphrase ({DEMO_PASSPHRASE!r}): set your own "
+            f"secret passphrase (or {DEMO_ENV}=1 for a demo)",
+        )
+
+
+def instance_secret(folder: Path) -> str:
+    """The secret key kept in ``folder/secret_key``: made (random, 256 bits, mode 0600) the
+    first time, read back afterwards. Safe when several processes ask at once: the file is
+    written in full under another name, then linked into place unless one is there already."""
+    path = folder / SECRET_FILE
+    folder.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = folder / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: everyone uses that one
+        finally:
+            temporary.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    value = path.read_text(encoding="ascii").strip()
+    if not value:
+        raise InsecureSettings(SECRET_ENV, f"{path} is empty: remove it to make a new secret")
+    return value
+
+
+def settle_server_secrets(config: MutableMapping[str, Any]) -> None:
+    """Called by the app factory once its config is complete: in demo mode without a secret
+    key, use the demo one; then :func:`check_server_secrets`, unless ``CHECK_SECRETS`` is
+    false (the command line, which serves nothing and signs no cookies)."""
+    if flag(config.get("DEMO")) and not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = DEMO_SECRET
+    if config.get("CHECK_SECRETS", True):
+        check_server_secrets(config)

@@ -1,0 +1,248 @@
+"""Secrets: outside demo mode the issuer refuses to serve with a missing or known secret key or
+the demo key passphrase (one line naming the setting, from the factory, from gunicorn and from
+``make run``'s script); ``make run`` is a demo that keeps its own random secret in
+``instance/``; failed staff sign-ins are counted in the database, shared by every app instance."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from issuer import run, server_secrets
+from issuer.app import create_app
+from issuer.db import session_factory, transaction
+from issuer.models import Organisation, Role, SigninFailure, User
+from issuer.server_secrets import (
+    DEMO_NOTICE,
+    DEMO_PASSPHRASE,
+    PASSPHRASE_ENV,
+    SECRET_ENV,
+    InsecureSettings,
+)
+from tests.issuer.conftest import BASE_URL, PASSPHRASE
+from verifier import secret_key as verifier_secret_key
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = (SECRET_ENV, PASSPHRASE_ENV, server_secrets.DEMO_ENV)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No secret, passphrase or demo flag from the caller's environment."""
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def build(tmp_path: Path, **config: object):  # type: ignore[no-untyped-def]
+    """An issuer app over a throwaway SQLite file (its engine disposed at once)."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **config})
+    session_factory(app).kw["bind"].dispose()
+    return app
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error)
+    assert "\n" not in text
+    return text
+
+
+# --- the factory ------------------------------------------------------------------------------
+
+
+def test_a_server_without_a_secret_key_refuses_to_start(clean_env, tmp_path):
+    with pytest.raises(InsecureSettings) as caught:
+        build(tmp_path)
+    assert caught.value.setting == SECRET_ENV and caught.value.code == "insecure_settings"
+    assert one_line(caught.value).startswith(f"{SECRET_ENV} is not set")
+
+
+@pytest.mark.parametrize("known", ["dev-only-change-me", "change-me", " Secret "])
+def test_a_server_with_a_known_secret_key_refuses_to_start(clean_env, tmp_path, known):
+    clean_env.setenv(SECRET_ENV, known)
+    with pytest.raises(InsecureSettings) as caught:
+        build(tmp_path)
+    assert one_line(caught.value).startswith(f"{SECRET_ENV} is a known default")
+
+
+def test_a_server_with_the_demo_passphrase_refuses_to_start(clean_env, tmp_path):
+    clean_env.setenv(SECRET_ENV, "a-real-secret-of-this-deployment")
+    clean_env.setenv(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    with pytest.raises(InsecureSettings) as caught:
+        build(tmp_path)
+    assert caught.value.setting == PASSPHRASE_ENV
+    assert one_line(caught.value).startswith(f"{PASSPHRASE_ENV} is the demo passphrase")
+
+
+def test_explicit_settings_are_accepted(clean_env, tmp_path):
+    clean_env.setenv(SECRET_ENV, "a-real-secret-of-this-deployment")
+    clean_env.setenv(PASSPHRASE_ENV, "a-real-passphrase")
+    app = build(tmp_path)
+    assert app.config["SECRET_KEY"] == "a-real-secret-of-this-deployment"
+    assert app.config["DEMO"] is False
+
+
+@pytest.mark.parametrize("how", ["environment", "config"])
+def test_demo_mode_accepts_the_demo_values(clean_env, tmp_path, how):
+    clean_env.setenv(PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    if how == "environment":
+        clean_env.setenv(server_secrets.DEMO_ENV, "1")
+        app = build(tmp_path)
+    else:
+        app = build(tmp_path, DEMO=True)
+    assert app.config["SECRET_KEY"] == server_secrets.DEMO_SECRET
+    assert app.config["KEY_PASSPHRASE"] == DEMO_PASSPHRASE
+
+
+def test_the_command_line_needs_no_secret_key(clean_env, tmp_path):
+    app = build(tmp_path, CHECK_SECRETS=False)
+    assert not app.config["SECRET_KEY"]
+
+
+def test_the_verifier_knows_the_same_defaults():
+    assert verifier_secret_key.KNOWN_DEFAULT_SECRETS == server_secrets.KNOWN_DEFAULT_SECRETS
+
+
+def test_the_makefile_runs_a_demo_with_the_demo_passphrase():
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(rf"^RUN_PASSPHRASE\s*\?=\s*{re.escape(DEMO_PASSPHRASE)}$", makefile, re.M)
+    assert re.search(r"^run: export MICROCRED_DEMO \?= 1$", makefile, re.M)
+
+
+# --- servers: gunicorn and make run's script --------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT}
+    environment |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **extra}
+    return environment
+
+
+@pytest.mark.parametrize("app", ["issuer.wsgi:create_server()", "verifier.wsgi:create_server()"])
+def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path, app):
+    done = subprocess.run(
+        run.gunicorn_command("127.0.0.1", run.Service("x", app, free_port(), "/"), 1),
+        cwd=PROJECT_ROOT,
+        env=server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 4  # gunicorn: "App failed to load", it does not restart workers
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors and all(line.startswith(f"error: {SECRET_ENV} is not set") for line in errors)
+    assert "Traceback" not in done.stderr
+
+
+def test_the_run_script_refuses_to_start_outside_demo_mode(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "issuer.run", "--port", str(free_port())],
+        cwd=PROJECT_ROOT,
+        env=server_env(tmp_path, **{PASSPHRASE_ENV: DEMO_PASSPHRASE, SECRET_ENV: "s3cret-x"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {PASSPHRASE_ENV} is the demo passphrase ('{DEMO_PASSPHRASE}'): set your own "
+        f"secret passphrase (or {server_secrets.DEMO_ENV}=1 for a demo)"
+    ]
+
+
+def test_demo_mode_keeps_one_random_secret_in_the_instance_folder(clean_env, tmp_path, capsys):
+    app = build(tmp_path, DEMO=True, CHECK_SECRETS=False)
+    app.instance_path = str(tmp_path / "instance")
+    run.prepare_secrets(app)
+    secret = os.environ[SECRET_ENV]  # what both services inherit
+    stored = tmp_path / "instance" / "secret_key"
+    assert stored.read_text().strip() == secret == app.config["SECRET_KEY"]
+    assert len(secret) == 64 and secret not in server_secrets.KNOWN_DEFAULT_SECRETS
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert capsys.readouterr().err.splitlines() == [DEMO_NOTICE]
+
+    clean_env.delenv(SECRET_ENV)  # a later `make run`: the same secret again
+    again = build(tmp_path, DEMO=True, CHECK_SECRETS=False)
+    again.instance_path = app.instance_path
+    run.prepare_secrets(again)
+    assert os.environ[SECRET_ENV] == secret
+
+
+def test_instance_secrets_differ_between_instances(tmp_path):
+    first = server_secrets.instance_secret(tmp_path / "one")
+    assert server_secrets.instance_secret(tmp_path / "one") == first
+    assert server_secrets.instance_secret(tmp_path / "two") != first
+
+
+# --- failed sign-ins, shared by every worker --------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def sign_in(client, email: str, password: str) -> int:  # type: ignore[no-untyped-def]
+    page = client.get("/staff/login")
+    token = CSRF.search(page.get_data(as_text=True))
+    assert token
+    data = {"email": email, "password": password, "csrf_token": token.group(1)}
+    return int(client.post("/staff/login", data=data).status_code)
+
+
+def test_failed_sign_ins_are_counted_across_app_instances(app, demo, database_url):
+    email = "viewer@aarhus.test"
+    with transaction(app) as session:
+        organisation = session.scalar(select(Organisation).order_by(Organisation.id))
+        session.add(
+            User(
+                organisation_id=organisation.id,
+                email=email,
+                name="Viewer",
+                role=Role.VIEWER,
+                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+            )
+        )
+    second = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "ISSUER_BASE_URL": BASE_URL,
+            "KEY_PASSPHRASE": PASSPHRASE,
+            "SECRET_KEY": "test",
+        }
+    )
+    try:
+        for each in (app, second):
+            each.config["STAFF_LOGIN_MAX_FAILURES"] = 3
+        one, two = app.test_client(), second.test_client()
+        assert sign_in(one, email, "wrong") == 422
+        assert sign_in(two, email, "wrong") == 422
+        assert sign_in(one, email, "wrong") == 422
+        # three failures in all: both instances refuse, even the right password
+        assert sign_in(two, email, PASSWORD) == 429
+        assert sign_in(one, email, PASSWORD) == 429
+        with transaction(app) as session:
+            keys = set(session.scalars(select(SigninFailure.key)))
+        assert len(keys) == 1 and email not in next(iter(keys))  # a hash, not the address
+
+        second.config["STAFF_LOGIN_WINDOW"] = 0  # the window has passed
+        assert sign_in(two, email, PASSWORD) == 302
+        with transaction(app) as session:  # a success forgets the failures, for everyone
+            assert session.scalars(select(SigninFailure)).all() == []
+        assert sign_in(one, email, "wrong") == 422
+    finally:
+        session_factory(second).kw["bind"].dispose()
