@@ -19,63 +19,46 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-SECRET_ENV = "MICROCRED_SECRET_KEY"
-PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"
-DEMO_ENV = "MICROCRED_DEMO"
-DEMO_PASSPHRASE = "demo-passphrase-change-me"  # the Makefile's RUN_PASSPHRASE
-DEMO_SECRET = "dev-only-change-me"  # the secret key of a demo started without one
-# Secret keys that were shipped as defaults here or are typical placeholders: never secret.
-KNOWN_DEFAULT_SECRETS = frozenset(
-    {DEMO_SECRET, "change-me", "changeme", "secret", "secret-key", "dev", "development"}
+from keys.server_secret import (
+    DEMO_ENV,
+    DEMO_SECRET,
+    KNOWN_DEFAULT_SECRETS,
+    SECRET_ENV,
+    InsecureSettings,
+    check_secret_key,
+    demo_from_environment,
+    flag,
 )
+
+__all__ = [
+    "DEMO_ENV",
+    "DEMO_NOTICE",
+    "DEMO_PASSPHRASE",
+    "DEMO_SECRET",
+    "KNOWN_DEFAULT_SECRETS",
+    "PASSPHRASE_ENV",
+    "SECRET_ENV",
+    "InsecureSettings",
+    "check_server_secrets",
+    "demo_from_environment",
+    "instance_secret",
+    "settle_server_secrets",
+]
+
+PASSPHRASE_ENV = "MICROCRED_KEY_PASSPHRASE"
+DEMO_PASSPHRASE = "demo-passphrase-change-me"  # the Makefile's RUN_PASSPHRASE
 SECRET_FILE = "secret_key"
 DEMO_NOTICE = (
     f"demo mode ({DEMO_ENV}=1): demo secrets are accepted; never use this for real credentials"
 )
-HOW_TO_FIX = (
-    "set it to a long random value, e.g. the output of "
-    f"`python -c 'import secrets; print(secrets.token_hex(32))'` (or {DEMO_ENV}=1 for a demo)"
-)
-
-
-class InsecureSettings(Exception):
-    """A server's setting is missing or publicly known; ``setting`` names it."""
-
-    code = "insecure_settings"
-
-    def __init__(self, setting: str, message: str) -> None:
-        super().__init__(message)
-        self.setting = setting
-        self.message = message
-
-
-def flag(value: Any) -> bool:
-    """True for ``1``, ``true``, ``yes``, ``on`` (any case) or a true boolean."""
-    if isinstance(value, bool):
-        return value
-    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def demo_from_environment() -> bool:
-    """Whether ``MICROCRED_DEMO`` asks for demo mode."""
-    return flag(os.environ.get(DEMO_ENV))
 
 
 def check_server_secrets(config: Mapping[str, Any]) -> None:
     """Raise :class:`InsecureSettings` unless the config (``SECRET_KEY``, ``KEY_PASSPHRASE``,
     ``DEMO``) is fit to serve: outside demo mode, a secret key that is set and not a known
-    default, and a key passphrase other than the demo one."""
-    if flag(config.get("DEMO")):
-        return
-    secret = config.get("SECRET_KEY")
-    secret_text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
-    if not secret_text or not str(secret_text).strip():
-        raise InsecureSettings(SECRET_ENV, f"{SECRET_ENV} is not set: {HOW_TO_FIX}")
-    if str(secret_text).strip().lower() in KNOWN_DEFAULT_SECRETS:
-        raise InsecureSettings(
-            SECRET_ENV, f"{SECRET_ENV} is a known default ({secret_text!r}): {HOW_TO_FIX}"
-        )
-    if config.get("KEY_PASSPHRASE") == DEMO_PASSPHRASE:
+    default (``keys.server_secret``), and a key passphrase other than the demo one."""
+    check_secret_key(config)
+    if not flag(config.get("DEMO")) and config.get("KEY_PASSPHRASE") == DEMO_PASSPHRASE:
         raise InsecureSettings(
             PASSPHRASE_ENV,
             f"{PASSPHRASE_ENV} is the demo passphrase ({DEMO_PASSPHRASE!r}): set your own "

@@ -6,7 +6,7 @@ trust anchors, the guarded client's development options, ``MICROCRED_STATUS_MAX_
 cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis, else ``MICROCRED_CACHE_DIR``,
 default ``instance/verifier-cache`` under the project). A trust file that is configured but
 cannot be used stops the app at start-up. ``MICROCRED_SECRET_KEY`` is required, and not a
-known default, unless ``MICROCRED_DEMO=1`` (``verifier.secret_key``).
+known default, unless ``MICROCRED_DEMO=1`` (``keys.server_secret``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import Babel
 
-from verifier import secret_key, views
+from keys import server_secret
+from verifier import views
 from verifier.cache import open_cache
 from verifier.http import FetchPolicy, GuardedFetcher
 from verifier.settings import ENVIRONMENT, SETTINGS, TrustSettings, fetch_policy_from
@@ -48,8 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     policy = fetch_policy_from(os.environ)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get(secret_key.SECRET_ENV),
-        DEMO=secret_key.demo_from_environment(),
+        SECRET_KEY=os.environ.get(server_secret.SECRET_ENV),
+        DEMO=server_secret.demo_from_environment(),
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
         FETCH_ALLOW_PRIVATE=policy.allow_private,
         FETCH_REWRITES=dict(policy.rewrites),
@@ -62,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
-    secret_key.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
+    server_secret.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     if FETCHER not in app.extensions:
         app.extensions[FETCHER] = app.config.get("FETCHER") or GuardedFetcher(
             FetchPolicy(

@@ -1,7 +1,7 @@
 """The verifier as a WSGI server runs it: ``gunicorn 'verifier.wsgi:create_server()'``.
 
 The same app as :func:`verifier.app.create_app`, except that a secret key unfit to serve
-(``secret_key.InsecureSettings``) ends the process with one line on stderr,
+(``keys.server_secret.InsecureSettings``) ends the process with one line on stderr,
 ``error: MICROCRED_SECRET_KEY …``, and exit status 4 — gunicorn's "App failed to load", on which
 it stops instead of restarting the worker — rather than a traceback per worker.
 """
@@ -12,8 +12,8 @@ import sys
 
 from flask import Flask
 
+from keys.server_secret import InsecureSettings
 from verifier.app import create_app
-from verifier.secret_key import InsecureSettings
 
 EXIT_APP_LOAD_ERROR = 4  # gunicorn.arbiter.Arbiter.APP_LOAD_ERROR
 

@@ -28,8 +28,8 @@ from issuer.server_secrets import (
     SECRET_ENV,
     InsecureSettings,
 )
+from keys import server_secret
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
-from verifier import secret_key as verifier_secret_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENT = (SECRET_ENV, PASSPHRASE_ENV, server_secrets.DEMO_ENV)
@@ -108,8 +108,13 @@ def test_the_command_line_needs_no_secret_key(clean_env, tmp_path):
     assert not app.config["SECRET_KEY"]
 
 
-def test_the_verifier_knows_the_same_defaults():
-    assert verifier_secret_key.KNOWN_DEFAULT_SECRETS == server_secrets.KNOWN_DEFAULT_SECRETS
+@pytest.mark.parametrize("known", sorted(server_secret.KNOWN_DEFAULT_SECRETS))
+def test_the_verifier_refuses_the_same_defaults(clean_env, known):
+    from verifier.app import create_app as create_verifier
+
+    with pytest.raises(server_secret.InsecureSettings, match=server_secret.SECRET_ENV):
+        create_verifier({"SECRET_KEY": known})
+    assert create_verifier({"SECRET_KEY": known, "DEMO": True}).config["SECRET_KEY"] == known
 
 
 def test_the_makefile_runs_a_demo_with_the_demo_passphrase():
