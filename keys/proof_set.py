@@ -4,10 +4,15 @@ Unlike a popular library that accepts a proof set when any one proof verifies, a
 is verified only when it has at least one proof and **every** proof verifies — each checked on
 its own, each signer one of the expected controllers when those are given. Verification never
 raises for a bad proof: each proof gets a result with a stable error code.
+
+A caller with a time budget passes a ``deadline`` (``time.monotonic()`` seconds): once it has
+passed, the proofs not yet verified get the code ``time_budget_exceeded`` — not checked, as a
+key that could not be fetched is not checked (:attr:`ProofResult.unchecked`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +26,7 @@ from schemas.errors import SchemaError
 from schemas.loader import StaticDocumentLoader
 
 NO_PROOF = "no_proof"
+BUDGET_EXCEEDED = "time_budget_exceeded"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,12 @@ class ProofResult:
     def unresolved(self) -> bool:
         """True when the proof could not be checked because its key did not resolve."""
         return self.code == DidResolutionError.code
+
+    @property
+    def unchecked(self) -> bool:
+        """True when the proof was not checked: its key did not resolve, or the time budget ran
+        out before it (neither shows the proof to be bad)."""
+        return self.unresolved or self.code == BUDGET_EXCEEDED
 
 
 @dataclass(frozen=True)
@@ -71,11 +83,14 @@ def verify_proofs(
     loader: StaticDocumentLoader | None = None,
     now: datetime | None = None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    deadline: float | None = None,
 ) -> ProofSetResult:
     """Verify each proof of ``document`` for assertionMethod; never raises for a bad proof.
 
     ``controllers``, when given, are the DIDs allowed to sign (the issuer, or a joint award's
-    awarding bodies); a proof by any other key fails with ``key_not_authorized``.
+    awarding bodies); a proof by any other key fails with ``key_not_authorized``. With a
+    ``deadline`` (monotonic seconds), each proof reached after it is left unchecked with the code
+    ``time_budget_exceeded`` (so the set is not verified).
     """
     now = now or datetime.now(UTC)
     try:
@@ -88,6 +103,17 @@ def verify_proofs(
     canonical_documents: dict[tuple[str, ...], str] = {}
     results = []
     for index, proof in enumerate(proofs):
+        if deadline is not None and time.monotonic() >= deadline:
+            results.append(
+                ProofResult(
+                    index,
+                    proof,
+                    False,
+                    code=BUDGET_EXCEEDED,
+                    message="not checked: the time budget ran out before this proof",
+                )
+            )
+            continue
         try:
             signer = verify_proof(
                 document,

@@ -64,6 +64,13 @@ class CanonicalizationRefused(SchemaError):
     code = "canonicalization_refused"
 
 
+class TooLarge(InvalidJsonLd):
+    """A document whose RDF (N-Quads) exceeds the canonicalizer's size bounds (quads or bytes):
+    refused before the work is done, never a ``MemoryError`` from inside the canonicalizer."""
+
+    code = "too_large"
+
+
 @dataclass(frozen=True)
 class SchemaIssue:
     """One failed JSON Schema check: where, what, and which Annex I element it concerns."""

@@ -20,7 +20,11 @@ IRI and literal, integers of 1e21 and above), a shape whose compilation raised (
 then raises the real error on the real document, undefined terms included), an IRI value that
 is not a plain absolute IRI or that could be a term or a prefix where it is used, values that
 pyoxigraph refuses, and any unexpected exception. ``strict=False`` always takes the plain path.
-Templates are cached per loader (weakly) and per shape, at most :data:`MAX_SHAPES` per loader.
+Templates are cached per loader (weakly) and per shape, at most :data:`MAX_SHAPES` per loader
+and :data:`MAX_CACHE_CHARS` characters of shape keys and templates in all (the least recently used
+go first); a shape whose member names and constants exceed :data:`MAX_SHAPE_CHARS` characters is
+not compiled. A document whose filled-in N-Quads would exceed
+:data:`schemas.rdfc.MAX_NQUADS_BYTES` takes the plain path, which refuses it.
 """
 
 from __future__ import annotations
@@ -46,11 +50,22 @@ from pyld.jsonld import (
 )
 
 from schemas.loader import StaticDocumentLoader
-from schemas.rdfc import algorithm_for, canonicalize_nquads
+from schemas.pyld_index import indexed_values
+from schemas.rdfc import (
+    MAX_NQUADS_BYTES,
+    algorithm_for,
+    canonicalize_nquads,
+    check_dataset_size,
+    parse_nquads,
+)
 from schemas.strict import StrictProcessor, is_absolute_iri
 
 #: Shapes cached per loader (least recently used are dropped first).
 MAX_SHAPES = 512
+#: Characters of shape keys and templates cached per loader, in all.
+MAX_CACHE_CHARS = 32 * 1024 * 1024
+#: Characters of member names and constant values a shape may have to be compiled.
+MAX_SHAPE_CHARS = 256 * 1024
 #: Deepest nesting accepted (as :data:`schemas.jsonld.MAX_DEPTH`; deeper goes the plain way).
 MAX_DEPTH = 64
 #: IRI expansions of unusual values remembered per template.
@@ -123,6 +138,8 @@ class Template:
     slots: list[tuple[int, int]]  # (leaf index, kind) for the leaves the text uses
     iri_slots: dict[int, _IriSlot]
     has_blank_nodes: bool
+    #: How often each leaf appears in the text (a node's @id: once per quad of the node).
+    uses: dict[int, int] = field(default_factory=dict)
     #: Without blank nodes the canonical form is the sorted distinct lines of the template's
     #: N-Quads (written the canonical way); checked against pyoxigraph on first use.
     direct: bool = True
@@ -152,6 +169,7 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
     """
     tokens: list[Any] = []
     leaves: list[Any] = []
+    chars = 0
     context = document.get("@context")
     if isinstance(context, str):
         tokens.append(context)
@@ -163,9 +181,11 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
     add_leaf = leaves.append
 
     def walk(value: Any, depth: int, constant: bool) -> None:
+        nonlocal chars
         kind = type(value)
         if kind is str:
             if constant:
+                chars += len(value)
                 add_token(value)
             else:
                 add_token(_STR)
@@ -177,6 +197,7 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
             for key, item in value.items():
                 if type(key) is not str or key == "@context":
                     raise Unsupported("key")
+                chars += len(key)
                 add_token(key)
                 walk(item, depth + 1, key in _CONSTANT_KEYS)
             add_token(_CLOSE)
@@ -214,9 +235,14 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
             raise Unsupported("key")
         if key == "@context":
             continue
+        chars += len(key)
         add_token(key)
         walk(item, 2, key in _CONSTANT_KEYS)
+        if chars > MAX_SHAPE_CHARS:
+            raise Unsupported("large shape")
     add_token(_CLOSE)
+    if chars > MAX_SHAPE_CHARS:
+        raise Unsupported("large shape")
     return tuple(tokens), leaves
 
 
@@ -236,19 +262,18 @@ def canonicalize_fast(
             raise Unsupported("not an object")
         key, leaves = shape_of(document)
         cache = _cache_for(loader)
-        template = cache.get(key)
-        if template is None:
+        entry = cache.get(key)
+        if entry is None:
             template = _compile(document, loader, options)
-            with _lock:
-                cache[key] = template
-                if len(cache) > MAX_SHAPES:
-                    cache.popitem(last=False)
+            _remember(cache, key, template)
             if template is not _PLAIN:
                 stats.compiled += 1
         elif len(cache) > 1:
             with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
                 cache.move_to_end(key)
-        if template is _PLAIN:
+        if entry is not None:
+            template = entry[0]
+        if not isinstance(template, Template):
             raise Unsupported("shape")
         result = _render(template, leaves, hash_algorithm)
     except Exception:  # anything unexpected: the plain path decides
@@ -256,6 +281,23 @@ def canonicalize_fast(
         return None
     stats.hits += 1
     return result
+
+
+def _remember(
+    cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], template: Any
+) -> None:
+    """Cache ``template`` under ``key``, dropping the least recently used entries beyond
+    :data:`MAX_SHAPES` or :data:`MAX_CACHE_CHARS`."""
+    size = sum(len(t) for t in key if isinstance(t, str)) + (
+        len(template.text) if isinstance(template, Template) else 0
+    )
+    if size > MAX_CACHE_CHARS:
+        return
+    with _lock:
+        cache[key] = (template, size)
+        total = sum(entry[1] for entry in cache.values())
+        while len(cache) > MAX_SHAPES or total > MAX_CACHE_CHARS:
+            total -= cache.popitem(last=False)[1][1]
 
 
 def clear_cache() -> None:
@@ -295,6 +337,11 @@ def _render(template: Template, leaves: list[Any], hash_algorithm: str) -> str:
                 values[index] = value.translate(_ESCAPES)
             else:
                 values[index] = _canonicalize_double(number)
+    size = len(template.text) + sum(
+        uses * len(values[index]) for index, uses in template.uses.items()
+    )
+    if size > MAX_NQUADS_BYTES:
+        raise Unsupported("too large: the plain path refuses it")
     nquads = template.text.format(*values)
     if template.has_blank_nodes:
         return canonicalize_nquads(nquads, hash_algorithm)
@@ -329,7 +376,7 @@ def sorted_lines(nquads: str) -> str:
 def canonicalize_ground(nquads: str, hash_algorithm: str) -> str:
     """RDFC-1.0 of N-Quads without blank nodes: as :func:`canonicalize_nquads`, minus the
     blank-node work estimate (which has nothing to estimate without blank nodes)."""
-    dataset = pyoxigraph.Dataset(pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS))
+    dataset = parse_nquads(nquads)
     dataset.canonicalize(algorithm_for(hash_algorithm))
     return "".join(sorted(f"{quad} .\n" for quad in dataset))
 
@@ -431,7 +478,9 @@ def _compile(
         placeholder_doc, placeholders = _placeholder_document(document, leaves)
         strings = {p: i for i, p in enumerate(placeholders) if isinstance(p, str)}
         processor = _RecordingProcessor(strings)
-        dataset = processor.to_rdf(placeholder_doc, options(loader))
+        with indexed_values():
+            dataset = processor.to_rdf(placeholder_doc, options(loader))
+        check_dataset_size(dataset)
         return _build(dataset, placeholders, strings, processor.expansions)
     except Exception:
         return _PLAIN
@@ -451,12 +500,14 @@ def _build(
             numbers[str(value)] = (index, False)
             numbers[_canonicalize_double(float(value))] = (index, False)
     kinds: dict[int, int] = {}
+    uses: dict[int, int] = {}
     iri_slots: dict[int, _IriSlot] = {}
     has_blank = False
 
     def use(index: int, kind: int) -> str:
         if kinds.setdefault(index, kind) != kind:
             raise Unsupported("one leaf, two kinds")
+        uses[index] = uses.get(index, 0) + 1
         return f"{{{index}}}"
 
     def constant(text: str) -> str:
@@ -532,4 +583,5 @@ def _build(
         slots=sorted(kinds.items()),
         iri_slots=iri_slots,
         has_blank_nodes=has_blank,
+        uses=uses,
     )

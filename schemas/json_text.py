@@ -6,6 +6,8 @@
 - text that is not UTF-8 (``not_utf8``) or is empty (``empty``);
 - nesting deeper than ``max_depth`` (``too_deep``) — found by a scan of the brackets outside
   strings *before* the parser runs, so no input can drive a recursive parser into the ground;
+- more than ``max_nodes`` JSON values (``too_many_nodes``, when a limit is given) — counted by
+  the same scan (commas and brackets), so the parser never builds millions of objects;
 - anything that is not JSON, and the non-standard constants ``NaN``/``Infinity``
   (``not_json``);
 - strings (values or member names) holding a lone surrogate (``"\\ud800"``, which no UTF-8
@@ -22,8 +24,11 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 DEFAULT_MAX_DEPTH: Final = 64
-# A string token (with its escapes), or one bracket: the scanner skips everything else.
-_TOKENS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+# A string token (with its escapes) or one bracket (and one comma, when counting values): the
+# scanner skips everything else.
+_STRING: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_TOKENS: Final = re.compile(_STRING + r"|[\[\]{}]", re.DOTALL)
+_COUNTING_TOKENS: Final = re.compile(_STRING + r"|[\[\]{},]", re.DOTALL)
 _OPENING: Final = frozenset("[{")
 # A lone surrogate or NUL in a decoded string.
 _FORBIDDEN: Final = re.compile("[\ud800-\udfff\x00]")
@@ -42,18 +47,45 @@ class JsonInputError(ValueError):
 def nesting_depth(text: str, limit: int) -> int:
     """The deepest nesting of arrays and objects in ``text`` (brackets inside strings do not
     count), scanning no further once ``limit`` is exceeded (then ``limit + 1``)."""
-    depth = deepest = 0
-    for match in _TOKENS.finditer(text):
+    return _scan(text, limit, None)[0]
+
+
+def count_values(text: str, limit: int | None = None) -> int:
+    """How many JSON values (containers and scalars, member names not counted) the JSON text
+    ``text`` holds, from its commas and brackets outside strings; with ``limit``, the scan stops
+    once the count exceeds it. Exact for valid JSON; for other text, a count the parser's
+    refusal makes moot."""
+    return _scan(text, None, limit if limit is not None else len(text) + 1)[1]
+
+
+def _scan(text: str, max_depth: int | None, max_nodes: int | None) -> tuple[int, int]:
+    """(deepest nesting, JSON values) of ``text``, stopping at the first limit exceeded; the
+    values are counted only when ``max_nodes`` is given (else the count is meaningless)."""
+    depth = deepest = commas = containers = empty = 0
+    previous_open = -1  # end of the last token when it was an opening bracket
+    tokens = _TOKENS if max_nodes is None else _COUNTING_TOKENS
+    for match in tokens.finditer(text):
         token = match.group()
         if token in _OPENING:
             depth += 1
+            containers += 1
+            previous_open = match.end()
             if depth > deepest:
                 deepest = depth
-                if deepest > limit:
-                    return deepest
+                if max_depth is not None and deepest > max_depth:
+                    break
+            continue
+        if token == ",":
+            commas += 1
+            # What is counted so far never exceeds the final count: stop past the limit.
+            if max_nodes is not None and commas + containers + 1 - empty > max_nodes:
+                break
         elif token in "]}":
             depth -= 1
-    return deepest
+            if previous_open >= 0 and not text[previous_open : match.start()].strip():
+                empty += 1
+        previous_open = -1
+    return deepest, commas + containers + 1 - empty
 
 
 def _reject_constant(name: str) -> Any:
@@ -74,7 +106,13 @@ def _strings(value: Any) -> Iterator[str]:
             stack.extend(item)
 
 
-def load_json(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+def load_json(
+    data: bytes | str,
+    *,
+    max_bytes: int,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_nodes: int | None = None,
+) -> Any:
     """The JSON value in ``data``, read with bounded work; raises :class:`JsonInputError`
     (see the module for the codes) for anything else."""
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
@@ -91,8 +129,13 @@ def load_json(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX
         text = data
     if not text.strip():
         raise JsonInputError("empty", "There is no JSON: the text is empty.")
-    if nesting_depth(text, max_depth) > max_depth:
+    deepest, nodes = _scan(text, max_depth, max_nodes)
+    if deepest > max_depth:
         raise JsonInputError("too_deep", f"The JSON is nested more than {max_depth} levels deep.")
+    if max_nodes is not None and nodes > max_nodes:
+        raise JsonInputError(
+            "too_many_nodes", f"The JSON holds more than {max_nodes:,} values.", 413
+        )
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:  # not reachable after the scan; kept as a last guard

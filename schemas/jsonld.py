@@ -18,7 +18,8 @@ from schemas.errors import ContextNotPinned, InvalidJsonLd, SchemaError, Unknown
 from schemas.fastpath import canonicalize_fast
 from schemas.loader import StaticDocumentLoader, document_loader
 from schemas.paths import format_path
-from schemas.rdfc import algorithm_for, canonicalize_nquads
+from schemas.pyld_index import indexed_values
+from schemas.rdfc import algorithm_for, canonicalize_nquads, check_dataset_size
 from schemas.strict import StrictProcessor
 
 #: Deepest nesting of objects and arrays accepted (the top-level object is depth 1).
@@ -66,9 +67,12 @@ def to_nquads(
 
     Always runs :func:`check_contexts`; with ``strict`` (the default) expansion refuses what it
     would drop, as :func:`expand_strict` does. Without it, triples with relative IRIs are left
-    out, as JSON-LD's ``toRdf`` specifies.
+    out, as JSON-LD's ``toRdf`` specifies. RDF beyond the canonicalizer's size bounds raises
+    :class:`~schemas.errors.TooLarge` before it is written.
     """
-    return str(JsonLdProcessor.to_nquads(_to_rdf(document, loader, strict)))
+    dataset = _to_rdf(document, loader, strict)
+    check_dataset_size(dataset)
+    return str(JsonLdProcessor.to_nquads(dataset))
 
 
 def canonicalize(
@@ -109,10 +113,13 @@ def canonicalize_plain(
     ``hash_algorithm`` is the hash inside RDFC-1.0, ``"sha256"`` or ``"sha384"`` (ecdsa-rdfc-2019
     with P-384); anything else raises :class:`ValueError` before any work. A graph whose blank
     nodes would make canonicalization run without limit raises
-    :class:`CanonicalizationRefused`.
+    :class:`CanonicalizationRefused`; RDF beyond :data:`schemas.rdfc.MAX_QUADS` quads or
+    :data:`schemas.rdfc.MAX_NQUADS_BYTES` bytes raises :class:`~schemas.errors.TooLarge`
+    (``too_large``) before its N-Quads are written.
     """
     algorithm_for(hash_algorithm)
     dataset = _to_rdf(document, loader, strict)
+    check_dataset_size(dataset)
     try:
         return canonicalize_nquads(JsonLdProcessor.to_nquads(dataset), hash_algorithm)
     except ValueError as exc:  # pyld wrote RDF that is not RDF (a bad language tag, say)
@@ -138,9 +145,11 @@ def _options(loader: StaticDocumentLoader) -> dict[str, Any]:
 
 
 def _pyld(function: Callable[..., _T], *args: Any) -> _T:
-    """Call into pyld; our own errors pass through, pyld's become :class:`InvalidJsonLd`."""
+    """Call into pyld (its duplicate checks indexed, see :mod:`schemas.pyld_index`); our own
+    errors pass through, pyld's become :class:`InvalidJsonLd`."""
     try:
-        return function(*args)
+        with indexed_values():
+            return function(*args)
     except JsonLdError as exc:
         ours = _our_error(exc)
         if ours is not None:

@@ -12,6 +12,14 @@ The estimate walks the same recursion as the specification (related blank nodes 
 blank nodes not yet issued) without hashing and without the specification's pruning, so it counts
 at least the work of the specification's algorithm. Graphs without indistinguishable blank nodes,
 which is every credential we have seen, cost one pass over the quads.
+
+The size of the input is bounded too: more than :data:`MAX_QUADS` quads or
+:data:`MAX_NQUADS_BYTES` bytes of N-Quads is refused with :class:`~schemas.errors.TooLarge`
+(code ``too_large``) — pyoxigraph's own buffer stops at 16 MiB with a ``MemoryError``, which is
+turned into the same refusal. :func:`check_dataset_size` applies the bounds to a pyld dataset
+*before* its N-Quads are written (a long ``@id`` repeated on every quad of its node would
+otherwise be written out thousands of times). Text that UTF-8 cannot encode (a lone
+surrogate) is :class:`~schemas.errors.InvalidJsonLd`.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from typing import Any
 
 import pyoxigraph
 
-from schemas.errors import CanonicalizationRefused
+from schemas.errors import CanonicalizationRefused, InvalidJsonLd, TooLarge
 
 #: Work units (permutation steps plus recursive calls) the N-degree estimate may reach. The W3C
 #: suite's hardest accepted tests (test044-046) need 7,380. On every graph tried that the bound
@@ -32,6 +40,13 @@ from schemas.errors import CanonicalizationRefused
 MAX_NDEGREE_WORK = 100_000
 #: Deepest recursion of Hash N-Degree Quads the estimate follows.
 MAX_NDEGREE_DEPTH = 256
+#: Quads one canonicalization accepts: 50,000 take pyoxigraph about 0.5 s to read and 0.15 s
+#: to canonicalize; the largest document the verifier accepts (20,000 JSON values) makes fewer.
+MAX_QUADS = 50_000
+#: Bytes of N-Quads one canonicalization accepts (half of pyoxigraph's 16 MiB buffer).
+MAX_NQUADS_BYTES = 8 * 1024 * 1024
+# Characters a quad takes beyond its terms' values (<>, quotes, spaces, " .\n", datatype marks).
+_QUAD_OVERHEAD = 16
 
 _ALGORITHMS = {
     "sha256": pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0_SHA_256,
@@ -49,16 +64,70 @@ def canonicalize_nquads(nquads: str, hash_algorithm: str = "sha256") -> str:
     The output has one quad per line, each ending in ``"\\n"``, sorted by code point.
     ``hash_algorithm`` is ``"sha256"`` or ``"sha384"`` (else :class:`ValueError`); malformed
     N-Quads raise :class:`ValueError`; a graph whose canonicalization could run without limit
-    raises :class:`~schemas.errors.CanonicalizationRefused` instead of hanging.
+    raises :class:`~schemas.errors.CanonicalizationRefused` instead of hanging; input beyond
+    :data:`MAX_QUADS` or :data:`MAX_NQUADS_BYTES` raises :class:`~schemas.errors.TooLarge`,
+    text with a lone surrogate :class:`~schemas.errors.InvalidJsonLd`.
     """
     algorithm = algorithm_for(hash_algorithm)
-    try:
-        dataset = pyoxigraph.Dataset(pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS))
-    except SyntaxError as exc:
-        raise ValueError(f"malformed N-Quads: {exc}") from exc
+    dataset = parse_nquads(nquads)
     check_blank_node_work(_oxigraph_quads(dataset))
     dataset.canonicalize(algorithm)
     return "".join(sorted(f"{quad} .\n" for quad in dataset))
+
+
+def parse_nquads(nquads: str) -> pyoxigraph.Dataset:
+    """The dataset ``nquads`` describe, read within the size bounds: :class:`TooLarge` beyond
+    them, :class:`InvalidJsonLd` for text UTF-8 cannot encode, :class:`ValueError` for malformed
+    N-Quads."""
+    if len(nquads) > MAX_NQUADS_BYTES:  # characters: at least as many bytes
+        raise _too_large(f"{len(nquads):,} characters of N-Quads")
+    try:
+        data = nquads.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise InvalidJsonLd(
+            f"the RDF holds text that is not Unicode ({bad!r}, a lone surrogate)"
+        ) from None
+    if len(data) > MAX_NQUADS_BYTES:
+        raise _too_large(f"{len(data):,} bytes of N-Quads")
+    try:
+        dataset = pyoxigraph.Dataset(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_QUADS))
+    except SyntaxError as exc:
+        raise ValueError(f"malformed N-Quads: {exc}") from exc
+    except MemoryError:  # pyoxigraph: "Reached the buffer maximal size of 16777216"
+        raise _too_large("a term longer than the canonicalizer's buffer") from None
+    if len(dataset) > MAX_QUADS:
+        raise _too_large(f"{len(dataset):,} quads")
+    return dataset
+
+
+def check_dataset_size(dataset: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Raise :class:`TooLarge` when the pyld RDF dataset ``dataset`` (``to_rdf`` without a
+    format) has more than :data:`MAX_QUADS` quads or its N-Quads would take more than
+    :data:`MAX_NQUADS_BYTES` characters (escapes aside). One pass over the quads; call it before
+    writing the N-Quads out."""
+    quads = 0
+    size = 0
+    for graph_name, triples in dataset.items():
+        quads += len(triples)
+        if quads > MAX_QUADS:
+            raise _too_large(f"more than {MAX_QUADS:,} quads")
+        graph = 0 if graph_name == "@default" else len(graph_name)
+        for triple in triples:
+            size += _QUAD_OVERHEAD + graph
+            for position in ("subject", "predicate", "object"):
+                term = triple[position]
+                size += len(term["value"])
+                size += len(term.get("datatype") or "") + len(term.get("language") or "")
+        if size > MAX_NQUADS_BYTES:
+            raise _too_large(f"more than {MAX_NQUADS_BYTES:,} characters of N-Quads")
+
+
+def _too_large(what: str) -> TooLarge:
+    return TooLarge(
+        f"the document's RDF is too large to canonicalize ({what}; at most {MAX_QUADS:,} quads "
+        f"and {MAX_NQUADS_BYTES // (1024 * 1024)} MiB)"
+    )
 
 
 def algorithm_for(hash_algorithm: str) -> pyoxigraph.CanonicalizationAlgorithm:
