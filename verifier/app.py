@@ -4,7 +4,8 @@ A verifier deployed alone needs nothing of the issuer: settings come from the en
 the same variables ``microcred verify`` reads (listed in ``verifier.settings``: trust sources,
 trust anchors, the guarded client's development options, ``MICROCRED_STATUS_MAX_AGE`` and the
 cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis, else ``MICROCRED_CACHE_DIR``,
-default ``instance/verifier-cache`` under the project). A trust file that is configured but
+default ``instance/verifier-cache`` under the project, and ``MICROCRED_VERIFY_BUDGET``, the
+seconds one verification may take, see ``verifier.limits``). A trust file that is configured but
 cannot be used stops the app at start-up. ``MICROCRED_SECRET_KEY`` is required, and not a
 known default, unless ``MICROCRED_DEMO=1`` (``keys.server_secret``).
 """
@@ -22,7 +23,14 @@ from keys import server_secret
 from verifier import views
 from verifier.cache import open_cache
 from verifier.http import FetchPolicy, GuardedFetcher
-from verifier.settings import ENVIRONMENT, SETTINGS, TrustSettings, fetch_policy_from
+from verifier.inputs import MAX_IMAGE_BYTES
+from verifier.settings import (
+    ENVIRONMENT,
+    SETTINGS,
+    TrustSettings,
+    fetch_policy_from,
+    verify_budget_from,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -51,7 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SECRET_KEY=os.environ.get(server_secret.SECRET_ENV),
         DEMO=server_secret.demo_from_environment(),
-        MAX_CONTENT_LENGTH=12 * 1024 * 1024,  # room for a phone photo of a QR code
+        MAX_CONTENT_LENGTH=MAX_IMAGE_BYTES + 64 * 1024,  # a phone photo of a QR code, and a form
+        VERIFY_BUDGET=verify_budget_from(os.environ),
         FETCH_ALLOW_PRIVATE=policy.allow_private,
         FETCH_REWRITES=dict(policy.rewrites),
         STATUS_MAX_AGE=policy.max_cache_seconds,

@@ -3,6 +3,10 @@
 Exit status: 0 verified, 1 not verified, 2 unusable input or settings (one line, no
 traceback), 3 unconfirmed (the seal is genuine, but trust could not be confirmed).
 
+FILE is read as the web verifier reads a body (``verifier.limits``): a file over the size limit
+(2 MB) is refused after reading one byte past it, and so is JSON that is not an object, nested
+too deeply or holding too many values — exit 2, one line naming the limit.
+
 It reads the same settings as the web verifier (``verifier.settings``: the environment
 variables ``MICROCRED_REGISTRY``, ``MICROCRED_REGISTRY_AUTHORITY``, ``MICROCRED_TRUSTED_ISSUERS``,
 ``MICROCRED_TRUST_ANCHORS``, ``MICROCRED_SEAL_CRLS``, ``MICROCRED_FETCH_ALLOW_PRIVATE``,
@@ -13,13 +17,23 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
-from keys.cli import fail, read_json_document
+from keys.cli import fail
 from verifier.http import GuardedFetcher
+from verifier.limits import LIMITS, LimitExceeded, read_document
 from verifier.report import Outcome, Report, Verdict
-from verifier.settings import SettingsError, TrustSettings, fetch_cache_from, fetch_policy_from
+from verifier.settings import (
+    SettingsError,
+    TrustSettings,
+    fetch_cache_from,
+    fetch_policy_from,
+    verify_budget_from,
+)
 from verifier.verify import VerifierOptions, verify_credential
 
 MARKS = {
@@ -35,6 +49,40 @@ HEADLINES = {
     "trust could be confirmed",
     Verdict.NOT_VERIFIED: "NOT VERIFIED",
 }
+
+
+def read_credential_file(path: str) -> Any:
+    """The JSON document in the file at ``path`` (``-``: stdin), read within the verifier's
+    limits: at most one byte past the size limit is read. Exits 2 with one line when the file
+    cannot be read or is refused."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(LIMITS.max_bytes + 1)
+        else:
+            with Path(path).open("rb") as handle:
+                data = handle.read(LIMITS.max_bytes + 1)
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror or error}")
+    try:
+        return read_document(data)
+    except LimitExceeded as error:
+        if error.code == "too_large":
+            size = _size_of(path)
+            found = f" ({size:,} bytes)" if size is not None else ""
+            fail(
+                f"{path} is larger than the {LIMITS.max_bytes:,} bytes a credential may have"
+                f"{found} [too_large]"
+            )
+        if error.code == "not_json":
+            fail(f"{path} is not JSON: {error.message} [not_json]")
+        fail(f"{path}: {error.message} [{error.code}]")
+
+
+def _size_of(path: str) -> int | None:
+    try:
+        return None if path == "-" else Path(path).stat().st_size
+    except OSError:
+        return None
 
 
 def render_text(report: Report) -> str:
@@ -111,9 +159,10 @@ def verify(
         )
         policy = fetch_policy_from(os.environ)
         cache = None if offline else fetch_cache_from(os.environ)  # in memory unless set
+        budget = verify_budget_from(os.environ)
     except SettingsError as error:
         fail(str(error))
-    document = read_json_document(document_path)
+    document = read_credential_file(document_path)
     if not isinstance(document, dict):
         fail(f"{document_path} is not a JSON object")
     fetch = None if cache is None else GuardedFetcher(policy, cache=cache)
@@ -123,6 +172,7 @@ def verify(
         trusted=settings.trusted_issuers(),
         trust_anchors=settings.trust_anchors,
         crls=settings.crls,
+        budget=budget,
     )
     report = verify_credential(document, options)
     if as_json:

@@ -14,7 +14,9 @@ verifier and ``microcred verify``, read from the same environment variables:
 - ``MICROCRED_STATUS_MAX_AGE``: seconds a fetched status list (or did:web document) is used
   before its origin is asked again, at most (default 10; an origin's shorter ``max-age`` wins);
 - ``MICROCRED_CACHE_URL`` (``redis://host:port/db``) or ``MICROCRED_CACHE_DIR``: where fetched
-  documents are kept so that every worker shares them (``verifier.cache``).
+  documents are kept so that every worker shares them (``verifier.cache``);
+- ``MICROCRED_VERIFY_BUDGET``: seconds one verification may take (default 5;
+  ``verifier.limits``).
 
 A file that is configured but cannot be read is an error when the settings are loaded (the web
 verifier refuses to start, the CLI exits 2), never a silently empty trust source. The registry
@@ -38,6 +40,7 @@ from keys.resolver import DidResolver
 from verifier.accreditation import AccreditationRegistry, load_registry_file
 from verifier.cache import FetchCache, max_age_setting, open_cache
 from verifier.http import FetchPolicy
+from verifier.limits import budget_setting
 from verifier.trust import TrustedIssuers, TrustListError, load_trusted_issuers
 
 SETTINGS = "microcred.settings"
@@ -107,6 +110,17 @@ def fetch_policy_from(environ: Mapping[str, str]) -> FetchPolicy:
         rewrites=rewrites,
         max_cache_seconds=max_age,
     )
+
+
+def verify_budget_from(environ: Mapping[str, str]) -> float:
+    """``MICROCRED_VERIFY_BUDGET`` in seconds (default 5); :class:`SettingsError` for a value
+    that is not a positive number of at most 600."""
+    try:
+        return budget_setting(environ.get("MICROCRED_VERIFY_BUDGET"))
+    except ValueError as error:
+        raise SettingsError(
+            f"MICROCRED_VERIFY_BUDGET={environ.get('MICROCRED_VERIFY_BUDGET')!r}: {error}"
+        ) from None
 
 
 def fetch_cache_from(environ: Mapping[str, str]) -> FetchCache:

@@ -4,11 +4,17 @@ The checks run in the EU viewer's order. An invalid seal is fatal: the checks th
 document's content are then reported ``unchecked`` (nothing in it is trusted), and no summary
 is given. The verdict they add up to is decided in ``verifier.report``. An unexpected failure
 inside a check becomes that check's ``error`` (fail closed).
+
+Every document is answered within bounds (``verifier.limits``): a document beyond the
+verifier's structural limits is a ``format`` error with the limit's code (``too_many_nodes``,
+``string_too_long``, ``too_many_proofs``, ``too_many_status_entries``) and nothing else is
+checked; otherwise the checks run within a time budget (``VerifierOptions.budget``), checked
+before each check, between proofs and between status lists. Checks the budget leaves out are
+``unchecked`` with the code ``time_budget_exceeded``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +33,17 @@ from verifier.checks.recognition import check_recognition
 from verifier.checks.revocation import check_revocation
 from verifier.checks.seal import check_jades_seal, check_seal, is_jades
 from verifier.credential import summary
-from verifier.report import CheckResult, Outcome, Report
+from verifier.limits import (
+    BUDGET_EXCEEDED,
+    DEFAULT_BUDGET,
+    LIMITS,
+    Budget,
+    LimitExceeded,
+    Limits,
+    check_structure,
+    read_document,
+)
+from verifier.report import CHECK_NAMES, CheckResult, Outcome, Report
 from verifier.trust import TrustedIssuers
 
 CONTENT_CHECKS = ("revocation", "expiry", "accreditation", "owner", "recognition")
@@ -42,6 +58,8 @@ class VerifierOptions:
     ``fetch`` (a ``verifier.http.GuardedFetcher`` in the services) is the only way out to the
     network: did:web documents and status lists. Without it, verification is offline: did:key
     only, and status lists are reported unchecked. ``resolver`` defaults to one over ``fetch``.
+    ``budget`` is the wall-clock time one verification may take (seconds,
+    ``MICROCRED_VERIFY_BUDGET``) and ``limits`` the structural limits (``verifier.limits``).
     """
 
     now: datetime | None = None
@@ -52,6 +70,8 @@ class VerifierOptions:
     trusted: TrustedIssuers | None = None
     trust_anchors: Sequence[x509.Certificate] = ()
     crls: Sequence[x509.CertificateRevocationList] = ()
+    budget: float = DEFAULT_BUDGET
+    limits: Limits = LIMITS
 
     def __post_init__(self) -> None:
         if self.resolver is None:
@@ -61,6 +81,10 @@ class VerifierOptions:
 def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
     try:
         return run()
+    except MemoryError:
+        return CheckResult(
+            name, Outcome.ERROR, "too_large", "The document is too large to check here."
+        )
     except Exception as error:  # a check must never take the report down; fail closed
         return CheckResult(
             name, Outcome.ERROR, "internal_error", f"The check failed unexpectedly: {error!r}"
@@ -72,34 +96,88 @@ def verify_credential(document: Any, options: VerifierOptions | None = None) -> 
 
     A document secured with Data Integrity proofs is checked as it is; a JAdES-sealed one (the
     EU's JWS JSON serialization) has its seal checked first and its payload checked as the
-    credential.
+    credential. Within the options' limits and time budget (see the module).
     """
     options = options or VerifierOptions()
+    budget = Budget(options.budget)
     now = options.now or datetime.now(UTC)
     resolver = options.resolver or DidResolver(fetch=options.fetch)
+    refused = _beyond_limits(document, options.limits)
+    if refused is not None:
+        return refused
     if is_jades(document):
-        return _verify_jades_sealed(document, options, now, resolver)
+        return _verify_jades_sealed(document, options, now, resolver, budget)
     results = [_guarded("format", lambda: check_format(document, loader=options.loader))]
     if not isinstance(document, Mapping):
         results.append(
             CheckResult("seal", Outcome.ERROR, "not_an_object", "There is no credential to check.")
         )
         return Report([*results, *(_not_trusted(name) for name in CONTENT_CHECKS)])
+    if budget.spent():
+        return Report(_out_of_time(results, budget))
     seal = _guarded(
         "seal",
-        lambda: check_seal(document, resolver=resolver, now=now, loader=options.loader),
+        lambda: check_seal(
+            document,
+            resolver=resolver,
+            now=now,
+            loader=options.loader,
+            deadline=budget.deadline,
+        ),
     )
-    return _finish(document, [*results, seal], options, now, resolver)
+    return _finish(document, [*results, seal], options, now, resolver, budget)
+
+
+def _beyond_limits(document: Any, limits: Limits) -> Report | None:
+    """The report for a document beyond the structural limits (a ``format`` error, nothing
+    else checked), or None."""
+    try:
+        check_structure(document, limits)
+    except LimitExceeded as error:
+        return _refused(error)
+    return None
+
+
+def _refused(error: LimitExceeded) -> Report:
+    message = f"Not checked: {error.message}"
+    return Report(
+        [
+            CheckResult("format", Outcome.ERROR, error.code, error.message),
+            *(CheckResult(n, Outcome.UNCHECKED, error.code, message) for n in CHECK_NAMES[1:]),
+        ]
+    )
+
+
+def _out_of_time(results: list[CheckResult], budget: Budget) -> list[CheckResult]:
+    """``results`` and every later check as ``unchecked`` (``time_budget_exceeded``)."""
+    done = {r.check for r in results}
+    return [
+        *results,
+        *(
+            CheckResult(name, Outcome.UNCHECKED, BUDGET_EXCEEDED, budget.message())
+            for name in CHECK_NAMES
+            if name not in done
+        ),
+    ]
 
 
 def _verify_jades_sealed(
-    document: Mapping[str, Any], options: VerifierOptions, now: datetime, resolver: DidResolver
+    document: Mapping[str, Any],
+    options: VerifierOptions,
+    now: datetime,
+    resolver: DidResolver,
+    budget: Budget,
 ) -> Report:
     payload = document.get("payload")
-    try:
-        claimed = json.loads(payload) if isinstance(payload, str) else None
-    except (ValueError, RecursionError):
-        claimed = None
+    claimed: Any = None
+    if isinstance(payload, str):
+        try:
+            claimed = read_document(payload, options.limits)
+            check_structure(claimed, options.limits)
+        except LimitExceeded as error:
+            if error.code not in ("not_json", "empty", "not_utf8", "invalid_input", "too_deep"):
+                return _refused(error)
+            claimed = None
     if claimed is None:
         results = [
             CheckResult(
@@ -108,6 +186,8 @@ def _verify_jades_sealed(
         ]
     else:
         results = [_guarded("format", lambda: check_format(claimed, loader=options.loader))]
+    if budget.spent():
+        return Report(_out_of_time(results, budget))
     sealed: dict[str, Any] = {}
 
     def seal_check() -> CheckResult:
@@ -124,7 +204,7 @@ def _verify_jades_sealed(
         seal = CheckResult(
             "seal", Outcome.ERROR, "jades_malformed", "The seal holds no credential."
         )
-    return _finish(credential or {}, [*results, seal], options, now, resolver)
+    return _finish(credential or {}, [*results, seal], options, now, resolver, budget)
 
 
 def _finish(
@@ -133,28 +213,40 @@ def _finish(
     options: VerifierOptions,
     now: datetime,
     resolver: DidResolver,
+    budget: Budget,
 ) -> Report:
-    """Add the content checks after format and seal; none when the seal is invalid."""
+    """Add the content checks after format and seal; none when the seal is invalid. Before
+    each, the budget is looked at: once spent, the rest are ``unchecked``."""
     seal = results[-1]
     if seal.outcome is Outcome.ERROR:
         return Report([*results, *(_not_trusted(name) for name in CONTENT_CHECKS)])
-    results += [
-        _guarded(
+    checks: list[tuple[str, Callable[[], CheckResult]]] = [
+        (
             "revocation",
             lambda: check_revocation(
-                credential, fetch=options.fetch, resolver=resolver, now=now, loader=options.loader
+                credential,
+                fetch=options.fetch,
+                resolver=resolver,
+                now=now,
+                loader=options.loader,
+                deadline=budget.deadline,
             ),
         ),
-        _guarded("expiry", lambda: check_expiry(credential, now=now)),
-        _guarded(
+        ("expiry", lambda: check_expiry(credential, now=now)),
+        (
             "accreditation",
             lambda: check_accreditation(
                 credential, registry=options.registry, trusted=options.trusted, now=now
             ),
         ),
-        _guarded("owner", check_owner),
-        _guarded("recognition", lambda: check_recognition(credential)),
+        ("owner", check_owner),
+        ("recognition", lambda: check_recognition(credential)),
     ]
+    for name, run in checks:
+        if budget.spent():
+            results = _out_of_time(results, budget)
+            break
+        results.append(_guarded(name, run))
     shown = summary(credential) if seal.genuine else None
     return Report(results, shown)
 

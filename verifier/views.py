@@ -5,8 +5,15 @@
 - ``POST /verify``: the form.
 - ``POST /api/verify``: a credential as the JSON body → the JSON report.
 - ``POST /credentials/verify``: the W3C VC API shape.
+- ``GET /healthz``: liveness; ``GET /openapi.json``: the JSON routes' OpenAPI document
+  (``verifier.api``).
 HTML or JSON follows the ``Accept`` header (or ``?format=json``). Every credential-supplied
 string is escaped by Jinja's autoescaping; nothing from a credential is rendered as HTML.
+
+Input is bounded at the edge (``verifier.limits``): a JSON body is read up to the document
+limit and no further, whatever its transfer encoding (``too_large``, 413, for a chunked body
+too), then parsed by the one bounded reader; links and pasted text holding a NUL or a lone
+surrogate are ``invalid_input``.
 """
 
 from __future__ import annotations
@@ -16,11 +23,15 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from verifier import api
 from verifier.http import GuardedFetcher
 from verifier.inputs import (
+    MAX_DOCUMENT_BYTES,
     InputError,
+    check_text,
     credential_url_from_qr_text,
     decode_qr,
     fetch_credential,
@@ -41,6 +52,7 @@ from verifier.wording import (
 bp = Blueprint("verifier", __name__)
 # What decides the W3C VC API's answer: the proof, the status and the validity period.
 VC_API_DECIDING = ("format", "seal", "revocation", "expiry")
+READ_CHUNK = 64 * 1024
 
 
 def wants_json() -> bool:
@@ -78,7 +90,44 @@ def options() -> VerifierOptions:
         trusted=trusted,
         trust_anchors=trust.trust_anchors,
         crls=trust.crls,
+        budget=float(current_app.config["VERIFY_BUDGET"]),
     )
+
+
+def request_body(limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The request body, read up to ``limit`` bytes and no further; ``InputError``
+    (``too_large``, 413) for a longer one — announced by ``Content-Length`` or found while
+    reading a chunked body (also when the server did not mark the stream as terminated)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    environ = request.environ
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not environ.get("wsgi.input_terminated"):
+        stream = environ["wsgi.input"]  # werkzeug would read nothing; the server dechunks
+    else:
+        stream = request.stream
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = stream.read(min(READ_CHUNK, limit + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > limit:
+        raise _too_large(limit)
+    return b"".join(parts)
+
+
+def _too_large(limit: int) -> InputError:
+    return InputError(
+        "too_large", f"The credential is larger than {limit // (1024 * 1024)} MB.", 413
+    )
+
+
+def json_error(error: InputError) -> ResponseReturnValue:
+    """``{"error": {"code", "message"}}`` with the error's status."""
+    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
 
 
 def respond(report: Report, *, source: str | None = None) -> ResponseReturnValue:
@@ -102,7 +151,7 @@ def respond(report: Report, *, source: str | None = None) -> ResponseReturnValue
 def input_error(error: InputError) -> ResponseReturnValue:
     """A bad input as JSON or as the form page with the message."""
     if wants_json():
-        return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+        return json_error(error)
     return render_template("verifier/index.html", error=error), error.status
 
 
@@ -118,10 +167,20 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/verify")
+@api.spec.validate(
+    query=api.UrlQuery,
+    headers=api.AcceptJson,
+    resp=api.LINK_RESPONSES,
+    skip_validation=True,
+    tags=["verify"],
+)
 def verify_link() -> ResponseReturnValue:
-    """Fetch the credential at ``?url=`` and check it (the QR code's target)."""
-    url = request.args.get("url", "")
+    """Fetch the credential at ``?url=`` and check it (the QR code's target).
+
+    The JSON report with ``Accept: application/json`` (or ``?format=json``), else the result
+    page. 400 for a missing or unusable link, 502 when it does not answer."""
     try:
+        url = check_text(request.args.get("url", ""), "link")
         document = fetch_credential(url, fetcher())
         chosen = options()
     except InputError as error:
@@ -143,30 +202,40 @@ def verify_form() -> ResponseReturnValue:
 def _form_document() -> tuple[dict[str, Any], str | None]:
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        return parse_credential(upload.read()), upload.filename
+        name = check_text(upload.filename, "file name")
+        return parse_credential(upload.stream.read(MAX_DOCUMENT_BYTES + 1)), name
     photo = request.files.get("qr")
     if photo is not None and photo.filename:
         url = credential_url_from_qr_text(decode_qr(photo.read()))
         return fetch_credential(url, fetcher()), url
     if request.form.get("url", "").strip():
-        url = request.form["url"].strip()
+        url = check_text(request.form["url"], "link").strip()
         return fetch_credential(url, fetcher()), url
-    return parse_credential(request.form.get("credential", "")), None
+    return parse_credential(check_text(request.form.get("credential", ""), "credential")), None
 
 
 @bp.post("/api/verify")
+@api.spec.validate(
+    json=api.Credential, resp=api.REPORT_RESPONSES, skip_validation=True, tags=["verify"]
+)
 def verify_api() -> ResponseReturnValue:
-    """The JSON report for the credential in the request body: always 200 with the report,
-    whose ``verdict`` says ``verified``, ``unconfirmed`` or ``not_verified``."""
+    """The JSON report for the credential in the request body.
+
+    200 with the report, whose ``verdict`` says ``verified``, ``unconfirmed`` or
+    ``not_verified``; 400 or 413 (``too_large``, ``too_many_nodes``) for a body that is not a
+    usable JSON object; 503 when the verifier's trust settings cannot be used."""
     try:
-        document = parse_credential(request.get_data(cache=False))
+        document = parse_credential(request_body())
         chosen = options()
     except InputError as error:
-        return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+        return json_error(error)
     return jsonify(verify_credential(document, chosen).to_dict())
 
 
 @bp.post("/credentials/verify")
+@api.spec.validate(
+    json=api.VcApiRequest, resp=api.VC_API_RESPONSES, skip_validation=True, tags=["vc-api"]
+)
 def vc_api_verify() -> ResponseReturnValue:
     """W3C VC API: ``{"verifiableCredential": {...}, "options": {...}}``.
 
@@ -178,14 +247,11 @@ def vc_api_verify() -> ResponseReturnValue:
     the full report with its three-way ``verdict`` is included too, so an ``unconfirmed``
     credential is never presented as plainly verified."""
     try:
-        body = parse_credential(request.get_data(cache=False))
+        body = parse_credential(request_body())
         chosen = options()
+        credential = _vc_api_request(body).verifiableCredential
     except InputError as error:
-        return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
-    credential = body.get("verifiableCredential")
-    if not isinstance(credential, dict):
-        message = "verifiableCredential must be a JSON object"
-        return jsonify({"error": {"code": "invalid_input", "message": message}}), 400
+        return json_error(error)
     report = verify_credential(credential, chosen)
     data = report.to_dict()
     seal = report.result("seal")
@@ -210,9 +276,29 @@ def vc_api_verify() -> ResponseReturnValue:
     return jsonify(data), 400 if errors else 200
 
 
+def _vc_api_request(body: dict[str, Any]) -> api.VcApiRequest:
+    """The VC API body validated by its model; ``InputError`` (``invalid_input``) otherwise."""
+    try:
+        return api.VcApiRequest.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        if where == "verifiableCredential":
+            message = "verifiableCredential must be a JSON object"
+        else:
+            message = f"{where}: {first['msg']}"
+        raise InputError("invalid_input", message) from None
+
+
 @bp.get("/healthz")
+@api.spec.validate(
+    resp=api.HEALTH_RESPONSES,
+    skip_validation=True,
+    tags=["health"],
+    validation_error_status=200,  # nothing to validate: no error answer to document
+)
 def health() -> ResponseReturnValue:
-    """Liveness: the app answers."""
+    """Liveness: the app answers ``{"status": "ok"}``."""
     return jsonify({"status": "ok"})
 
 
@@ -233,3 +319,4 @@ def init_app(app: Flask) -> None:
     """Register the error pages and the template helpers."""
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    api.init_app(app)

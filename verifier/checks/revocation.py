@@ -10,22 +10,27 @@ the time (ISO 8601, UTC) its content was last confirmed with the issuer — a ca
 ``fetched_at``, which may be up to ``details["maxAge"]`` seconds old — and the message names the
 oldest of them. A fetch function without ``fetch_entry`` (a plain ``fetch(url) -> bytes``) has
 read the list just now.
+
+A status list is read as any credential is (``verifier.limits``: size, nesting, values, string
+length), and with a ``deadline`` (monotonic seconds) no further list is fetched once it has
+passed: the check is then ``unchecked`` with the code ``time_budget_exceeded``.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from keys.proof_set import verify_proofs
+from keys.proof_set import BUDGET_EXCEEDED, verify_proofs
 from keys.resolver import DidResolver
 from schemas.bitstring import decode_list, is_set
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import as_list, issuer_id, parse_date
 from verifier.http import Fetched, FetchError
+from verifier.limits import LimitExceeded, check_structure, read_document
 from verifier.report import CheckResult, Outcome
 
 CHECK = "revocation"
@@ -62,11 +67,13 @@ def check_revocation(
     resolver: DidResolver | None = None,
     now: datetime | None = None,
     loader: StaticDocumentLoader | None = None,
+    deadline: float | None = None,
 ) -> CheckResult:
     """``ok`` when no status bit is set (or there is no status entry); ``error`` when revoked or
     suspended, or when an entry or list is malformed or falsely sealed; ``unchecked`` when a
-    list could not be fetched (or no fetcher is configured). Once lists were read, ``details``
-    carry ``statusReadAt`` (per list URL) and ``maxAge`` and the message says when."""
+    list could not be fetched (or no fetcher is configured, or the ``deadline`` passed before
+    every list was read). Once lists were read, ``details`` carry ``statusReadAt`` (per list
+    URL) and ``maxAge`` and the message says when."""
     entries = as_list(credential.get("credentialStatus"))
     if not entries:
         return CheckResult(
@@ -92,6 +99,13 @@ def check_revocation(
     findings: list[str] = []
     try:
         for url in urls:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise StatusProblem(
+                    Outcome.UNCHECKED,
+                    BUDGET_EXCEEDED,
+                    "The status was not fully checked: the verification used up its time "
+                    "budget before every status list was read.",
+                )
             lists[url] = _status_list(
                 url,
                 credential,
@@ -99,6 +113,7 @@ def check_revocation(
                 resolver=resolver or DidResolver(fetch=fetch),
                 now=now,
                 loader=loader,
+                deadline=deadline,
             )
         for purpose, index, url in parsed:
             list_purpose, bits = lists[url].purpose, lists[url].bits
@@ -216,6 +231,7 @@ def _status_list(
     resolver: DidResolver,
     now: datetime | None,
     loader: StaticDocumentLoader | None,
+    deadline: float | None = None,
 ) -> StatusRead:
     try:
         raw, read_at, max_age = _read(fetch, url, now)
@@ -226,10 +242,13 @@ def _status_list(
             f"The status list could not be fetched: {error.message}",
         ) from None
     try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
+        document = read_document(raw)
+        check_structure(document)
+    except LimitExceeded as error:
         raise StatusProblem(
-            Outcome.ERROR, "status_list_invalid", f"The status list at {url} is not JSON."
+            Outcome.ERROR,
+            "status_list_invalid",
+            f"The status list at {url} cannot be used ({error.code}): {error.message}",
         ) from None
     if not isinstance(document, Mapping) or LIST_TYPE not in as_list(document.get("type")):
         raise StatusProblem(Outcome.ERROR, "status_list_invalid", f"{url} is not a {LIST_TYPE}.")
@@ -240,8 +259,15 @@ def _status_list(
         controllers={issuer} if issuer else set(),
         loader=loader,
         now=now,
+        deadline=deadline,
     )
     if not sealed.verified:
+        if any(r.code == BUDGET_EXCEEDED for r in sealed.results):
+            raise StatusProblem(
+                Outcome.UNCHECKED,
+                BUDGET_EXCEEDED,
+                "The status list's seal was not checked: the verification used up its time budget.",
+            )
         unresolved = sealed.results and all(r.verified or r.unresolved for r in sealed.results)
         if unresolved:
             raise StatusProblem(

@@ -5,7 +5,8 @@ The allowed signers are the issuer and the awarding bodies of the claims. A join
 one proof per awarding partner: a body named in ``awardedBy`` whose own proof is missing is a
 seal error naming the body (``awarding_body_not_sealed``) — otherwise one partner could award
 in the name of all. A key that cannot be fetched leaves the seal ``unchecked`` (not shown to be
-genuine, so the credential is not verified).
+genuine, so the credential is not verified), and so does a time budget that runs out before
+every proof was checked (``time_budget_exceeded``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from cryptography import x509
 
-from keys.proof_set import ProofSetResult, verify_proofs
+from keys.proof_set import BUDGET_EXCEEDED, ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import awarding_bodies, issuer_id, node_id, text
@@ -40,13 +41,20 @@ def check_seal(
     resolver: DidResolver,
     now: datetime,
     loader: StaticDocumentLoader | None = None,
+    deadline: float | None = None,
 ) -> CheckResult:
     """``ok`` when there is at least one proof and every proof verifies with a key of the issuer
-    or an awarding body; ``unchecked`` when a key could not be fetched and nothing failed;
-    ``error`` otherwise, naming the first failing proof — or, when every proof verified, the
-    first awarding body that did not seal the credential with its own key."""
+    or an awarding body; ``unchecked`` when a key could not be fetched, or the ``deadline``
+    (monotonic seconds) passed before a proof, and nothing failed; ``error`` otherwise, naming
+    the first failing proof — or, when every proof verified, the first awarding body that did
+    not seal the credential with its own key."""
     outcome = verify_proofs(
-        document, resolver=resolver, controllers=allowed_signers(document), loader=loader, now=now
+        document,
+        resolver=resolver,
+        controllers=allowed_signers(document),
+        loader=loader,
+        now=now,
+        deadline=deadline,
     )
     result = _result(outcome)
     if result.outcome is not Outcome.OK:
@@ -129,7 +137,7 @@ def _result(outcome: ProofSetResult) -> CheckResult:
         )
     if outcome.code is not None:
         return CheckResult(CHECK, Outcome.ERROR, outcome.code, outcome.message or "", details)
-    failed = [r for r in outcome.results if not r.verified and not r.unresolved]
+    failed = [r for r in outcome.results if not r.verified and not r.unchecked]
     if failed:
         first = failed[0]
         return CheckResult(
@@ -139,7 +147,17 @@ def _result(outcome: ProofSetResult) -> CheckResult:
             f"Proof {first.index + 1} of {len(outcome.results)}: {first.message}",
             details,
         )
-    first = next(r for r in outcome.results if r.unresolved)
+    first = next(r for r in outcome.results if r.unchecked)
+    if first.code == BUDGET_EXCEEDED:
+        checked = sum(1 for r in outcome.results if not r.unchecked)
+        return CheckResult(
+            CHECK,
+            Outcome.UNCHECKED,
+            BUDGET_EXCEEDED,
+            f"The seal was not fully checked: the verification used up its time budget after "
+            f"{checked} of {len(outcome.results)} proofs.",
+            details,
+        )
     return CheckResult(
         CHECK,
         Outcome.UNCHECKED,

@@ -1,0 +1,211 @@
+"""The verifier's JSON API described by pydantic models, and the OpenAPI 3.1 document made
+from them by spectree (``GET /openapi.json``; see ``docs/decisions.md`` for the choice).
+
+The models are the contract of the JSON routes (``POST /api/verify``,
+``POST /credentials/verify``, ``GET /verify?url=`` with ``Accept: application/json``,
+``GET /healthz``): the report (:class:`ReportModel`), the W3C VC API answer
+(:class:`VcApiResult`), and the one error shape ``{"error": {"code", "message"}}``
+(:class:`ErrorResponse`). The same models validate: tests check real answers against the
+document, and ``POST /credentials/verify`` validates its body with :class:`VcApiRequest` after
+the bounded reader (``verifier.limits``) has parsed it. Request bodies are read by that reader,
+never by spectree (whose reader has no size or depth bound), so the routes declare
+``skip_validation``: the models then document and the views validate.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask import Flask, Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.json_schema import SkipJsonSchema
+from spectree import Response as SpecResponse
+from spectree import SpecTree
+
+CheckName = Literal[
+    "format", "seal", "revocation", "expiry", "accreditation", "owner", "recognition"
+]
+OutcomeName = Literal["ok", "error", "warning", "unchecked"]
+VerdictName = Literal["verified", "unconfirmed", "not_verified"]
+API_VERSION = "1.0.0"
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+#: A member that may be absent, and is never null when present.
+_ABSENT = Field(default=None, json_schema_extra=_no_default)
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(_Closed):
+    """What went wrong: a stable ``code`` and a message for people."""
+
+    code: str = Field(description="Stable, snake_case: too_large, not_json, fetch_failed, …")
+    message: str
+
+
+class ErrorResponse(_Closed):
+    """Every refusal of input, configuration or network: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorDetail
+
+
+class CheckResultModel(_Closed):
+    """One line of the checklist."""
+
+    check: CheckName
+    outcome: OutcomeName
+    code: str = Field(description="Stable: seal_valid, invalid_signature, revoked, …")
+    message: str
+    details: Annotated[dict[str, Any] | SkipJsonSchema[None], _ABSENT] = None
+
+
+class OpenPoint(_Closed):
+    """Something that decides trust and could not be confirmed."""
+
+    check: CheckName
+    code: str
+    message: str
+
+
+class Summary(BaseModel):
+    """What the credential states (``confirmed`` only when the verdict is ``verified``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    confirmed: bool
+    title: str | None = None
+    learner: str | None = None
+    issuer: str | None = None
+    awardingBodies: list[str | None] = Field(default_factory=list)
+    learningOutcomes: list[str] = Field(default_factory=list)
+
+
+class Recognition(BaseModel):
+    """The Annex I elements of a micro-credential, beside the verdict (never inside it)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    outcome: OutcomeName
+    code: str
+    message: str
+
+
+def _optional(model: Any) -> Any:
+    """A member that may be absent (never null)."""
+    return Annotated[model | SkipJsonSchema[None], _ABSENT]
+
+
+class ReportModel(_Closed):
+    """The verifier's report: the verdict, then one result per check."""
+
+    verdict: VerdictName
+    verified: bool = Field(description="True only for the verdict verified.")
+    checks: list[CheckResultModel] = Field(min_length=1)
+    unconfirmed: _optional(list[OpenPoint]) = None
+    summary: _optional(Summary) = None
+    recognition: _optional(Recognition) = None
+
+
+class VcApiResult(_Closed):
+    """The W3C VC API answer: the checks that passed, warnings, errors, and the full report
+    with its three-way verdict."""
+
+    verdict: VerdictName
+    verified: bool
+    checks: list[CheckName] = Field(description="The checks that ended ok.")
+    warnings: list[CheckResultModel]
+    errors: list[CheckResultModel]
+    report: list[CheckResultModel]
+    unconfirmed: _optional(list[OpenPoint]) = None
+    summary: _optional(Summary) = None
+    recognition: _optional(Recognition) = None
+
+
+class VcApiBadRequest(RootModel[ErrorResponse | VcApiResult]):
+    """400: input that cannot be used, or a credential whose proof, status or validity
+    failed."""
+
+
+class Credential(RootModel[dict[str, Any]]):
+    """A verifiable credential (JSON-LD) or a JAdES-sealed one (JWS JSON serialization), at
+    most 2 MB, 20,000 JSON values, nesting 256 deep."""
+
+
+class VcApiRequest(BaseModel):
+    """``{"verifiableCredential": {...}, "options": {...}}`` (W3C VC API)."""
+
+    verifiableCredential: dict[str, Any]
+    options: dict[str, Any] | None = None
+
+
+class UrlQuery(BaseModel):
+    """``?url=``: the credential's link, as the issuer's QR codes carry it."""
+
+    url: str = Field(min_length=1, max_length=2048, description="https link to a credential")
+
+
+class AcceptJson(BaseModel):
+    """``Accept: application/json`` asks for the JSON report instead of the page."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    accept: Literal["application/json"] = Field(alias="Accept")
+
+
+class Health(_Closed):
+    """The app answers."""
+
+    status: Literal["ok"]
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {f"HTTP_{status}": ErrorResponse for status in statuses}
+
+
+REPORT_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 413, 503))
+LINK_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 502, 503))
+VC_API_RESPONSES = SpecResponse(
+    HTTP_200=VcApiResult, HTTP_400=VcApiBadRequest, **_errors(413, 503)
+)
+HEALTH_RESPONSES = SpecResponse(HTTP_200=Health)
+
+spec = SpecTree(
+    "flask",
+    title="microcred verifier",
+    version=API_VERSION,
+    description=(
+        "Checks EU micro-credentials (W3C VCs with Data Integrity proofs, or JAdES-sealed) and "
+        "answers with a report whose verdict is verified, unconfirmed or not_verified. Every "
+        "refusal is {\"error\": {\"code\", \"message\"}}."
+    ),
+    mode="strict",
+    page_templates={},
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda parent, child: child,
+    annotations=False,
+    validation_error_status=400,
+    validation_error_model=ErrorResponse,
+)
+
+
+def openapi_json() -> Response:
+    """``GET /openapi.json``: the OpenAPI 3.1 document of the JSON routes."""
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the current app's JSON routes (spectree makes it once: the routes
+    are the same in every verifier app)."""
+    document: dict[str, Any] = spec.spec
+    return document
+
+
+def init_app(app: Flask) -> None:
+    """Serve ``/openapi.json``."""
+    app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])

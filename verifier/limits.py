@@ -1,0 +1,169 @@
+"""What the verifier accepts and how long it may work on it: every input is answered within a
+bounded time, with a clear refusal where it must refuse.
+
+Four layers, cheapest first, each with a stable code:
+
+1. **Reading** (every door: JSON bodies, pasted and uploaded files, fetched credentials,
+   ``microcred verify FILE``, a JAdES seal's payload): :func:`read_document` reads the text with
+   :func:`schemas.json_text.load_json` — size first (:attr:`Limits.max_bytes`, ``too_large``,
+   HTTP 413), then a scan before parsing for nesting (``too_deep``) and the number of JSON
+   values (``too_many_nodes``, 413), then parsing (``not_json``, ``not_utf8``, ``empty``,
+   ``invalid_input`` for lone surrogates and NUL).
+2. **Structure** (:func:`check_structure`, run by ``verify_credential`` on every document, however
+   it arrived): JSON values, the longest string or member name (:attr:`Limits.max_string`: an
+   embedded image as a ``data:`` URI fits, a document-sized blob does not), the number of
+   proofs and of status entries. A document beyond them is a ``format`` error with that code
+   and nothing else is checked.
+3. **Canonicalization** (``schemas.rdfc``): the RDF of a document is refused (``too_large``)
+   above :data:`schemas.rdfc.MAX_QUADS` quads or :data:`schemas.rdfc.MAX_NQUADS_BYTES` bytes,
+   before it is written out, and pyld's duplicate checks are indexed
+   (:mod:`schemas.pyld_index`), so JSON-LD work grows linearly with the values allowed by 2.
+4. **Time** (:class:`Budget`): a wall-clock budget for one verification
+   (``MICROCRED_VERIFY_BUDGET``, default :data:`DEFAULT_BUDGET` seconds), checked between
+   checks, between proofs and between status lists. Once spent, what is left is ``unchecked``
+   with the code ``time_budget_exceeded``: a seal not finished is not shown to be genuine, so
+   the verdict is ``not_verified``; a genuine seal with later checks left open is
+   ``unconfirmed`` (never ``verified``: unchecked never counts as passed).
+
+Layers 1 to 3 bound the work of any single step; 4 bounds how many steps run. What a step may
+wait for on the network is bounded by the guarded fetcher's own timeouts (``verifier.http``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from schemas.json_text import JsonInputError, load_json
+
+DEFAULT_BUDGET: Final = 5.0
+BUDGET_EXCEEDED: Final = "time_budget_exceeded"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds a verifier applies (the defaults are the deployed ones)."""
+
+    #: Bytes of JSON text (a credential with logos is ~150 KB).
+    max_bytes: int = 2 * 1024 * 1024
+    #: Nesting the reader accepts; JSON-LD itself stops at 64 (a ``format`` error between).
+    max_depth: int = 256
+    #: JSON values (objects, arrays, strings, numbers, booleans, nulls) in one document: the
+    #: reference micro-credential with 1,000 learning outcomes has 11,210.
+    max_nodes: int = 20_000
+    #: Characters in one string or member name (an image as a ``data:`` URI: the EU's own
+    #: sample embeds one of 42 KB).
+    max_string: int = 1024 * 1024
+    #: Proofs in one proof set (one per awarding body of a joint award).
+    max_proofs: int = 32
+    #: ``credentialStatus`` entries (revocation and suspension are two).
+    max_status_entries: int = 8
+
+
+LIMITS: Final = Limits()
+
+
+class LimitExceeded(ValueError):
+    """A document beyond the verifier's limits; ``code`` is stable, ``status`` the HTTP status
+    an edge maps it to, ``message`` says what was found and what is allowed."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def read_document(data: bytes | str, limits: Limits = LIMITS) -> Any:
+    """The JSON value in ``data``, read with bounded work (layer 1); :class:`LimitExceeded`
+    with the reader's code otherwise (``too_large``/``too_many_nodes`` with status 413)."""
+    try:
+        return load_json(
+            data, max_bytes=limits.max_bytes, max_depth=limits.max_depth, max_nodes=limits.max_nodes
+        )
+    except JsonInputError as error:
+        raise LimitExceeded(error.code, error.message, error.status) from None
+
+
+def check_structure(document: Any, limits: Limits = LIMITS) -> None:
+    """Raise :class:`LimitExceeded` when ``document`` (parsed JSON) has more values, a longer
+    string or member name, more proofs or more status entries than ``limits`` allow (layer 2).
+    Iterative and linear, stopping at the first value past the limit."""
+    nodes = 0
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            raise LimitExceeded(
+                "too_many_nodes",
+                f"The document holds more than {limits.max_nodes:,} JSON values; this verifier "
+                "checks documents up to that size.",
+                413,
+            )
+        if isinstance(value, str):
+            _check_string(value, limits)
+        elif isinstance(value, Mapping):
+            for key in value:
+                if isinstance(key, str):
+                    _check_string(key, limits)
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    if isinstance(document, Mapping):
+        _check_count(document.get("proof"), limits.max_proofs, "too_many_proofs", "proofs")
+        _check_count(
+            document.get("credentialStatus"),
+            limits.max_status_entries,
+            "too_many_status_entries",
+            "status entries",
+        )
+
+
+def _check_string(text: str, limits: Limits) -> None:
+    if len(text) > limits.max_string:
+        raise LimitExceeded(
+            "string_too_long",
+            f"A string in the document is {len(text):,} characters long; this verifier accepts "
+            f"strings (embedded images included) up to {limits.max_string:,}.",
+            413,
+        )
+
+
+def _check_count(value: Any, limit: int, code: str, what: str) -> None:
+    count = len(value) if isinstance(value, list) else 0 if value is None else 1
+    if count > limit:
+        raise LimitExceeded(
+            code, f"The document carries {count} {what}; this verifier checks at most {limit}."
+        )
+
+
+class Budget:
+    """A wall-clock budget for one verification (monotonic clock)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.deadline = clock() + seconds
+
+    def spent(self) -> bool:
+        """True once the budget is used up."""
+        return self._clock() >= self.deadline
+
+    def message(self) -> str:
+        """Why a check was left unchecked."""
+        return (
+            f"Not checked: the verification used up its time budget of {self.seconds:g} s "
+            "(MICROCRED_VERIFY_BUDGET) before reaching this check."
+        )
+
+
+def budget_setting(raw: str | None) -> float:
+    """``MICROCRED_VERIFY_BUDGET`` as seconds (default :data:`DEFAULT_BUDGET`); ValueError for
+    anything that is not a positive number of at most 600 seconds."""
+    if raw is None or not raw.strip():
+        return DEFAULT_BUDGET
+    seconds = float(raw)
+    if not 0 < seconds <= 600:
+        raise ValueError("MICROCRED_VERIFY_BUDGET must be a number of seconds in (0, 600]")
+    return seconds
