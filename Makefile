@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench demo clean translations
+.PHONY: install run test lint bench demo clean translations fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ browser-deps:
 	else \
 	  echo "!! /usr/bin/chromium is missing (install it: apt-get install chromium): the browser tests will be SKIPPED"; \
 	fi
+
+# Long fuzzing runs (tests marked fuzz: the verifier's OpenAPI under schemathesis, its JSON,
+# JAdES and QR entry points under hypothesis); make test runs short, derandomized versions.
+fuzz: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

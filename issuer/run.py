@@ -75,6 +75,8 @@ class Service:
     port: int
     ready_path: str  # any HTTP answer here means the service is up
     env: Mapping[str, str] = field(default_factory=dict)
+    #: A gunicorn configuration module for this service ("python:package.module"), if any.
+    config: str | None = None
 
 
 def demo_registry_env(app: Flask) -> dict[str, str]:
@@ -114,7 +116,9 @@ def services(host: str, port: int) -> list[Service]:
 
     The verifier may reach this machine's issuer (a private address) and fetches its
     ``https://localhost:<port>`` did:web documents, share links and status lists over plain
-    http — development settings only; a deployed verifier keeps the guarded defaults.
+    http — development settings only; a deployed verifier keeps the guarded defaults. It runs
+    with its own gunicorn settings (``verifier/gunicorn_conf.py``: threaded workers that slow
+    clients cannot starve, a worker timeout above its verification time budget).
     """
     issuer_origin = f"http://{host}:{port}"
     rewrites = {
@@ -138,6 +142,7 @@ def services(host: str, port: int) -> list[Service]:
                 "MICROCRED_FETCH_ALLOW_PRIVATE": "1",
                 "MICROCRED_FETCH_REWRITES": json.dumps(rewrites),
             },
+            config="python:verifier.gunicorn_conf",
         ),
     ]
 
@@ -159,6 +164,8 @@ def gunicorn_command(host: str, service: Service, workers: int) -> list[str]:
     control socket (25.1+) is switched off: its default path is shared by every gunicorn of
     the user, so two services (or a test run beside ``make run``) would collide on it."""
     extra = ["--no-control-socket"] if gunicorn_has_setting("control_socket_disable") else []
+    if service.config:
+        extra += ["--config", service.config]
     return [
         sys.executable,
         "-m",

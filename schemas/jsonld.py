@@ -20,7 +20,7 @@ from schemas.loader import StaticDocumentLoader, document_loader
 from schemas.paths import format_path
 from schemas.pyld_index import indexed_values
 from schemas.rdfc import algorithm_for, canonicalize_nquads, check_dataset_size
-from schemas.strict import StrictProcessor
+from schemas.strict import BoundedProcessor, StrictProcessor
 
 #: Deepest nesting of objects and arrays accepted (the top-level object is depth 1).
 MAX_DEPTH = 64
@@ -129,7 +129,7 @@ def canonicalize_plain(
 def _to_rdf(document: Any, loader: StaticDocumentLoader | None, strict: bool) -> Any:
     loader = loader or document_loader
     check_contexts(document, loader=loader)
-    processor = StrictProcessor() if strict else JsonLdProcessor()
+    processor = StrictProcessor() if strict else BoundedProcessor()
     return _pyld(processor.to_rdf, document, _options(loader))
 
 

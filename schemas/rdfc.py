@@ -80,7 +80,7 @@ def parse_nquads(nquads: str) -> pyoxigraph.Dataset:
     them, :class:`InvalidJsonLd` for text UTF-8 cannot encode, :class:`ValueError` for malformed
     N-Quads."""
     if len(nquads) > MAX_NQUADS_BYTES:  # characters: at least as many bytes
-        raise _too_large(f"{len(nquads):,} characters of N-Quads")
+        raise too_large(f"{len(nquads):,} characters of N-Quads")
     try:
         data = nquads.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -89,15 +89,15 @@ def parse_nquads(nquads: str) -> pyoxigraph.Dataset:
             f"the RDF holds text that is not Unicode ({bad!r}, a lone surrogate)"
         ) from None
     if len(data) > MAX_NQUADS_BYTES:
-        raise _too_large(f"{len(data):,} bytes of N-Quads")
+        raise too_large(f"{len(data):,} bytes of N-Quads")
     try:
         dataset = pyoxigraph.Dataset(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.N_QUADS))
     except SyntaxError as exc:
         raise ValueError(f"malformed N-Quads: {exc}") from exc
     except MemoryError:  # pyoxigraph: "Reached the buffer maximal size of 16777216"
-        raise _too_large("a term longer than the canonicalizer's buffer") from None
+        raise too_large("a term longer than the canonicalizer's buffer") from None
     if len(dataset) > MAX_QUADS:
-        raise _too_large(f"{len(dataset):,} quads")
+        raise too_large(f"{len(dataset):,} quads")
     return dataset
 
 
@@ -111,7 +111,7 @@ def check_dataset_size(dataset: Mapping[str, Sequence[Mapping[str, Any]]]) -> No
     for graph_name, triples in dataset.items():
         quads += len(triples)
         if quads > MAX_QUADS:
-            raise _too_large(f"more than {MAX_QUADS:,} quads")
+            raise too_large(f"more than {MAX_QUADS:,} quads")
         graph = 0 if graph_name == "@default" else len(graph_name)
         for triple in triples:
             size += _QUAD_OVERHEAD + graph
@@ -120,10 +120,11 @@ def check_dataset_size(dataset: Mapping[str, Sequence[Mapping[str, Any]]]) -> No
                 size += len(term["value"])
                 size += len(term.get("datatype") or "") + len(term.get("language") or "")
         if size > MAX_NQUADS_BYTES:
-            raise _too_large(f"more than {MAX_NQUADS_BYTES:,} characters of N-Quads")
+            raise too_large(f"more than {MAX_NQUADS_BYTES:,} characters of N-Quads")
 
 
-def _too_large(what: str) -> TooLarge:
+def too_large(what: str) -> TooLarge:
+    """The refusal of RDF beyond the bounds, saying ``what`` was found."""
     return TooLarge(
         f"the document's RDF is too large to canonicalize ({what}; at most {MAX_QUADS:,} quads "
         f"and {MAX_NQUADS_BYTES // (1024 * 1024)} MiB)"

@@ -8,6 +8,12 @@ with the expanded name only), keeps a ``@type`` or ``@id`` that stays relative, 
 pyld deep-copies its input before expanding, so the processor keeps a stack of the objects being
 expanded (each with its active context) and works out the path only when it has to report one:
 between two stacked objects the route is found by identity.
+
+Both processors here (:class:`BoundedProcessor`, and :class:`StrictProcessor` built on it) weigh
+the node map before pyld writes its triples: pyld checks the subject and the predicate of every
+triple with a regular expression, so a node whose ``@id`` is a megabyte long and has thousands
+of values costs gigabytes of matching. Above :data:`schemas.rdfc.MAX_QUADS` quads or
+:data:`schemas.rdfc.MAX_NQUADS_BYTES` characters they raise :class:`~schemas.errors.TooLarge`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pyld.jsonld import KEYWORDS, JsonLdProcessor
 
 from schemas.errors import InvalidJsonLd, UndefinedTerm
 from schemas.paths import format_path
+from schemas.rdfc import MAX_NQUADS_BYTES, MAX_QUADS, too_large
 
 _ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*|_):\S*$")
 _KEYWORDS = frozenset(KEYWORDS)
@@ -39,7 +46,33 @@ class _Frame:
     expanded: dict[str, Any]
 
 
-class StrictProcessor(JsonLdProcessor):  # type: ignore[misc]
+class BoundedProcessor(JsonLdProcessor):  # type: ignore[misc]
+    """A pyld processor that refuses (``TooLarge``) a node map whose triples would exceed the
+    canonicalizer's bounds, before writing them. One instance per operation."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._quads = 0
+        self._chars = 0
+
+    def _graph_to_rdf(self, graph: dict[str, Any], issuer: Any, options: Any) -> Any:
+        for node_id, node in graph.items():
+            for name, items in node.items():
+                if not isinstance(items, list) or (name != "@type" and name.startswith("@")):
+                    continue
+                self._quads += len(items)
+                self._chars += len(items) * (len(node_id) + len(name))
+                for item in items:
+                    value = item.get("@value", item.get("@id")) if isinstance(item, dict) else item
+                    self._chars += len(value) if isinstance(value, str) else 24
+            if self._quads > MAX_QUADS:
+                raise too_large(f"more than {MAX_QUADS:,} quads")
+            if self._chars > MAX_NQUADS_BYTES:
+                raise too_large(f"more than {MAX_NQUADS_BYTES:,} characters of N-Quads")
+        return super()._graph_to_rdf(graph, issuer, options)
+
+
+class StrictProcessor(BoundedProcessor):
     """A pyld processor whose expansion raises :class:`UndefinedTerm` on anything it would drop.
 
     Use one instance per operation (it keeps state while expanding), with the option

@@ -26,3 +26,14 @@ def reference() -> Path:
 def read_json(path: Path) -> Any:
     """Parse a JSON file as UTF-8."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long fuzzing runs (``@pytest.mark.fuzz``) run only when ``-m`` names them
+    (``make fuzz``); every other run skips them, whatever else it selects."""
+    if "fuzz" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="a long fuzzing run: make fuzz (pytest -m fuzz)")
+    for item in items:
+        if item.get_closest_marker("fuzz") is not None:
+            item.add_marker(skip)
