@@ -27,12 +27,21 @@ Four layers, cheapest first, each with a stable code:
 
 Layers 1 to 3 bound the work of any single step; 4 bounds how many steps run. What a step may
 wait for on the network is bounded by the guarded fetcher's own timeouts (``verifier.http``).
+
+A web verifier also keeps large documents from crowding out the rest (:class:`HeavyLane`):
+documents over :data:`HEAVY_BYTES` bytes or :data:`HEAVY_VALUES` JSON values (a credential
+with a hundred learning outcomes is neither) are verified one at a time per process; the others
+wait for their turn up to :data:`HEAVY_WAIT` seconds, then get ``busy`` (503). Ordinary
+credentials never wait, and the CPU one process spends on large ones at any moment is that of
+one verification.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,6 +49,9 @@ from schemas.json_text import JsonInputError, load_json
 
 DEFAULT_BUDGET: Final = 5.0
 BUDGET_EXCEEDED: Final = "time_budget_exceeded"
+HEAVY_BYTES: Final = 128 * 1024
+HEAVY_VALUES: Final = 2_000
+HEAVY_WAIT: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,57 @@ def read_document(data: bytes | str, limits: Limits = LIMITS) -> Any:
         )
     except JsonInputError as error:
         raise LimitExceeded(error.code, error.message, error.status) from None
+
+
+def count_values(document: Any, stop_after: int | None = None) -> int:
+    """JSON values in ``document`` (parsed JSON), counting no further than ``stop_after``."""
+    count = 0
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if stop_after is not None and count > stop_after:
+            break
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return count
+
+
+class Busy(Exception):
+    """No turn in the heavy lane within its wait (``code`` ``busy``, HTTP 503)."""
+
+    code = "busy"
+    status = 503
+    message = "The verifier is busy with large credentials; try again in a moment."
+
+
+class HeavyLane:
+    """One large verification at a time per process (see the module)."""
+
+    def __init__(self, slots: int = 1, wait: float = HEAVY_WAIT) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self.wait = wait
+
+    @staticmethod
+    def is_heavy(document: Any, size: int) -> bool:
+        """Whether a document of ``size`` bytes takes the heavy lane."""
+        return size > HEAVY_BYTES or count_values(document, HEAVY_VALUES) > HEAVY_VALUES
+
+    @contextlib.contextmanager
+    def turn(self, document: Any, size: int) -> Iterator[None]:
+        """Run the block at once for an ordinary document; for a heavy one, in its turn, or
+        raise :class:`Busy` after :attr:`wait` seconds."""
+        if not self.is_heavy(document, size):
+            yield
+            return
+        if not self._slots.acquire(timeout=self.wait):
+            raise Busy(Busy.message)
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 def check_structure(document: Any, limits: Limits = LIMITS) -> None:

@@ -37,6 +37,7 @@ from verifier.inputs import (
     fetch_credential,
     parse_credential,
 )
+from verifier.limits import Busy, HeavyLane
 from verifier.report import Outcome, Report
 from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
@@ -53,6 +54,7 @@ bp = Blueprint("verifier", __name__)
 # What decides the W3C VC API's answer: the proof, the status and the validity period.
 VC_API_DECIDING = ("format", "seal", "revocation", "expiry")
 READ_CHUNK = 64 * 1024
+HEAVY_LANE = HeavyLane()  # per process: one large verification at a time (verifier.limits)
 
 
 def wants_json() -> bool:
@@ -119,6 +121,16 @@ def request_body(limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     return b"".join(parts)
 
 
+def checked(document: Any, chosen: VerifierOptions, size: int = 0) -> Report:
+    """``verify_credential`` in the heavy lane when the document is large (``size`` bytes as
+    received, when known); ``InputError`` (``busy``, 503) when no turn came in time."""
+    try:
+        with HEAVY_LANE.turn(document, size):
+            return verify_credential(document, chosen)
+    except Busy as error:
+        raise InputError(error.code, error.message, error.status) from None
+
+
 def _too_large(limit: int) -> InputError:
     return InputError(
         "too_large", f"The credential is larger than {limit // (1024 * 1024)} MB.", 413
@@ -182,10 +194,10 @@ def verify_link() -> ResponseReturnValue:
     try:
         url = check_text(request.args.get("url", ""), "link")
         document = fetch_credential(url, fetcher())
-        chosen = options()
+        report = checked(document, options())
     except InputError as error:
         return input_error(error)
-    return respond(verify_credential(document, chosen), source=url)
+    return respond(report, source=url)
 
 
 @bp.post("/verify")
@@ -193,10 +205,10 @@ def verify_form() -> ResponseReturnValue:
     """Check what the form carries: a file, pasted JSON, a link, or a QR photo."""
     try:
         document, source = _form_document()
-        chosen = options()
+        report = checked(document, options(), request.content_length or 0)
     except InputError as error:
         return input_error(error)
-    return respond(verify_credential(document, chosen), source=source)
+    return respond(report, source=source)
 
 
 def _form_document() -> tuple[dict[str, Any], str | None]:
@@ -225,11 +237,11 @@ def verify_api() -> ResponseReturnValue:
     ``not_verified``; 400 or 413 (``too_large``, ``too_many_nodes``) for a body that is not a
     usable JSON object; 503 when the verifier's trust settings cannot be used."""
     try:
-        document = parse_credential(request_body())
-        chosen = options()
+        body = request_body()
+        report = checked(parse_credential(body), options(), len(body))
     except InputError as error:
         return json_error(error)
-    return jsonify(verify_credential(document, chosen).to_dict())
+    return jsonify(report.to_dict())
 
 
 @bp.post("/credentials/verify")
@@ -247,12 +259,11 @@ def vc_api_verify() -> ResponseReturnValue:
     the full report with its three-way ``verdict`` is included too, so an ``unconfirmed``
     credential is never presented as plainly verified."""
     try:
-        body = parse_credential(request_body())
-        chosen = options()
-        credential = _vc_api_request(body).verifiableCredential
+        raw = request_body()
+        credential = _vc_api_request(parse_credential(raw)).verifiableCredential
+        report = checked(credential, options(), len(raw))
     except InputError as error:
         return json_error(error)
-    report = verify_credential(credential, chosen)
     data = report.to_dict()
     seal = report.result("seal")
     errors = [
