@@ -1,0 +1,187 @@
+"""verifier.limits: structural limits, the canonicalization guard and the time budget, as a
+verification reports them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from keys.proof import add_proof
+from keys.proof_set import BUDGET_EXCEEDED, verify_proofs
+from keys.resolver import DidResolver
+from schemas.bitstring import encode_list
+from verifier import limits
+from verifier.checks.revocation import check_revocation
+from verifier.limits import LIMITS, Budget, HeavyLane, Limits, check_structure
+from verifier.report import CHECK_NAMES, Verdict
+from verifier.settings import SettingsError, verify_budget_from
+from verifier.verify import VerifierOptions, verify_credential
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def outcomes(report: Any) -> dict[str, tuple[str, str]]:
+    return {c.check: (c.outcome.value, c.code) for c in report.checks}
+
+
+def refused_with(report: Any, code: str) -> None:
+    """A format error with ``code``, every other check unchecked with it, not verified."""
+    found = outcomes(report)
+    assert found["format"] == ("error", code)
+    assert all(found[name] == ("unchecked", code) for name in CHECK_NAMES[1:])
+    assert report.verdict is Verdict.NOT_VERIFIED
+    assert "internal_error" not in json.dumps(report.to_dict())
+
+
+class TestStructure:
+    def test_a_fifty_megabyte_image_is_a_clear_refusal(self, signed: dict) -> None:
+        """main: MemoryError from the canonicalizer, reported as internal_error."""
+        signed["credentialSubject"]["image"] = "data:image/png;base64," + "A" * 50_000_000
+        refused_with(verify_credential(signed, VerifierOptions(now=NOW)), "string_too_long")
+
+    def test_a_hundred_thousand_properties_are_refused_before_json_ld(self, signed: dict) -> None:
+        signed["credentialSubject"]["extra"] = {f"p{n}": n for n in range(100_000)}
+        refused_with(verify_credential(signed, VerifierOptions(now=NOW)), "too_many_nodes")
+
+    def test_too_many_proofs(self, signed: dict) -> None:
+        signed["proof"] = [signed["proof"]] * (LIMITS.max_proofs + 1)
+        refused_with(verify_credential(signed, VerifierOptions(now=NOW)), "too_many_proofs")
+
+    def test_too_many_status_entries(self, signed: dict) -> None:
+        entry = {"type": "BitstringStatusListEntry", "statusListCredential": "https://x/1"}
+        signed["credentialStatus"] = [entry] * (LIMITS.max_status_entries + 1)
+        report = verify_credential(signed, VerifierOptions(now=NOW))
+        refused_with(report, "too_many_status_entries")
+
+    def test_a_long_member_name(self) -> None:
+        with pytest.raises(limits.LimitExceeded) as refused:
+            check_structure({"x" * (LIMITS.max_string + 1): 1})
+        assert refused.value.code == "string_too_long"
+
+    def test_at_the_limits_is_accepted(self) -> None:
+        small = Limits(max_nodes=6, max_string=5, max_proofs=1)
+        check_structure({"a": "abcde", "b": [1, 2], "proof": {}}, small)  # 6 values
+        for beyond in (
+            {"a": "abcde", "b": [1, 2, 3], "proof": {}},
+            {"a": "abcdef", "b": [1, 2], "proof": {}},
+            {"proof": [{}, {}]},
+        ):
+            with pytest.raises(limits.LimitExceeded):
+                check_structure(beyond, small)
+
+    def test_a_jades_payload_is_read_within_the_limits(self) -> None:
+        payload = json.dumps({"@context": [], "values": list(range(LIMITS.max_nodes + 1))})
+        document = {"payload": payload, "signatures": [{"protected": "e30", "signature": ""}]}
+        refused_with(verify_credential(document, VerifierOptions(now=NOW)), "too_many_nodes")
+
+
+class TestCanonicalizationGuard:
+    def test_a_long_id_repeated_on_every_quad_is_too_large(self, signed: dict) -> None:
+        """A 1 MiB @id on 500 values would be 500 MiB of N-Quads: refused before pyld writes
+        (or even checks) them."""
+        claim = signed["credentialSubject"]["hasClaim"]
+        claim["id"] = "urn:x:" + "i" * (LIMITS.max_string - 10)
+        claim["title"] = {"en": [str(n) for n in range(500)]}
+        report = verify_credential(signed, VerifierOptions(now=NOW))
+        found = outcomes(report)
+        assert found["format"] == ("error", "too_large")
+        assert found["seal"] == ("error", "too_large")
+
+
+class TestBudget:
+    def test_spent_before_the_seal_is_not_verified(self, signed: dict) -> None:
+        report = verify_credential(signed, VerifierOptions(now=NOW, budget=0.0))
+        found = outcomes(report)
+        assert found["format"] == ("ok", "well_formed")
+        assert all(found[n] == ("unchecked", BUDGET_EXCEEDED) for n in CHECK_NAMES[1:])
+        assert report.verdict is Verdict.NOT_VERIFIED
+        assert "MICROCRED_VERIFY_BUDGET" in report.result("seal").message
+
+    def test_spent_after_a_genuine_seal_is_unconfirmed(
+        self, signed: dict, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Format and seal ran; the budget ran out before revocation: unchecked never counts as
+        passed, so the verdict names what is open."""
+        looks = {"count": 0}
+
+        def spent(self: Budget) -> bool:
+            looks["count"] += 1
+            return looks["count"] > 1  # after format, before seal: fine; then spent
+
+        monkeypatch.setattr(Budget, "spent", spent)
+        report = verify_credential(signed, VerifierOptions(now=NOW))
+        found = outcomes(report)
+        assert found["seal"] == ("ok", "seal_valid")
+        assert found["revocation"] == ("unchecked", BUDGET_EXCEEDED)
+        assert report.verdict is Verdict.UNCONFIRMED
+        assert ("revocation", BUDGET_EXCEEDED) in {(c.check, c.code) for c in report.unconfirmed}
+
+    def test_proofs_after_the_deadline_are_unchecked(self, signed: dict, issuer_key: Any) -> None:
+        twice = add_proof(signed, issuer_key, created=SIGNED_AT)
+        result = verify_proofs(
+            twice, resolver=DidResolver(), now=NOW, deadline=time.monotonic() - 1
+        )
+        assert not result.verified
+        assert [r.code for r in result.results] == [BUDGET_EXCEEDED, BUDGET_EXCEEDED]
+        assert all(r.unchecked for r in result.results)
+
+    def test_no_status_list_is_read_after_the_deadline(self, signed: dict) -> None:
+        document = copy.deepcopy(signed)
+        document["credentialStatus"] = {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "1",
+            "statusListCredential": "https://issuer.example/status/1",
+        }
+        asked: list[str] = []
+
+        def fetch(url: str) -> bytes:
+            asked.append(url)
+            return encode_list([]).encode()
+
+        result = check_revocation(document, fetch=fetch, now=NOW, deadline=time.monotonic() - 1)
+        assert (result.outcome.value, result.code) == ("unchecked", BUDGET_EXCEEDED)
+        assert asked == []
+
+    @pytest.mark.parametrize(
+        ("raw", "seconds"), [(None, 5.0), ("", 5.0), ("2.5", 2.5), (" 30 ", 30.0)]
+    )
+    def test_the_setting(self, raw: str | None, seconds: float) -> None:
+        environ = {} if raw is None else {"MICROCRED_VERIFY_BUDGET": raw}
+        assert verify_budget_from(environ) == seconds
+
+    @pytest.mark.parametrize("raw", ["0", "-1", "nan", "inf", "601", "soon"])
+    def test_an_unusable_setting_is_refused(self, raw: str) -> None:
+        with pytest.raises(SettingsError, match="MICROCRED_VERIFY_BUDGET"):
+            verify_budget_from({"MICROCRED_VERIFY_BUDGET": raw})
+
+
+class TestHeavyLane:
+    def test_ordinary_credentials_never_wait(self, signed: dict) -> None:
+        lane = HeavyLane(slots=1, wait=0.01)
+        with lane.turn({"big": list(range(5000))}, 0), lane.turn(signed, 7000):
+            pass  # the reference credential is not heavy: no turn needed
+
+    def test_a_second_heavy_one_is_busy_when_no_turn_comes(self) -> None:
+        lane = HeavyLane(slots=1, wait=0.01)
+        heavy = {"big": list(range(5000))}
+        with lane.turn(heavy, 0), pytest.raises(limits.Busy), lane.turn({}, 10**6):
+            pass
+
+
+def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> None:
+    from issuer.run import gunicorn_command, services
+    from verifier import gunicorn_conf
+
+    verifier = next(s for s in services("127.0.0.1", 5000) if s.name == "verifier")
+    command = gunicorn_command("127.0.0.1", verifier, 2)
+    assert command[command.index("--config") + 1] == "python:verifier.gunicorn_conf"
+    assert gunicorn_conf.worker_class == "gthread"
+    assert gunicorn_conf.threads > 20  # twenty slow clients cannot take one worker's threads
+    assert gunicorn_conf.timeout > 4 * limits.DEFAULT_BUDGET
