@@ -15,6 +15,13 @@ under wrk with gunicorn on 2 workers for ``--http`` seconds (``bench/http_load.p
 
 Usage: ``python bench/run.py [--seconds S] [--outcomes 1,3,10,100] [--bulk ROWS]
 [--bulk-plain ROWS] [--http SECONDS] [--quick]``.
+
+``python bench/run.py hostile [--hostile-seconds S]`` runs only the hostile part (issue #11):
+the worst inputs the verifier's limits allow, each verified in this process
+(``bench/hostile.py``), then twenty hostile clients against the verifier under gunicorn while
+one client verifies valid credentials (``bench/hostile_load.py``); it writes
+``results.json["hostile_load"]`` and leaves every other key as it was (and a full run keeps the
+``hostile_load`` key it does not measure).
 """
 
 from __future__ import annotations
@@ -113,6 +120,16 @@ def measure(outcomes: int, seconds: float) -> dict[str, Any]:
 def main() -> None:
     """Measure every size; print a table and write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "part",
+        nargs="?",
+        choices=["all", "hostile"],
+        default="all",
+        help="hostile: only the hostile inputs and the load test under them",
+    )
+    parser.add_argument(
+        "--hostile-seconds", type=float, default=30.0, help="seconds of hostile load"
+    )
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--outcomes", default="1,3,10,100", help="learning outcomes per size")
     parser.add_argument(
@@ -138,6 +155,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="sign/verify only: no bulk, no HTTP")
     args = parser.parse_args()
+    if args.part == "hostile":
+        measure_hostile(args.hostile_seconds)
+        return
     if args.quick:
         args.bulk = args.http = 0
 
@@ -178,8 +198,63 @@ def main() -> None:
 
         results["http"] = http_load.measure(args.http)
         print_http(results["http"])
+    kept = _read_results()
+    if "hostile_load" in kept:
+        results["hostile_load"] = kept["hostile_load"]
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written: {RESULTS}")
+
+
+def _read_results() -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded
+
+
+def measure_hostile(seconds: float) -> None:
+    """The hostile part: worst inputs in process, then the load test; written under
+    ``results.json["hostile_load"]``, every other key left as it was."""
+    import hostile  # bench/hostile.py
+    import hostile_load  # bench/hostile_load.py
+
+    worst = hostile.measure()
+    print(f"{'worst input':<26} {'bytes':>9} {'values':>7} {'seconds':>8}  outcome")
+    for name, row in worst.items():
+        outcome = row.get("refused") or f"{row['verdict']} {row['checks'].get('format', '')}"
+        print(
+            f"{name:<26} {row['bytes']:>9} {row.get('values', '-'):>7} {row['seconds']:>8}  "
+            f"{outcome}"
+        )
+    load = hostile_load.measure(seconds)
+    valid = load["valid_client"]
+    print()
+    print(
+        f"valid client under {load['hostile_clients']} hostile clients for {seconds:g} s: "
+        f"{valid['requests']} requests, {valid['errors']} errors, p50 {valid['p50_ms']} ms, "
+        f"p90 {valid['p90_ms']} ms, p99 {valid['p99_ms']} ms, max {valid['max_ms']} ms; "
+        f"worker restarts {load['worker_restarts']}"
+    )
+    for kind, answers in load["hostile_answers"].items():
+        print(f"  {kind:<16} {answers}")
+    results = _read_results()
+    results["hostile_load"] = {
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "note": (
+            "load generator on the same machine as the two workers; a shared developer "
+            "machine: figures are an upper bound for latency"
+        ),
+        "worst_inputs": {
+            "unit": "seconds to verify in one process (python bench/hostile.py)",
+            **worst,
+        },
+        "load": load,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written: {RESULTS} (hostile_load)")
 
 
 def print_bulk(result: dict[str, Any]) -> None:

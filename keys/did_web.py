@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,11 @@ from keys.did_key import DID_CONTEXT
 from keys.errors import DidResolutionError, InvalidDid
 from keys.keypairs import MULTIKEY_CONTEXT, MULTIKEY_TYPE, KeyPair
 from keys.lifecycle import EXPIRES, REVOKED, format_time
+from schemas.json_text import JsonInputError, load_json
+
+#: What a fetched DID document may be: a real one is a few kilobytes.
+MAX_DID_DOCUMENT_BYTES: Final = 2 * 1024 * 1024
+MAX_DID_VALUES: Final = 20_000
 
 DID_WEB_PREFIX: Final = "did:web:"
 DOCUMENT_INVALID: Final = "did_document_invalid"
@@ -260,23 +264,25 @@ def build_did_document(did: str, keys: Sequence[PublishedKey | KeyPair]) -> dict
     }
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"JSON constant {name} is not allowed")
-
-
 def parse_did_document(did: str, raw: bytes) -> dict[str, Any]:
     """Parse a fetched DID document and check that it is ``did``'s.
 
+    ``raw`` is read by the bounded JSON reader (``schemas.json_text``: at most
+    :data:`MAX_DID_DOCUMENT_BYTES` bytes and :data:`MAX_DID_VALUES` values, nesting 64 deep).
     Raises :class:`DidResolutionError` with code ``did_document_invalid`` when ``raw`` is not a
     JSON object, its ``id`` is not ``did``, ``verificationMethod`` is not a list of objects or a
     verification relationship is not a list of ids and objects.
     """
     try:
-        document = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, TypeError) as exc:
+        document = load_json(raw, max_bytes=MAX_DID_DOCUMENT_BYTES, max_nodes=MAX_DID_VALUES)
+    except JsonInputError as exc:
         raise DidResolutionError(
-            f"DID document of {did} is not valid JSON ({type(exc).__name__})",
+            f"DID document of {did} is not usable JSON ({exc.code}: {exc.message})",
             code=DOCUMENT_INVALID,
+        ) from None
+    except TypeError:
+        raise DidResolutionError(
+            f"DID document of {did} is not valid JSON (TypeError)", code=DOCUMENT_INVALID
         ) from None
     if not isinstance(document, dict):
         raise DidResolutionError(

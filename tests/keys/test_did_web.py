@@ -310,6 +310,21 @@ class TestParseDidDocument:
             parse_did_document(DID, raw)
         assert caught.value.code == "did_document_invalid"
 
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            b'{"id": "did:web:issuer.example.edu", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            b'{"id": "did:web:issuer.example.edu", "x": [' + b"1," * 30_000 + b"1]}",
+            b'{"id": "did:web:issuer.example.edu", "x": "\\ud800"}',
+        ],
+        ids=["deep", "many-values", "lone-surrogate"],
+    )
+    def test_a_hostile_server_gets_a_clear_refusal(self, raw: bytes) -> None:
+        """Read by the bounded reader: never a RecursionError from a did:web server."""
+        with pytest.raises(DidResolutionError) as caught:
+            parse_did_document(DID, raw)
+        assert caught.value.code == "did_document_invalid"
+
 
 class TestResolveDidWeb:
     def test_fetches_the_spec_url(self, current: list[KeyPair]) -> None:
