@@ -62,6 +62,9 @@ def parse_credential(data: str | bytes) -> dict[str, Any]:
         document = read_document(data)
     except LimitExceeded as error:
         words = _PLAIN_WORDS.get(error.code, error.message)
+        if error.code == "not_json":  # the parser's words, as the form has always shown them
+            detail = error.message.removeprefix("This is not valid JSON (").removesuffix(").")
+            words = f"This is not JSON: {detail}"
         raise InputError(error.code, words, error.status) from None
     if not isinstance(document, dict):
         raise InputError("not_an_object", "The JSON is not an object, so not a credential.")
