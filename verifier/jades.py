@@ -70,6 +70,14 @@ that *says* it belongs to an EU body) or revocation status unknown
 (``jades_revocation_unknown``); the payload is returned and :meth:`JadesResult.to_dict` says
 ``"genuine": true``. ``error`` for any other code, with no payload and no ``genuine``.
 
+**Bounded work** (issue #11). A seal makes the verifier do at most :data:`MAX_SIGNATURES`
+signature checks and read at most :data:`MAX_ETSI_U` unsigned-property elements per signature
+(more → ``jades_malformed``). The path builder tries every chain it can form, and certificates
+that share a subject name multiply them (eight such certificates cost 11 s, ten about twenty
+minutes). It is offered at most :data:`MAX_PATH_CERTS` certificates, at most
+:data:`MAX_SAME_SUBJECT` per subject name, in the order the seal gives them (the others are left
+out, as unreadable items are): the worst ladder of two per name then costs about 0.02 s.
+
 Never raises for a bad seal; misuse (a document that is not a mapping, an anchor that is not a
 :class:`cryptography.x509.Certificate`, a CRL that is not a
 :class:`cryptography.x509.CertificateRevocationList`, a naive ``now``) raises ``TypeError`` /
@@ -147,6 +155,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 #: The smallest RSA modulus accepted (RFC 7518 §3.3, §3.5).
 MIN_RSA_BITS = 2048
+
+#: Signatures one seal may carry, and ``etsiU`` elements one signature may carry.
+MAX_SIGNATURES = 4
+MAX_ETSI_U = 16
+#: Certificates offered to the path builder (besides the anchors), and per subject name.
+MAX_PATH_CERTS = 16
+MAX_SAME_SUBJECT = 2
 
 _DER_ENCODING = "http://uri.etsi.org/19182/Encoding/DER"
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -366,6 +381,10 @@ def _split_serialization(document: Mapping[str, Any]) -> tuple[str, list[Any]]:
         entries = document["signatures"]
         if not isinstance(entries, list) or not entries:
             raise _Failure(MALFORMED, "The JWS signatures member is not a non-empty array.")
+        if len(entries) > MAX_SIGNATURES:
+            raise _Failure(
+                MALFORMED, f"The JWS carries {len(entries)} signatures; at most {MAX_SIGNATURES}."
+            )
         return payload, list(entries)
     if "signature" in document:
         flattened = {k: document[k] for k in ("protected", "header", "signature") if k in document}
@@ -778,6 +797,8 @@ def _etsi_u(unprotected: Mapping[str, Any]) -> list[tuple[str, Any, str | None]]
     items = unprotected.get("etsiU", [])
     if not isinstance(items, list):
         raise _Failure(MALFORMED, "'etsiU' is not an array.")
+    if len(items) > MAX_ETSI_U:
+        raise _Failure(MALFORMED, f"'etsiU' holds {len(items)} elements; at most {MAX_ETSI_U}.")
     parsed: list[tuple[str, Any, str | None]] = []
     for item in items:
         if isinstance(item, str):
@@ -997,7 +1018,7 @@ def _validate_chain(
     async def validate(policy: RevocationCheckingPolicy) -> None:
         context = ValidationContext(
             trust_roots=[asn1_x509.Certificate.load(_der(a)) for a in anchors],
-            other_certs=[asn1_x509.Certificate.load(d) for d in data.certs],
+            other_certs=_path_candidates(data.certs),
             moment=moment,
             allow_fetching=False,
             revinfo_policy=CertRevTrustPolicy(policy, retroactive_revinfo=retroactive),
@@ -1033,6 +1054,25 @@ _CHAIN_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, s
     (PathError, UNTRUSTED_CHAIN, "The certificate does not chain to a trust anchor"),
     (Exception, UNTRUSTED_CHAIN, "The certificate chain could not be validated"),
 )
+
+
+def _path_candidates(ders: list[bytes]) -> list[asn1_x509.Certificate]:
+    """The certificates offered to the path builder: each once, at most
+    :data:`MAX_SAME_SUBJECT` per subject name and :data:`MAX_PATH_CERTS` in all, in order."""
+    chosen: list[asn1_x509.Certificate] = []
+    seen: set[bytes] = set()
+    per_subject: dict[bytes, int] = {}
+    for der in ders:
+        if der in seen or len(chosen) >= MAX_PATH_CERTS:
+            continue
+        seen.add(der)
+        certificate = asn1_x509.Certificate.load(der)
+        subject = certificate.subject.dump()
+        if per_subject.get(subject, 0) >= MAX_SAME_SUBJECT:
+            continue
+        per_subject[subject] = per_subject.get(subject, 0) + 1
+        chosen.append(certificate)
+    return chosen
 
 
 def _kept_after(der: bytes, spec: Any, not_after: datetime) -> bool:
