@@ -102,7 +102,7 @@ def phone_photo(text: str) -> bytes:
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
         colour = tuple(rng.randrange(90, 255) for _ in range(3))
         draw.rectangle([x, y, x + rng.randrange(50, 600), y + rng.randrange(50, 400)], fill=colour)
-    code = qrcode.make(text, border=4).convert("RGB").resize((900, 900), Image.NEAREST)
+    code = qrcode.make(text, border=4).convert("RGB").resize((900, 900), Image.Resampling.NEAREST)
     photo.paste(code.rotate(7, expand=True, fillcolor=(255, 255, 255)), (1500, 900))
     photo = photo.filter(ImageFilter.GaussianBlur(1.2))
     buffer = io.BytesIO()

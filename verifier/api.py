@@ -96,9 +96,10 @@ class Recognition(BaseModel):
     message: str
 
 
-def _optional(model: Any) -> Any:
-    """A member that may be absent (never null)."""
-    return Annotated[model | SkipJsonSchema[None], _ABSENT]
+# Members that may be absent (and are never null when present).
+OpenPoints = Annotated[list[OpenPoint] | SkipJsonSchema[None], _ABSENT]
+MaybeSummary = Annotated[Summary | SkipJsonSchema[None], _ABSENT]
+MaybeRecognition = Annotated[Recognition | SkipJsonSchema[None], _ABSENT]
 
 
 class ReportModel(_Closed):
@@ -107,9 +108,9 @@ class ReportModel(_Closed):
     verdict: VerdictName
     verified: bool = Field(description="True only for the verdict verified.")
     checks: list[CheckResultModel] = Field(min_length=1)
-    unconfirmed: _optional(list[OpenPoint]) = None
-    summary: _optional(Summary) = None
-    recognition: _optional(Recognition) = None
+    unconfirmed: OpenPoints = None
+    summary: MaybeSummary = None
+    recognition: MaybeRecognition = None
 
 
 class VcApiResult(_Closed):
@@ -122,9 +123,9 @@ class VcApiResult(_Closed):
     warnings: list[CheckResultModel]
     errors: list[CheckResultModel]
     report: list[CheckResultModel]
-    unconfirmed: _optional(list[OpenPoint]) = None
-    summary: _optional(Summary) = None
-    recognition: _optional(Recognition) = None
+    unconfirmed: OpenPoints = None
+    summary: MaybeSummary = None
+    recognition: MaybeRecognition = None
 
 
 class VcApiBadRequest(RootModel[ErrorResponse | VcApiResult]):

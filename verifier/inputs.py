@@ -185,7 +185,8 @@ def _read_qr(picture: Any) -> str:
     gray = picture.convert("L")
     if max(gray.size) > DECODE_SIDE:
         gray.thumbnail((DECODE_SIDE, DECODE_SIDE))
-    results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    qr_codes_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(gray, formats=qr_codes_only)
     texts = [r.text for r in results if r.text]
     if not texts:
         raise InputError("no_qr_code", "No QR code was found in the image.")

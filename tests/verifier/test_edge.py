@@ -75,7 +75,7 @@ def phone_photo(
         colour = tuple(rng.randrange(90, 255) for _ in range(3))
         draw.rectangle([x, y, x + rng.randrange(50, 600), y + rng.randrange(50, 400)], fill=colour)
     side = int(min(size) * share)
-    code = qrcode.make(text, border=4).convert("RGB").resize((side, side), Image.NEAREST)
+    code = qrcode.make(text, border=4).convert("RGB").resize((side, side), Image.Resampling.NEAREST)
     code = code.rotate(7, expand=True, fillcolor=(255, 255, 255))
     photo.paste(code, (rng.randrange(size[0] - code.width), rng.randrange(size[1] - code.height)))
     shade = Image.linear_gradient("L").resize(size).point(lambda v: 255 - v // 3)
