@@ -14,14 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Tests run on every core (pytest-xdist; each test has its own database, SQLite file or
+# PostgreSQL database made from a template): PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n auto
+
 # The whole suite on SQLite; then, when MICROCRED_TEST_POSTGRES names a PostgreSQL database
 # (.ci/run sets it when 127.0.0.1:5432 answers), every database test again on PostgreSQL.
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
-	env -u DATABASE_URL $(PY) -m pytest -q
+	env -u DATABASE_URL $(PY) -m pytest -q $(PYTEST_WORKERS)
 	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
 	  echo "== database tests on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
-	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres $(PYTEST_WORKERS); \
 	fi
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is

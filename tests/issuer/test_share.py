@@ -306,7 +306,7 @@ def test_withdrawn_or_expired_link_is_gone(app, client, shared, change, code):
     assert_private(response)
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 65, new_token()])
+@pytest.mark.parametrize("token", ["nope", "x" * 65, new_token()], ids=["short", "long", "fresh"])
 def test_unknown_link_is_404(client, demo, token):
     response = client.get(f"/c/{token}", headers=JSONLD)
     assert response.status_code == 404
@@ -486,7 +486,7 @@ def test_learner_withdraws_a_link(app, client, shared):
     assert response.status_code == 409 and error_code(response) == "share_link_withdrawn"
 
 
-@pytest.mark.parametrize("manage_token", ["nope", new_token(), "x" * 300])
+@pytest.mark.parametrize("manage_token", ["nope", new_token(), "x" * 300], ids=["short", "fresh", "long"])
 def test_bad_manage_token_is_404(client, shared, manage_token):
     base = f"/api/v1/learner/{manage_token}/share-links"
     for response in (
