@@ -22,6 +22,7 @@ So a fetch ends within its deadline plus the scheduling slack of one operation.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 import threading
 import time
@@ -152,15 +153,23 @@ class DeadlineTransport(httpx.HTTPTransport):
     connection pool dials through a :class:`DeadlineBackend`."""
 
     def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
-        super().__init__(trust_env=False)
+        context = _tls_context()
+        super().__init__(verify=context, trust_env=False)
         # httpx builds its pool without a backend parameter; this one differs only in that.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
             network_backend=DeadlineBackend(backend),
         )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certificates verified against certifi's roots), made once
+    per process: loading the roots is the slow part of making a transport."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def resolve_within(
