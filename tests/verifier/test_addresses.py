@@ -308,7 +308,7 @@ def refused_code(fetcher: GuardedFetcher) -> str:
 
 class TestGuardedFetcher:
     @pytest.mark.parametrize(
-        "address", REFUSED_BLOCK_ADDRESSES + EMBEDDED_PRIVATE + EMBEDDED_PUBLIC + ZONED
+        "address", [*REFUSED_BLOCK_ADDRESSES, *EMBEDDED_PRIVATE, *EMBEDDED_PUBLIC, *ZONED]
     )
     def test_refused_before_any_connection(self, address):
         fetcher, transport = guarded(address)
