@@ -246,10 +246,15 @@ class GuardedFetcher:
         self, url: str, accept: str, conditional: Mapping[str, str], deadline: Deadline
     ) -> Fetched:
         target, host, scheme, port = self._target(url)
+        late = FetchError(
+            "fetch_timeout",
+            f"{url} did not answer in time (per operation {self.policy.timeout:g} s, "
+            f"the whole fetch {self.policy.deadline:g} s)",
+        )
         try:
             addresses = resolve_within(self._resolve, host, port, deadline)
         except TimeoutError:
-            raise FetchError("fetch_timeout", f"{url} did not answer in time") from None
+            raise late from None
         if not addresses:
             raise FetchError("fetch_failed", f"{host} has no address")
         if not self.policy.allow_private:
@@ -271,7 +276,6 @@ class GuardedFetcher:
             **conditional,
         }
         extensions = {"sni_hostname": host} if scheme == "https" else {}
-        late = FetchError("fetch_timeout", f"{url} did not answer in time")
         if deadline.expired():
             raise late
         try:
