@@ -486,7 +486,9 @@ def test_learner_withdraws_a_link(app, client, shared):
     assert response.status_code == 409 and error_code(response) == "share_link_withdrawn"
 
 
-@pytest.mark.parametrize("manage_token", ["nope", new_token(), "x" * 300], ids=["short", "fresh", "long"])
+@pytest.mark.parametrize(
+    "manage_token", ["nope", new_token(), "x" * 300], ids=["short", "fresh", "long"]
+)
 def test_bad_manage_token_is_404(client, shared, manage_token):
     base = f"/api/v1/learner/{manage_token}/share-links"
     for response in (
