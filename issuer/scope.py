@@ -42,19 +42,15 @@ def ensure_may_act(
     *,
     partnership_wide: bool,
     what: str = "credential",
-    who: str = "this token",
 ) -> None:
-    """Raise ``Forbidden`` (``forbidden``) unless ``organisation`` is among ``awarding`` or
-    the caller is partnership-wide; the message says whose it is and what would allow it."""
+    """Raise ``Forbidden`` (``forbidden``) unless a token of ``organisation`` may act on what
+    ``awarding`` awards: its organisation is among them, or it is partnership-wide. The
+    message says whose it is and what would allow it."""
     if may_act(organisation.id, awarding, partnership_wide=partnership_wide):
         return
-    hint = (
-        "; a token with the partnership scope may act on any of the partnership's"
-        if who == "this token"
-        else ""
-    )
     raise Forbidden(
-        f"{who} acts for {organisation.slug}, which neither issued nor awards this {what}: "
-        f"only its awarding bodies may change it{hint}",
+        f"this token acts for {organisation.slug}, which neither issued nor awards this "
+        f"{what}: only its awarding bodies may change it, or a token with the partnership "
+        "scope",
         details={"organisation": organisation.slug, "scope": "organisation"},
     )
