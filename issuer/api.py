@@ -4,8 +4,11 @@ jobs and the audit log.
 Every route needs an API token (``Authorization: Bearer <token>``): the viewer role reads, the
 issuer role issues, changes status and runs bulk jobs, the admin role writes specifications.
 Every query is scoped to the caller's partnership: another partnership's credential, job or
-specification is "not found", never "forbidden". Services flush; the views here commit only
-after the service call succeeded, so a failure leaves nothing written. Errors are
+specification is "not found", never "forbidden". Within the partnership a token reads
+everything, but changes a credential's status or resumes a bulk job only when its organisation
+awards it, unless the token has the partnership scope (``issuer.scope``; 403 ``forbidden``
+otherwise). A token always issues as its own organisation. Services flush; the views here
+commit only after the service call succeeded, so a failure leaves nothing written. Errors are
 ``{"error": {"code", "message", "details"}}`` with the stable codes of ``issuer.errors``.
 """
 
@@ -22,7 +25,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, and_, func, or_, select
 
 from issuer import bulk, issuance
-from issuer.auth import current_caller, require
+from issuer.auth import (
+    current_caller,
+    ensure_caller_may_act_on,
+    ensure_caller_may_act_on_job,
+    require,
+)
 from issuer.db import get_session
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.models import (
@@ -468,6 +476,7 @@ def _change_status(ref: str, action: str) -> ResponseReturnValue:
         )
     session = get_session()
     credential = _credential(ref)
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
     credential = issuance.change_status(
         session, credential, action, actor=current_caller().actor, reason=reason or None
     )
@@ -581,6 +590,7 @@ def resume_bulk_job(job_id: int) -> ResponseReturnValue:
     session = get_session()
     caller = current_caller()
     job = _job(job_id)
+    ensure_caller_may_act_on_job(job)  # 403 on another member's job
     if job.state is JobState.DONE:
         raise Conflict(f"bulk job {job_id} is finished", code="job_finished")
     if job.state is JobState.RUNNING and (

@@ -580,7 +580,10 @@ def _responses() -> dict[str, Any]:
             "another malformed request."
         ),
         "Unauthorized": error("No API token, or an unknown or revoked one (`unauthorized`)."),
-        "Forbidden": error("The token's role does not allow this (`forbidden`)."),
+        "Forbidden": error(
+            "The token's role does not allow this, or its scope does not reach this "
+            "credential or bulk job: another member's, for an organisation token (`forbidden`)."
+        ),
         "NotFound": error(
             "Not found in the caller's partnership (`unknown_credential`, "
             "`unknown_specification`, `unknown_bulk_job`, `not_found`)."
@@ -618,7 +621,9 @@ def _paths() -> dict[str, Any]:
                     "409": e("Conflict"),
                     "422": e("InvalidInput"),
                 },
-                description="Recorded in the audit log with the reason.",
+                description="Recorded in the audit log with the reason. The token's "
+                "organisation must have issued the credential or be one of its awarding "
+                "bodies, unless the token has the partnership scope (403 `forbidden`).",
                 parameters=[_credential_id()],
                 body={
                     "required": False,
@@ -723,8 +728,9 @@ def _paths() -> dict[str, Any]:
                     "404": e("NotFound"),
                     "422": e("InvalidInput"),
                 },
-                description="Every awarding body signs (a joint award is a proof set). A "
-                "failure leaves nothing written.",
+                description="The token's organisation is the issuer and the first awarding "
+                "body, whatever the token's scope. Every awarding body signs (a joint award is "
+                "a proof set). A failure leaves nothing written.",
                 body=_json_body(ref("IssueRequest"), "What to issue, to whom."),
             ),
         },
@@ -767,6 +773,9 @@ def _paths() -> dict[str, Any]:
                     "409": e("Conflict"),
                     "422": e("InvalidInput"),
                 },
+                description="The token's organisation must have issued the credential or be "
+                "one of its awarding bodies, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[_credential_id()],
                 body={
                     "required": False,
@@ -796,6 +805,9 @@ def _paths() -> dict[str, Any]:
                     "403": e("Forbidden"),
                     "404": e("NotFound"),
                 },
+                description="The token's organisation must have issued the credential or be "
+                "one of its awarding bodies, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[_credential_id()],
             )
         },
@@ -858,6 +870,9 @@ def _paths() -> dict[str, Any]:
                     "404": e("NotFound"),
                     "409": e("Conflict"),
                 },
+                description="The token's organisation must be the job's issuer or one of the "
+                "bodies it awards with, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[job_id],
             )
         },
@@ -1175,7 +1190,10 @@ def _document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API token of an organisation, with a role (viewer, "
-                    "issuer, admin).",
+                    "issuer, admin) and a scope. Every token reads its whole partnership and "
+                    "issues as its own organisation. An `organisation` token (the default) "
+                    "changes only credentials its organisation issued or co-awards; a "
+                    "`partnership` token, granted deliberately, any of the partnership's.",
                 }
             },
             "schemas": _schemas(),

@@ -39,7 +39,7 @@ from qrcode.image.svg import SvgPathFillImage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuer.auth import current_caller, require
+from issuer.auth import current_caller, ensure_caller_may_act_on, require
 from issuer.certificate import certificate_pdf
 from issuer.credential import xsd_datetime
 from issuer.db import get_session
@@ -451,6 +451,7 @@ def staff_create_link(credential_uuid: str) -> Any:
     caller = current_caller()
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
     expires_at = _optional_expiry(_json_body())
     link = new_share_link(session, credential, actor=caller.actor, expires_at=expires_at)
     session.commit()
@@ -470,6 +471,7 @@ def staff_renew_learner_link(credential_uuid: str) -> Any:
     caller = current_caller()
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
     token = new_token()
     credential.manage_token_hash = hash_manage_token(token)
     session.add(

@@ -30,6 +30,7 @@ from issuer.models import (
     Role,
     ShareLink,
     Specification,
+    TokenScope,
     utcnow,
 )
 from issuer.partnerships import (
@@ -558,9 +559,18 @@ def test_staff_create_a_share_link(app, client, demo, auth, shared):
     assert body["url"] == url
     assert body["qr"] == {"png": url + "/qr.png", "svg": url + "/qr.svg"}
     assert client.get(f"/c/{body['token']}", headers=JSONLD).data == shared.document.encode()
+    # Another member's token acts only on what its organisation awards (issuer.scope) ...
+    refused = client.post(path, headers=auth("admin", "lyon-demo-university"))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    # ... unless it was granted the partnership scope.
+    with transaction(app) as session:
+        lyon = session.get(Organisation, demo.organisations[1].id)
+        _, secret = create_token(
+            session, lyon, Role.ISSUER, "lyon-partnership", scope=TokenScope.PARTNERSHIP
+        )
     response = client.post(
         path,
-        headers=auth("admin", "lyon-demo-university"),
+        headers={"Authorization": f"Bearer {secret}"},
         json={"expiresAt": "2042-01-01T00:00:00Z"},
     )
     assert (
@@ -568,7 +578,7 @@ def test_staff_create_a_share_link(app, client, demo, auth, shared):
     )
     assert audit_actions(app, shared.credential_id) == [
         ("share_link_created", "token:aarhus-demo-university-issuer"),
-        ("share_link_created", "token:lyon-demo-university-admin"),
+        ("share_link_created", "token:lyon-partnership"),
     ]
     assert (
         client.post(
