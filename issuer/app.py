@@ -12,6 +12,7 @@ from issuer import (
     api,
     db,
     did_views,
+    edge,
     errors,
     i18n,
     learner_views,
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     server_secrets.settle_server_secrets(app.config)  # refuses a known or missing secret
     db.init_app(app)
+    edge.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     staff_auth.init_app(app)
