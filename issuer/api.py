@@ -97,7 +97,7 @@ def credential_uuid(credential: IssuedCredential) -> str:
 
 def _limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     raw = request.args.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -121,7 +121,7 @@ def _encode_cursor(last_id: int) -> str:
 def _decode_cursor(cursor: str | None) -> int | None:
     """The id a page starts below; None for no cursor, or for one past every database id (the
     first page). 422 ``invalid_input`` for anything but a cursor's digits."""
-    if cursor is None or cursor == "":
+    if cursor is None:
         return None
     if not CURSOR.fullmatch(cursor):
         raise InvalidInput(
@@ -369,7 +369,7 @@ def list_credentials() -> ResponseReturnValue:
     limit = _limit()
     query = select(IssuedCredential).where(IssuedCredential.partnership_id == caller.partnership_id)
     state = request.args.get("state")
-    if state:
+    if state is not None:
         try:
             query = query.where(IssuedCredential.state == CredentialState(state))
         except ValueError:

@@ -134,20 +134,22 @@ def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
 # --- text in URLs, forms and file names -------------------------------------------------------
 
 
-def unreadable(text: str) -> str | None:
+def unreadable(text: str | None) -> str | None:
     """``"a NUL character"`` or ``"a lone surrogate"`` when ``text`` holds one, else None."""
-    found = UNREADABLE.search(text)
+    found = UNREADABLE.search(text or "")
     if found is None:
         return None
     return "a NUL character" if found.group() == "\x00" else "a lone surrogate"
 
 
-def _first_unreadable(where: str, pairs: Iterable[tuple[str, str | None]]) -> ApiError | None:
+def _first_unreadable(
+    where: str, pairs: Iterable[tuple[str | None, str | None]]
+) -> ApiError | None:
     """The 400 for the first name or value of ``pairs`` that holds unreadable text."""
     for name, value in pairs:
-        what = unreadable(name) or unreadable(value or "")
+        what = unreadable(name) or unreadable(value)
         if what:
-            field = "(name)" if unreadable(name) else name
+            field = "(name)" if unreadable(name) else str(name)
             return ApiError(
                 f"{where} {field!r} holds {what}, which is not text",
                 code="invalid_input",

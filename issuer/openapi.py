@@ -92,6 +92,11 @@ def _op(
         responses = {**responses, "401": _error("Unauthorized")}
         if role != "viewer":
             responses.setdefault("403", _error("Forbidden"))
+    # Any request may be refused at the edge (issuer.edge): NUL or a lone surrogate in the query
+    # (400 invalid_input); a body may also be malformed (400) or too large (413).
+    responses = {"400": _error("BadRequest"), **responses}
+    if body:
+        responses.setdefault("413", _error("PayloadTooLarge"))
     if description:
         operation["description"] = description
     if parameters:
@@ -118,6 +123,12 @@ LANGUAGE_MAP = {
 }
 TEXT_OR_MAP = {"oneOf": [{"type": "string", "minLength": 1}, ref("LanguageMap")]}
 DATE_TIME = {"type": "string", "format": "date-time"}
+#: A page cursor as the API hands it out (``nextCursor``).
+CURSOR = {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}
+#: A moment the API accepts: RFC 3339, between 1900-01-01 and 9999-01-01 UTC (issuer.dates).
+MOMENT_RANGE = "Between 1900-01-01 and 9999-01-01 (UTC); in the future."
+#: Text that is not blank (the API trims and refuses blank text).
+NOT_BLANK = {"type": "string", "pattern": "\\S"}
 NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -576,8 +587,9 @@ def _responses() -> dict[str, Any]:
 
     return {
         "BadRequest": error(
-            "The body is not JSON or not a JSON object (`invalid_json`), or "
-            "another malformed request."
+            "The body is not JSON or not a JSON object, or is nested more than 64 levels deep "
+            "(`invalid_json`); text (in the body, the query, a form field or a file name) holds a "
+            "NUL character or a lone surrogate (`invalid_input`); or another malformed request."
         ),
         "Unauthorized": error("No API token, or an unknown or revoked one (`unauthorized`)."),
         "Forbidden": error("The token's role does not allow this (`forbidden`)."),
@@ -589,7 +601,21 @@ def _responses() -> dict[str, Any]:
         "InvalidInput": error(
             "Missing or malformed fields (`invalid_input`); `details.fields` names each one."
         ),
-        "PayloadTooLarge": error("The upload exceeds the server's limit (`payload_too_large`)."),
+        "PayloadTooLarge": error(
+            "The body exceeds the server's limit, whatever its transfer encoding "
+            "(`payload_too_large`): 2 MiB for JSON, 20 MiB for an upload."
+        ),
+    }
+
+
+def _unavailable(description: str) -> dict[str, Any]:
+    """A share page's error: JSON for programs, a short HTML page for browsers (Accept)."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": ref("Error")},
+            "text/html": {"schema": {"type": "string"}},
+        },
     }
 
 
@@ -701,9 +727,7 @@ def _paths() -> dict[str, Any]:
                         "Page size (1-200, default 50).",
                         {"type": "integer", "minimum": 1, "maximum": 200},
                     ),
-                    _query_param(
-                        "cursor", "`nextCursor` of the previous page.", {"type": "string"}
-                    ),
+                    _query_param("cursor", "`nextCursor` of the previous page.", CURSOR),
                 ],
             ),
             "post": _op(
@@ -880,9 +904,7 @@ def _paths() -> dict[str, Any]:
                         "Page size (1-500, default 100).",
                         {"type": "integer", "minimum": 1, "maximum": 500},
                     ),
-                    _query_param(
-                        "cursor", "`nextCursor` of the previous page.", {"type": "string"}
-                    ),
+                    _query_param("cursor", "`nextCursor` of the previous page.", CURSOR),
                 ],
             )
         },
@@ -978,10 +1000,9 @@ def _paths() -> dict[str, Any]:
                             "application/ld+json": {"schema": ref("SignedCredential")},
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(
-                        ref("Error"),
-                        "The share link was withdrawn or has expired (not the credential).",
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable(
+                        "The share link was withdrawn or has expired (not the credential)."
                     ),
                 },
                 role=None,
@@ -1002,8 +1023,8 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
@@ -1019,8 +1040,8 @@ def _paths() -> dict[str, Any]:
                         "description": "SVG image.",
                         "content": {"image/svg+xml": {"schema": {"type": "string"}}},
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
@@ -1041,8 +1062,8 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
