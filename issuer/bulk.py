@@ -174,24 +174,34 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _check_row(columns: list[str], cells: list[str]) -> tuple[dict[str, str], str | None, str]:
-    """(row data by column, error code or None, error message)."""
+    """(row data by column, error code or None, error message). The data is checked as sent;
+    what is kept of a refused row (for its report) has any NUL replaced by U+FFFD."""
     data = {
         column: (cells[n].strip() if n < len(cells) else "") for n, column in enumerate(columns)
     }
+    code, message = _row_problem(columns, cells, data)
+    if code is not None:
+        data = {column: value.replace("\x00", "\ufffd") for column, value in data.items()}
+    return data, code, message
+
+
+def _row_problem(
+    columns: list[str], cells: list[str], data: dict[str, str]
+) -> tuple[str | None, str]:
     if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
-        return data, "extra_cells", f"{len(cells)} cells; the header has {len(columns)}"
+        return "extra_cells", f"{len(cells)} cells; the header has {len(columns)}"
     try:
         LearnerInput.from_json({LEARNER_MEMBERS[c]: v for c, v in data.items() if c != "grade"})
     except InvalidInput as error:
         fields = {v: k for k, v in LEARNER_MEMBERS.items()}
         problems = error.details["fields"]
         message = "; ".join(f"{fields.get(f, f)}: {p}" for f, p in problems.items())
-        return data, "invalid_learner", message
+        return "invalid_learner", message
     try:
         clean_grade(data.get("grade"))
     except InvalidInput as error:
-        return data, "invalid_grade", f"grade: {error.details['fields']['grade']}"
-    return data, None, ""
+        return "invalid_grade", f"grade: {error.details['fields']['grade']}"
+    return None, ""
 
 
 def _filename(name: str) -> str:
