@@ -115,20 +115,34 @@ def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
+#: Text that is not blank (the API trims text and refuses blank text).
+NOT_BLANK = {"type": "string", "pattern": "\\S"}
+#: One line of text, not blank: no control characters (the learner's names, a grade).
+TEXT_LINE = {
+    "type": "string",
+    "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$",
+}
 LANGUAGE_MAP = {
     "type": "object",
     "description": 'A language map: language code → text, e.g. {"en": "…", "da": "…"}.',
-    "additionalProperties": {"type": "string"},
+    "additionalProperties": NOT_BLANK,
     "minProperties": 1,
 }
-TEXT_OR_MAP = {"oneOf": [{"type": "string", "minLength": 1}, ref("LanguageMap")]}
+TEXT_OR_MAP = {"oneOf": [NOT_BLANK, ref("LanguageMap")]}
 DATE_TIME = {"type": "string", "format": "date-time"}
 #: A page cursor as the API hands it out (``nextCursor``).
 CURSOR = {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}
 #: A moment the API accepts: RFC 3339, between 1900-01-01 and 9999-01-01 UTC (issuer.dates).
 MOMENT_RANGE = "Between 1900-01-01 and 9999-01-01 (UTC); in the future."
-#: Text that is not blank (the API trims and refuses blank text).
-NOT_BLANK = {"type": "string", "pattern": "\\S"}
+#: ECTS as text: a decimal number above 0 and at most 180.
+ECTS_TEXT = (
+    "^(?:(?:[1-9]|[1-9][0-9]|1[0-7][0-9])(?:\\.[0-9]+)?|180(?:\\.0+)?|0?\\.[0-9]*[1-9][0-9]*)$"
+)
+#: An ISO 8601 duration (issuer.partnerships.DURATION).
+DURATION = (
+    "^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$"
+)
+
 NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -160,10 +174,10 @@ def _schemas() -> dict[str, Any]:
                 "type": "object",
                 "required": ["id", "legalName", "country", "countryLabel"],
                 "properties": {
-                    "id": {"type": "string"},
-                    "legalName": {"type": "string"},
+                    "id": {"type": "string", "minLength": 1},
+                    "legalName": {"type": "string", "minLength": 1},
                     "country": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                    "countryLabel": {"type": "string"},
+                    "countryLabel": {"type": "string", "minLength": 1},
                 },
             },
         },
@@ -175,16 +189,23 @@ def _schemas() -> dict[str, Any]:
         "learningOutcomes": {
             "type": "array",
             "minItems": 1,
-            "items": {"oneOf": [{"type": "string"}, outcome]},
+            "items": {"oneOf": [NOT_BLANK, outcome]},
         },
         "ects": {
-            "oneOf": [{"type": "string"}, {"type": "number"}],
+            "oneOf": [
+                {"type": "string", "pattern": ECTS_TEXT},
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 180},
+            ],
             "description": "ECTS credit points (0 < ects ≤ 180); answers give a string.",
         },
-        "volumeOfLearning": {"type": "string", "description": "ISO 8601 duration, e.g. PT125H"},
+        "volumeOfLearning": {
+            "type": "string",
+            "pattern": DURATION,
+            "description": "ISO 8601 duration, e.g. PT125H",
+        },
         "eqfLevel": {"type": "integer", "minimum": 1, "maximum": 8},
         "iscedField": {"type": "string", "pattern": "^\\d{2,4}$"},
-        "iscedLabel": {"type": "string"},
+        "iscedLabel": NOT_BLANK,
         "assessmentType": TEXT_OR_MAP,
         "participationMode": {"type": "string", "enum": ["online", "blended"]},
         "learningSetting": {"type": "string", "enum": ["non-formal"]},
@@ -220,7 +241,15 @@ def _schemas() -> dict[str, Any]:
             "description": "A micro-credential specification: the EU standard elements "
             "(Council Recommendation of 16 June 2022, Annex I) every award of it carries.",
             "required": required_spec,
-            "properties": specification_properties,
+            # an optional member given as null counts as absent
+            "properties": {
+                name: (
+                    schema
+                    if name in required_spec
+                    else {"anyOf": [schema, {"type": "null"}]}
+                )
+                for name, schema in specification_properties.items()
+            },
         },
         "Specification": {
             "type": "object",
@@ -260,21 +289,33 @@ def _schemas() -> dict[str, Any]:
             "required": ["reference", "givenName", "familyName"],
             "properties": {
                 "reference": {
-                    "type": "string",
-                    "minLength": 1,
+                    **TEXT_LINE,
+                    "maxLength": 200,
                     "description": "The partnership's own reference (student number, e-mail).",
                 },
-                "givenName": {"type": "string", "minLength": 1},
-                "familyName": {"type": "string", "minLength": 1},
-                "email": {"type": "string", "format": "email"},
-                "dateOfBirth": {"type": "string", "format": "date"},
+                "givenName": {**TEXT_LINE, "maxLength": 200},
+                "familyName": {**TEXT_LINE, "maxLength": 200},
+                "email": {
+                    "type": "string",
+                    "pattern": "^[^@\\s]+@[^@\\s.]+(?:\\.[^@\\s.]+)+$",
+                    "maxLength": 320,
+                },
+                "dateOfBirth": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "YYYY-MM-DD, from 1900-01-01 to yesterday.",
+                },
             },
         },
         "IssueRequest": {
             "type": "object",
             "required": ["specification", "learner"],
             "properties": {
-                "specification": {"type": "string", "description": "A specification's slug."},
+                "specification": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "A specification's slug.",
+                },
                 "learner": ref("LearnerInput"),
                 "awardingBodies": {
                     "type": "array",
@@ -286,11 +327,12 @@ def _schemas() -> dict[str, Any]:
                     "every awarding body signs (a proof set). Default: the caller's "
                     "organisation alone.",
                 },
-                "grade": {"type": "string", "minLength": 1},
+                "grade": {**TEXT_LINE, "maxLength": 500},
                 "validUntil": {
                     "type": "string",
+                    "anyOf": [{"format": "date-time"}, {"format": "date"}],
                     "description": "ISO 8601 date-time with a time zone, or a date (valid to "
-                    "the end of that day, UTC); in the future.",
+                    f"the end of that day, UTC). {MOMENT_RANGE}",
                 },
             },
         },
@@ -462,11 +504,12 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "file": {
                     "type": "string",
+                    "format": "binary",
                     "contentMediaType": "text/csv",
                     "description": "CSV with a header row; columns reference, given_name, "
                     "family_name (required) and email, date_of_birth, grade (optional).",
                 },
-                "specification": {"type": "string"},
+                "specification": NOT_BLANK,
                 "awardingBodies": {
                     "type": "string",
                     "description": "Comma-separated organisation slugs (a joint award).",

@@ -279,7 +279,7 @@ def validate_specification(data: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
 
     def check(field: str, fn: Any) -> None:
-        if field in problems or field not in data or data.get(field) in (None, ""):
+        if field in problems or data.get(field) is None:  # "" is malformed, not absent
             return
         try:
             result[field] = fn(data[field])

@@ -56,7 +56,7 @@ CHECKS = [
     negative_data_rejection,
 ]
 BOUNDED_EXAMPLES = 6
-LONG_EXAMPLES = 60
+LONG_EXAMPLES = 250
 
 #: NUL and lone surrogates are refused everywhere (the document says so in words: 400
 #: ``invalid_input``): the generator leaves them out of schema-valid text. Query parameters the
