@@ -17,8 +17,11 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from issuer.partnerships import SPECIFICATION_FIELDS
+from schemas.loader import PINNED_CONTEXT_URLS
 
 OPENAPI_VERSION = "3.1.0"
+#: The contexts a credential to sign may start with (issuer.vc_api.check_shape).
+VC_CONTEXTS = ("https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2")
 API_VERSION = "1.0.0"
 
 
@@ -545,8 +548,29 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "credential": {
                     "type": "object",
-                    "description": "An unsigned W3C VC (v1 or v2), pinned contexts only.",
+                    "description": "An unsigned W3C VC (v1 or v2), pinned contexts only, "
+                    "every term defined by them (JSON-LD: 400 `undefined_term` otherwise).",
                     "required": ["@context", "type", "credentialSubject"],
+                    "not": {"required": ["proof"]},
+                    "properties": {
+                        "@context": {
+                            "oneOf": [
+                                {"enum": list(VC_CONTEXTS)},
+                                {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "prefixItems": [{"enum": list(VC_CONTEXTS)}],
+                                    "items": {"enum": sorted(PINNED_CONTEXT_URLS)},
+                                },
+                            ]
+                        },
+                        "type": {
+                            "oneOf": [
+                                {"const": "VerifiableCredential"},
+                                {"type": "array", "contains": {"const": "VerifiableCredential"}},
+                            ]
+                        },
+                    },
                 },
                 "options": {
                     "type": "object",

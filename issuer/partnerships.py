@@ -296,6 +296,8 @@ def validate_specification(data: Any) -> dict[str, Any]:
         return number
 
     def eqf(v: Any) -> int:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 8.0 is an integer in JSON (and JSON Schema)
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 8:
             raise ValueError("eqfLevel must be an integer from 1 to 8")
         return v
