@@ -369,6 +369,8 @@ def validate_specification(data: Any) -> dict[str, Any]:
             for k in ("id", "legalName", "country", "countryLabel")
         ):
             raise ValueError("qualityAssurance.agent needs id, legalName, country, countryLabel")
+        if not COUNTRY.match(agent["country"]):
+            raise ValueError("qualityAssurance.agent.country must be a country code such as DNK")
         if not isinstance(v.get("typeIri"), str) or not isinstance(v.get("typeLabel"), str):
             raise ValueError("qualityAssurance needs typeIri and typeLabel")
         return {

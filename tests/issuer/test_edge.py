@@ -356,3 +356,51 @@ def test_a_method_not_allowed_says_which_are(client, auth, path, allowed):
         assert error_code(response) == "method_not_allowed"
         assert set(response.headers["Allow"].split(", ")) >= allowed - {"HEAD", "OPTIONS"}
         assert set(response.headers["Allow"].split(", ")) <= allowed | {"HEAD", "OPTIONS"}
+
+
+# --- where the OpenAPI document and the code disagreed ------------------------------------------
+
+
+def _specification(**changes: Any) -> dict[str, Any]:
+    spec = json.loads(json.dumps(DEMO_SPECIFICATION))
+    spec["slug"] = "edge-spec"
+    for name, value in changes.items():
+        if name == "agent_country":
+            spec["qualityAssurance"]["agent"]["country"] = value
+        else:
+            spec[name] = value
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"agent_country": "VDX*"}, 422),  # the document's ^[A-Z]{3}$; accepted on main
+        ({"language": ""}, 422),  # "" is malformed, not absent; accepted on main
+        ({"eqfLevel": 6.0}, 201),  # an integer in JSON; refused on main
+        ({"language": None}, 201),  # null: absent, as the document says
+    ],
+)
+def test_specification_fields_as_documented(client, auth, changes, status):
+    response = client.post(
+        "/api/v1/specifications", json=_specification(**changes), headers=auth("admin")
+    )
+    assert response.status_code == status, response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"state": ""}, 422), ({"limit": ""}, 422), ({"cursor": ""}, 422), ({"cursor": "1"}, 200)],
+)
+def test_list_parameters_as_documented(client, auth, params, status):
+    # an empty value is not one of the document's values (accepted as "absent" on main)
+    for path in ("/api/v1/credentials", "/api/v1/audit"):
+        if path.endswith("audit") and "state" in params:
+            continue
+        response = client.get(path, query_string=params, headers=auth())
+        assert response.status_code == status, (path, response.get_json())
+
+
+def test_share_page_errors_are_html_for_browsers(client):
+    response = client.get("/c/unknown", headers={"Accept": "*/*"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
