@@ -104,14 +104,21 @@ def json_error(error: JsonInputError) -> ApiError:
     )
 
 
+def _raw_body() -> bytes:
+    """The body's bytes: 413 when its declared length is over ``MAX_JSON_BODY`` (nothing is
+    read) or it is over ``MAX_CONTENT_LENGTH`` whatever its encoding (:class:`EdgeRequest`)."""
+    limit = max_json_body()
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(f"the request body is larger than {limit:,} bytes")
+    return request.get_data(cache=True)
+
+
 def json_value(*, allow_empty: bool = False) -> Any:
     """The request body as a JSON value, read with bounded work (see the module); with
     ``allow_empty`` an empty (or blank) body gives ``None``. Raises ``ApiError`` (400
     ``invalid_json`` / ``invalid_input``, 413 ``payload_too_large``) otherwise."""
     limit = max_json_body()
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large(f"the request body is larger than {limit:,} bytes")
-    raw = request.get_data(cache=True)
+    raw = _raw_body()
     if allow_empty and not raw.strip():
         return None
     try:
@@ -122,10 +129,11 @@ def json_value(*, allow_empty: bool = False) -> Any:
 
 def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object (see :func:`json_value`); 400 ``invalid_json`` when
-    it is not an object. With ``allow_empty`` an empty body counts as ``{}``."""
-    data = json_value(allow_empty=allow_empty)
-    if data is None and allow_empty:
+    it is not an object (``null`` included). With ``allow_empty`` an empty body counts as
+    ``{}``."""
+    if allow_empty and not _raw_body().strip():
         return {}
+    data = json_value()
     if not isinstance(data, dict):
         raise ApiError("the request body must be a JSON object", code="invalid_json")
     return data

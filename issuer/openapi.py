@@ -400,7 +400,9 @@ def _schemas() -> dict[str, Any]:
             "proof(s): one proof per awarding body for a joint award.",
             "required": ["@context", "type", "issuer", "credentialSubject", "proof"],
             "properties": {
-                "@context": {"type": "array", "items": {"type": "string"}},
+                "@context": {
+                    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+                },
                 "proof": {
                     "oneOf": [
                         ref("DataIntegrityProof"),
@@ -568,6 +570,16 @@ def _schemas() -> dict[str, Any]:
                             "oneOf": [
                                 {"const": "VerifiableCredential"},
                                 {"type": "array", "contains": {"const": "VerifiableCredential"}},
+                            ]
+                        },
+                        "credentialSubject": {
+                            "oneOf": [
+                                {"type": "object", "minProperties": 1},
+                                {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"type": "object", "minProperties": 1},
+                                },
                             ]
                         },
                     },

@@ -404,3 +404,22 @@ def test_list_parameters_as_documented(client, auth, params, status):
 def test_share_page_errors_are_html_for_browsers(client):
     response = client.get("/c/unknown", headers={"Accept": "*/*"})
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_a_null_body_is_not_an_empty_one(app, client, issued):
+    response = _send(
+        client, None, "POST", f"/api/v1/learner/{issued['manage']}/share-links", None, "null"
+    )
+    assert (response.status_code, error_code(response)) == (400, "invalid_json")
+    assert count(app, ShareLink) == 1
+
+
+@pytest.mark.parametrize("subject", [True, "x", [], [1]])
+def test_vc_api_needs_an_object_subject(client, auth, subject):
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": subject,
+    }
+    response = client.post("/credentials/issue", json={"credential": credential}, headers=auth())
+    assert (response.status_code, error_code(response)) == (400, "invalid_credential")
