@@ -414,7 +414,7 @@ def test_a_null_body_is_not_an_empty_one(app, client, issued):
     assert count(app, ShareLink) == 1
 
 
-@pytest.mark.parametrize("subject", [True, "x", [], [1]])
+@pytest.mark.parametrize("subject", [True, {}, [], [1], [{}]])
 def test_vc_api_needs_an_object_subject(client, auth, subject):
     credential = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
