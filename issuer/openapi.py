@@ -204,11 +204,12 @@ def _schemas() -> dict[str, Any]:
         "volumeOfLearning": {
             "type": "string",
             "pattern": DURATION,
+            "maxLength": 40,
             "description": "ISO 8601 duration, e.g. PT125H",
         },
         "eqfLevel": {"type": "integer", "minimum": 1, "maximum": 8},
         "iscedField": {"type": "string", "pattern": "^\\d{2,4}$"},
-        "iscedLabel": NOT_BLANK,
+        "iscedLabel": {**NOT_BLANK, "maxLength": 300},
         "assessmentType": TEXT_OR_MAP,
         "participationMode": {"type": "string", "enum": ["online", "blended"]},
         "learningSetting": {"type": "string", "enum": ["non-formal"]},

@@ -41,6 +41,8 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 ISCED = re.compile(r"^\d{2,4}$")
+MAX_DURATION = 40  # specifications.volume_of_learning
+MAX_ISCED_LABEL = 300  # specifications.isced_label
 
 
 def did_web_base(base_url: str) -> str:
@@ -303,7 +305,7 @@ def validate_specification(data: Any) -> dict[str, Any]:
         return v
 
     def duration(v: Any) -> str:
-        if not isinstance(v, str) or not DURATION.match(v):
+        if not isinstance(v, str) or len(v) > MAX_DURATION or not DURATION.match(v):
             raise ValueError("volumeOfLearning must be an ISO 8601 duration such as PT125H")
         return v
 
@@ -323,8 +325,8 @@ def validate_specification(data: Any) -> dict[str, Any]:
         return str(v)
 
     def label(v: Any) -> str:
-        if not isinstance(v, str) or not v.strip():
-            raise ValueError("iscedLabel must be a non-empty string")
+        if not isinstance(v, str) or not v.strip() or len(v) > MAX_ISCED_LABEL:
+            raise ValueError(f"iscedLabel must be a non-empty string of at most {MAX_ISCED_LABEL}")
         return v
 
     def language(v: Any) -> str:

@@ -379,6 +379,8 @@ def _specification(**changes: Any) -> dict[str, Any]:
         ({"language": ""}, 422),  # "" is malformed, not absent; accepted on main
         ({"eqfLevel": 6.0}, 201),  # an integer in JSON; refused on main
         ({"language": None}, 201),  # null: absent, as the document says
+        ({"volumeOfLearning": "P" + "9" * 40 + "Y"}, 422),  # a 500 on PostgreSQL (varchar 40)
+        ({"iscedLabel": "x" * 301}, 422),  # a 500 on PostgreSQL (varchar 300)
     ],
 )
 def test_specification_fields_as_documented(client, auth, changes, status):
