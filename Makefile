@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench demo clean translations
+.PHONY: install run test fuzz lint bench demo clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ test: $(STAMP) browser-deps
 	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
 	  echo "== database tests on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
 	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres $(PYTEST_WORKERS); \
+	fi
+
+# The long fuzzing runs (tests marked `fuzz`: schemathesis over the issuer's OpenAPI with many
+# more requests per operation): on SQLite, then on PostgreSQL when MICROCRED_TEST_POSTGRES is set.
+# `make test` runs only the short, bounded fuzzing; .ci/run calls `make fuzz` after it.
+fuzz: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz
+	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
+	  echo "== fuzzing on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m fuzz; \
 	fi
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is

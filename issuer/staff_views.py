@@ -963,7 +963,7 @@ def bulk_upload() -> ResponseReturnValue:
     return redirect(url_for("staff.bulk_job", job_id=job_id))
 
 
-@bp.get("/bulk/<int:job_id>")
+@bp.get("/bulk/<dbint:job_id>")
 @staff_required()
 def bulk_job(job_id: int) -> ResponseReturnValue:
     """A job's progress (live with JavaScript, by reloading without), its refused rows and
@@ -988,7 +988,7 @@ def bulk_job(job_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/bulk/<int:job_id>.json")
+@bp.get("/bulk/<dbint:job_id>.json")
 @staff_required(json=True)
 def bulk_job_json(job_id: int) -> ResponseReturnValue:
     """A job's progress as the API gives it (for the progress bar)."""
@@ -999,7 +999,7 @@ def bulk_job_json(job_id: int) -> ResponseReturnValue:
     return jsonify(bulk.job_json(job))
 
 
-@bp.get("/bulk/<int:job_id>/errors.csv")
+@bp.get("/bulk/<dbint:job_id>/errors.csv")
 @staff_required()
 def bulk_job_errors(job_id: int) -> ResponseReturnValue:
     """The refused rows as CSV: line, reference, code, message."""
@@ -1011,7 +1011,7 @@ def bulk_job_errors(job_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/bulk/<int:job_id>/resume")
+@bp.post("/bulk/<dbint:job_id>/resume")
 @staff_required(Role.ISSUER)
 def bulk_job_resume(job_id: int) -> ResponseReturnValue:
     """Carry on with a job whose worker stopped (only pending rows are issued)."""

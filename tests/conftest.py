@@ -26,3 +26,27 @@ def reference() -> Path:
 def read_json(path: Path) -> Any:
     """Parse a JSON file as UTF-8."""
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+#: Requests sent by the schemathesis tests (tests/issuer/test_fuzz_api.py): run → operation →
+#: count; printed in the terminal summary.
+FUZZ_TALLY: dict[str, dict[str, int]] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``fuzz`` (the long fuzzing runs) run only when ``-m`` names ``fuzz``."""
+    if "fuzz" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("fuzz") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many requests each fuzzing run sent, and to how many operations."""
+    for run, counts in FUZZ_TALLY.items():
+        terminalreporter.write_line(
+            f"schemathesis ({run}): {sum(counts.values())} requests "
+            f"over {len(counts)} operations"
+        )
