@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench demo clean translations fuzz
+.PHONY: install run test fuzz lint bench demo clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Tests run on every core (pytest-xdist; each test has its own database, SQLite file or
+# PostgreSQL database made from a template): PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n auto
+
 # The whole suite on SQLite; then, when MICROCRED_TEST_POSTGRES names a PostgreSQL database
 # (.ci/run sets it when 127.0.0.1:5432 answers), every database test again on PostgreSQL.
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
-	env -u DATABASE_URL $(PY) -m pytest -q
+	env -u DATABASE_URL $(PY) -m pytest -q $(PYTEST_WORKERS)
 	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
 	  echo "== database tests on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
-	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m postgres $(PYTEST_WORKERS); \
+	fi
+
+# The long fuzzing runs (tests marked `fuzz`: schemathesis over the issuer's and the verifier's
+# OpenAPI with many more requests per operation; hypothesis over the verifier's JAdES and QR entry
+# points and over canonicalization): on SQLite, then on PostgreSQL when MICROCRED_TEST_POSTGRES is set.
+# `make test` runs only the short, bounded fuzzing; .ci/run calls `make fuzz` after it.
+fuzz: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz
+	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
+	  echo "== fuzzing on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m fuzz; \
 	fi
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is
@@ -40,11 +55,6 @@ browser-deps:
 	else \
 	  echo "!! /usr/bin/chromium is missing (install it: apt-get install chromium): the browser tests will be SKIPPED"; \
 	fi
-
-# Long fuzzing runs (tests marked fuzz: the verifier's OpenAPI under schemathesis, its JSON,
-# JAdES and QR entry points under hypothesis); make test runs short, derandomized versions.
-fuzz: $(STAMP)
-	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -4,17 +4,19 @@ jobs and the audit log.
 Every route needs an API token (``Authorization: Bearer <token>``): the viewer role reads, the
 issuer role issues, changes status and runs bulk jobs, the admin role writes specifications.
 Every query is scoped to the caller's partnership: another partnership's credential, job or
-specification is "not found", never "forbidden". Services flush; the views here commit only
-after the service call succeeded, so a failure leaves nothing written. Errors are
+specification is "not found", never "forbidden". Within the partnership a token reads
+everything, but changes a credential's status or resumes a bulk job only when its organisation
+awards it, unless the token has the partnership scope (``issuer.scope``; 403 ``forbidden``
+otherwise). A token always issues as its own organisation. Services flush; the views here
+commit only after the service call succeeded, so a failure leaves nothing written. Errors are
 ``{"error": {"code", "message", "details"}}`` with the stable codes of ``issuer.errors``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from datetime import UTC, date, datetime, time, timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -22,8 +24,15 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, and_, func, or_, select
 
 from issuer import bulk, issuance
-from issuer.auth import current_caller, require
+from issuer.auth import (
+    current_caller,
+    ensure_caller_may_act_on,
+    ensure_caller_may_act_on_job,
+    require,
+)
+from issuer.dates import DateRule, MomentError, parse_moment
 from issuer.db import get_session
+from issuer.edge import DB_INT_MAX, json_body
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
@@ -56,25 +65,6 @@ STALE_JOB = timedelta(minutes=2)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"JSON constant {name} is not allowed")
-
-
-def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; 400 ``invalid_json`` when it is not JSON or not an
-    object. With ``allow_empty`` an empty body counts as ``{}``."""
-    raw = request.get_data(cache=True)
-    if allow_empty and not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError("the request body is not valid JSON", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise ApiError("the request body must be a JSON object", code="invalid_json")
-    return data
 
 
 def base_url() -> str:
@@ -115,7 +105,7 @@ def credential_uuid(credential: IssuedCredential) -> str:
 
 def _limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     raw = request.args.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -128,25 +118,25 @@ def _limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     return value
 
 
+#: A page cursor: the id of the last item seen, in decimal (what the OpenAPI's pattern says).
+CURSOR = re.compile(r"[1-9][0-9]{0,18}")
+
+
 def _encode_cursor(last_id: int) -> str:
-    raw = json.dumps({"after": last_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return str(last_id)
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None or cursor == "":
+    """The id a page starts below; None for no cursor, or for one past every database id (the
+    first page). 422 ``invalid_input`` for anything but a cursor's digits."""
+    if cursor is None:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        after = data["after"]
-        if isinstance(after, bool) or not isinstance(after, int) or after < 1:
-            raise ValueError(after)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
+    if not CURSOR.fullmatch(cursor):
         raise InvalidInput(
             "cursor is not one this API returned", details={"fields": {"cursor": "malformed"}}
-        ) from None
-    return after
+        )
+    after = int(cursor)
+    return None if after > DB_INT_MAX else after
 
 
 def _page(query: Select[Any], id_column: Any, limit: int) -> tuple[list[Any], str | None]:
@@ -168,21 +158,12 @@ def _created(body: dict[str, Any], location: str, status: int = 201) -> Response
 
 
 def _parse_valid_until(value: Any) -> datetime:
-    """An ISO 8601 date-time with a timezone, or a date (valid until the end of that day UTC)."""
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date or date-time string")
+    """An ISO 8601 date-time with a time zone, or a date (valid until the end of that day UTC),
+    in the future and within :mod:`issuer.dates`' range; ``ValueError`` says what is wrong."""
     try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), time(23, 59, 59), tzinfo=UTC)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date or date-time") from None
-    if moment.tzinfo is None:
-        raise ValueError("a date-time needs a timezone (e.g. 2030-01-31T00:00:00Z)")
-    if moment <= utcnow():
-        raise ValueError("must lie in the future")
-    return moment.astimezone(UTC)
+        return parse_moment(value, dates=DateRule.END_OF_DAY, after=utcnow())
+    except MomentError as error:
+        raise ValueError(error.message) from None
 
 
 def _learner_problems(error: InvalidInput) -> dict[str, Any]:
@@ -396,7 +377,7 @@ def list_credentials() -> ResponseReturnValue:
     limit = _limit()
     query = select(IssuedCredential).where(IssuedCredential.partnership_id == caller.partnership_id)
     state = request.args.get("state")
-    if state:
+    if state is not None:
         try:
             query = query.where(IssuedCredential.state == CredentialState(state))
         except ValueError:
@@ -468,6 +449,7 @@ def _change_status(ref: str, action: str) -> ResponseReturnValue:
         )
     session = get_session()
     credential = _credential(ref)
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
     credential = issuance.change_status(
         session, credential, action, actor=current_caller().actor, reason=reason or None
     )
@@ -552,14 +534,14 @@ def create_bulk_job() -> ResponseReturnValue:
     return _created(bulk.job_json(job), url_for("api.get_bulk_job", job_id=job_id), status=202)
 
 
-@bp.get("/bulk-jobs/<int:job_id>")
+@bp.get("/bulk-jobs/<dbint:job_id>")
 @require(Role.VIEWER)
 def get_bulk_job(job_id: int) -> ResponseReturnValue:
     """A bulk job's progress: state and row counts."""
     return jsonify(bulk.job_json(_job(job_id)))
 
 
-@bp.get("/bulk-jobs/<int:job_id>/errors.csv")
+@bp.get("/bulk-jobs/<dbint:job_id>/errors.csv")
 @require(Role.VIEWER)
 def get_bulk_job_errors(job_id: int) -> ResponseReturnValue:
     """The refused rows of a bulk job as CSV: line, reference, code, message."""
@@ -572,7 +554,7 @@ def get_bulk_job_errors(job_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/bulk-jobs/<int:job_id>/resume")
+@bp.post("/bulk-jobs/<dbint:job_id>/resume")
 @require(Role.ISSUER)
 def resume_bulk_job(job_id: int) -> ResponseReturnValue:
     """Carry on with a job whose worker stopped: failed, never started, or running with a
@@ -581,6 +563,7 @@ def resume_bulk_job(job_id: int) -> ResponseReturnValue:
     session = get_session()
     caller = current_caller()
     job = _job(job_id)
+    ensure_caller_may_act_on_job(job)  # 403 on another member's job
     if job.state is JobState.DONE:
         raise Conflict(f"bulk job {job_id} is finished", code="job_finished")
     if job.state is JobState.RUNNING and (

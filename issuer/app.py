@@ -12,9 +12,11 @@ from issuer import (
     api,
     db,
     did_views,
+    edge,
     errors,
     i18n,
     learner_views,
+    proxies,
     server_secrets,
     share_views,
     staff_auth,
@@ -61,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     server_secrets.settle_server_secrets(app.config)  # refuses a known or missing secret
     db.init_app(app)
+    proxies.init_app(app)  # TRUSTED_PROXIES: https behind a TLS-terminating proxy
+    edge.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     staff_auth.init_app(app)

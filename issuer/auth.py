@@ -1,7 +1,12 @@
-"""API token authentication: tokens scoped to an organisation with a role.
+"""API token authentication: a token belongs to an organisation, with a role and a scope.
 
 A token is shown once when created; only its SHA-256 is stored. Requests send it as
-``Authorization: Bearer <token>``.
+``Authorization: Bearer <token>``. The role says what kind of thing it may do (viewer reads,
+issuer issues and changes status, admin also writes specifications); the scope
+(``TokenScope``) says on whose credentials: an ``organisation`` token (the default) acts only
+on credentials its organisation issued or co-awards, a ``partnership`` token on every
+credential of its partnership (``issuer.scope`` holds the rule). Reading is partnership-wide
+for every token. A partnership token needs the issuer or admin role.
 """
 
 from __future__ import annotations
@@ -19,8 +24,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.db import get_session
-from issuer.errors import Forbidden, Unauthorized
-from issuer.models import ApiToken, Organisation, Role, utcnow
+from issuer.errors import Forbidden, InvalidInput, Unauthorized
+from issuer.models import (
+    ApiToken,
+    BulkJob,
+    IssuedCredential,
+    Organisation,
+    Role,
+    TokenScope,
+    utcnow,
+)
+from issuer.scope import awarding_organisations, ensure_may_act, job_organisations
 
 TOKEN_PREFIX = "mc_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -35,12 +49,30 @@ def hash_token(token: str) -> str:
 
 
 def create_token(
-    session: Session, organisation: Organisation, role: Role, name: str
+    session: Session,
+    organisation: Organisation,
+    role: Role,
+    name: str,
+    *,
+    scope: TokenScope = TokenScope.ORGANISATION,
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``organisation``; return the row and the secret (shown only once)."""
+    """Create a token for ``organisation`` with ``role`` and ``scope``; return the row and the
+    secret (shown only once). ``InvalidInput`` (``invalid_scope``) for a partnership-wide
+    viewer token: viewers read the whole partnership already, and a scope that grants nothing
+    would only mislead."""
+    if scope is TokenScope.PARTNERSHIP and ROLE_RANK[role] < ROLE_RANK[Role.ISSUER]:
+        raise InvalidInput(
+            "the partnership scope is for tokens with the issuer or admin role",
+            code="invalid_scope",
+            details={"fields": {"scope": scope.value, "role": role.value}},
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        organisation_id=organisation.id, role=role, name=name, token_hash=hash_token(secret)
+        organisation_id=organisation.id,
+        role=role,
+        name=name,
+        token_hash=hash_token(secret),
+        scope=scope,
     )
     session.add(token)
     session.flush()
@@ -49,13 +81,20 @@ def create_token(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is making the request: the token, its organisation and role."""
+    """Who is making the request: the token, its organisation, role and scope."""
 
     token_id: int
     token_name: str
     organisation_id: int
     partnership_id: int
     role: Role
+    scope: TokenScope = TokenScope.ORGANISATION
+    organisation_slug: str = ""
+
+    @property
+    def partnership_wide(self) -> bool:
+        """True when the token may act on every credential of its partnership."""
+        return self.scope is TokenScope.PARTNERSHIP
 
     @property
     def actor(self) -> str:
@@ -84,6 +123,8 @@ def authenticate(session: Session, header: str | None) -> Caller:
         organisation_id=token.organisation_id,
         partnership_id=token.organisation.partnership_id,
         role=token.role,
+        scope=token.scope,
+        organisation_slug=token.organisation.slug,
     )
 
 
@@ -108,3 +149,35 @@ def require(role: Role) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorator
+
+
+def _caller_organisation(caller: Caller) -> Organisation:
+    organisation = get_session().get(Organisation, caller.organisation_id)
+    if organisation is None:  # cannot happen while the token's row references it
+        raise Unauthorized("the API token's organisation no longer exists")
+    return organisation
+
+
+def ensure_caller_may_act_on(credential: IssuedCredential) -> None:
+    """Raise ``Forbidden`` (``forbidden``) unless this request's token may change
+    ``credential``: its organisation issued or co-awards it, or the token is
+    partnership-wide."""
+    caller = current_caller()
+    ensure_may_act(
+        _caller_organisation(caller),
+        awarding_organisations(credential),
+        partnership_wide=caller.partnership_wide,
+    )
+
+
+def ensure_caller_may_act_on_job(job: BulkJob) -> None:
+    """Raise ``Forbidden`` (``forbidden``) unless this request's token may act on the bulk
+    job: its organisation is the job's issuer or one of its awarding bodies, or the token is
+    partnership-wide."""
+    caller = current_caller()
+    ensure_may_act(
+        _caller_organisation(caller),
+        job_organisations(job),
+        partnership_wide=caller.partnership_wide,
+        what="bulk job",
+    )

@@ -19,9 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -77,6 +79,7 @@ PAUSE_EVERY = 1.0  # seconds of work
 PAUSE_FOR = 0.12  # seconds
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 # --- reading the file -------------------------------------------------------------------------
@@ -171,29 +174,76 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _check_row(columns: list[str], cells: list[str]) -> tuple[dict[str, str], str | None, str]:
-    """(row data by column, error code or None, error message)."""
+    """(row data by column, error code or None, error message). The data is checked as sent;
+    what is kept of a refused row (for its report) has any NUL replaced by U+FFFD."""
     data = {
         column: (cells[n].strip() if n < len(cells) else "") for n, column in enumerate(columns)
     }
+    code, message = _row_problem(columns, cells, data)
+    if code is not None:
+        data = {column: value.replace("\x00", "\ufffd") for column, value in data.items()}
+    return data, code, message
+
+
+def _row_problem(
+    columns: list[str], cells: list[str], data: dict[str, str]
+) -> tuple[str | None, str]:
     if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
-        return data, "extra_cells", f"{len(cells)} cells; the header has {len(columns)}"
+        return "extra_cells", f"{len(cells)} cells; the header has {len(columns)}"
     try:
         LearnerInput.from_json({LEARNER_MEMBERS[c]: v for c, v in data.items() if c != "grade"})
     except InvalidInput as error:
         fields = {v: k for k, v in LEARNER_MEMBERS.items()}
         problems = error.details["fields"]
         message = "; ".join(f"{fields.get(f, f)}: {p}" for f, p in problems.items())
-        return data, "invalid_learner", message
+        return "invalid_learner", message
     try:
         clean_grade(data.get("grade"))
     except InvalidInput as error:
-        return data, "invalid_grade", f"grade: {error.details['fields']['grade']}"
-    return data, None, ""
+        return "invalid_grade", f"grade: {error.details['fields']['grade']}"
+    return None, ""
 
 
 def _filename(name: str) -> str:
-    base = PurePosixPath(name.replace("\\", "/")).name.strip()
+    """The upload's base name as stored: no folders, no control characters (NUL included:
+    PostgreSQL refuses it in text), at most 300 characters."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = CONTROL_CHARACTERS.sub("", base.encode("utf-8", "replace").decode("utf-8")).strip()
     return base[:300] or "upload.csv"
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    """One data record of an upload: its first line, its cells by column, and the error code
+    and message that keep it from being issued (``code`` None: it can be issued)."""
+
+    line: int
+    data: dict[str, str]
+    code: str | None
+    message: str
+
+
+def read_rows(content: bytes) -> tuple[list[str], list[CheckedRow]]:
+    """The columns and every checked data record of an uploaded CSV file.
+
+    Any bytes give either rows (each with a per-row ``code``: ``invalid_learner``,
+    ``invalid_grade``, ``extra_cells``, ``duplicate_learner``) or ``InvalidInput`` for the
+    whole file (``bad_encoding``, ``empty_file``, ``missing_columns``, ``unknown_columns``,
+    ``duplicate_columns``, ``malformed_csv``, ``too_many_rows``); never another exception.
+    """
+    columns, records = _records(_decode(content))
+    seen_on: dict[str, int] = {}  # reference → the line it first appears on
+    rows: list[CheckedRow] = []
+    for line, cells in records:
+        data, code, message = _check_row(columns, cells)
+        reference = data.get("reference", "")
+        if code is None and reference in seen_on:
+            code = "duplicate_learner"
+            message = f"reference {reference!r} is on line {seen_on[reference]} already"
+        if reference and reference not in seen_on:
+            seen_on[reference] = line
+        rows.append(CheckedRow(line, data, code, message))
+    return columns, rows
 
 
 def create_job(
@@ -218,7 +268,7 @@ def create_job(
     """
     now = now or utcnow()
     bodies = check_awarding_bodies(issuer, specification, awarding_bodies)
-    columns, records = _records(_decode(content))
+    _, checked = read_rows(content)
     job = BulkJob(
         partnership_id=specification.partnership_id,
         issuer_id=issuer.id,
@@ -226,7 +276,7 @@ def create_job(
         awarding_body_ids=[body.id for body in bodies],
         filename=_filename(filename),
         state=JobState.PENDING,
-        total_rows=len(records),
+        total_rows=len(checked),
         issued_rows=0,
         error_rows=0,
         created_by=actor,
@@ -235,26 +285,17 @@ def create_job(
     )
     session.add(job)
     session.flush()
-    seen_on: dict[str, int] = {}  # reference → the line it first appears on
-    rows: list[dict[str, Any]] = []
-    for line, cells in records:
-        data, code, message = _check_row(columns, cells)
-        reference = data.get("reference", "")
-        if code is None and reference in seen_on:
-            code = "duplicate_learner"
-            message = f"reference {reference!r} is on line {seen_on[reference]} already"
-        if reference and reference not in seen_on:
-            seen_on[reference] = line
-        rows.append(
-            {
-                "job_id": job.id,
-                "line": line,
-                "data": data,
-                "state": RowState.ERROR if code else RowState.PENDING,
-                "error_code": code,
-                "error_message": message or None,
-            }
-        )
+    rows = [
+        {
+            "job_id": job.id,
+            "line": row.line,
+            "data": row.data,
+            "state": RowState.ERROR if row.code else RowState.PENDING,
+            "error_code": row.code,
+            "error_message": row.message or None,
+        }
+        for row in checked
+    ]
     job.error_rows = sum(1 for row in rows if row["state"] is RowState.ERROR)
     for start in range(0, len(rows), INSERT_CHUNK):
         session.execute(insert(BulkJobRow), rows[start : start + INSERT_CHUNK])

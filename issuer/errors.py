@@ -81,12 +81,22 @@ def _render(error: ApiError) -> ResponseReturnValue:
     return jsonify(error.to_dict()), error.status
 
 
+#: Headers of an HTTP error kept on its JSON answer (``Allow`` on a 405, ``Retry-After``, …).
+_KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate", "content-range"})
+
+
 def _render_http(error: HTTPException) -> ResponseReturnValue:
+    """An HTTP error as JSON, keeping the headers it carries (a 405 keeps ``Allow``)."""
     code = (error.name or "error").lower().replace(" ", "_")
     if error.code == 413:
         code = "payload_too_large"
     body = {"error": {"code": code, "message": error.description or error.name}}
-    return jsonify(body), error.code or 500
+    response = jsonify(body)
+    response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() in _KEPT_HEADERS:
+            response.headers.add(name, value)
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ the next midnight UTC. The writes and their audit events are the JSON learner AP
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -41,6 +41,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.dates import DATE_LENGTH, LATEST, DateRule, MomentError, parse_moment
 from issuer.db import get_session
 from issuer.display import (
     badge,
@@ -92,22 +93,29 @@ def _not_found(error: NotFound) -> Response:
 
 def expiry_from_form(value: str | None, *, now: datetime | None = None) -> datetime:
     """The expiry of a link that should work through the date ``value`` (``YYYY-MM-DD``): the
-    next midnight UTC. ``InvalidInput`` (a sentence for the learner) when it is missing, not a
-    date or already past."""
+    next midnight UTC (read by :func:`issuer.dates.parse_moment`, so never an overflow).
+    ``InvalidInput`` (a sentence for the learner) when it is missing, not a date, already past
+    or beyond the dates the issuer keeps."""
     value = (value or "").strip()
     if not value:
         raise InvalidInput(_("Choose a date."), details={"field": FIELD})
+    now = now or utcnow()
+    past = _("Choose today or a later date.")
+    malformed = _("Enter the date as year-month-day, for example 2030-01-31.")
+    if len(value) != DATE_LENGTH:
+        raise InvalidInput(malformed, details={"field": FIELD})
     try:
-        day = date.fromisoformat(value)
-        expires_at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidInput(
-            _("Enter the date as year-month-day, for example 2030-01-31."),
-            details={"field": FIELD},
-        ) from None
-    if expires_at <= (now or utcnow()):
-        raise InvalidInput(_("Choose today or a later date."), details={"field": FIELD})
-    return expires_at
+        return parse_moment(value, dates=DateRule.NEXT_MIDNIGHT, after=now)
+    except MomentError as error:
+        if error.reason == "not_in_future":
+            message = past
+        elif error.reason == "out_of_range":
+            too_late = value > now.date().isoformat()
+            latest = _("Choose a date before the year %(year)d.", year=LATEST.year)
+            message = latest if too_late else past
+        else:
+            message = malformed
+        raise InvalidInput(message, details={"field": FIELD}) from None
 
 
 def _back(manage_token: str, message: str, link: ShareLink | None = None) -> ResponseReturnValue:

@@ -99,6 +99,18 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"  # read only
 
 
+class TokenScope(enum.StrEnum):
+    """How far an API token's changes to credentials reach within its partnership.
+
+    Reading is partnership-wide for every token. Changing a credential (its status, its share
+    links, its learner's link) or resuming a bulk job needs the token's organisation to be the
+    credential's issuer or one of its awarding bodies, unless the token is partnership-wide.
+    """
+
+    ORGANISATION = "organisation"  # acts for its organisation only (the default)
+    PARTNERSHIP = "partnership"  # may act on every credential of the partnership (granted)
+
+
 class KeyState(enum.StrEnum):
     """A signing key is current (signs new credentials), retired (still verifies what it signed
     before ``retired_at``) or compromised (verifies nothing since ``compromised_at``)."""
@@ -213,7 +225,8 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """An API token scoped to one organisation with one role; only its SHA-256 is stored."""
+    """An API token of one organisation with one role and a scope (``TokenScope``: its
+    organisation's credentials, or the whole partnership's); only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
 
@@ -226,8 +239,35 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    scope: Mapped[TokenScope] = mapped_column(
+        _enum(TokenScope),
+        default=TokenScope.ORGANISATION,
+        server_default=TokenScope.ORGANISATION.value,
+    )
 
     organisation: Mapped[Organisation] = relationship()
+
+
+class StaffSession(Base):
+    """A staff user's signed-in session, kept by the server (``issuer.staff_sessions``).
+
+    The browser's cookie carries only a random secret; this row holds its SHA-256, when the
+    session began (the server's own record: a session lasts ``STAFF_SESSION_HOURS`` from
+    ``created_at``, whatever the cookie says), when it was last used, and when and why it
+    ended. ``password_check`` is a fingerprint of the password hash at sign-in: a password
+    changed by any means ends the session.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_check: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # staff_sessions.EndReason
 
 
 class Specification(Base):
@@ -500,9 +540,11 @@ __all__ = [
     "SigninFailure",
     "SigningKey",
     "Specification",
+    "StaffSession",
     "StatusEntry",
     "StatusList",
     "StatusPurpose",
+    "TokenScope",
     "User",
     "utcnow",
 ]

@@ -17,8 +17,11 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from issuer.partnerships import SPECIFICATION_FIELDS
+from schemas.loader import PINNED_CONTEXT_URLS
 
 OPENAPI_VERSION = "3.1.0"
+#: The contexts a credential to sign may start with (issuer.vc_api.check_shape).
+VC_CONTEXTS = ("https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2")
 API_VERSION = "1.0.0"
 
 
@@ -92,6 +95,11 @@ def _op(
         responses = {**responses, "401": _error("Unauthorized")}
         if role != "viewer":
             responses.setdefault("403", _error("Forbidden"))
+    # Any request may be refused at the edge (issuer.edge): NUL or a lone surrogate in the query
+    # (400 invalid_input); a body may also be malformed (400) or too large (413).
+    responses = {"400": _error("BadRequest"), **responses}
+    if body:
+        responses.setdefault("413", _error("PayloadTooLarge"))
     if description:
         operation["description"] = description
     if parameters:
@@ -110,14 +118,34 @@ def _json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
+#: Text that is not blank (the API trims text and refuses blank text).
+NOT_BLANK = {"type": "string", "pattern": "\\S"}
+#: One line of text, not blank: no control characters (the learner's names, a grade).
+TEXT_LINE = {
+    "type": "string",
+    "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$",
+}
 LANGUAGE_MAP = {
     "type": "object",
     "description": 'A language map: language code → text, e.g. {"en": "…", "da": "…"}.',
-    "additionalProperties": {"type": "string"},
+    "additionalProperties": NOT_BLANK,
     "minProperties": 1,
 }
-TEXT_OR_MAP = {"oneOf": [{"type": "string", "minLength": 1}, ref("LanguageMap")]}
+TEXT_OR_MAP = {"oneOf": [NOT_BLANK, ref("LanguageMap")]}
 DATE_TIME = {"type": "string", "format": "date-time"}
+#: A page cursor as the API hands it out (``nextCursor``).
+CURSOR = {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}
+#: A moment the API accepts: RFC 3339, between 1900-01-01 and 9999-01-01 UTC (issuer.dates).
+MOMENT_RANGE = "Between 1900-01-01 and 9999-01-01 (UTC); in the future."
+#: ECTS as text: a decimal number above 0 and at most 180.
+ECTS_TEXT = (
+    "^(?:(?:[1-9]|[1-9][0-9]|1[0-7][0-9])(?:\\.[0-9]+)?|180(?:\\.0+)?|0?\\.[0-9]*[1-9][0-9]*)$"
+)
+#: An ISO 8601 duration (issuer.partnerships.DURATION).
+DURATION = (
+    "^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$"
+)
+
 NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
@@ -149,10 +177,10 @@ def _schemas() -> dict[str, Any]:
                 "type": "object",
                 "required": ["id", "legalName", "country", "countryLabel"],
                 "properties": {
-                    "id": {"type": "string"},
-                    "legalName": {"type": "string"},
+                    "id": {"type": "string", "minLength": 1},
+                    "legalName": {"type": "string", "minLength": 1},
                     "country": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                    "countryLabel": {"type": "string"},
+                    "countryLabel": {"type": "string", "minLength": 1},
                 },
             },
         },
@@ -164,16 +192,24 @@ def _schemas() -> dict[str, Any]:
         "learningOutcomes": {
             "type": "array",
             "minItems": 1,
-            "items": {"oneOf": [{"type": "string"}, outcome]},
+            "items": {"oneOf": [NOT_BLANK, outcome]},
         },
         "ects": {
-            "oneOf": [{"type": "string"}, {"type": "number"}],
+            "oneOf": [
+                {"type": "string", "pattern": ECTS_TEXT},
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 180},
+            ],
             "description": "ECTS credit points (0 < ects ≤ 180); answers give a string.",
         },
-        "volumeOfLearning": {"type": "string", "description": "ISO 8601 duration, e.g. PT125H"},
+        "volumeOfLearning": {
+            "type": "string",
+            "pattern": DURATION,
+            "maxLength": 40,
+            "description": "ISO 8601 duration, e.g. PT125H",
+        },
         "eqfLevel": {"type": "integer", "minimum": 1, "maximum": 8},
         "iscedField": {"type": "string", "pattern": "^\\d{2,4}$"},
-        "iscedLabel": {"type": "string"},
+        "iscedLabel": {**NOT_BLANK, "maxLength": 300},
         "assessmentType": TEXT_OR_MAP,
         "participationMode": {"type": "string", "enum": ["online", "blended"]},
         "learningSetting": {"type": "string", "enum": ["non-formal"]},
@@ -209,7 +245,15 @@ def _schemas() -> dict[str, Any]:
             "description": "A micro-credential specification: the EU standard elements "
             "(Council Recommendation of 16 June 2022, Annex I) every award of it carries.",
             "required": required_spec,
-            "properties": specification_properties,
+            # an optional member given as null counts as absent
+            "properties": {
+                name: (
+                    schema
+                    if name in required_spec
+                    else {"anyOf": [schema, {"type": "null"}]}
+                )
+                for name, schema in specification_properties.items()
+            },
         },
         "Specification": {
             "type": "object",
@@ -249,21 +293,33 @@ def _schemas() -> dict[str, Any]:
             "required": ["reference", "givenName", "familyName"],
             "properties": {
                 "reference": {
-                    "type": "string",
-                    "minLength": 1,
+                    **TEXT_LINE,
+                    "maxLength": 200,
                     "description": "The partnership's own reference (student number, e-mail).",
                 },
-                "givenName": {"type": "string", "minLength": 1},
-                "familyName": {"type": "string", "minLength": 1},
-                "email": {"type": "string", "format": "email"},
-                "dateOfBirth": {"type": "string", "format": "date"},
+                "givenName": {**TEXT_LINE, "maxLength": 200},
+                "familyName": {**TEXT_LINE, "maxLength": 200},
+                "email": {
+                    "type": "string",
+                    "pattern": "^[^@\\s]+@[^@\\s.]+(?:\\.[^@\\s.]+)+$",
+                    "maxLength": 320,
+                },
+                "dateOfBirth": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "YYYY-MM-DD, from 1900-01-01 to yesterday.",
+                },
             },
         },
         "IssueRequest": {
             "type": "object",
             "required": ["specification", "learner"],
             "properties": {
-                "specification": {"type": "string", "description": "A specification's slug."},
+                "specification": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "A specification's slug.",
+                },
                 "learner": ref("LearnerInput"),
                 "awardingBodies": {
                     "type": "array",
@@ -275,11 +331,12 @@ def _schemas() -> dict[str, Any]:
                     "every awarding body signs (a proof set). Default: the caller's "
                     "organisation alone.",
                 },
-                "grade": {"type": "string", "minLength": 1},
+                "grade": {**TEXT_LINE, "maxLength": 500},
                 "validUntil": {
                     "type": "string",
+                    "anyOf": [{"format": "date-time"}, {"format": "date"}],
                     "description": "ISO 8601 date-time with a time zone, or a date (valid to "
-                    "the end of that day, UTC); in the future.",
+                    f"the end of that day, UTC). {MOMENT_RANGE}",
                 },
             },
         },
@@ -344,7 +401,9 @@ def _schemas() -> dict[str, Any]:
             "proof(s): one proof per awarding body for a joint award.",
             "required": ["@context", "type", "issuer", "credentialSubject", "proof"],
             "properties": {
-                "@context": {"type": "array", "items": {"type": "string"}},
+                "@context": {
+                    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+                },
                 "proof": {
                     "oneOf": [
                         ref("DataIntegrityProof"),
@@ -451,11 +510,12 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "file": {
                     "type": "string",
+                    "format": "binary",
                     "contentMediaType": "text/csv",
                     "description": "CSV with a header row; columns reference, given_name, "
                     "family_name (required) and email, date_of_birth, grade (optional).",
                 },
-                "specification": {"type": "string"},
+                "specification": NOT_BLANK,
                 "awardingBodies": {
                     "type": "string",
                     "description": "Comma-separated organisation slugs (a joint award).",
@@ -491,8 +551,39 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "credential": {
                     "type": "object",
-                    "description": "An unsigned W3C VC (v1 or v2), pinned contexts only.",
+                    "description": "An unsigned W3C VC (v1 or v2), pinned contexts only, "
+                    "every term defined by them (JSON-LD: 400 `undefined_term` otherwise).",
                     "required": ["@context", "type", "credentialSubject"],
+                    "not": {"required": ["proof"]},
+                    "properties": {
+                        "@context": {
+                            "oneOf": [
+                                {"enum": list(VC_CONTEXTS)},
+                                {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "prefixItems": [{"enum": list(VC_CONTEXTS)}],
+                                    "items": {"enum": sorted(PINNED_CONTEXT_URLS)},
+                                },
+                            ]
+                        },
+                        "type": {
+                            "oneOf": [
+                                {"const": "VerifiableCredential"},
+                                {"type": "array", "contains": {"const": "VerifiableCredential"}},
+                            ]
+                        },
+                        "credentialSubject": {
+                            "oneOf": [
+                                {"type": "object", "minProperties": 1},
+                                {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {"type": "object", "minProperties": 1},
+                                },
+                            ]
+                        },
+                    },
                 },
                 "options": {
                     "type": "object",
@@ -576,11 +667,15 @@ def _responses() -> dict[str, Any]:
 
     return {
         "BadRequest": error(
-            "The body is not JSON or not a JSON object (`invalid_json`), or "
-            "another malformed request."
+            "The body is not JSON or not a JSON object, or is nested more than 64 levels deep "
+            "(`invalid_json`); text (in the body, the query, a form field or a file name) holds a "
+            "NUL character or a lone surrogate (`invalid_input`); or another malformed request."
         ),
         "Unauthorized": error("No API token, or an unknown or revoked one (`unauthorized`)."),
-        "Forbidden": error("The token's role does not allow this (`forbidden`)."),
+        "Forbidden": error(
+            "The token's role does not allow this, or its scope does not reach this "
+            "credential or bulk job: another member's, for an organisation token (`forbidden`)."
+        ),
         "NotFound": error(
             "Not found in the caller's partnership (`unknown_credential`, "
             "`unknown_specification`, `unknown_bulk_job`, `not_found`)."
@@ -589,7 +684,21 @@ def _responses() -> dict[str, Any]:
         "InvalidInput": error(
             "Missing or malformed fields (`invalid_input`); `details.fields` names each one."
         ),
-        "PayloadTooLarge": error("The upload exceeds the server's limit (`payload_too_large`)."),
+        "PayloadTooLarge": error(
+            "The body exceeds the server's limit, whatever its transfer encoding "
+            "(`payload_too_large`): 2 MiB for JSON, 20 MiB for an upload."
+        ),
+    }
+
+
+def _unavailable(description: str) -> dict[str, Any]:
+    """A share page's error: JSON for programs, a short HTML page for browsers (Accept)."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": ref("Error")},
+            "text/html": {"schema": {"type": "string"}},
+        },
     }
 
 
@@ -618,7 +727,9 @@ def _paths() -> dict[str, Any]:
                     "409": e("Conflict"),
                     "422": e("InvalidInput"),
                 },
-                description="Recorded in the audit log with the reason.",
+                description="Recorded in the audit log with the reason. The token's "
+                "organisation must have issued the credential or be one of its awarding "
+                "bodies, unless the token has the partnership scope (403 `forbidden`).",
                 parameters=[_credential_id()],
                 body={
                     "required": False,
@@ -701,9 +812,7 @@ def _paths() -> dict[str, Any]:
                         "Page size (1-200, default 50).",
                         {"type": "integer", "minimum": 1, "maximum": 200},
                     ),
-                    _query_param(
-                        "cursor", "`nextCursor` of the previous page.", {"type": "string"}
-                    ),
+                    _query_param("cursor", "`nextCursor` of the previous page.", CURSOR),
                 ],
             ),
             "post": _op(
@@ -723,8 +832,9 @@ def _paths() -> dict[str, Any]:
                     "404": e("NotFound"),
                     "422": e("InvalidInput"),
                 },
-                description="Every awarding body signs (a joint award is a proof set). A "
-                "failure leaves nothing written.",
+                description="The token's organisation is the issuer and the first awarding "
+                "body, whatever the token's scope. Every awarding body signs (a joint award is "
+                "a proof set). A failure leaves nothing written.",
                 body=_json_body(ref("IssueRequest"), "What to issue, to whom."),
             ),
         },
@@ -767,6 +877,9 @@ def _paths() -> dict[str, Any]:
                     "409": e("Conflict"),
                     "422": e("InvalidInput"),
                 },
+                description="The token's organisation must have issued the credential or be "
+                "one of its awarding bodies, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[_credential_id()],
                 body={
                     "required": False,
@@ -796,6 +909,9 @@ def _paths() -> dict[str, Any]:
                     "403": e("Forbidden"),
                     "404": e("NotFound"),
                 },
+                description="The token's organisation must have issued the credential or be "
+                "one of its awarding bodies, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[_credential_id()],
             )
         },
@@ -858,6 +974,9 @@ def _paths() -> dict[str, Any]:
                     "404": e("NotFound"),
                     "409": e("Conflict"),
                 },
+                description="The token's organisation must be the job's issuer or one of the "
+                "bodies it awards with, unless the token has the partnership scope (403 "
+                "`forbidden`).",
                 parameters=[job_id],
             )
         },
@@ -880,9 +999,7 @@ def _paths() -> dict[str, Any]:
                         "Page size (1-500, default 100).",
                         {"type": "integer", "minimum": 1, "maximum": 500},
                     ),
-                    _query_param(
-                        "cursor", "`nextCursor` of the previous page.", {"type": "string"}
-                    ),
+                    _query_param("cursor", "`nextCursor` of the previous page.", CURSOR),
                 ],
             )
         },
@@ -978,10 +1095,9 @@ def _paths() -> dict[str, Any]:
                             "application/ld+json": {"schema": ref("SignedCredential")},
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(
-                        ref("Error"),
-                        "The share link was withdrawn or has expired (not the credential).",
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable(
+                        "The share link was withdrawn or has expired (not the credential)."
                     ),
                 },
                 role=None,
@@ -1002,8 +1118,8 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
@@ -1019,8 +1135,8 @@ def _paths() -> dict[str, Any]:
                         "description": "SVG image.",
                         "content": {"image/svg+xml": {"schema": {"type": "string"}}},
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
@@ -1041,8 +1157,8 @@ def _paths() -> dict[str, Any]:
                             }
                         },
                     },
-                    "404": e("NotFound"),
-                    "410": _json(ref("Error"), "The share link is withdrawn or expired."),
+                    "404": _unavailable("No such share link (`unknown_share_link`)."),
+                    "410": _unavailable("The share link is withdrawn or expired."),
                 },
                 role=None,
                 parameters=[share_token],
@@ -1175,7 +1291,10 @@ def _document() -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API token of an organisation, with a role (viewer, "
-                    "issuer, admin).",
+                    "issuer, admin) and a scope. Every token reads its whole partnership and "
+                    "issues as its own organisation. An `organisation` token (the default) "
+                    "changes only credentials its organisation issued or co-awards; a "
+                    "`partnership` token, granted deliberately, any of the partnership's.",
                 }
             },
             "schemas": _schemas(),

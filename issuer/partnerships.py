@@ -41,6 +41,8 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")
 DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 ISCED = re.compile(r"^\d{2,4}$")
+MAX_DURATION = 40  # specifications.volume_of_learning
+MAX_ISCED_LABEL = 300  # specifications.isced_label
 
 
 def did_web_base(base_url: str) -> str:
@@ -279,7 +281,7 @@ def validate_specification(data: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
 
     def check(field: str, fn: Any) -> None:
-        if field in problems or field not in data or data.get(field) in (None, ""):
+        if field in problems or data.get(field) is None:  # "" is malformed, not absent
             return
         try:
             result[field] = fn(data[field])
@@ -296,12 +298,14 @@ def validate_specification(data: Any) -> dict[str, Any]:
         return number
 
     def eqf(v: Any) -> int:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 8.0 is an integer in JSON (and JSON Schema)
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 8:
             raise ValueError("eqfLevel must be an integer from 1 to 8")
         return v
 
     def duration(v: Any) -> str:
-        if not isinstance(v, str) or not DURATION.match(v):
+        if not isinstance(v, str) or len(v) > MAX_DURATION or not DURATION.match(v):
             raise ValueError("volumeOfLearning must be an ISO 8601 duration such as PT125H")
         return v
 
@@ -321,8 +325,8 @@ def validate_specification(data: Any) -> dict[str, Any]:
         return str(v)
 
     def label(v: Any) -> str:
-        if not isinstance(v, str) or not v.strip():
-            raise ValueError("iscedLabel must be a non-empty string")
+        if not isinstance(v, str) or not v.strip() or len(v) > MAX_ISCED_LABEL:
+            raise ValueError(f"iscedLabel must be a non-empty string of at most {MAX_ISCED_LABEL}")
         return v
 
     def language(v: Any) -> str:
@@ -367,6 +371,8 @@ def validate_specification(data: Any) -> dict[str, Any]:
             for k in ("id", "legalName", "country", "countryLabel")
         ):
             raise ValueError("qualityAssurance.agent needs id, legalName, country, countryLabel")
+        if not COUNTRY.match(agent["country"]):
+            raise ValueError("qualityAssurance.agent.country must be a country code such as DNK")
         if not isinstance(v.get("typeIri"), str) or not isinstance(v.get("typeLabel"), str):
             raise ValueError("qualityAssurance needs typeIri and typeLabel")
         return {

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
+from issuer.dates import MomentError, parse_moment
 from issuer.errors import InvalidInput
 from issuer.models import IssuedCredential, ShareLink, utcnow
 
@@ -70,25 +71,19 @@ def verify_url(verifier_base_url: str, shared_url: str) -> str:
 
 
 def parse_expiry(value: Any, *, field: str = "expiresAt", now: datetime | None = None) -> datetime:
-    """A share-link expiry from JSON: an ISO 8601 date-time with a time zone, in the future.
+    """A share-link expiry from JSON: an ISO 8601 date-time with a time zone, in the future
+    and within :mod:`issuer.dates`' range (never an overflow), in UTC.
 
     Raises ``InvalidInput`` naming ``field`` otherwise.
     """
-    if not isinstance(value, str):
-        raise InvalidInput(
-            f"{field} must be an ISO 8601 date-time string or null", details={"field": field}
-        )
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{field} must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z",
-            details={"field": field},
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(
-            f"{field} needs a time zone (e.g. a trailing Z for UTC)", details={"field": field}
+        return parse_moment(value, after=now or utcnow())
+    except MomentError as error:
+        message = (
+            f"{field} must be an ISO 8601 date-time string or null"
+            if error.reason == "not_a_string"
+            else f"{field} {error.message}"
         )
-    if moment <= (now or utcnow()):
-        raise InvalidInput(f"{field} must lie in the future", details={"field": field})
-    return moment
+        raise InvalidInput(
+            message, details={"field": field, "fields": {field: error.message}}
+        ) from None

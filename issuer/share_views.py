@@ -39,11 +39,12 @@ from qrcode.image.svg import SvgPathFillImage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuer.auth import current_caller, require
+from issuer.auth import current_caller, ensure_caller_may_act_on, require
 from issuer.certificate import certificate_pdf
 from issuer.credential import xsd_datetime
 from issuer.db import get_session
 from issuer.display import badge, credential_summary, expiry_label, locale_name, long_date
+from issuer.edge import json_body
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.issuance import get_credential
 from issuer.models import AuditEvent, IssuedCredential, Role, ShareLink, utcnow
@@ -145,15 +146,6 @@ def link_json(link: ShareLink) -> dict[str, Any]:
         "withdrawnAt": _when(link.withdrawn_at),
         "live": link_state(link) == "live",
     }
-
-
-def _json_body() -> dict[str, Any]:
-    if not request.get_data():
-        return {}
-    data = request.get_json(silent=True, force=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return data
 
 
 def _optional_expiry(data: Mapping[str, Any]) -> datetime | None:
@@ -406,7 +398,7 @@ def learner_create_link(manage_token: str) -> Any:
     """A new share link, optionally expiring (``{"expiresAt": ISO date-time}``) → 201."""
     session = get_session()
     credential = _learner_credential(session, manage_token)
-    expires_at = _optional_expiry(_json_body())
+    expires_at = _optional_expiry(json_body(allow_empty=True))
     link = new_share_link(session, credential, actor=LEARNER_ACTOR, expires_at=expires_at)
     session.commit()
     body = link_json(link)
@@ -419,7 +411,7 @@ def learner_set_expiry(manage_token: str, token: str) -> Any:
     session = get_session()
     credential = _learner_credential(session, manage_token)
     link = _credential_link(session, credential, token)
-    data = _json_body()
+    data = json_body(allow_empty=True)
     if "expiresAt" not in data:
         raise InvalidInput(
             "send expiresAt (an ISO date-time, or null for no expiry)",
@@ -451,7 +443,8 @@ def staff_create_link(credential_uuid: str) -> Any:
     caller = current_caller()
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
-    expires_at = _optional_expiry(_json_body())
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
+    expires_at = _optional_expiry(json_body(allow_empty=True))
     link = new_share_link(session, credential, actor=caller.actor, expires_at=expires_at)
     session.commit()
     body = link_json(link)
@@ -470,6 +463,7 @@ def staff_renew_learner_link(credential_uuid: str) -> Any:
     caller = current_caller()
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
+    ensure_caller_may_act_on(credential)  # 403 on another member's credential
     token = new_token()
     credential.manage_token_hash = hash_manage_token(token)
     session.add(

@@ -1,13 +1,21 @@
 """Staff sign-in for the issuer's pages, and CSRF protection for the whole issuer app.
 
 Partnership staff (``issuer.models.User``) sign in with their e-mail address and a password
-(stored as a ``werkzeug.security`` hash). The signed-in user's id lives in the Flask session
-cookie (HttpOnly, SameSite=Lax, Secure when the issuer's base URL is https) together with a
-fingerprint of the password hash, so changing a password ends every older session, and the
-time of signing in, so a session lasts at most ``STAFF_SESSION_HOURS``. Failed sign-ins are
+(stored as a ``werkzeug.security`` hash). Sessions are kept by the server
+(``issuer.staff_sessions``): the Flask session cookie (HttpOnly, SameSite=Lax, Secure when the
+issuer is served over https) carries only a random secret naming a row of ``staff_sessions``.
+Signing out, changing the password (``change_password``, or any other change of the stored
+hash) and ``STAFF_SESSION_HOURS`` after signing in *by the server's record* each end the
+session for every copy of the cookie, in every worker and app instance over the database. A
+refused session sends a page to the sign-in form and a JSON request a 401. Failed sign-ins are
 counted per client address and e-mail address in the database (``issuer.signin_failures``), so
 every worker and app instance over it shares the count: after ``STAFF_LOGIN_MAX_FAILURES``
 within ``STAFF_LOGIN_WINDOW`` seconds, that pair is refused until the window has passed.
+
+The cookie is Secure when ``ISSUER_BASE_URL`` (``MICROCRED_ISSUER_URL``) is https, and for any
+request that came over https: directly, or through the number of proxies given in
+``TRUSTED_PROXIES`` (``issuer.proxies``). Flask-WTF keeps its CSRF secret in this same cookie
+(there is no separate CSRF cookie).
 
 Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the
 machine interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON,
@@ -20,9 +28,8 @@ serves HTML pages). No HTML form posts under ``/api/``. An HTML form sends the t
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -31,6 +38,7 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -38,23 +46,27 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from issuer import api, did_views, status_views, vc_api
+from issuer import api, did_views, staff_sessions, status_views, vc_api
 from issuer.auth import ROLE_RANK
 from issuer.db import get_session, transaction
-from issuer.models import Organisation, Role, User, utcnow
+from issuer.models import AuditEvent, Organisation, Role, User, utcnow
 from issuer.signin_failures import clear_failures, failure_key, recent_failures, record_failure
+from issuer.staff_sessions import EndReason
 
 csrf = CSRFProtect()
 
-SESSION_USER = "staff_user"
-SESSION_CHECK = "staff_check"
-SESSION_SINCE = "staff_since"
+SESSION_KEY = "staff_session"  # the secret of the browser's server-side session
+# What cookies of the earlier design carried (user id, password check, sign-in time): ignored.
+LEGACY_KEYS = ("staff_user", "staff_check", "staff_since")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
 API_PREFIX = "/api/"  # JSON interfaces only: token-authenticated, exempt from CSRF
 # The blueprints of machine interfaces, exempt from CSRF as a whole.
 EXEMPT_MODULES = (api, vc_api, status_views, did_views)
@@ -122,40 +134,83 @@ def login_failed(email: str) -> None:
 # --- the session ------------------------------------------------------------------------------
 
 
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+def session_lifetime() -> timedelta:
+    """How long a session lasts from signing in (``STAFF_SESSION_HOURS``)."""
+    return timedelta(hours=float(current_app.config["STAFF_SESSION_HOURS"]))
+
+
+def _use_session(secret: str) -> None:
+    """Make the browser's cookie carry ``secret`` and nothing of an older session."""
+    session.clear()
+    session[SESSION_KEY] = secret
+    g.pop("staff_user", None)
 
 
 def login_user(user: User) -> None:
-    """Start a fresh session for ``user`` (anything in the old session is dropped)."""
+    """Start a fresh server-side session for ``user`` and give this browser its secret; a
+    session the browser had is ended, and anything else in its cookie is dropped."""
+    at = staff_sessions.now()
+    old = session.get(SESSION_KEY)
     with transaction() as db:
         clear_failures(db, _throttle_key(user.email))
-    session.clear()
-    session[SESSION_USER] = user.id
-    session[SESSION_CHECK] = _fingerprint(user)
-    session[SESSION_SINCE] = int(time.time())
+        if isinstance(old, str):
+            staff_sessions.end(db, old, EndReason.REPLACED, at=at)
+        staff_sessions.prune(db, at=at, keep=max(staff_sessions.KEEP_FOR, session_lifetime()))
+        secret = staff_sessions.start(db, user, at=at)
+    _use_session(secret)
 
 
 def logout_user() -> None:
-    """End the session."""
+    """End this browser's session on the server (every copy of its cookie stops working)
+    and clear the cookie."""
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        with transaction() as db:
+            staff_sessions.end(db, secret, EndReason.SIGNED_OUT, at=staff_sessions.now())
     session.clear()
     g.pop("staff_user", None)
 
 
+def change_password(user: User, new_password: str) -> None:
+    """Give ``user`` (of this request's database session) the password ``new_password`` and
+    end every session of theirs, this one included, so no copy of a cookie saved before the
+    change works; this browser carries on in a fresh session. Audited as
+    ``password_changed``. Commits."""
+    db = get_session()
+    at = staff_sessions.now()
+    user.password_hash = hash_password(new_password)
+    staff_sessions.end_all(db, user.id, EndReason.PASSWORD_CHANGED, at=at)
+    secret = staff_sessions.start(db, user, at=at)
+    db.add(
+        AuditEvent(
+            actor=f"user:{user.email}",
+            organisation_id=user.organisation_id,
+            action="password_changed",
+        )
+    )
+    db.commit()
+    _use_session(secret)
+
+
 def current_user() -> User | None:
-    """The signed-in user of this request, or None (no session, expired, password changed)."""
+    """The signed-in user of this request, or None: no session, or one that has ended
+    (signed out, password changed, older than ``STAFF_SESSION_HOURS`` by the server's
+    record)."""
     if "staff_user" in g:
         return cast(User | None, g.staff_user)
     user = None
-    user_id = session.get(SESSION_USER)
-    since = session.get(SESSION_SINCE)
-    max_age = float(current_app.config["STAFF_SESSION_HOURS"]) * 3600
-    if isinstance(user_id, int) and isinstance(since, int) and time.time() - since < max_age:
-        found = get_session().get(User, user_id)
-        if found is not None and session.get(SESSION_CHECK) == _fingerprint(found):
-            user = found
-    if user is None and SESSION_USER in session:
-        for key in (SESSION_USER, SESSION_CHECK, SESSION_SINCE):
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        db = get_session()
+        at = staff_sessions.now()
+        live = staff_sessions.find_live(db, secret, max_age=session_lifetime(), at=at)
+        if live is not None:
+            user = db.get(User, live.user_id)
+            if user is not None and live.needs_touch(at):
+                with transaction() as writer:
+                    staff_sessions.touch(writer, live.session_id, at=at)
+    if user is None and any(key in session for key in (SESSION_KEY, *LEGACY_KEYS)):
+        for key in (SESSION_KEY, *LEGACY_KEYS):
             session.pop(key, None)
     g.staff_user = user
     return user
@@ -182,16 +237,23 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _wants_json() -> bool:
+    """Whether this request is a program's (a JSON body, or JSON preferred over HTML)."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
 def staff_required(role: Role = Role.VIEWER, *, json: bool = False) -> Callable[[F], F]:
-    """Decorate a staff view: without a session, send the browser to the sign-in page (or
-    answer 401 for a ``json`` view); with too weak a role, 403."""
+    """Decorate a staff view: without a live session, send the browser to the sign-in page
+    (or answer 401 JSON for a ``json`` view or a request that wants JSON); with too weak a
+    role, 403."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                if json:
+                if json or _wants_json():
                     body = {"error": {"code": "unauthorized", "message": "sign in first"}}
                     return jsonify(body), 401
                 return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
@@ -209,11 +271,25 @@ def staff_required(role: Role = Role.VIEWER, *, json: bool = False) -> Callable[
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     """A refused form: an HTML page for browsers, the API's JSON error for programs."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    if request.is_json or best == "application/json":
+    if _wants_json():
         body = {"error": {"code": "csrf_failed", "message": error.description}}
         return jsonify(body), 400
     return render_template("staff/form_expired.html"), 400
+
+
+class StaffCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its cookie also marked Secure for a request that came
+    over https (directly, or through a proxy the app trusts)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when the app says so (an https base URL) or this request is https."""
+        configured = bool(super().get_cookie_secure(app))
+        return configured or (has_request_context() and request.is_secure)
+
+
+def served_over_https(base_url: object) -> bool:
+    """Whether the issuer's public base URL is an https one."""
+    return str(base_url or "").strip().lower().startswith("https://")
 
 
 def init_app(app: Flask) -> None:
@@ -222,8 +298,9 @@ def init_app(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=str(app.config.get("ISSUER_BASE_URL", "")).startswith("https:"),
+        SESSION_COOKIE_SECURE=served_over_https(app.config.get("ISSUER_BASE_URL")),
     )
+    app.session_interface = StaffCookieSessions()
     app.config.setdefault("STAFF_SESSION_HOURS", 12)
     app.config.setdefault("STAFF_LOGIN_MAX_FAILURES", 5)
     app.config.setdefault("STAFF_LOGIN_WINDOW", 15 * 60)

@@ -2,10 +2,13 @@
 or a CSV of them, searching issued credentials, suspending, reinstating and revoking them, and
 the audit log.
 
-Staff sign in with a session (``issuer.staff_auth``); every form carries a CSRF token. The
-viewer role looks, the issuer role also issues and changes credentials' status, the admin role
-also creates specifications. Every page shows only the signed-in user's partnership: another
-partnership's credential, job or specification is "not found". The pages call the same
+Staff sign in with a session kept by the server (``issuer.staff_auth``) and may change their
+password; every form carries a CSRF token. The viewer role looks, the issuer role also issues
+and changes credentials' status, the admin role also creates specifications. Every page shows
+only the signed-in user's partnership: another partnership's credential, job or specification
+is "not found". Staff act for their organisation (``issuer.scope``): they see every credential
+of the partnership, but suspend, reinstate and revoke only those their organisation issued or
+co-awards, and resume only its bulk jobs (403 otherwise). The pages call the same
 services as the JSON API (``issuer.partnerships``, ``issuer.issuance``, ``issuer.bulk``) and
 commit only after the service call succeeded. Every string from a credential, a learner or a
 specification is autoescaped by the templates.
@@ -64,9 +67,13 @@ from issuer.models import (
     utcnow,
 )
 from issuer.partnerships import create_specification, get_specification, validate_specification
+from issuer.scope import awarding_organisations, job_organisations, may_act
 from issuer.share import link_state, share_url
 from issuer.staff_auth import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
     allows,
+    change_password,
     current_user,
     find_user,
     login_blocked,
@@ -136,6 +143,7 @@ ACTION_LABELS = {
     "share_link_created": lazy_gettext("Share link created"),
     "share_link_withdrawn": lazy_gettext("Share link withdrawn"),
     "share_link_expiry_set": lazy_gettext("Share link expiry set"),
+    "password_changed": lazy_gettext("Password changed"),
 }
 MODE_LABELS = {"online": lazy_gettext("Online"), "blended": lazy_gettext("Blended")}
 SETTING_LABELS = {"non-formal": lazy_gettext("Non-formal learning")}
@@ -351,6 +359,51 @@ def logout() -> ResponseReturnValue:
     logout_user()
     flash(_("You have signed out."))
     return redirect(url_for("staff.login"))
+
+
+PASSWORD_FORM = ("current_password", "new_password", "confirm_password")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@staff_required()
+def password() -> ResponseReturnValue:
+    """Change one's own password: the current one, the new one twice. Every other session of
+    the user ends (and every saved copy of this one's cookie); this browser stays signed in."""
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        return render_template("staff/password.html", errors=errors, minimum=MIN_PASSWORD)
+    user = _user()
+    current = request.form.get("current_password", "")
+    new = request.form.get("new_password", "")
+    confirm = request.form.get("confirm_password", "")
+    if login_blocked(user.email):
+        errors["current_password"] = _(
+            "Too many failed attempts. Wait a few minutes and try again."
+        )
+        page = render_template("staff/password.html", errors=errors, minimum=MIN_PASSWORD)
+        return page, 429
+    if find_user(user.email, current) is None:
+        login_failed(user.email)
+        errors["current_password"] = _("The current password is not right.")
+    if len(new) < MIN_PASSWORD:
+        errors["new_password"] = _(
+            "Choose a password of at least %(minimum)d characters.", minimum=MIN_PASSWORD
+        )
+    elif len(new) > MAX_PASSWORD:
+        errors["new_password"] = _(
+            "Choose a password of at most %(maximum)d characters.", maximum=MAX_PASSWORD
+        )
+    elif new == current:
+        errors["new_password"] = _("Choose a password other than the current one.")
+    elif confirm != new:
+        errors["confirm_password"] = _("The two new passwords are not the same.")
+    if errors:
+        errors = _in_order(errors, PASSWORD_FORM)
+        page = render_template("staff/password.html", errors=errors, minimum=MIN_PASSWORD)
+        return page, 422
+    change_password(user, new)
+    flash(_("Your password is changed. You are signed out everywhere else."))
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.get("/")
@@ -801,6 +854,11 @@ def _job(job_id: int) -> BulkJob:
     return job
 
 
+def _may_resume(job: BulkJob) -> bool:
+    """Whether the user's organisation is the job's issuer or one of its awarding bodies."""
+    return may_act(_user().organisation_id, job_organisations(job), partnership_wide=False)
+
+
 def _resumable(job: BulkJob) -> bool:
     """Whether the job's worker has stopped: failed, never started, or a stale heartbeat."""
     if job.state is JobState.DONE:
@@ -905,7 +963,7 @@ def bulk_upload() -> ResponseReturnValue:
     return redirect(url_for("staff.bulk_job", job_id=job_id))
 
 
-@bp.get("/bulk/<int:job_id>")
+@bp.get("/bulk/<dbint:job_id>")
 @staff_required()
 def bulk_job(job_id: int) -> ResponseReturnValue:
     """A job's progress (live with JavaScript, by reloading without), its refused rows and
@@ -924,13 +982,13 @@ def bulk_job(job_id: int) -> ResponseReturnValue:
         job=job,
         progress=bulk.job_json(job),
         error_rows=rows,
-        resumable=_resumable(job),
+        resumable=_resumable(job) and _may_resume(job),
         finished=job.state in (JobState.DONE, JobState.FAILED),
         specification=get_session().get_one(Specification, job.specification_id),
     )
 
 
-@bp.get("/bulk/<int:job_id>.json")
+@bp.get("/bulk/<dbint:job_id>.json")
 @staff_required(json=True)
 def bulk_job_json(job_id: int) -> ResponseReturnValue:
     """A job's progress as the API gives it (for the progress bar)."""
@@ -941,7 +999,7 @@ def bulk_job_json(job_id: int) -> ResponseReturnValue:
     return jsonify(bulk.job_json(job))
 
 
-@bp.get("/bulk/<int:job_id>/errors.csv")
+@bp.get("/bulk/<dbint:job_id>/errors.csv")
 @staff_required()
 def bulk_job_errors(job_id: int) -> ResponseReturnValue:
     """The refused rows as CSV: line, reference, code, message."""
@@ -953,12 +1011,14 @@ def bulk_job_errors(job_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/bulk/<int:job_id>/resume")
+@bp.post("/bulk/<dbint:job_id>/resume")
 @staff_required(Role.ISSUER)
 def bulk_job_resume(job_id: int) -> ResponseReturnValue:
     """Carry on with a job whose worker stopped (only pending rows are issued)."""
     db = get_session()
     job = _job(job_id)
+    if not _may_resume(job):
+        return _not_yours(_("Only the organisations that award with this bulk job can resume it."))
     if not _resumable(job):
         flash(_("This job is finished or still running; there is nothing to resume."))
         return redirect(url_for("staff.bulk_job", job_id=job_id))
@@ -1033,6 +1093,18 @@ def _credential(ref: str) -> IssuedCredential:
     return issuance.get_credential(get_session(), _partnership_id(), ref)
 
 
+def _may_change(credential: IssuedCredential) -> bool:
+    """Whether the user's organisation awards ``credential`` (issued it or co-awards it)."""
+    return may_act(
+        _user().organisation_id, awarding_organisations(credential), partnership_wide=False
+    )
+
+
+def _not_yours(message: str) -> ResponseReturnValue:
+    """The 403 page for acting on what another member of the partnership awards."""
+    return _error_page(403, _("This belongs to another member of the partnership"), message)
+
+
 @bp.get("/credentials/<ref>")
 @staff_required()
 def credential(ref: str) -> ResponseReturnValue:
@@ -1051,13 +1123,15 @@ def credential(ref: str) -> ResponseReturnValue:
             .order_by(AuditEvent.id.desc())
         )
     )
+    may_change = _may_change(found)
     return render_template(
         "staff/credential.html",
         credential=found,
         ref=api.credential_uuid(found),
         links=[(link, link_state(link), share_url(api.base_url(), link.token)) for link in links],
         events=events,
-        actions=POSSIBLE_ACTIONS[found.state],
+        actions=POSSIBLE_ACTIONS[found.state] if may_change else [],
+        may_change=may_change,
     )
 
 
@@ -1092,6 +1166,13 @@ def change_status(ref: str, action: str) -> ResponseReturnValue:
     if action not in STATUS_ACTIONS:
         raise NotFound("no such action")
     found = _credential(ref)
+    if not _may_change(found):
+        return _not_yours(
+            _(
+                "Only the organisations that award this credential can suspend, reinstate or "
+                "revoke it. Ask one of them."
+            )
+        )
     uuid = api.credential_uuid(found)
     possible = action in POSSIBLE_ACTIONS[found.state]
     errors: dict[str, str] = {}

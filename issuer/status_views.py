@@ -39,7 +39,7 @@ def status_list_max_age(app: Flask | None = None) -> int:
     return int(config.get("STATUS_LIST_MAX_AGE", DEFAULT_MAX_AGE))
 
 
-@bp.get("/status/<int:list_id>")
+@bp.get("/status/<dbint:list_id>")
 def status_list_credential(list_id: int) -> Response:
     """The signed ``BitstringStatusListCredential`` of list ``list_id``."""
     session = get_session()

@@ -99,8 +99,10 @@ def check_shape(credential: dict[str, Any]) -> None:
     types = types if isinstance(types, list) else [types]
     if "VerifiableCredential" not in types:
         raise _invalid("type must include VerifiableCredential")
-    if not credential.get("credentialSubject"):
-        raise _invalid("a credential needs a credentialSubject")
+    subject = credential.get("credentialSubject")
+    subjects = subject if isinstance(subject, list) else [subject]
+    if not subject or not all(isinstance(s, dict) and s for s in subjects):
+        raise _invalid("a credential needs a credentialSubject: an object, or a list of them")
 
 
 def check_issuer(credential: dict[str, Any], did: str) -> None:

@@ -2,12 +2,13 @@
 
 A verifier deployed alone needs nothing of the issuer: settings come from the environment,
 the same variables ``microcred verify`` reads (listed in ``verifier.settings``: trust sources,
-trust anchors, the guarded client's development options, ``MICROCRED_STATUS_MAX_AGE`` and the
-cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis, else ``MICROCRED_CACHE_DIR``,
-default ``instance/verifier-cache`` under the project, and ``MICROCRED_VERIFY_BUDGET``, the
-seconds one verification may take, see ``verifier.limits``). A trust file that is configured but
-cannot be used stops the app at start-up. ``MICROCRED_SECRET_KEY`` is required, and not a
-known default, unless ``MICROCRED_DEMO=1`` (``keys.server_secret``).
+trust anchors, the guarded client's development options, ``MICROCRED_FETCH_DEADLINE``,
+``MICROCRED_STATUS_MAX_AGE``, the cache every worker shares: ``MICROCRED_CACHE_URL`` for Redis,
+else ``MICROCRED_CACHE_DIR``, default ``instance/verifier-cache`` under the project, and
+``MICROCRED_VERIFY_BUDGET``, the seconds one verification may take, see ``verifier.limits``). A
+trust file that is configured but cannot be used stops the app at start-up.
+``MICROCRED_SECRET_KEY`` is required, and not a known default, unless ``MICROCRED_DEMO=1``
+(``keys.server_secret``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FETCH_ALLOW_PRIVATE=policy.allow_private,
         FETCH_REWRITES=dict(policy.rewrites),
         STATUS_MAX_AGE=policy.max_cache_seconds,
+        FETCH_DEADLINE=policy.deadline,
         CACHE_URL=os.environ.get("MICROCRED_CACHE_URL"),
         CACHE_DIR=os.environ.get("MICROCRED_CACHE_DIR") or str(DEFAULT_CACHE_DIR),
         **{key.upper(): os.environ.get(variable) for key, variable in ENVIRONMENT.items()},
@@ -79,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 allow_private=app.config["FETCH_ALLOW_PRIVATE"],
                 rewrites=app.config["FETCH_REWRITES"],
                 max_cache_seconds=float(app.config["STATUS_MAX_AGE"]),
+                deadline=float(app.config["FETCH_DEADLINE"]),
             ),
             cache=open_cache(url=app.config["CACHE_URL"], directory=app.config["CACHE_DIR"]),
         )

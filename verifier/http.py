@@ -3,10 +3,21 @@
 It fetches just two kinds of things — did:web documents and status lists — and refuses to be
 turned against the verifier's own network:
 - https only (plain http only for origins listed in ``rewrites``, a development aid);
-- every address a host resolves to must be public, unless ``allow_private`` is set; the
-  connection goes to the address that was checked (no DNS rebinding between check and use);
+- every address a host resolves to must be public (:func:`verifier.addresses.is_public`: no
+  special-purpose block, no IPv6 form of an IPv4 address, no zone id), unless
+  ``allow_private`` is set; the connection goes to the address that was checked (no DNS
+  rebinding between check and use), and a refusal comes before any connection is tried;
 - redirects are followed by hand, at most ``max_redirects``, each hop checked again;
-- a connect/read timeout, and a size limit enforced while streaming.
+- a size limit enforced while streaming;
+- **one overall deadline** (``FetchPolicy.deadline``, ``MICROCRED_FETCH_DEADLINE``): a fetch —
+  name lookups, every redirect hop, connects, TLS handshakes, the request, the status line,
+  headers and body, together — is over within ``deadline`` seconds (plus the scheduling slack
+  of one socket operation), or fails ``fetch_timeout``. Every socket operation gets at most
+  ``min(FetchPolicy.timeout, time left)`` (:mod:`verifier.deadline`), and the body is checked
+  against the deadline after every chunk, so a server dripping a byte at a time, or sending
+  its headers or its TLS handshake slowly, is cut at the deadline. (With an injected
+  ``transport`` the per-chunk check and the per-request timeouts still hold; the socket-level
+  cut is the default transport's.)
 Every failure is a ``FetchError`` with a stable code; callers report it as ``unchecked``.
 
 Answers are kept in a :class:`~verifier.cache.FetchCache` (in memory by default; a directory or
@@ -31,7 +42,6 @@ to an origin, revalidations included, goes through the guard.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -41,7 +51,19 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from verifier.addresses import is_public, refusal
 from verifier.cache import DEFAULT_MAX_AGE, CacheEntry, FetchCache, MemoryCache
+from verifier.deadline import Deadline, DeadlineTransport, resolve_within
+
+__all__ = [
+    "FetchError",
+    "FetchPolicy",
+    "Fetched",
+    "GuardedFetcher",
+    "allowed_age",
+    "is_public",
+    "system_resolve",
+]
 
 Resolve = Callable[[str, int], list[str]]
 
@@ -63,9 +85,12 @@ class FetchPolicy:
     """What the client may do. ``rewrites`` maps an origin as a DID or credential names it
     (``https://localhost:5000``) to where to fetch it instead (``http://127.0.0.1:5000``).
     ``max_cache_seconds`` caps how long any answer is used without asking its origin again
-    (``MICROCRED_STATUS_MAX_AGE``); ``cache_entries`` bounds the default in-memory cache."""
+    (``MICROCRED_STATUS_MAX_AGE``); ``cache_entries`` bounds the default in-memory cache.
+    ``timeout`` bounds each socket operation (connect, TLS handshake, one read or write);
+    ``deadline`` bounds a whole fetch, every hop included (``MICROCRED_FETCH_DEADLINE``)."""
 
     timeout: float = 5.0
+    deadline: float = 10.0
     max_bytes: int = 2 * 1024 * 1024
     max_redirects: int = 3
     allow_private: bool = False
@@ -97,14 +122,6 @@ def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def is_public(address: str) -> bool:
-    """True for a globally routable unicast address."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 class GuardedFetcher:
     """Fetch documents under a ``FetchPolicy``; callable as ``fetch(url) -> bytes``.
 
@@ -125,7 +142,7 @@ class GuardedFetcher:
         self._resolve = resolve
         self._clock = clock
         self._client = httpx.Client(
-            transport=transport,
+            transport=transport if transport is not None else DeadlineTransport(),
             timeout=httpx.Timeout(self.policy.timeout),
             follow_redirects=False,
             trust_env=False,
@@ -183,8 +200,14 @@ class GuardedFetcher:
         return hashlib.sha256(material.encode()).hexdigest()
 
     def _follow(self, url: str, accept: str, held: CacheEntry | None) -> Fetched:
-        """The origin's answer to ``url``, redirects followed by hand (each hop guarded): a
-        200, or a 304 when ``held`` gave validators to ask with."""
+        """The origin's answer to ``url``, redirects followed by hand (each hop guarded), all
+        within one ``policy.deadline``: a 200, or a 304 when ``held`` gave validators to ask
+        with; ``fetch_timeout`` when the deadline passes first."""
+        deadline = Deadline.after(self.policy.deadline)
+        with deadline.active():
+            return self._hops(url, accept, held, deadline)
+
+    def _hops(self, url: str, accept: str, held: CacheEntry | None, deadline: Deadline) -> Fetched:
         conditional: dict[str, str] = {}
         if held is not None and held.etag:
             conditional["If-None-Match"] = held.etag
@@ -192,7 +215,7 @@ class GuardedFetcher:
             conditional["If-Modified-Since"] = held.last_modified
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            response = self._get_once(current, accept, conditional)
+            response = self._get_once(current, accept, conditional, deadline)
             if response.status in REDIRECTS:
                 location = response.headers.get("location")
                 if not location:
@@ -219,19 +242,30 @@ class GuardedFetcher:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return url, parts.hostname, parts.scheme, port
 
-    def _get_once(self, url: str, accept: str, conditional: Mapping[str, str]) -> Fetched:
+    def _get_once(
+        self, url: str, accept: str, conditional: Mapping[str, str], deadline: Deadline
+    ) -> Fetched:
         target, host, scheme, port = self._target(url)
-        addresses = self._resolve(host, port)
+        late = FetchError(
+            "fetch_timeout",
+            f"{url} did not answer in time (per operation {self.policy.timeout:g} s, "
+            f"the whole fetch {self.policy.deadline:g} s)",
+        )
+        try:
+            addresses = resolve_within(self._resolve, host, port, deadline)
+        except TimeoutError:
+            raise late from None
         if not addresses:
             raise FetchError("fetch_failed", f"{host} has no address")
         if not self.policy.allow_private:
-            blocked = [a for a in addresses if not is_public(a)]
-            if blocked:
-                raise FetchError(
-                    "fetch_forbidden_address",
-                    f"{host} resolves to a private or reserved address ({blocked[0]})",
-                )
-        address = addresses[0]
+            for candidate in addresses:
+                reason = refusal(candidate)
+                if reason is not None:
+                    raise FetchError(
+                        "fetch_forbidden_address",
+                        f"{host} resolves to an address that is not public ({candidate}: {reason})",
+                    )
+        address = addresses[0]  # checked above; the connection goes here and nowhere else
         parts = urlsplit(target)
         netloc = f"[{address}]" if ":" in address else address
         pinned = urlunsplit((scheme, f"{netloc}:{port}", parts.path or "/", parts.query, ""))
@@ -242,21 +276,29 @@ class GuardedFetcher:
             **conditional,
         }
         extensions = {"sni_hostname": host} if scheme == "https" else {}
+        if deadline.expired():
+            raise late
         try:
             with self._client.stream(
-                "GET", pinned, headers=headers, extensions=extensions
+                "GET",
+                pinned,
+                headers=headers,
+                extensions=extensions,
+                timeout=deadline.timeout(self.policy.timeout),
             ) as response:
                 body = bytearray()
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
                     raise FetchError("fetch_too_large", f"{url} is larger than allowed")
                 for chunk in response.iter_bytes():
+                    if deadline.expired():
+                        raise late
                     body += chunk
                     if len(body) > self.policy.max_bytes:
                         raise FetchError("fetch_too_large", f"{url} is larger than allowed")
                 return Fetched(url, response.status_code, bytes(body), dict(response.headers))
         except httpx.TimeoutException:
-            raise FetchError("fetch_timeout", f"{url} did not answer in time") from None
+            raise late from None
         except httpx.HTTPError as error:
             raise FetchError("fetch_failed", f"{url} could not be fetched: {error}") from None
 

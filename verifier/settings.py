@@ -11,6 +11,8 @@ verifier and ``microcred verify``, read from the same environment variables:
   addresses (development only);
 - ``MICROCRED_FETCH_REWRITES``: a JSON object mapping origins to where to fetch them, e.g.
   ``{"https://localhost:5000": "http://127.0.0.1:5000"}`` (did:web always means https);
+- ``MICROCRED_FETCH_DEADLINE``: seconds a whole outbound fetch (every redirect hop, connect,
+  TLS, headers and body together) may take before it fails ``fetch_timeout`` (default 10);
 - ``MICROCRED_STATUS_MAX_AGE``: seconds a fetched status list (or did:web document) is used
   before its origin is asked again, at most (default 10; an origin's shorter ``max-age`` wins);
 - ``MICROCRED_CACHE_URL`` (``redis://host:port/db``) or ``MICROCRED_CACHE_DIR``: where fetched
@@ -87,11 +89,25 @@ def load_crls(path: str | None) -> list[x509.CertificateRevocationList]:
         raise SettingsError(f"MICROCRED_SEAL_CRLS: cannot read {path} ({error})") from None
 
 
+def fetch_deadline_setting(value: str | None) -> float:
+    """``MICROCRED_FETCH_DEADLINE`` as seconds: ``FetchPolicy.deadline`` when unset or empty;
+    :class:`SettingsError` for anything but a positive, finite number."""
+    if value is None or not value.strip():
+        return FetchPolicy.deadline
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise SettingsError(f"MICROCRED_FETCH_DEADLINE must be seconds above 0, not {value!r}")
+    return seconds
+
+
 def fetch_policy_from(environ: Mapping[str, str]) -> FetchPolicy:
     """The guarded client's policy from ``MICROCRED_FETCH_ALLOW_PRIVATE``,
-    ``MICROCRED_FETCH_REWRITES`` and ``MICROCRED_STATUS_MAX_AGE``; raises
-    :class:`SettingsError` for rewrites that are not a JSON object of strings, or a maximum
-    age that is not a number of seconds."""
+    ``MICROCRED_FETCH_REWRITES``, ``MICROCRED_FETCH_DEADLINE`` and
+    ``MICROCRED_STATUS_MAX_AGE``; raises :class:`SettingsError` for rewrites that are not a
+    JSON object of strings, a deadline or a maximum age that is not a number of seconds."""
     raw = environ.get("MICROCRED_FETCH_REWRITES", "") or "{}"
     try:
         rewrites = json.loads(raw)
@@ -109,6 +125,7 @@ def fetch_policy_from(environ: Mapping[str, str]) -> FetchPolicy:
         allow_private=environ.get("MICROCRED_FETCH_ALLOW_PRIVATE") == "1",
         rewrites=rewrites,
         max_cache_seconds=max_age,
+        deadline=fetch_deadline_setting(environ.get("MICROCRED_FETCH_DEADLINE")),
     )
 
 

@@ -120,3 +120,38 @@ def test_staff_creates_a_specification_and_issues_a_credential(page: Page, stack
     page.goto(f"{stack.verifier_url}/verify?url={share_url}")
     expect(page.locator("[data-verified]")).to_have_attribute("data-verified", "true")
     expect(page.locator("dl.content")).to_contain_text("Université de Lyon (démo)")
+
+
+def test_staff_change_their_password_and_other_sessions_end(page: Page, stack: Stack):
+    """A second browser signed in as the same user is signed out by the change; the new
+    password signs in."""
+    email = "staff@lyon-demo-university.example"
+    old, new = stack.staff_logins[email], "a brand new staff passphrase"
+
+    def sign_in_as(target: Page, password: str) -> None:
+        target.goto(stack.issuer_url + "/staff/login")
+        target.get_by_label("E-mail address").fill(email)
+        target.get_by_label("Password").fill(password)
+        target.get_by_role("button", name="Sign in").click()
+
+    other = page.context.browser.new_context()  # another device
+    try:
+        elsewhere = other.new_page()
+        sign_in_as(elsewhere, old)
+        expect(elsewhere.get_by_role("heading", level=1)).not_to_have_text("Sign in")
+        sign_in_as(page, old)
+        page.get_by_role("link", name="Change password").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Change password")
+        assert_fields_labelled(page)
+        assert_fits_narrow_screen(page)
+        page.get_by_label("Current password").fill(old)
+        page.get_by_label("New password", exact=True).fill(new)
+        page.get_by_label("New password again").fill(new)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status")).to_contain_text("Your password is changed.")
+        elsewhere.reload()
+        expect(elsewhere.get_by_role("heading", level=1)).to_have_text("Sign in")
+        sign_in_as(elsewhere, new)
+        expect(elsewhere.get_by_role("heading", level=1)).not_to_have_text("Sign in")
+    finally:
+        other.close()

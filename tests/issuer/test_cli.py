@@ -46,6 +46,7 @@ from issuer.models import (
     Partnership,
     Role,
     SigningKey,
+    TokenScope,
 )
 from issuer.partnerships import get_organisation, get_specification, public_keypairs
 from keys.cli import main
@@ -625,6 +626,33 @@ def test_demo_creates_everything_and_is_idempotent(tmp_path):
 
 
 # --- failures: one line, exit status 2, no traceback ------------------------------------------
+
+
+def test_create_token_makes_each_scope(app, cli, partnership):
+    narrow = cli("create-token", "p", "uni", "--role", "issuer", "--name", "narrow")
+    wide = cli(
+        "create-token", "p", "uni", "--role", "issuer", "--name", "wide", "--scope", "partnership"
+    )
+    assert "partnership scope" in wide.stderr and "partnership scope" not in narrow.stderr
+    with transaction(app) as session:
+        assert authenticate(session, f"Bearer {narrow.stdout.strip()}").scope is (
+            TokenScope.ORGANISATION
+        )
+        caller = authenticate(session, f"Bearer {wide.stdout.strip()}")
+        assert caller.scope is TokenScope.PARTNERSHIP and caller.partnership_wide
+    refused = cli(
+        "create-token",
+        "p",
+        "uni",
+        "--role",
+        "viewer",
+        "--name",
+        "v",
+        "--scope",
+        "partnership",
+        code=2,
+    )
+    assert "[invalid_scope]" in refused.stderr
 
 
 def test_unknown_partnership_or_organisation(cli, partnership):

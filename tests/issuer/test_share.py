@@ -30,6 +30,7 @@ from issuer.models import (
     Role,
     ShareLink,
     Specification,
+    TokenScope,
     utcnow,
 )
 from issuer.partnerships import (
@@ -306,7 +307,7 @@ def test_withdrawn_or_expired_link_is_gone(app, client, shared, change, code):
     assert_private(response)
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 65, new_token()])
+@pytest.mark.parametrize("token", ["nope", "x" * 65, new_token()], ids=["short", "long", "fresh"])
 def test_unknown_link_is_404(client, demo, token):
     response = client.get(f"/c/{token}", headers=JSONLD)
     assert response.status_code == 404
@@ -420,7 +421,6 @@ def test_learner_creates_links(app, client, shared):
         {"expiresAt": "2040-01-01T00:00:00"},  # no time zone
         {"expiresAt": "next tuesday"},
         {"expiresAt": 1_900_000_000},
-        ["not", "an", "object"],
     ],
 )
 def test_learner_create_refuses_bad_expiry(app, client, shared, body):
@@ -431,10 +431,13 @@ def test_learner_create_refuses_bad_expiry(app, client, shared, body):
     assert audit_actions(app, shared.credential_id) == []
 
 
-def test_learner_create_refuses_malformed_json(client, shared):
-    response = client.post(shared.links, data="{", content_type="application/json")
-    assert response.status_code == 422
-    assert error_code(response) == "invalid_input"
+@pytest.mark.parametrize("data", ["{", '["not", "an", "object"]'])
+def test_learner_create_refuses_malformed_json(app, client, shared, data):
+    # One JSON reader for the whole API (issuer.edge.json_body): 400 invalid_json.
+    response = client.post(shared.links, data=data, content_type="application/json")
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_json"
+    assert audit_actions(app, shared.credential_id) == []
 
 
 def test_learner_sets_and_clears_expiry(app, client, shared):
@@ -486,7 +489,9 @@ def test_learner_withdraws_a_link(app, client, shared):
     assert response.status_code == 409 and error_code(response) == "share_link_withdrawn"
 
 
-@pytest.mark.parametrize("manage_token", ["nope", new_token(), "x" * 300])
+@pytest.mark.parametrize(
+    "manage_token", ["nope", new_token(), "x" * 300], ids=["short", "fresh", "long"]
+)
 def test_bad_manage_token_is_404(client, shared, manage_token):
     base = f"/api/v1/learner/{manage_token}/share-links"
     for response in (
@@ -556,9 +561,18 @@ def test_staff_create_a_share_link(app, client, demo, auth, shared):
     assert body["url"] == url
     assert body["qr"] == {"png": url + "/qr.png", "svg": url + "/qr.svg"}
     assert client.get(f"/c/{body['token']}", headers=JSONLD).data == shared.document.encode()
+    # Another member's token acts only on what its organisation awards (issuer.scope) ...
+    refused = client.post(path, headers=auth("admin", "lyon-demo-university"))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    # ... unless it was granted the partnership scope.
+    with transaction(app) as session:
+        lyon = session.get(Organisation, demo.organisations[1].id)
+        _, secret = create_token(
+            session, lyon, Role.ISSUER, "lyon-partnership", scope=TokenScope.PARTNERSHIP
+        )
     response = client.post(
         path,
-        headers=auth("admin", "lyon-demo-university"),
+        headers={"Authorization": f"Bearer {secret}"},
         json={"expiresAt": "2042-01-01T00:00:00Z"},
     )
     assert (
@@ -566,7 +580,7 @@ def test_staff_create_a_share_link(app, client, demo, auth, shared):
     )
     assert audit_actions(app, shared.credential_id) == [
         ("share_link_created", "token:aarhus-demo-university-issuer"),
-        ("share_link_created", "token:lyon-demo-university-admin"),
+        ("share_link_created", "token:lyon-partnership"),
     ]
     assert (
         client.post(

@@ -36,7 +36,7 @@ SHORT = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-LONG = settings(SHORT, max_examples=4000, derandomize=False)
+LONG = settings(SHORT, max_examples=2000, derandomize=False)
 
 
 def _terms(url: str) -> list[str]:

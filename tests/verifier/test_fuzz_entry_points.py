@@ -40,7 +40,7 @@ SHORT = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-LONG = settings(SHORT, max_examples=3000, derandomize=False)
+LONG = settings(SHORT, max_examples=1500, derandomize=False)
 
 JSON = st.recursive(
     st.none()
