@@ -13,9 +13,10 @@
   documentation advises: then no slow client reaches gunicorn at all.
 - **Timeout above the budget.** One verification stops starting checks after
   ``MICROCRED_VERIFY_BUDGET`` (default 5 s); the step then running is bounded by the limits (about
-  a second of CPU at most) or by the guarded fetcher's timeouts (network). :data:`timeout` is
-  well above that sum, so it only ever ends a worker that is truly stuck (with threads, gunicorn
-  restarts a worker only when its main loop stops answering, not for one slow request).
+  a second of CPU at most) or by the guarded fetcher's deadline (``MICROCRED_FETCH_DEADLINE``,
+  default 10 s, for one fetch). :data:`timeout` is well above that sum, so it only ever ends a
+  worker that is truly stuck (with threads, gunicorn restarts a worker only when its main loop
+  stops answering, not for one slow request).
 - Requests are bounded before the app sees them: the request line at 4,094 bytes, 100 header
   fields of at most 8,190 bytes (gunicorn's defaults, stated here); bodies by the app
   (``MAX_CONTENT_LENGTH``, and the 2 MB document limit read without reading further).

@@ -26,7 +26,9 @@ Four layers, cheapest first, each with a stable code:
    ``unconfirmed`` (never ``verified``: unchecked never counts as passed).
 
 Layers 1 to 3 bound the work of any single step; 4 bounds how many steps run. What a step may
-wait for on the network is bounded by the guarded fetcher's own timeouts (``verifier.http``).
+wait for on the network is bounded by the guarded fetcher's deadline (``verifier.http``,
+``MICROCRED_FETCH_DEADLINE``, default 10 s a fetch): the worst case of one verification is the
+budget plus one such step.
 
 A web verifier also keeps large documents from crowding out the rest (:class:`HeavyLane`):
 documents over :data:`HEAVY_BYTES` bytes or :data:`HEAVY_VALUES` JSON values (a credential
