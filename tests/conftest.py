@@ -44,6 +44,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand the fuzzing tally to the controller, which prints it."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fuzz_tally"] = json.dumps(FUZZ_TALLY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """(pytest-xdist controller) Add a finished worker's fuzzing tally to this process's."""
+    tally = json.loads(getattr(node, "workeroutput", {}).get("fuzz_tally", "{}"))
+    for run, counts in tally.items():
+        mine = FUZZ_TALLY.setdefault(run, {})
+        for operation, count in counts.items():
+            mine[operation] = mine.get(operation, 0) + count
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many requests each fuzzing run sent, and to how many operations."""
     for run, counts in FUZZ_TALLY.items():
