@@ -30,13 +30,14 @@ test: $(STAMP) browser-deps
 
 # The long fuzzing runs (tests marked `fuzz`: schemathesis over the issuer's and the verifier's
 # OpenAPI with many more requests per operation; hypothesis over the verifier's JAdES and QR entry
-# points and over canonicalization): on SQLite, then on PostgreSQL when MICROCRED_TEST_POSTGRES is set.
+# points and over canonicalization): on SQLite, then the issuer's (the ones with a database) again on
+# PostgreSQL when MICROCRED_TEST_POSTGRES is set.
 # `make test` runs only the short, bounded fuzzing; .ci/run calls `make fuzz` after it.
 fuzz: $(STAMP)
-	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz
+	env -u DATABASE_URL $(PY) -m pytest -q -m fuzz $(PYTEST_WORKERS)
 	@if [ -n "$$MICROCRED_TEST_POSTGRES" ]; then \
 	  echo "== fuzzing on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
-	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m fuzz; \
+	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m fuzz $(PYTEST_WORKERS) tests/issuer; \
 	fi
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is
