@@ -28,6 +28,7 @@ import pytest
 from issuer.demo import reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
+from tests.verifier.status_entry import with_revocation_entry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ISSUER = "https://issuer.example"
@@ -60,16 +61,7 @@ def signed_list(revoked: bool) -> bytes:
 
 def credential_with_status() -> dict:
     key = reference_keypair()
-    document = reference_credential(key)
-    document["@context"].insert(2, "https://www.w3.org/ns/credentials/status/v1")
-    document["credentialStatus"] = {
-        "id": f"{LIST_URL}#{INDEX}",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": str(INDEX),
-        "statusListCredential": LIST_URL,
-    }
-    return add_proof(document, key)
+    return add_proof(with_revocation_entry(reference_credential(key), LIST_URL, INDEX), key)
 
 
 class StatusSource:

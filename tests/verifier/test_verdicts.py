@@ -20,6 +20,7 @@ from keys.cli import main
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
+from tests.verifier.status_entry import with_revocation_entry
 from verifier.app import create_app
 from verifier.http import FetchError
 from verifier.trust import trusted_issuers_document
@@ -63,15 +64,7 @@ def joint_award_missing_a_proof() -> dict:
 def with_unreachable_status() -> dict:
     """The trusted reference issuer's credential, with a status list nobody can fetch."""
     key = reference_keypair()
-    credential = reference_credential(key)
-    credential["@context"].insert(2, "https://www.w3.org/ns/credentials/status/v1")
-    credential["credentialStatus"] = {
-        "id": f"{STATUS_URL}#94567",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": "94567",
-        "statusListCredential": STATUS_URL,
-    }
+    credential = with_revocation_entry(reference_credential(key), STATUS_URL, 94567)
     return add_proof(credential, key, created=SIGNED_AT)
 
 

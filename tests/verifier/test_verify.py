@@ -12,6 +12,7 @@ from issuer.demo import demo_award, demo_organisation, reference_credential, ref
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
+from tests.verifier.status_entry import with_revocation_entry
 from verifier.checks.recognition import check_recognition
 from verifier.report import CHECK_NAMES, Outcome, Verdict
 from verifier.trust import parse_trusted_issuers, trusted_issuers_document
@@ -167,15 +168,9 @@ class TestContentChecks:
         assert report.verified
 
     def test_status_entry_is_unchecked_without_a_fetcher(self, issuer_key):
-        credential = reference_credential(issuer_key)
-        credential["@context"].insert(2, "https://www.w3.org/ns/credentials/status/v1")
-        credential["credentialStatus"] = {
-            "id": "https://issuer.example/status/1#94567",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": "94567",
-            "statusListCredential": "https://issuer.example/status/1",
-        }
+        credential = with_revocation_entry(
+            reference_credential(issuer_key), "https://issuer.example/status/1", 94567
+        )
         report = verify_credential(sign(credential, issuer_key), OPTIONS)
         assert outcomes(report)["revocation"] == ("unchecked", "status_not_fetched")
 
