@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -118,13 +119,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     a new database on that server, dropped afterwards."""
     made: Templates = request.getfixturevalue("templates")
     template = made.with_demo if "demo" in request.fixturenames else made.empty
+    with copied_database(template, tmp_path / "issuer.sqlite3", prefix="mc_t") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def copied_database(template: Path, sqlite_file: Path, *, prefix: str) -> Iterator[str]:
+    """The URL of a fresh copy of ``template``: ``sqlite_file`` copied from the SQLite
+    template, or, with ``DATABASE_URL`` naming PostgreSQL, a database ``<prefix>_<random>``
+    made from the template database of that name — dropped when the block ends."""
     postgres = _postgres_url()
     if postgres is None:
-        target = tmp_path / "issuer.sqlite3"
-        shutil.copyfile(template, target)
-        yield _sqlite_url(target)
+        shutil.copyfile(template, sqlite_file)
+        yield _sqlite_url(sqlite_file)
         return
-    name = f"mc_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
@@ -133,6 +142,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
         admin.dispose()
 
 

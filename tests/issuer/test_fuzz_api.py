@@ -15,8 +15,6 @@ PostgreSQL pass of ``make test`` (``make fuzz`` runs the long one on PostgreSQL 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,15 +36,9 @@ from schemathesis.specs.openapi.checks import (
 from issuer import openapi
 from issuer.app import create_app
 from issuer.bootstrap import DEMO_SPECIFICATION
-from issuer.db import make_engine, session_factory
+from issuer.db import session_factory
 from tests.conftest import FUZZ_TALLY
-from tests.issuer.conftest import (
-    BASE_URL,
-    PASSPHRASE,
-    Templates,
-    _database_named,
-    _postgres_url,
-)
+from tests.issuer.conftest import BASE_URL, PASSPHRASE, Templates, copied_database
 
 CHECKS = [
     not_a_server_error,
@@ -84,22 +76,8 @@ def fuzz_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     PostgreSQL, a database made from the template (dropped afterwards). Not ``database_url``,
     so the PostgreSQL pass of ``make test`` does not pick these tests up."""
     made: Templates = request.getfixturevalue("templates")
-    postgres = _postgres_url()
-    if postgres is None:
-        target = tmp_path / "fuzz.sqlite3"
-        shutil.copyfile(made.with_demo, target)
-        yield f"sqlite:///{target}"
-        return
-    name = f"mc_f_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{made.with_demo.name}"')
-    try:
-        yield _database_named(postgres, name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with copied_database(made.with_demo, tmp_path / "fuzz.sqlite3", prefix="mc_f") as url:
+        yield url
 
 
 @pytest.fixture
