@@ -578,6 +578,13 @@ def _build(
                 f"{term(triple['subject'])} {term(triple['predicate'])} "
                 f"{term(triple['object'])}{graph} .\n"
             )
+    # A leaf expanded as an IRI that lands in no quad (the @id of a node without properties)
+    # is still checked by strict expansion: render it too, so a relative one takes the plain
+    # path, which refuses it.
+    for index in expansions:
+        if index not in kinds:
+            iri(placeholders[index])
+            uses[index] = 0
     return Template(
         text="".join(lines),
         slots=sorted(kinds.items()),

@@ -130,6 +130,19 @@ def test_lone_surrogates_are_refused_alike(value: Any) -> None:
     assert_agree(document)
 
 
+@pytest.mark.parametrize("identifier", ["relative", "urn:x:1"])
+@pytest.mark.parametrize("context", [EU_CONTEXT, V2_CONTEXT])
+def test_the_id_of_a_node_without_quads_is_checked_alike(
+    identifier: str, context: list[str]
+) -> None:
+    # Found by ``make fuzz``: a node with an @id and nothing else writes no quad, yet strict
+    # expansion refuses a relative @id; the template must not accept it.
+    document = {"@context": context, "type": [], "id": identifier}
+    expected = "ok" if identifier.startswith("urn:") else "refused"
+    assert outcome(canonicalize_plain, document)[0] == expected
+    assert_agree(document)
+
+
 @SHORT
 @given(documents())
 def test_generated_documents_agree_or_refuse_alike(document: dict[str, Any]) -> None:
