@@ -3,8 +3,8 @@
 A fresh temporary SQLite database is migrated (``issuer.db.upgrade``) and given the demo
 partnership (``issuer.bootstrap.create_demo``); a CSV of ``rows`` learners (columns
 reference, given_name, family_name, email) is built in memory, stored as a job
-(``issuer.bulk.create_job``: parsing and checking every row) and issued
-(``issuer.bulk.run_job``: one transaction per row, each credential signed, its status entry and
+(``issuer.bulk.jobs.create_job``: parsing and checking every row) and issued
+(``issuer.bulk.jobs.run_job``: one transaction per row, each credential signed, its status entry and
 audit event written), exactly as the issuer's inline bulk worker does. Every row must end up
 issued.
 
@@ -21,7 +21,7 @@ so the peak memory is that of the bulk job alone and not of whatever ran before 
 ``path`` "ours" signs with ``schemas.jsonld.canonicalize`` (the fast path), "plain" with
 ``schemas.jsonld.canonicalize_plain``, switched the same way as ``bench/run.py`` does
 (``keys.cryptosuites.base.canonicalize``). Note that the issuer's SQLite worker deliberately
-pauses 0.12 s after each second of work (``issuer.bulk.PAUSE_EVERY``/``PAUSE_FOR``, to let web
+pauses 0.12 s after each second of work (``issuer.bulk.jobs.PAUSE_EVERY``/``PAUSE_FOR``, to let web
 requests write): it is part of the end-to-end figure.
 """
 
@@ -64,7 +64,7 @@ def run_bulk(rows: int, path: str = "ours", *, trace: bool = False) -> dict[str,
     import keys.cryptosuites.base as suite_base
     from issuer.app import create_app
     from issuer.bootstrap import create_demo
-    from issuer.bulk import create_job, run_job
+    from issuer.bulk.jobs import create_job, run_job
     from issuer.db import make_engine, session_factory, transaction, upgrade
     from issuer.models import BulkJob, IssuedCredential, JobState, Organisation, Specification
     from schemas import fastpath

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from issuer.auth import create_token
+from issuer.auth.tokens import create_token
 from issuer.models import Organisation, Partnership, Role, Specification, User
-from issuer.partnerships import add_organisation, create_partnership, create_specification
+from issuer.partnerships.services import add_organisation, create_partnership, create_specification
 
 DEMO_PARTNERSHIP = ("green-skills-alliance", "Green Skills Alliance")
 DEMO_ORGANISATIONS = [
@@ -123,7 +123,7 @@ def add_demo_staff(
                 email=email,
                 name=f"{organisation.legal_name} staff",
                 role=Role.ADMIN,
-                password_hash=generate_password_hash(password),  # as issuer.staff_auth
+                password_hash=generate_password_hash(password),  # as issuer.auth.staff
             )
         )
         created[email] = password

@@ -28,10 +28,10 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from issuer import bulk, issuance, keyring, reseal
+from issuer import config
 from issuer.app import create_app
-from issuer.audit_cli import audit
-from issuer.auth import create_token
+from issuer.audit.cli import audit
+from issuer.auth.tokens import create_token
 from issuer.bootstrap import (
     DEMO_ORGANISATIONS,
     DEMO_PARTNERSHIP,
@@ -40,6 +40,8 @@ from issuer.bootstrap import (
     demo_password,
     demo_staff_email,
 )
+from issuer.bulk import jobs as bulk
+from issuer.credentials import issuance
 from issuer.db import session_factory, transaction, upgrade
 from issuer.errors import ApiError, NotFound
 from issuer.models import (
@@ -52,7 +54,8 @@ from issuer.models import (
     TokenScope,
     utcnow,
 )
-from issuer.partnerships import (
+from issuer.partnerships import keyring, reseal
+from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
     create_specification,
@@ -61,7 +64,7 @@ from issuer.partnerships import (
     get_specification,
     organisation_did,
 )
-from issuer.share import share_url
+from issuer.sharing.links import share_url
 from keys.cli import SUITE_ALGORITHMS, read_json_document
 from keys.errors import KeyDecryptionError, KeysError
 from keys.keypairs import Algorithm
@@ -210,11 +213,6 @@ def check_passphrase_opens_keys(session: Session, passphrase: bytes) -> None:
         )
 
 
-def base_url_of(app: Flask) -> str:
-    """The issuer's public base URL (``MICROCRED_ISSUER_URL``)."""
-    return str(app.config["ISSUER_BASE_URL"]).rstrip("/")
-
-
 def get_partnership(session: Session, slug: str) -> Partnership:
     """The partnership ``slug``; ``NotFound`` otherwise."""
     partnership = session.scalar(select(Partnership).where(Partnership.slug == slug))
@@ -304,7 +302,7 @@ def add_organisation_command(
                 country_label=country_label,
                 identifier=identifier,
                 homepage=homepage,
-                base_url=base_url_of(app),
+                base_url=config.base_url(app),
                 passphrase=passphrase,
                 algorithm=SUITE_ALGORITHMS[suite],
             )
@@ -320,7 +318,7 @@ def create_specification_command(partnership_slug: str, path: str) -> None:
     data = read_json_document(path)
     with issuer_app() as app, transaction(app) as session:
         specification = create_specification(
-            session, get_partnership(session, partnership_slug), data, base_url=base_url_of(app)
+            session, get_partnership(session, partnership_slug), data, base_url=config.base_url(app)
         )
         created = f"specification {specification.slug} created: {specification.uri}"
     click.echo(created)
@@ -415,7 +413,7 @@ def issue_command(
     learner = learner_input(reference, given_name, family_name, email, date_of_birth)
     with issuer_app() as app:
         passphrase = passphrase_of(app)
-        base_url = base_url_of(app)
+        base_url = config.base_url(app)
         written: Path | None = None
         try:
             with transaction(app) as session:
@@ -562,7 +560,7 @@ def finish_job(app: Flask, job_id: int, progress: JobProgress, errors_out: str |
     elif progress.errors:
         click.echo(
             f"error report: `microcred issuer resume {job_id} --errors-out FILE`, or "
-            f"GET {base_url_of(app)}/api/v1/bulk-jobs/{job_id}/errors.csv"
+            f"GET {config.base_url(app)}/api/v1/bulk-jobs/{job_id}/errors.csv"
         )
     if progress.state is JobState.FAILED:
         fail(
@@ -760,7 +758,7 @@ def ensure_demo(app: Flask) -> DemoSetup:
     engine = engine_of(app)
     ensure_sqlite_folder(engine)
     upgrade(engine)
-    base_url = base_url_of(app)
+    base_url = config.base_url(app)
     slug, organisation_slug = DEMO_PARTNERSHIP[0], DEMO_ORGANISATIONS[0][0]
     with transaction(app) as session:
         partnership = session.scalar(select(Partnership).where(Partnership.slug == slug))

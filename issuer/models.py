@@ -3,7 +3,8 @@
 Alembic migrations (``migrations/``) are the truth for the schema; these models must match them
 (a test compares the two). Times are stored as timezone-aware UTC. An issued credential's
 signed JSON is stored exactly as signed; its status lives in status entries. It changes only
-when a signing key is marked compromised and the credential is re-sealed (``issuer.reseal``).
+when a signing key is marked compromised and the credential is re-sealed
+(``issuer.partnerships.reseal``).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from issuer import audit_ddl
-from issuer.audit import link_new_events
+from issuer.audit import ddl as audit_ddl
+from issuer.audit.chain import link_new_events
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -249,7 +250,7 @@ class ApiToken(Base):
 
 
 class StaffSession(Base):
-    """A staff user's signed-in session, kept by the server (``issuer.staff_sessions``).
+    """A staff user's signed-in session, kept by the server (``issuer.auth.sessions``).
 
     The browser's cookie carries only a random secret; this row holds its SHA-256, when the
     session began (the server's own record: a session lasts ``STAFF_SESSION_HOURS`` from
@@ -330,8 +331,8 @@ class CredentialAwardingBody(Base):
 
 class IssuedCredential(Base):
     """A signed credential exactly as issued. ``document`` changes only when a key that signed
-    it is marked compromised: ``issuer.reseal`` then replaces that key's proof by one of the
-    organisation's current key (same id, claims and status entries), with an explicit UPDATE
+    it is marked compromised: ``issuer.partnerships.reseal`` then replaces that key's proof by one
+    of the organisation's current key (same id, claims and status entries), with an explicit UPDATE
     and an audit event. Through the ORM it is write-once."""
 
     __tablename__ = "credentials"
@@ -361,11 +362,17 @@ class IssuedCredential(Base):
     )
     status_entries: Mapped[list[StatusEntry]] = relationship(back_populates="credential")
 
+    @property
+    def uuid(self) -> str:
+        """The credential's UUID as URLs and file names carry it (its id without
+        ``urn:uuid:``)."""
+        return self.credential_uri.removeprefix("urn:uuid:")
+
 
 @event.listens_for(IssuedCredential.document, "set", propagate=True)
 def _document_is_write_once(target: IssuedCredential, value: str, old: Any, _: Any) -> None:
     """Refuse to change a stored credential's signed JSON through the ORM (re-sealing after a
-    key compromise is the one sanctioned change; see ``issuer.reseal``)."""
+    key compromise is the one sanctioned change; see ``issuer.partnerships.reseal``)."""
     if isinstance(old, str) and old != value:
         raise ValueError("an issued credential's signed document never changes")
 
@@ -470,8 +477,8 @@ class AuditEvent(Base):
     """An append-only record of who did what, when: issue, suspend, reinstate, revoke, …
 
     Hash-chained: ``seq``, ``prev_hash`` and ``hash`` are filled in at flush by
-    :func:`issuer.audit.link_new_events` (never set them yourself). The database refuses to
-    update or delete rows (triggers of :mod:`issuer.audit_ddl`).
+    :func:`issuer.audit.chain.link_new_events` (never set them yourself). The database refuses to
+    update or delete rows (triggers of :mod:`issuer.audit.ddl`).
     """
 
     __tablename__ = "audit_events"
@@ -486,7 +493,7 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     seq: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3, … the chain's order
     prev_hash: Mapped[str] = mapped_column(String(64))  # the previous event's hash
-    hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex, see issuer.audit
+    hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex, see issuer.audit.chain
 
 
 audit_ddl.attach(AuditEvent.__table__)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ Behind a reverse proxy that terminates TLS, the app sees plain http from the pro
 When ``TRUSTED_PROXIES`` (``MICROCRED_TRUSTED_PROXIES``) is a number n > 0, werkzeug's
 ``ProxyFix`` takes the client's scheme and address from the last n ``X-Forwarded-Proto`` and
 ``X-Forwarded-For`` values: a request that reached the proxy over https is then https to the
-app (its session cookie is Secure, see ``issuer.staff_auth``), and sign-in limits count the
+app (its session cookie is Secure, see ``issuer.auth.staff``), and sign-in limits count the
 real client. With 0 (the default) those headers are ignored: anyone can send them. (Gunicorn
 has its own trust rule, ``--forwarded-allow-ips``, default 127.0.0.1, for the scheme alone: a
 proxy on the same host that sends ``X-Forwarded-Proto: https`` makes the request https too.)

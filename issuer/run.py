@@ -44,8 +44,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from issuer import bulk
 from issuer.app import create_app
+from issuer.bulk import jobs as bulk
 from issuer.cli import describe_demo, ensure_demo
 from issuer.db import transaction
 from issuer.errors import ApiError

@@ -1,6 +1,6 @@
 """Audit you can prove: hash-chain the audit log (seq, prev_hash, hash; existing events are
 chained in id order), make audit_events append-only in the database (triggers, see
-issuer.audit_ddl), and count failed staff sign-ins in a table every worker shares.
+issuer.audit.ddl), and count failed staff sign-ins in a table every worker shares.
 
 Revision ID: 0002a_audit_integrity
 Revises: 0001
@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import issuer.models
-from issuer import audit, audit_ddl
+from issuer.audit import chain as audit
+from issuer.audit import ddl as audit_ddl
 
 revision = "0002a_audit_integrity"
 down_revision = "0001"

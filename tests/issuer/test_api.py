@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
 
-from issuer.auth import create_token
+from issuer.auth.tokens import create_token
 from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import transaction
 from issuer.models import (
@@ -31,7 +31,7 @@ from issuer.models import (
     StatusList,
     utcnow,
 )
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
     create_specification,
@@ -365,7 +365,7 @@ def test_a_signing_failure_leaves_nothing_written(app, client, auth, monkeypatch
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the HSM is on fire")
 
-    monkeypatch.setattr("issuer.issuance.add_proof", broken)
+    monkeypatch.setattr("issuer.credentials.issuance.add_proof", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500, as in production
     response = issue(client, auth())
     assert response.status_code == 500
@@ -379,7 +379,7 @@ def test_a_refused_credential_leaves_nothing_written(app, client, auth, monkeypa
     def refuse(document: Any) -> None:
         raise SchemaViolation([SchemaIssue(path="issuer", message="no", element="3")])
 
-    monkeypatch.setattr("issuer.issuance.validate_microcredential", refuse)
+    monkeypatch.setattr("issuer.credentials.issuance.validate_microcredential", refuse)
     response = issue(client, auth())
     assert response.status_code == 422
     assert error_code(response) == "invalid_credential"
@@ -670,11 +670,12 @@ def test_oversize_upload(app, client, auth):
 
 
 def test_resume_a_stopped_job(app, client, auth, monkeypatch):
-    from issuer import bulk
+    from issuer.bulk import jobs as bulk
 
     # the worker "dies" after one row: the job stays running with a fresh heartbeat
     monkeypatch.setattr(
-        "issuer.api.bulk.start_job", lambda app, job_id: bulk.run_job(app, job_id, stop_after=1)
+        "issuer.api.views.bulk.start_job",
+        lambda app, job_id: bulk.run_job(app, job_id, stop_after=1),
     )
     content = "reference,given_name,family_name\nr1,A,One\nr2,B,Two\nr3,C,Three\n"
     job = upload(client, auth(), content).get_json()

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-import issuer.bulk as bulk
-from issuer.bulk import (
+import issuer.bulk.jobs as bulk
+from issuer.bulk.jobs import (
     create_job,
     job_errors_csv,
     job_json,
@@ -22,9 +22,9 @@ from issuer.bulk import (
     run_job,
     start_job,
 )
+from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.errors import InvalidInput
-from issuer.issuance import LearnerInput, issue_credential
 from issuer.models import (
     BulkJob,
     BulkJobRow,

@@ -1,4 +1,4 @@
-"""The bulk CSV entry point (``issuer.bulk.read_rows``) under arbitrary input: any bytes give
+"""The bulk CSV entry point (``issuer.bulk.jobs.read_rows``) under arbitrary input: any bytes give
 rows, each issuable or refused with a per-row code, or a refusal of the whole file with a
 per-file code; never another exception. And an upload of such a file through the API is never a
 server error (SQLite, and PostgreSQL through the ``app`` fixture)."""
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer.bulk import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_rows
+from issuer.bulk.jobs import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_rows
 from issuer.errors import InvalidInput
 from tests.issuer.test_edge import SPEC, error_code
 

@@ -29,10 +29,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from issuer import bulk
 from issuer.app import create_app
-from issuer.auth import authenticate
+from issuer.auth.tokens import authenticate
 from issuer.bootstrap import DEMO_SPECIFICATION
+from issuer.bulk import jobs as bulk
 from issuer.db import session_factory, transaction
 from issuer.models import (
     ApiToken,
@@ -48,7 +48,7 @@ from issuer.models import (
     SigningKey,
     TokenScope,
 )
-from issuer.partnerships import get_organisation, get_specification, public_keypairs
+from issuer.partnerships.services import get_organisation, get_specification, public_keypairs
 from keys.cli import main
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver

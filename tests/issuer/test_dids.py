@@ -15,9 +15,9 @@ from issuer.app import create_app
 from issuer.bootstrap import create_demo
 from issuer.db import session_factory, transaction
 from issuer.demo import reference_credential
-from issuer.keyring import rotate_key
 from issuer.models import AuditEvent, KeyState, Organisation
-from issuer.partnerships import signing_keypair
+from issuer.partnerships.keyring import rotate_key
+from issuer.partnerships.services import signing_keypair
 from keys.did_web import did_web_to_url
 from keys.keypairs import Algorithm, KeyPair
 from keys.lifecycle import format_time

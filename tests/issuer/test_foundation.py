@@ -8,13 +8,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from issuer import audit_ddl
-from issuer.auth import Caller, authenticate
+from issuer.audit import ddl as audit_ddl
+from issuer.auth.tokens import Caller, authenticate
 from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import session_factory, transaction
 from issuer.errors import Unauthorized
 from issuer.models import AuditEvent, Base, KeyState, Role
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     add_signing_key,
     public_keypairs,
     signing_keypair,

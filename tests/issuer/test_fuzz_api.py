@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from issuer import openapi
+from issuer.api import openapi
 from issuer.app import create_app
 from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import session_factory

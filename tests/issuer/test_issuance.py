@@ -9,16 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-import issuer.issuance as issuance
-from issuer.db import transaction
-from issuer.errors import Conflict, InvalidInput, NotFound
-from issuer.issuance import (
+import issuer.credentials.issuance as issuance
+from issuer.credentials.issuance import (
     LearnerInput,
     change_status,
     credential_json,
     get_credential,
     issue_credential,
 )
+from issuer.db import transaction
+from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
     CredentialAwardingBody,
@@ -31,13 +31,13 @@ from issuer.models import (
     StatusEntry,
     StatusPurpose,
 )
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     add_organisation,
     add_signing_key,
     create_partnership,
     public_keypairs,
 )
-from issuer.share import hash_manage_token
+from issuer.sharing.links import hash_manage_token
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver
 from schemas.profile import ANNEX_I_ELEMENTS, schema_issues, unstated_elements

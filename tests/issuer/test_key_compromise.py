@@ -17,11 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from issuer.bootstrap import Demo
+from issuer.credentials.issuance import LearnerInput, change_status, issue_credential
 from issuer.db import transaction
 from issuer.demo import reference_credential
 from issuer.errors import Conflict
-from issuer.issuance import LearnerInput, change_status, issue_credential
-from issuer.keyring import compromise_key, find_key, rotate_key
 from issuer.models import (
     AuditEvent,
     IssuedCredential,
@@ -32,7 +31,8 @@ from issuer.models import (
     StatusEntry,
     utcnow,
 )
-from issuer.reseal import reseal_batch, reseal_document
+from issuer.partnerships.keyring import compromise_key, find_key, rotate_key
+from issuer.partnerships.reseal import reseal_batch, reseal_document
 from keys.cli import main
 from keys.did_web import did_web_to_url
 from keys.keypairs import Algorithm, KeyPair
@@ -132,9 +132,7 @@ def verify(client: FlaskClient, document: dict[str, Any]) -> Any:
     dids = {document["issuer"]["id"], *(body["id"] for body in bodies)}
     ours = [(did, "test org") for did in sorted(dids) if did.startswith("did:web:issuer.example")]
     trusted = parse_trusted_issuers(trusted_issuers_document(ours, name="test partnership"))
-    return verify_credential(
-        document, VerifierOptions(fetch=client_fetch(client), trusted=trusted)
-    )
+    return verify_credential(document, VerifierOptions(fetch=client_fetch(client), trusted=trusted))
 
 
 def outcome(report: Any, check: str) -> tuple[str, str]:

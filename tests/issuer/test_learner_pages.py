@@ -13,15 +13,14 @@ import pytest
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 
-from issuer import certificate
 from issuer.bootstrap import DEMO_SPECIFICATION
-from issuer.certificate import certificate_pdf, latin1
+from issuer.credentials import certificate
+from issuer.credentials.certificate import certificate_pdf, latin1
+from issuer.credentials.display import badge
+from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.demo import reference_credential
-from issuer.display import badge
 from issuer.errors import InvalidInput
-from issuer.issuance import LearnerInput, issue_credential
-from issuer.learner_views import expiry_from_form
 from issuer.models import (
     AuditEvent,
     CredentialState,
@@ -31,6 +30,7 @@ from issuer.models import (
     Specification,
     utcnow,
 )
+from issuer.sharing.learner_views import expiry_from_form
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -625,7 +625,7 @@ def test_bad_tokens_are_404(app, client, demo, auth, issued):
 
 
 def test_link_limit_is_shown(app, client, issued, monkeypatch):
-    monkeypatch.setattr("issuer.share_views.MAX_LINKS_PER_CREDENTIAL", 1)
+    monkeypatch.setattr("issuer.sharing.links.MAX_LINKS_PER_CREDENTIAL", 1)
     response = submit(client, issued["manage"], f"{issued['manage']}/links", {})
     assert response.status_code == 409
     assert 'role="alert"' in html(response)

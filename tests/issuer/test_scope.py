@@ -1,4 +1,4 @@
-"""Who may act on a credential within a partnership (``issuer.scope``): an organisation's API
+"""Who may act on a credential within a partnership (``issuer.auth.scope``): an organisation's API
 token changes only credentials its organisation issued or co-awards (403 ``forbidden`` on
 another member's), a partnership-scoped token any of the partnership's, and staff pages apply
 the organisation rule to the signed-in user. Reading stays partnership-wide; another
@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from issuer.auth import create_token
-from issuer.bulk import create_job
+from issuer.auth.tokens import create_token
+from issuer.bulk.jobs import create_job
 from issuer.db import transaction
 from issuer.errors import InvalidInput
 from issuer.models import (
@@ -32,7 +32,7 @@ from issuer.models import (
     TokenScope,
     User,
 )
-from issuer.partnerships import add_organisation, create_partnership
+from issuer.partnerships.services import add_organisation, create_partnership
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 AARHUS = "aarhus-demo-university"

@@ -15,12 +15,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from issuer.auth import create_token
+from issuer.auth.tokens import create_token
 from issuer.credential import Learner as LearnerData
 from issuer.credential import build_microcredential
+from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.demo import demo_award
-from issuer.issuance import LearnerInput, issue_credential
 from issuer.models import (
     AuditEvent,
     CredentialState,
@@ -33,14 +33,20 @@ from issuer.models import (
     TokenScope,
     utcnow,
 )
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
     organisation_data,
     signing_keypair,
 )
-from issuer.share import create_share_link, hash_manage_token, new_token, share_url, verify_url
-from issuer.share_views import QR_BORDER, QR_BOX_SIZE, qr_code
+from issuer.sharing.links import (
+    create_share_link,
+    hash_manage_token,
+    new_token,
+    share_url,
+    verify_url,
+)
+from issuer.sharing.views import QR_BORDER, QR_BOX_SIZE, qr_code
 from keys.proof import add_proof
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
@@ -519,7 +525,7 @@ def test_learner_cannot_touch_another_credentials_link(app, client, demo, shared
 
 
 def test_share_links_per_credential_are_limited(app, client, shared, monkeypatch):
-    monkeypatch.setattr("issuer.share_views.MAX_LINKS_PER_CREDENTIAL", 3)
+    monkeypatch.setattr("issuer.sharing.links.MAX_LINKS_PER_CREDENTIAL", 3)
     assert client.post(shared.links).status_code == 201
     assert client.post(shared.links).status_code == 201
     response = client.post(shared.links)
@@ -561,7 +567,7 @@ def test_staff_create_a_share_link(app, client, demo, auth, shared):
     assert body["url"] == url
     assert body["qr"] == {"png": url + "/qr.png", "svg": url + "/qr.svg"}
     assert client.get(f"/c/{body['token']}", headers=JSONLD).data == shared.document.encode()
-    # Another member's token acts only on what its organisation awards (issuer.scope) ...
+    # Another member's token acts only on what its organisation awards (issuer.auth.scope) ...
     refused = client.post(path, headers=auth("admin", "lyon-demo-university"))
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
     # ... unless it was granted the partnership scope.

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
 from issuer.app import create_app
-from issuer.auth import create_token
+from issuer.auth.tokens import create_token
 from issuer.bootstrap import (
     DEMO_SPECIFICATION,
     add_demo_staff,
@@ -24,7 +24,7 @@ from issuer.bootstrap import (
     demo_password,
     demo_staff_email,
 )
-from issuer.bulk import create_job, run_job
+from issuer.bulk.jobs import create_job, run_job
 from issuer.db import session_factory, transaction
 from issuer.models import (
     AuditEvent,
@@ -38,7 +38,7 @@ from issuer.models import (
     User,
     utcnow,
 )
-from issuer.partnerships import add_organisation, create_partnership, create_specification
+from issuer.partnerships.services import add_organisation, create_partnership, create_specification
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 AARHUS = "aarhus-demo-university"

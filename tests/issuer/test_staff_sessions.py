@@ -1,4 +1,4 @@
-"""Staff sessions that end (``issuer.staff_sessions``, ``issuer.staff_auth``): a copy of the
+"""Staff sessions that end (``issuer.auth.sessions``, ``issuer.auth.staff``): a copy of the
 session cookie saved before signing out, or before a password change, or older than
 ``STAFF_SESSION_HOURS`` by the server's own record, is refused, even re-signed with the app's
 secret key; two app instances over one database agree; the cookie is Secure over https.
@@ -20,11 +20,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from issuer import staff_sessions
 from issuer.app import create_app
+from issuer.auth import sessions as staff_sessions
+from issuer.auth.sessions import EndReason
 from issuer.db import session_factory, transaction
 from issuer.models import AuditEvent, Organisation, Role, StaffSession, User
-from issuer.staff_sessions import EndReason
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 AARHUS = "aarhus-demo-university"

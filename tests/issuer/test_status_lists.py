@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-import issuer.status_credentials as status_credentials
+import issuer.status.publication as status_credentials
 from issuer.db import session_factory, transaction
 from issuer.models import (
     IssuedCredential,
@@ -26,14 +26,8 @@ from issuer.models import (
     StatusList,
     StatusPurpose,
 )
-from issuer.partnerships import add_signing_key, public_keypairs
-from issuer.status_credentials import (
-    MEDIA_TYPE,
-    RESIGN_AFTER,
-    VALIDITY,
-    signed_status_list,
-)
-from issuer.status_lists import (
+from issuer.partnerships.services import add_signing_key, public_keypairs
+from issuer.status.lists import (
     LIST_SIZE,
     RESERVE_ATTEMPTS,
     decode_list,
@@ -43,6 +37,12 @@ from issuer.status_lists import (
     reserve_entries,
     reserve_entry,
     set_status,
+)
+from issuer.status.publication import (
+    MEDIA_TYPE,
+    RESIGN_AFTER,
+    VALIDITY,
+    signed_status_list,
 )
 from keys.did_web import build_did_document, did_web_to_url
 from keys.keypairs import Algorithm

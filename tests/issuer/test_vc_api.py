@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from issuer.credential import DATA_INTEGRITY_V2, VC_V1
 from issuer.db import transaction
 from issuer.models import AuditEvent, Organisation
-from issuer.partnerships import public_keypairs
+from issuer.partnerships.services import public_keypairs
 from keys.did_web import build_did_document, did_web_to_url
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
@@ -271,7 +271,7 @@ def test_the_request_is_not_changed_in_place(client, auth):
 
 
 def test_a_rotated_key_signs(app, client, auth, demo):
-    from issuer.partnerships import add_signing_key
+    from issuer.partnerships.services import add_signing_key
     from tests.issuer.conftest import PASSPHRASE
 
     with transaction(app) as session:

@@ -33,9 +33,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.db import session_factory, transaction
-from issuer.errors import ApiError, InvalidInput
-from issuer.issuance import (
+from issuer.credentials.issuance import (
     Issued,
     LearnerInput,
     SigningKeys,
@@ -44,6 +42,8 @@ from issuer.issuance import (
     iso_time,
     issue_credential,
 )
+from issuer.db import session_factory, transaction
+from issuer.errors import ApiError, InvalidInput
 from issuer.models import (
     AuditEvent,
     BulkJob,
@@ -80,6 +80,10 @@ PAUSE_FOR = 0.12  # seconds
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+#: A running job whose heartbeat is older than this may be resumed (its worker died).
+STALE_JOB = timedelta(minutes=2)
 
 
 # --- reading the file -------------------------------------------------------------------------

@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import NotFound
 from issuer.models import StatusList, utcnow
-from issuer.partnerships import signing_keypair
-from issuer.status_lists import encode_list, set_indices, status_list_url
+from issuer.partnerships.services import signing_keypair
+from issuer.status.lists import encode_list, set_indices, status_list_url
 from keys.proof import add_proof, format_datetime
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2"]
@@ -100,9 +100,7 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def cache_is_fresh(
-    status_list: StatusList, now: datetime, max_age: int = DEFAULT_MAX_AGE
-) -> bool:
+def cache_is_fresh(status_list: StatusList, now: datetime, max_age: int = DEFAULT_MAX_AGE) -> bool:
     """True when the cached signed credential reflects the list's current version, was
     signed less than :data:`RESIGN_AFTER` ago (one signed further ahead than
     :data:`CLOCK_SKEW` counts as stale: it would not be valid yet) and states ``max_age`` as

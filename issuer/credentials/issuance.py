@@ -44,14 +44,14 @@ from issuer.models import (
     StatusPurpose,
     utcnow,
 )
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     current_key,
     organisation_data,
     signing_keypair,
     specification_data,
 )
-from issuer.share import create_share_link, hash_manage_token, new_token
-from issuer.status_lists import entry_json, reserve_entries, set_status
+from issuer.sharing.links import create_share_link, hash_manage_token, new_token
+from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
 from keys.proof import add_proof
 from schemas.errors import SchemaError, SchemaViolation

@@ -39,14 +39,15 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from issuer import config
 from issuer.db import get_session
 from issuer.errors import NotFound
 from issuer.models import Organisation, Partnership
-from issuer.partnerships import did_web_base, public_keypairs
+from issuer.partnerships.services import did_web_base, public_keypairs
 from keys.did_key import DID_CONTEXT
 from keys.did_web import build_did_document
 
@@ -110,7 +111,7 @@ def organisation_did_document(partnership: str, organisation: str) -> Response:
 
 
 def _issuer_document_response(*, with_path: bool) -> Response:
-    base_url = current_app.config["ISSUER_BASE_URL"]
+    base_url = config.base_url()
     if bool(urlsplit(base_url).path.strip("/")) is not with_path:
         raise NotFound("the issuer's DID document is not served here", code="unknown_did")
     organisations = list(

@@ -2,13 +2,13 @@
 
 Partnership staff (``issuer.models.User``) sign in with their e-mail address and a password
 (stored as a ``werkzeug.security`` hash). Sessions are kept by the server
-(``issuer.staff_sessions``): the Flask session cookie (HttpOnly, SameSite=Lax, Secure when the
+(``issuer.auth.sessions``): the Flask session cookie (HttpOnly, SameSite=Lax, Secure when the
 issuer is served over https) carries only a random secret naming a row of ``staff_sessions``.
 Signing out, changing the password (``change_password``, or any other change of the stored
 hash) and ``STAFF_SESSION_HOURS`` after signing in *by the server's record* each end the
 session for every copy of the cookie, in every worker and app instance over the database. A
 refused session sends a page to the sign-in form and a JSON request a 401. Failed sign-ins are
-counted per client address and e-mail address in the database (``issuer.signin_failures``), so
+counted per client address and e-mail address in the database (``issuer.auth.signin_failures``), so
 every worker and app instance over it shares the count: after ``STAFF_LOGIN_MAX_FAILURES``
 within ``STAFF_LOGIN_WINDOW`` seconds, that pair is refused until the window has passed.
 
@@ -17,24 +17,25 @@ request that came over https: directly, or through the number of proxies given i
 ``TRUSTED_PROXIES`` (``issuer.proxies``). Flask-WTF keeps its CSRF secret in this same cookie
 (there is no separate CSRF cookie).
 
-Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the
-machine interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON,
-never cookies: the blueprints of the JSON API (``issuer.api``), the VC API (``issuer.vc_api``),
-status lists and DID documents, and every path under ``/api/`` whatever its blueprint (the
-learner's and staff's share-link JSON API lives in ``issuer.share_views``, whose blueprint also
-serves HTML pages). No HTML form posts under ``/api/``. An HTML form sends the token as
-``<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">``.
+Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the machine
+interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON, never
+cookies: the blueprints of the JSON API (``issuer.api.views``), the VC API (``issuer.api.vc_api``),
+status lists and DID documents, and every path under ``/api/`` whatever its blueprint (the learner's
+and staff's share-link JSON API lives in ``issuer.sharing.views``, whose blueprint also serves HTML
+pages). No HTML form posts under ``/api/``. An HTML form sends the token as ``<input type="hidden"
+name="csrf_token" value="{{ csrf_token() }}">``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import (
+    Blueprint,
     Flask,
     current_app,
     g,
@@ -53,12 +54,12 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from issuer import api, did_views, staff_sessions, status_views, vc_api
-from issuer.auth import ROLE_RANK
+from issuer.auth import sessions as staff_sessions
+from issuer.auth.sessions import EndReason
+from issuer.auth.signin_failures import clear_failures, failure_key, recent_failures, record_failure
+from issuer.auth.tokens import ROLE_RANK
 from issuer.db import get_session, transaction
 from issuer.models import AuditEvent, Organisation, Role, User, utcnow
-from issuer.signin_failures import clear_failures, failure_key, recent_failures, record_failure
-from issuer.staff_sessions import EndReason
 
 csrf = CSRFProtect()
 
@@ -68,8 +69,6 @@ LEGACY_KEYS = ("staff_user", "staff_check", "staff_since")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 API_PREFIX = "/api/"  # JSON interfaces only: token-authenticated, exempt from CSRF
-# The blueprints of machine interfaces, exempt from CSRF as a whole.
-EXEMPT_MODULES = (api, vc_api, status_views, did_views)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -292,9 +291,10 @@ def served_over_https(base_url: object) -> bool:
     return str(base_url or "").strip().lower().startswith("https://")
 
 
-def init_app(app: Flask) -> None:
-    """Protect the app's forms against CSRF, exempting the token-authenticated interfaces,
-    and set up the staff session cookie and sign-in limits."""
+def init_app(app: Flask, machine_blueprints: Iterable[Blueprint] = ()) -> None:
+    """Protect the app's forms against CSRF, exempting the token-authenticated interfaces
+    (``machine_blueprints`` as a whole, and every path under ``/api/``), and set up the staff
+    session cookie and sign-in limits."""
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -311,7 +311,7 @@ def init_app(app: Flask) -> None:
     # for custom exemptions); WTF_CSRF_ENABLED still switches the protection as a whole.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
-    exempt = {module.bp.name for module in EXEMPT_MODULES}
+    exempt = {blueprint.name for blueprint in machine_blueprints}
 
     @app.before_request
     def _csrf_protect() -> None:

@@ -4,7 +4,7 @@ Every audit event carries ``seq`` (1, 2, 3, … with no gaps), ``prev_hash`` (th
 event before it; 64 zeros for the first) and ``hash``: the SHA-256 (hex) of the canonical
 serialization of its own fields and ``prev_hash`` (:func:`canonical_event`). Changing, removing
 or reordering a stored event breaks the chain at that event; ``microcred issuer audit verify``
-(:mod:`issuer.audit_verify`) finds the first break.
+(:mod:`issuer.audit.verify`) finds the first break.
 
 This module is the one place that computes the chain. :func:`link_new_events` is called for
 every ORM flush that adds audit events (``issuer.models`` hooks ``before_flush``), so every

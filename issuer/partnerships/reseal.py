@@ -31,10 +31,10 @@ from typing import Any, Final
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from issuer.credentials.issuance import serialize
 from issuer.errors import Conflict
-from issuer.issuance import serialize
 from issuer.models import AuditEvent, IssuedCredential, KeyState, SigningKey, utcnow
-from issuer.partnerships import signing_keypair
+from issuer.partnerships.services import signing_keypair
 from keys.keypairs import KeyPair
 from keys.proof import create_proof, proofs_of, unsecured
 

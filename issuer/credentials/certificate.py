@@ -37,7 +37,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
 
-from issuer.display import Summary, credential_summary, locale_name, long_date
+from issuer.credentials.display import Summary, credential_summary, locale_name, long_date
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}

@@ -36,14 +36,15 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from issuer import openapi
-from issuer.api import caller_organisation, json_body, passphrase
-from issuer.auth import current_caller, require
+from issuer import config
+from issuer.api import openapi
+from issuer.api.views import caller_organisation, json_body
+from issuer.auth.tokens import current_caller, require
 from issuer.credential import DATA_INTEGRITY_V2, VC_V1, xsd_datetime
 from issuer.db import get_session
 from issuer.errors import ApiError, Forbidden
 from issuer.models import AuditEvent, Role
-from issuer.partnerships import signing_keypair
+from issuer.partnerships.services import signing_keypair
 from keys.proof import add_proof
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
@@ -154,7 +155,7 @@ def issue() -> ResponseReturnValue:
     check_options(body.get("options"))
     organisation = caller_organisation()
     credential = prepare(body["credential"], organisation.did)
-    keypair = signing_keypair(organisation, passphrase())
+    keypair = signing_keypair(organisation, config.key_passphrase())
     try:
         signed = add_proof(credential, keypair)
     except SchemaError as error:

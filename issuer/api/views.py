@@ -6,7 +6,7 @@ issuer role issues, changes status and runs bulk jobs, the admin role writes spe
 Every query is scoped to the caller's partnership: another partnership's credential, job or
 specification is "not found", never "forbidden". Within the partnership a token reads
 everything, but changes a credential's status or resumes a bulk job only when its organisation
-awards it, unless the token has the partnership scope (``issuer.scope``; 403 ``forbidden``
+awards it, unless the token has the partnership scope (``issuer.auth.scope``; 403 ``forbidden``
 otherwise). A token always issues as its own organisation. Services flush; the views here
 commit only after the service call succeeded, so a failure leaves nothing written. Errors are
 ``{"error": {"code", "message", "details"}}`` with the stable codes of ``issuer.errors``.
@@ -16,24 +16,26 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, and_, func, or_, select
 
-from issuer import bulk, issuance
-from issuer.auth import (
+from issuer import config
+from issuer.auth.tokens import (
     current_caller,
     ensure_caller_may_act_on,
     ensure_caller_may_act_on_job,
     require,
 )
+from issuer.bulk import jobs as bulk
+from issuer.credentials import issuance
 from issuer.dates import DateRule, MomentError, parse_moment
 from issuer.db import get_session
 from issuer.edge import DB_INT_MAX, json_body
-from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
+from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
     BulkJob,
@@ -47,7 +49,7 @@ from issuer.models import (
     Specification,
     utcnow,
 )
-from issuer.partnerships import (
+from issuer.partnerships.services import (
     create_specification,
     get_organisation,
     get_specification,
@@ -60,26 +62,9 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_REASON = 2000
 STATUS_ACTIONS = ("suspend", "reinstate", "revoke")
-#: A running bulk job whose heartbeat is older than this may be resumed (its worker died).
-STALE_JOB = timedelta(minutes=2)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def base_url() -> str:
-    """The issuer's public base URL, without a trailing slash."""
-    return str(current_app.config["ISSUER_BASE_URL"]).rstrip("/")
-
-
-def passphrase() -> bytes:
-    """The key passphrase; 503 ``signing_unavailable`` when the issuer has none configured."""
-    secret = current_app.config.get("KEY_PASSPHRASE")
-    if not secret:
-        raise ApiError(
-            "the issuer has no key passphrase configured", code="signing_unavailable", status=503
-        )
-    return secret if isinstance(secret, bytes) else str(secret).encode()
 
 
 def caller_organisation() -> Organisation:
@@ -96,11 +81,6 @@ def caller_partnership() -> Partnership:
     if partnership is None:
         raise NotFound("the token's partnership no longer exists")
     return partnership
-
-
-def credential_uuid(credential: IssuedCredential) -> str:
-    """The credential's UUID as the API's URLs carry it (its id without ``urn:uuid:``)."""
-    return credential.credential_uri.removeprefix("urn:uuid:")
 
 
 def _limit(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
@@ -200,7 +180,9 @@ def create_specification_view() -> ResponseReturnValue:
     data = json_body()
     session = get_session()
     caller = current_caller()
-    specification = create_specification(session, caller_partnership(), data, base_url=base_url())
+    specification = create_specification(
+        session, caller_partnership(), data, base_url=config.base_url()
+    )
     session.add(
         AuditEvent(
             actor=caller.actor,
@@ -277,7 +259,7 @@ def _awarding_bodies(value: Any, issuer: Organisation) -> list[Organisation]:
 
 
 def _issue_response(issued: issuance.Issued) -> dict[str, Any]:
-    base = base_url()
+    base = config.base_url()
     credential = issued.credential
     token = issued.share_link.token
     return {
@@ -348,14 +330,14 @@ def issue_credential_view() -> ResponseReturnValue:
         learner=learner,
         awarding_bodies=bodies,
         actor=caller.actor,
-        base_url=base_url(),
-        passphrase=passphrase(),
+        base_url=config.base_url(),
+        passphrase=config.key_passphrase(),
         grade=grade,
         valid_until=valid_until,
     )
     body = _issue_response(issued)
     session.commit()
-    location = url_for("api.get_credential_view", ref=credential_uuid(issued.credential))
+    location = url_for("api.get_credential_view", ref=issued.credential.uuid)
     return _created(body, location)
 
 
@@ -409,7 +391,7 @@ def list_credentials() -> ResponseReturnValue:
             )
         query = query.where(and_(*conditions))
     credentials, next_cursor = _page(query, IssuedCredential.id, limit)
-    base = base_url()
+    base = config.base_url()
     return jsonify(
         {
             "credentials": [issuance.credential_json(c, base_url=base) for c in credentials],
@@ -425,7 +407,7 @@ def get_credential_view(ref: str) -> ResponseReturnValue:
     credential = _credential(ref)
     return jsonify(
         {
-            "credential": issuance.credential_json(credential, base_url=base_url()),
+            "credential": issuance.credential_json(credential, base_url=config.base_url()),
             "document": json.loads(credential.document),
         }
     )
@@ -453,7 +435,7 @@ def _change_status(ref: str, action: str) -> ResponseReturnValue:
     credential = issuance.change_status(
         session, credential, action, actor=current_caller().actor, reason=reason or None
     )
-    body = issuance.credential_json(credential, base_url=base_url())
+    body = issuance.credential_json(credential, base_url=config.base_url())
     session.commit()
     return jsonify(body)
 
@@ -558,7 +540,7 @@ def get_bulk_job_errors(job_id: int) -> ResponseReturnValue:
 @require(Role.ISSUER)
 def resume_bulk_job(job_id: int) -> ResponseReturnValue:
     """Carry on with a job whose worker stopped: failed, never started, or running with a
-    heartbeat older than ``STALE_JOB`` (only rows still pending are issued; none twice).
+    heartbeat older than ``bulk.STALE_JOB`` (only rows still pending are issued; none twice).
     409 ``job_finished`` for a done job, ``job_running`` for one whose worker is alive."""
     session = get_session()
     caller = current_caller()
@@ -567,7 +549,7 @@ def resume_bulk_job(job_id: int) -> ResponseReturnValue:
     if job.state is JobState.DONE:
         raise Conflict(f"bulk job {job_id} is finished", code="job_finished")
     if job.state is JobState.RUNNING and (
-        job.heartbeat_at is not None and job.heartbeat_at > utcnow() - STALE_JOB
+        job.heartbeat_at is not None and job.heartbeat_at > utcnow() - bulk.STALE_JOB
     ):
         raise Conflict(f"bulk job {job_id} is running", code="job_running")
     session.add(

@@ -1,9 +1,9 @@
 """Walk the audit log's hash chain and find the first event that does not fit.
 
-An event fits when its ``hash`` is the hash of its own fields (:func:`issuer.audit.event_hash`)
-and it links to the event before it: its ``seq`` is one more and its ``prev_hash`` is that
-event's ``hash`` (the first event: ``seq`` 1 and 64 zeros). An edited event fails the first
-test; a removed or reordered one makes the next event fail the second.
+An event fits when its ``hash`` is the hash of its own fields
+(:func:`issuer.audit.chain.event_hash`) and it links to the event before it: its ``seq`` is one more
+and its ``prev_hash`` is that event's ``hash`` (the first event: ``seq`` 1 and 64 zeros). An edited
+event fails the first test; a removed or reordered one makes the next event fail the second.
 
 What a chain cannot show: removal of the newest events, or a chain rewritten from the first
 changed event on (no secret goes into the hashes). Keep the head (``seq`` and ``hash``, which
@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.audit import GENESIS, event_hash, utc_text
+from issuer.audit.chain import GENESIS, event_hash, utc_text
 from issuer.models import AuditEvent
 
 HASH_MISMATCH = "event_hash_mismatch"  # the event's fields or hash were changed

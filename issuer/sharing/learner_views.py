@@ -17,7 +17,7 @@ HTTPS check asks for.
 
 Expiry is chosen as a date: the link works until the end of that day (UTC), i.e. it expires at
 the next midnight UTC. The writes and their audit events are the JSON learner API's
-(``issuer.share_views``), with the same actor ``learner``.
+(``issuer.sharing.views``), with the same actor ``learner``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     get_flashed_messages,
     redirect,
@@ -41,9 +40,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.dates import DATE_LENGTH, LATEST, DateRule, MomentError, parse_moment
-from issuer.db import get_session
-from issuer.display import (
+from issuer import config
+from issuer.credentials.display import (
     badge,
     credential_summary,
     date_time,
@@ -51,15 +49,18 @@ from issuer.display import (
     last_day,
     locale_name,
 )
+from issuer.dates import DATE_LENGTH, LATEST, DateRule, MomentError, parse_moment
+from issuer.db import get_session
 from issuer.errors import ApiError, InvalidInput, NotFound
 from issuer.models import IssuedCredential, ShareLink, utcnow
-from issuer.share import link_state, share_url
-from issuer.share_views import (
+from issuer.sharing.links import (
     LEARNER_ACTOR,
-    _credential_link,
-    _learner_credential,
+    credential_link,
+    learner_credential,
+    link_state,
     new_share_link,
     set_share_link_expiry,
+    share_url,
     stored_document,
     withdraw_share_link,
 )
@@ -126,7 +127,7 @@ def _back(manage_token: str, message: str, link: ShareLink | None = None) -> Res
 
 
 def _link_view(link: ShareLink) -> dict[str, Any]:
-    url = share_url(current_app.config["ISSUER_BASE_URL"], link.token)
+    url = share_url(config.base_url(), link.token)
     return {
         "id": link.id,
         "token": link.token,
@@ -181,7 +182,7 @@ def _page(
 def manage(manage_token: str) -> ResponseReturnValue:
     """The learner's share links and the forms that manage them."""
     session = get_session()
-    credential = _learner_credential(session, manage_token)
+    credential = learner_credential(session, manage_token)
     return _page(session, credential, manage_token)
 
 
@@ -189,7 +190,7 @@ def manage(manage_token: str) -> ResponseReturnValue:
 def create_link(manage_token: str) -> ResponseReturnValue:
     """A new share link, expiring after the date ``expires_on`` when one is given."""
     session = get_session()
-    credential = _learner_credential(session, manage_token)
+    credential = learner_credential(session, manage_token)
     try:
         value = request.form.get(FIELD, "").strip()
         expires_at = expiry_from_form(value) if value else None
@@ -206,8 +207,8 @@ def set_expiry(manage_token: str, token: str) -> ResponseReturnValue:
     """Set the link's expiry to the end of the date ``expires_on`` (``action=set``) or remove
     it (``action=clear``)."""
     session = get_session()
-    credential = _learner_credential(session, manage_token)
-    link = _credential_link(session, credential, token)
+    credential = learner_credential(session, manage_token)
+    link = credential_link(session, credential, token)
     clear = request.form.get("action") == "clear"
     try:
         expires_at = None if clear else expiry_from_form(request.form.get(FIELD))
@@ -232,7 +233,7 @@ def set_expiry(manage_token: str, token: str) -> ResponseReturnValue:
 def form_get(manage_token: str, token: str | None = None) -> ResponseReturnValue:
     """The page again: a refused form is shown at its POST URL, whose language switch
     (``?lang=``) asks for that URL with GET."""
-    _learner_credential(get_session(), manage_token)
+    learner_credential(get_session(), manage_token)
     values: dict[str, Any] = {**request.args.to_dict(), "manage_token": manage_token}
     return redirect(url_for("learner.manage", **values), code=303)
 
@@ -241,8 +242,8 @@ def form_get(manage_token: str, token: str | None = None) -> ResponseReturnValue
 def confirm_withdraw(manage_token: str, token: str) -> ResponseReturnValue:
     """The confirmation step before a link is withdrawn."""
     session = get_session()
-    credential = _learner_credential(session, manage_token)
-    link = _credential_link(session, credential, token)
+    credential = learner_credential(session, manage_token)
+    link = credential_link(session, credential, token)
     if link.withdrawn_at is not None:
         return redirect(
             url_for("learner.manage", manage_token=manage_token, _anchor=f"link-{link.id}"),
@@ -262,8 +263,8 @@ def confirm_withdraw(manage_token: str, token: str) -> ResponseReturnValue:
 def withdraw(manage_token: str, token: str) -> ResponseReturnValue:
     """Withdraw the link for good (again: nothing changes)."""
     session = get_session()
-    credential = _learner_credential(session, manage_token)
-    link = _credential_link(session, credential, token)
+    credential = learner_credential(session, manage_token)
+    link = credential_link(session, credential, token)
     withdraw_share_link(session, credential, link, actor=LEARNER_ACTOR)
     session.commit()
     return _back(

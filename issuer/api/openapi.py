@@ -16,11 +16,11 @@ from typing import Any
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from issuer.partnerships import SPECIFICATION_FIELDS
+from issuer.partnerships.services import SPECIFICATION_FIELDS
 from schemas.loader import PINNED_CONTEXT_URLS
 
 OPENAPI_VERSION = "3.1.0"
-#: The contexts a credential to sign may start with (issuer.vc_api.check_shape).
+#: The contexts a credential to sign may start with (issuer.api.vc_api.check_shape).
 VC_CONTEXTS = ("https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2")
 API_VERSION = "1.0.0"
 
@@ -141,7 +141,7 @@ MOMENT_RANGE = "Between 1900-01-01 and 9999-01-01 (UTC); in the future."
 ECTS_TEXT = (
     "^(?:(?:[1-9]|[1-9][0-9]|1[0-7][0-9])(?:\\.[0-9]+)?|180(?:\\.0+)?|0?\\.[0-9]*[1-9][0-9]*)$"
 )
-#: An ISO 8601 duration (issuer.partnerships.DURATION).
+#: An ISO 8601 duration (issuer.partnerships.services.DURATION).
 DURATION = (
     "^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$"
 )
@@ -247,11 +247,7 @@ def _schemas() -> dict[str, Any]:
             "required": required_spec,
             # an optional member given as null counts as absent
             "properties": {
-                name: (
-                    schema
-                    if name in required_spec
-                    else {"anyOf": [schema, {"type": "null"}]}
-                )
+                name: (schema if name in required_spec else {"anyOf": [schema, {"type": "null"}]})
                 for name, schema in specification_properties.items()
             },
         },

@@ -2,16 +2,16 @@
 or a CSV of them, searching issued credentials, suspending, reinstating and revoking them, and
 the audit log.
 
-Staff sign in with a session kept by the server (``issuer.staff_auth``) and may change their
-password; every form carries a CSRF token. The viewer role looks, the issuer role also issues
-and changes credentials' status, the admin role also creates specifications. Every page shows
-only the signed-in user's partnership: another partnership's credential, job or specification
-is "not found". Staff act for their organisation (``issuer.scope``): they see every credential
-of the partnership, but suspend, reinstate and revoke only those their organisation issued or
-co-awards, and resume only its bulk jobs (403 otherwise). The pages call the same
-services as the JSON API (``issuer.partnerships``, ``issuer.issuance``, ``issuer.bulk``) and
-commit only after the service call succeeded. Every string from a credential, a learner or a
-specification is autoescaped by the templates.
+Staff sign in with a session kept by the server (``issuer.auth.staff``) and may change their
+password; every form carries a CSRF token. The viewer role looks, the issuer role also issues and
+changes credentials' status, the admin role also creates specifications. Every page shows only the
+signed-in user's partnership: another partnership's credential, job or specification is "not found".
+Staff act for their organisation (``issuer.auth.scope``): they see every credential of the
+partnership, but suspend, reinstate and revoke only those their organisation issued or co-awards,
+and resume only its bulk jobs (403 otherwise). The pages call the same services as the JSON API
+(``issuer.partnerships.services``, ``issuer.credentials.issuance``, ``issuer.bulk.jobs``) and commit
+only after the service call succeeded. Every string from a credential, a learner or a specification
+is autoescaped by the templates.
 """
 
 from __future__ import annotations
@@ -45,8 +45,26 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from issuer import api, bulk, issuance
+from issuer import config
+from issuer.auth.scope import awarding_organisations, job_organisations, may_act
+from issuer.auth.staff import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    allows,
+    change_password,
+    current_user,
+    find_user,
+    login_blocked,
+    login_failed,
+    login_user,
+    logout_user,
+    partnership_id,
+    safe_next,
+    staff_required,
+)
+from issuer.bulk import jobs as bulk
 from issuer.credential import LEARNING_SETTINGS, PARTICIPATION_MODES
+from issuer.credentials import issuance
 from issuer.db import get_session
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.models import (
@@ -66,25 +84,12 @@ from issuer.models import (
     User,
     utcnow,
 )
-from issuer.partnerships import create_specification, get_specification, validate_specification
-from issuer.scope import awarding_organisations, job_organisations, may_act
-from issuer.share import link_state, share_url
-from issuer.staff_auth import (
-    MAX_PASSWORD,
-    MIN_PASSWORD,
-    allows,
-    change_password,
-    current_user,
-    find_user,
-    login_blocked,
-    login_failed,
-    login_user,
-    logout_user,
-    partnership_id,
-    safe_next,
-    staff_required,
+from issuer.partnerships.services import (
+    create_specification,
+    get_specification,
+    validate_specification,
 )
-from issuer.status_views import status_list_max_age
+from issuer.sharing.links import link_state, share_url
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -163,7 +168,7 @@ STATUS_ACTIONS = {
     "reinstate": (lazy_gettext("Reinstate"), lazy_gettext("Reinstate this credential?")),
     "revoke": (lazy_gettext("Revoke"), lazy_gettext("Revoke this credential for good?")),
 }
-# Which changes a credential in each state allows (issuer.issuance.TRANSITIONS).
+# Which changes a credential in each state allows (issuer.credentials.issuance.TRANSITIONS).
 POSSIBLE_ACTIONS = {
     state: [a for a in issuance.ACTIONS if (a, state) in issuance.TRANSITIONS]
     for state in CredentialState
@@ -673,7 +678,7 @@ def new_specification() -> ResponseReturnValue:
     db = get_session()
     partnership = db.get_one(Partnership, _partnership_id())
     try:
-        spec = create_specification(db, partnership, data, base_url=api.base_url())
+        spec = create_specification(db, partnership, data, base_url=config.base_url())
     except Conflict:
         errors["slug"] = _("A specification with this short name exists already.")
         return _specification_form(request.form, errors), 422
@@ -803,16 +808,16 @@ def issue() -> ResponseReturnValue:
             learner=learner,
             awarding_bodies=bodies,
             actor=_actor(),
-            base_url=api.base_url(),
-            passphrase=api.passphrase(),
+            base_url=config.base_url(),
+            passphrase=config.key_passphrase(),
             grade=grade,
         )
     except (InvalidInput, Conflict) as error:
         db.rollback()
         errors["form"] = _("The credential could not be issued: %(reason)s", reason=error.message)
         return _issue_form(form, errors), 422
-    ref = api.credential_uuid(result.credential)
-    manage_url = f"{api.base_url()}/learner/{result.manage_token}"
+    ref = result.credential.uuid
+    manage_url = f"{config.base_url()}/learner/{result.manage_token}"
     db.commit()
     session[ISSUED_STASH] = {"credential": ref, "manage": manage_url}
     return redirect(url_for("staff.issued", ref=ref))
@@ -826,7 +831,7 @@ def issued(ref: str) -> ResponseReturnValue:
     found = _credential(ref)
     stash = session.pop(ISSUED_STASH, None)
     manage_url = None
-    if isinstance(stash, dict) and stash.get("credential") == api.credential_uuid(found):
+    if isinstance(stash, dict) and stash.get("credential") == found.uuid:
         manage_url = stash.get("manage")
     link = get_session().scalar(
         select(ShareLink)
@@ -837,9 +842,9 @@ def issued(ref: str) -> ResponseReturnValue:
     return render_template(
         "staff/issued.html",
         credential=found,
-        ref=api.credential_uuid(found),
+        ref=found.uuid,
         link=link,
-        share_url=share_url(api.base_url(), link.token) if link else None,
+        share_url=share_url(config.base_url(), link.token) if link else None,
         manage_url=manage_url,
     )
 
@@ -866,7 +871,7 @@ def _resumable(job: BulkJob) -> bool:
     return not (
         job.state is JobState.RUNNING
         and job.heartbeat_at is not None
-        and job.heartbeat_at > utcnow() - api.STALE_JOB
+        and job.heartbeat_at > utcnow() - bulk.STALE_JOB
     )
 
 
@@ -1085,7 +1090,7 @@ def credentials() -> ResponseReturnValue:
         state=state if state in STATE_LABELS else "",
         slug=spec.slug if spec else "",
         specification_options=_specification_options(specs),
-        uuid_of=api.credential_uuid,
+        uuid_of=lambda credential: credential.uuid,
     )
 
 
@@ -1127,8 +1132,10 @@ def credential(ref: str) -> ResponseReturnValue:
     return render_template(
         "staff/credential.html",
         credential=found,
-        ref=api.credential_uuid(found),
-        links=[(link, link_state(link), share_url(api.base_url(), link.token)) for link in links],
+        ref=found.uuid,
+        links=[
+            (link, link_state(link), share_url(config.base_url(), link.token)) for link in links
+        ],
         events=events,
         actions=POSSIBLE_ACTIONS[found.state] if may_change else [],
         may_change=may_change,
@@ -1143,16 +1150,14 @@ def credential_document(ref: str) -> ResponseReturnValue:
     return Response(
         found.document,
         mimetype="application/ld+json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{api.credential_uuid(found)}.jsonld"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{found.uuid}.jsonld"'},
     )
 
 
 def verifiers_see_it_within() -> str:
     """When verifiers see a status change, from the ``STATUS_LIST_MAX_AGE`` setting (how long
     they may cache a status list)."""
-    seconds = status_list_max_age()
+    seconds = config.status_list_max_age()
     if seconds <= 1:
         return _("Verifiers will see this within a second.")
     return _("Verifiers will see this within %(seconds)d seconds.", seconds=seconds)
@@ -1173,7 +1178,7 @@ def change_status(ref: str, action: str) -> ResponseReturnValue:
                 "revoke it. Ask one of them."
             )
         )
-    uuid = api.credential_uuid(found)
+    uuid = found.uuid
     possible = action in POSSIBLE_ACTIONS[found.state]
     errors: dict[str, str] = {}
     reason = request.form.get("reason", "").strip()

@@ -16,7 +16,7 @@ def audit() -> None:
 def verify_command() -> None:
     """Walk the audit log's hash chain. Prints ``audit log intact: N events`` and the head
     (exit 0), or names the first event that does not fit and why (exit 1)."""
-    from issuer.audit_verify import verify_chain
+    from issuer.audit.verify import verify_chain
     from issuer.cli import issuer_app
     from issuer.db import transaction
 

@@ -9,8 +9,8 @@ Compromise says the secret key may be in other hands. The key is published with 
 in no verification relationship, so nothing it signed verifies any more — whatever ``created``
 a proof claims (``keys.lifecycle``). A current key is first replaced by a new current key, as
 rotation does. The credentials it signed are then re-sealed with the current key
-(``issuer.reseal``), and the organisation's cached status list credentials are dropped so they
-are signed again by the current key.
+(``issuer.partnerships.reseal``), and the organisation's cached status list credentials are
+dropped so they are signed again by the current key.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import NotFound
 from issuer.models import AuditEvent, KeyState, Organisation, SigningKey, StatusList, utcnow
-from issuer.partnerships import add_signing_key
+from issuer.partnerships.services import add_signing_key
 from keys.keypairs import Algorithm
 
 ROTATE_KEY = "rotate_key"
@@ -102,7 +102,7 @@ def compromise_key(
     replaced by a new current key of the same algorithm (:func:`rotate_key`, audited too), and
     the organisation's cached status list credentials signed by the key are dropped. A key
     marked already is left as it is (idempotent). Flushes, never commits; re-sealing the
-    credentials it signed is :func:`issuer.reseal.reseal_signed_by`."""
+    credentials it signed is :func:`issuer.partnerships.reseal.reseal_signed_by`."""
     if key.organisation_id != organisation.id:
         raise NotFound(f"{key.method_id} is not a key of {organisation.slug!r}", code="unknown_key")
     if key.state is KeyState.COMPROMISED:

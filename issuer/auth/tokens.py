@@ -5,7 +5,7 @@ A token is shown once when created; only its SHA-256 is stored. Requests send it
 issuer issues and changes status, admin also writes specifications); the scope
 (``TokenScope``) says on whose credentials: an ``organisation`` token (the default) acts only
 on credentials its organisation issued or co-awards, a ``partnership`` token on every
-credential of its partnership (``issuer.scope`` holds the rule). Reading is partnership-wide
+credential of its partnership (``issuer.auth.scope`` holds the rule). Reading is partnership-wide
 for every token. A partnership token needs the issuer or admin role.
 """
 
@@ -23,6 +23,7 @@ from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.auth.scope import awarding_organisations, ensure_may_act, job_organisations
 from issuer.db import get_session
 from issuer.errors import Forbidden, InvalidInput, Unauthorized
 from issuer.models import (
@@ -34,7 +35,6 @@ from issuer.models import (
     TokenScope,
     utcnow,
 )
-from issuer.scope import awarding_organisations, ensure_may_act, job_organisations
 
 TOKEN_PREFIX = "mc_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)

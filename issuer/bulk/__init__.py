@@ -1,0 +1,1 @@
+"""Bulk issuance from a CSV file: jobs that survive crashes."""

@@ -1,0 +1,1 @@
+"""Partnerships, their organisations, signing keys over their life, and their DID documents."""

@@ -1,0 +1,1 @@
+"""Share links: the public credential page, QR codes and the learner's management page and API."""

@@ -1,0 +1,1 @@
+"""The partnership staff pages under /staff."""

@@ -1,0 +1,1 @@
+"""Bitstring Status Lists: entries, the signed list credentials, and their public endpoint."""
