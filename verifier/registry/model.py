@@ -358,7 +358,8 @@ class Assessment:
 class AccreditationRegistry:
     """A verified registry: the authority, the agencies it recognises, the records that count
     and those refused. ``problem`` is set when the registry itself did not verify; it then
-    holds no agencies and no records, and every credential's accreditation is unchecked."""
+    holds no agencies and no records, and every credential's accreditation is unchecked.
+    :mod:`verifier.registry.load` makes one; :mod:`verifier.registry.assess` consults it."""
 
     authority: str
     agencies: dict[str, Agency] = field(default_factory=dict)
