@@ -14,7 +14,7 @@ from pathlib import Path
 
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
-from verifier.accreditation import agencies_credential, bundle, record_credential, sign
+from verifier.registry.author import agencies_credential, bundle, record_credential, sign
 
 
 def demo_registry(organisations: list[str], *, now: datetime | None = None) -> tuple[str, dict]:

@@ -39,10 +39,11 @@ from typing import Any
 from cryptography import x509
 
 from keys.resolver import DidResolver
-from verifier.accreditation import AccreditationRegistry, load_registry_file
 from verifier.cache import FetchCache, max_age_setting, open_cache
 from verifier.http import FetchPolicy
 from verifier.limits import budget_setting
+from verifier.registry.load import load_registry_file
+from verifier.registry.model import AccreditationRegistry
 from verifier.trust import TrustedIssuers, TrustListError, load_trusted_issuers
 
 SETTINGS = "microcred.settings"

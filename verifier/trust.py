@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from verifier.accreditation import Limits, RegistryFormatError, limits_from
+from verifier.registry.model import Limits, limits_from
+from verifier.registry.vocabulary import RegistryFormatError
 
 LIST_TYPE: Final = "TrustedIssuers"
 LIST_VERSION: Final = 1

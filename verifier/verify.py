@@ -24,7 +24,6 @@ from cryptography import x509
 
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
-from verifier.accreditation import AccreditationRegistry
 from verifier.checks.accreditation import check_accreditation
 from verifier.checks.expiry import check_expiry
 from verifier.checks.format import check_format
@@ -43,6 +42,7 @@ from verifier.limits import (
     check_structure,
     read_document,
 )
+from verifier.registry.model import AccreditationRegistry
 from verifier.report import CHECK_NAMES, CheckResult, Outcome, Report
 from verifier.trust import TrustedIssuers
 

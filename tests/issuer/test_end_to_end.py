@@ -12,9 +12,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from keys.resolver import DidResolver
-from verifier.accreditation import load_registry
 from verifier.demo_registry import demo_registry
 from verifier.http import FetchError
+from verifier.registry.load import load_registry
 from verifier.report import Verdict
 from verifier.verify import VerifierOptions, verify_credential
 

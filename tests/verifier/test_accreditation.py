@@ -1,4 +1,4 @@
-"""verifier.accreditation and the ``accreditation`` check: the chain authority → agency →
+"""verifier.registry and the ``accreditation`` check: the chain authority → agency →
 record, and the matching of awarding bodies, dates and limits."""
 
 from __future__ import annotations
@@ -15,8 +15,17 @@ from issuer.demo import demo_award, demo_organisation, reference_keypair
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from keys.resolver import DidResolver
-from verifier import accreditation as acc
 from verifier.checks.accreditation import check_accreditation
+from verifier.registry.assess import assess
+from verifier.registry.author import agencies_credential, bundle, record_credential, sign
+from verifier.registry.load import load_registry, load_registry_file
+from verifier.registry.model import AccreditationRegistry
+from verifier.registry.vocabulary import (
+    RegistryFormatError,
+    eqf_level,
+    field_covers,
+    jurisdiction_iri,
+)
 from verifier.report import Outcome
 from verifier.verify import VerifierOptions, verify_credential
 
@@ -54,7 +63,7 @@ def signed_agencies(
     authority: str | None = None,
     valid_until: datetime | None = None,
 ) -> dict:
-    document = acc.agencies_credential(
+    document = agencies_credential(
         entries or AGENCIES,
         authority=authority or str(AUTHORITY.controller),
         issued=REGISTRY_SIGNED_AT,
@@ -74,15 +83,15 @@ def record(organisation: KeyPair | str | dict, agency: KeyPair = AGENCY, **field
         "expiryDate": "2030-12-31",
         **fields,
     }
-    document = acc.record_credential(
+    document = record_credential(
         description, agency=str(agency.controller), issued=REGISTRY_SIGNED_AT
     )
-    return acc.sign(document, agency, created=REGISTRY_SIGNED_AT)
+    return sign(document, agency, created=REGISTRY_SIGNED_AT)
 
 
-def load(records: list[dict], agencies: dict | None = None) -> acc.AccreditationRegistry:
-    return acc.load_registry(
-        acc.bundle(agencies or signed_agencies(), records),
+def load(records: list[dict], agencies: dict | None = None) -> AccreditationRegistry:
+    return load_registry(
+        bundle(agencies or signed_agencies(), records),
         authority=str(AUTHORITY.controller),
         resolver=DidResolver(),
         now=NOW,
@@ -118,12 +127,12 @@ def credential(
     return document
 
 
-def check(document: dict, registry: acc.AccreditationRegistry | None):
+def check(document: dict, registry: AccreditationRegistry | None):
     return check_accreditation(document, registry=registry, now=NOW)
 
 
-def codes(registry: acc.AccreditationRegistry, document: dict) -> list[str]:
-    return [a.code for a in registry.assess(document, NOW)]
+def codes(registry: AccreditationRegistry, document: dict) -> list[str]:
+    return [a.code for a in assess(registry, document, NOW)]
 
 
 # --- the good path ----------------------------------------------------------------------------
@@ -359,7 +368,7 @@ class TestLimits:
                 record(UNI_A, limitField=["061"]),
             ]
         )
-        (assessment,) = registry.assess(credential(UNI_A), NOW)
+        (assessment,) = assess(registry, credential(UNI_A), NOW)
         assert assessment.code == "field_out_of_scope"
         assert [c["codes"] for c in assessment.candidates] == [
             ["eqf_out_of_scope", "field_out_of_scope"],
@@ -445,7 +454,7 @@ class TestChain:
         assert codes(registry, credential(UNI_A)) == ["not_accredited"]
 
     def test_record_signed_by_another_key_than_its_issuer(self):
-        document = acc.record_credential(
+        document = record_credential(
             {"organisation": UNI_A.controller, "issued": "2024-01-01"},
             agency=str(AGENCY.controller),
         )
@@ -465,9 +474,9 @@ class TestChain:
     def test_record_with_foreign_context_is_invalid(self):
         document = record(UNI_A)
         document["@context"] = document["@context"][:2]
-        envelope = acc.bundle(signed_agencies(), [document])
+        envelope = bundle(signed_agencies(), [document])
         envelope["records"].append("not a record")
-        registry = acc.load_registry(
+        registry = load_registry(
             envelope, authority=str(AUTHORITY.controller), resolver=DidResolver(), now=NOW
         )
         assert [r.code for r in registry.refused] == ["record_invalid", "record_invalid"]
@@ -487,7 +496,7 @@ class TestChain:
 
 
 class TestRegistryInvalid:
-    def assert_invalid(self, registry: acc.AccreditationRegistry, reason: str) -> None:
+    def assert_invalid(self, registry: AccreditationRegistry, reason: str) -> None:
         assert registry.problem is not None
         assert registry.problem.code == reason
         result = check(credential(UNI_A), registry)
@@ -538,13 +547,13 @@ class TestRegistryInvalid:
         ],
     )
     def test_malformed(self, document):
-        registry = acc.load_registry(
+        registry = load_registry(
             document, authority=str(AUTHORITY.controller), resolver=DidResolver(), now=NOW
         )
         self.assert_invalid(registry, "registry_malformed")
 
     def test_unreadable_file(self, tmp_path):
-        registry = acc.load_registry_file(
+        registry = load_registry_file(
             tmp_path / "missing.json",
             authority=str(AUTHORITY.controller),
             resolver=DidResolver(),
@@ -556,8 +565,8 @@ class TestRegistryInvalid:
         import json
 
         path = tmp_path / "registry.json"
-        path.write_text(json.dumps(acc.bundle(signed_agencies(), [record(UNI_A)])))
-        registry = acc.load_registry_file(
+        path.write_text(json.dumps(bundle(signed_agencies(), [record(UNI_A)])))
+        registry = load_registry_file(
             path, authority=str(AUTHORITY.controller), resolver=DidResolver(), now=NOW
         )
         assert codes(registry, credential(UNI_A)) == ["accredited"]
@@ -588,14 +597,14 @@ class TestValues:
         [(["06"], "0688", True), (["061"], "0688", False), (["0688"], "068", False)],
     )
     def test_field_covers(self, limits, code, covered):
-        assert acc.field_covers(limits, code) is covered
+        assert field_covers(limits, code) is covered
 
     @pytest.mark.parametrize(
         ("value", "level"),
         [(6, 6), ("6", 6), ("http://data.europa.eu/snb/eqf/8", 8), (9, None), (True, None)],
     )
     def test_eqf_level(self, value, level):
-        assert acc.eqf_level(value) == level
+        assert eqf_level(value) == level
 
     @pytest.mark.parametrize(
         ("value", "iri"),
@@ -607,12 +616,12 @@ class TestValues:
         ],
     )
     def test_jurisdiction_iri(self, value, iri):
-        assert acc.jurisdiction_iri(value) == iri
+        assert jurisdiction_iri(value) == iri
 
     @pytest.mark.parametrize("value", ["dk", "XX01", "", 7])
     def test_bad_jurisdiction(self, value):
-        with pytest.raises(acc.RegistryFormatError):
-            acc.jurisdiction_iri(value)
+        with pytest.raises(RegistryFormatError):
+            jurisdiction_iri(value)
 
     @pytest.mark.parametrize(
         "description",
@@ -626,24 +635,24 @@ class TestValues:
         ],
     )
     def test_bad_record_description(self, description):
-        with pytest.raises(acc.RegistryFormatError):
-            acc.record_credential(description, agency=str(AGENCY.controller))
+        with pytest.raises(RegistryFormatError):
+            record_credential(description, agency=str(AGENCY.controller))
 
     @pytest.mark.parametrize(
         "entries",
         [[], [{"name": "no id"}], [{"id": "did:key:z6Mkx", "maxEQFLevel": 9}], "DNK"],
     )
     def test_bad_agencies(self, entries):
-        with pytest.raises(acc.RegistryFormatError):
-            acc.agencies_credential(entries, authority=str(AUTHORITY.controller))
+        with pytest.raises(RegistryFormatError):
+            agencies_credential(entries, authority=str(AUTHORITY.controller))
 
     def test_sign_refuses_a_key_of_another_party(self):
-        document = acc.record_credential(
+        document = record_credential(
             {"organisation": UNI_A.controller, "issued": "2024-01-01"},
             agency=str(AGENCY.controller),
         )
-        with pytest.raises(acc.RegistryFormatError):
-            acc.sign(document, ROGUE_AGENCY)
+        with pytest.raises(RegistryFormatError):
+            sign(document, ROGUE_AGENCY)
 
     def test_documents_pass_strict_expansion(self):
         from schemas.jsonld import expand_strict

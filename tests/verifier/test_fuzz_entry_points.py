@@ -1,5 +1,5 @@
 """Hypothesis over the verifier's entry points for untrusted bytes and JSON: a JAdES seal
-(``verifier.jades.verify_jades``) and a QR photo (``verifier.inputs.decode_qr``).
+(``verifier.jades.verify.verify_jades``) and a QR photo (``verifier.inputs.decode_qr``).
 
 Whatever comes in, the answer is a result with a stable code (a seal) or a text / an
 ``InputError`` with a code (a photo) — never another exception. Short, derandomized runs here;
@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import SHARED_REFERENCE
 from verifier.inputs import InputError, decode_qr
-from verifier.jades import JadesResult, verify_jades
+from verifier.jades.results import JadesResult
+from verifier.jades.verify import verify_jades
 
 SEALED = SHARED_REFERENCE / "elm" / "Sample-MC-Annex1-signed.jsonld"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -31,8 +31,7 @@ from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from verifier.checks.seal import check_jades_seal
-from verifier.jades import (
-    ALLOWED_ALGORITHMS,
+from verifier.jades.errors import (
     CERTIFICATE_EXPIRED,
     CERTIFICATE_MISMATCH,
     CERTIFICATE_REVOKED,
@@ -48,9 +47,10 @@ from verifier.jades import (
     UNSUPPORTED_ALGORITHM,
     UNTRUSTED_CHAIN,
     VALID,
-    JadesResult,
-    verify_jades,
 )
+from verifier.jades.results import JadesResult
+from verifier.jades.signature import ALLOWED_ALGORITHMS
+from verifier.jades.verify import verify_jades
 from verifier.report import Outcome
 from verifier.verify import VerifierOptions, verify_credential
 

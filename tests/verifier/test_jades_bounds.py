@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from verifier import jades
+from verifier.jades import chain, errors
+from verifier.jades.serialization import MAX_ETSI_U, MAX_SIGNATURES, etsi_u
+from verifier.jades.verify import verify_jades
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -48,10 +50,10 @@ def signer() -> ec.EllipticCurvePrivateKey:
 def test_a_mesh_of_same_named_certificates_is_cut_down(signer: Any) -> None:
     mesh = [certificate("Mesh", "Mesh", signer) for _ in range(12)]
     others = [certificate(f"CA {n}", f"CA {n + 1}", signer) for n in range(30)]
-    offered = jades._path_candidates([*mesh, *mesh, *others])
+    offered = chain.path_candidates([*mesh, *mesh, *others])
     subjects = [c.subject.human_friendly for c in offered]
-    assert subjects.count("Common Name: Mesh") == jades.MAX_SAME_SUBJECT
-    assert len(offered) == jades.MAX_PATH_CERTS
+    assert subjects.count("Common Name: Mesh") == chain.MAX_SAME_SUBJECT
+    assert len(offered) == chain.MAX_PATH_CERTS
 
 
 def test_a_mesh_seal_is_refused_as_untrusted(signer: Any) -> None:
@@ -60,9 +62,9 @@ def test_a_mesh_seal_is_refused_as_untrusted(signer: Any) -> None:
     mesh = [certificate("Mesh", "Mesh", signer) for _ in range(10)]
     leaf = certificate("Leaf", "Mesh", signer)
     anchor = x509.load_der_x509_certificate(certificate("Root", "Root", signer))
-    with pytest.raises(jades._Failure) as refused:
-        jades._validate_chain(leaf, jades._Data(mesh, [], []), [anchor], NOW)
-    assert refused.value.code == jades.UNTRUSTED_CHAIN
+    with pytest.raises(errors.Failure) as refused:
+        chain.validate_chain(leaf, chain.ChainData(mesh, [], []), [anchor], NOW)
+    assert refused.value.code == errors.UNTRUSTED_CHAIN
 
 
 def _b64url(data: bytes) -> str:
@@ -71,15 +73,15 @@ def _b64url(data: bytes) -> str:
 
 def test_too_many_signatures_are_malformed() -> None:
     entry = {"protected": _b64url(b'{"alg":"ES256"}'), "signature": "AAAA"}
-    document = {"payload": "{}", "signatures": [entry] * (jades.MAX_SIGNATURES + 1)}
-    result = jades.verify_jades(document, now=NOW)
-    assert result.code == jades.MALFORMED
+    document = {"payload": "{}", "signatures": [entry] * (MAX_SIGNATURES + 1)}
+    result = verify_jades(document, now=NOW)
+    assert result.code == errors.MALFORMED
     assert "at most" in result.message
 
 
 def test_too_many_unsigned_elements_are_malformed() -> None:
-    units = [{"sigTst": {"tstTokens": []}}] * (jades.MAX_ETSI_U + 1)
-    with pytest.raises(jades._Failure) as refused:
-        jades._etsi_u({"etsiU": units})
-    assert refused.value.code == jades.MALFORMED
+    units = [{"sigTst": {"tstTokens": []}}] * (MAX_ETSI_U + 1)
+    with pytest.raises(errors.Failure) as refused:
+        etsi_u({"etsiU": units})
+    assert refused.value.code == errors.MALFORMED
     assert json.dumps(refused.value.message).count("at most") == 1

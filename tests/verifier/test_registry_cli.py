@@ -16,8 +16,8 @@ from keys.keypairs import KeyPair
 from keys.keystore import PASSPHRASE_ENV
 from keys.proof import add_proof
 from keys.resolver import DidResolver
-from verifier.accreditation import load_registry
-from verifier.registry_cli import registry
+from verifier.registry.cli import registry
+from verifier.registry.load import load_registry
 from verifier.report import Outcome
 from verifier.verify import VerifierOptions, verify_credential
 

@@ -1,7 +1,7 @@
 """``accreditation``: is every issuer and awarding body vouched for by a configured trust source?
 
 The trust sources (see ``verifier.settings``) are the signed accreditation registry
-(``verifier.accreditation``) and a plain trusted-issuers file (``verifier.trust``). The
+(``verifier.registry``) and a plain trusted-issuers file (``verifier.trust``). The
 parties are the credential's issuer and every awarding body of its claims (each body of a joint
 award); an issuer that awards nothing itself is judged for every claim it issues.
 
@@ -32,16 +32,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier.accreditation import (
+from verifier.credential import awarding_bodies, claims, node_id, text
+from verifier.registry.assess import assess_party, body_facts
+from verifier.registry.model import (
     ACCREDITED,
     NOT_ACCREDITED,
     RECORD_UNVERIFIED,
     AccreditationRegistry,
     Assessment,
     Limits,
-    body_facts,
 )
-from verifier.credential import awarding_bodies, claims, node_id, text
 from verifier.report import CheckResult, Outcome
 from verifier.trust import TrustedIssuers
 
@@ -238,7 +238,7 @@ def _from_registry(
             "registry",
             {"registry": registry.summary()},
         )
-    assessment = registry.assess_party(credential, party, now, all_claims=role == "issuer")
+    assessment = assess_party(registry, credential, party, now, all_claims=role == "issuer")
     data = {"registry": registry.summary(), "assessment": assessment.to_dict()}
     if assessment.covered:
         data["confirmedName"] = assessment.record.name if assessment.record else None

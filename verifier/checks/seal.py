@@ -21,7 +21,7 @@ from keys.proof_set import BUDGET_EXCEEDED, ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import awarding_bodies, issuer_id, node_id, text
-from verifier.jades import verify_jades
+from verifier.jades.verify import verify_jades
 from verifier.report import CheckResult, Outcome
 
 CHECK = "seal"

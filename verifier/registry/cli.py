@@ -1,6 +1,6 @@
 """``microcred registry``: make, sign, bundle and check an accreditation registry.
 
-The chain (see ``verifier.accreditation``): an authority signs the list of agencies it
+The chain (see :mod:`verifier.registry.load`): an authority signs the list of agencies it
 recognises; each agency signs one record per accredited organisation; the registry file bundles
 them, and a verifier pins the authority's DID::
 
@@ -30,16 +30,10 @@ from keys.keypairs import KeyPair
 from keys.keystore import PASSPHRASE_ENV, load_key_file
 from keys.resolver import DidResolver
 from schemas.errors import SchemaError
-from verifier.accreditation import (
-    AGENCIES_PROFILE,
-    RECORD_PROFILE,
-    RegistryFormatError,
-    agencies_credential,
-    bundle,
-    load_registry,
-    record_credential,
-    sign,
-)
+from verifier.registry.author import agencies_credential, bundle, record_credential, sign
+from verifier.registry.load import load_registry
+from verifier.registry.model import AGENCIES_PROFILE, RECORD_PROFILE
+from verifier.registry.vocabulary import RegistryFormatError
 
 EXIT_REFUSED = 1
 
