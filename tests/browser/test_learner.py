@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.pdf import read_pdf
+
 from .conftest import (
     Stack,
     assert_fields_labelled,
@@ -35,6 +37,9 @@ def test_learner_opens_the_share_link_and_downloads_the_pdf(page: Page, stack: S
     content = download.path().read_bytes()
     assert content.startswith(b"%PDF-"), content[:20]
     assert b"%%EOF" in content[-1024:]
+    pdf = read_pdf(content)
+    assert pdf.pages == 1
+    assert "Green Data Analytics" in pdf.lines and "Ana Andersen" in pdf.lines
 
 
 def test_share_page_in_danish(page: Page, stack: Stack):

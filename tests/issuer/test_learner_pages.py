@@ -3,14 +3,16 @@ learner's management page (plain HTML forms, POST-redirect-GET, audit events, CS
 
 from __future__ import annotations
 
+import io
 import re
-import zlib
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
+import zxingcpp
 from flask_wtf.csrf import CSRFProtect
+from PIL import Image
 from sqlalchemy import select
 
 from issuer.bootstrap import DEMO_SPECIFICATION
@@ -32,6 +34,7 @@ from issuer.models import (
 )
 from issuer.sharing.learner_views import expiry_from_form
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
+from tests.pdf import read_pdf
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 DANISH = {**BROWSER, "Accept-Language": "da"}
@@ -134,111 +137,6 @@ def visible_text(page: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
-# --- reading the PDF --------------------------------------------------------------------------
-#
-# With DejaVu Sans the PDF's text is not plain bytes: fpdf2 embeds a font subset and writes each
-# character as a two-byte glyph number, inside FlateDecode-compressed content streams. A PDF
-# reader finds the characters through each font's /ToUnicode CMap, and so do these helpers:
-# inflate every stream, read the CMaps, follow which font (/F1, /F2 …) each text run uses and
-# map its glyph numbers back to Unicode. Text drawn with a core font (the Helvetica fallback) is
-# Latin-1 bytes. So the tests check what a reader's text extraction would give, in the real
-# bytes, without a PDF library (pypdf is not installed).
-
-
-def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
-    """Every object's dictionary and (inflated) stream. A stream is read by its /Length, not
-    up to the next "endstream": compressed bytes may contain that word by chance."""
-    found = {}
-    position = 0
-    header = re.compile(rb"(\d+) 0 obj\s*")
-    while (match := header.search(data, position)) is not None:
-        start = match.end()
-        stream_at = data.find(b"stream", start)
-        end_at = data.find(b"endobj", start)
-        if stream_at != -1 and stream_at < end_at:
-            head = data[start:stream_at]
-            length = int(re.search(rb"/Length (\d+)", head).group(1))
-            begin = stream_at + len(b"stream")
-            begin += 2 if data[begin : begin + 2] == b"\r\n" else 1
-            content: bytes | None = data[begin : begin + length]
-            if b"/FlateDecode" in head:
-                content = zlib.decompress(content)
-            end_at = data.find(b"endobj", begin + length)
-        else:
-            head, content = data[start:end_at], None
-        found[int(match.group(1))] = (head, content)
-        position = end_at + len(b"endobj")
-    return found
-
-
-def _unescape_literal(raw: bytes) -> bytes:
-    out, i = bytearray(), 0
-    escapes = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("f"): 12}
-    while i < len(raw):
-        if raw[i] == 0x5C:  # backslash
-            following = raw[i + 1 : i + 4]
-            octal = re.match(rb"[0-7]{1,3}", following)
-            if octal:
-                out.append(int(octal.group(), 8) & 0xFF)
-                i += 1 + len(octal.group())
-                continue
-            out.append(escapes.get(raw[i + 1], raw[i + 1]))
-            i += 2
-            continue
-        out.append(raw[i])
-        i += 1
-    return bytes(out)
-
-
-def _cmap(stream: bytes) -> dict[int, str]:
-    table = {}
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.S):
-        for source, target in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-            table[int(source, 16)] = bytes.fromhex(target.decode()).decode("utf-16-be")
-    return table
-
-
-TEXT_RUN = re.compile(
-    rb"/(F\d+)\s+[\d.]+\s+Tf"
-    rb"|BT\s+[\d.-]+\s+[\d.-]+\s+Td\s+(?:[\d.]+\s+[\d.]+\s+[\d.]+\s+rg\s+)?\(((?:\\.|[^\\)])*)\)\s*Tj",
-    re.S,
-)
-
-
-def pdf_text(data: bytes) -> list[str]:
-    """The text runs of a PDF made by fpdf2, decoded as a PDF reader decodes them."""
-    objects = _objects(data)
-    fonts: dict[str, dict[int, str] | None] = {}
-    for head, _ in objects.values():
-        for name, ref in re.findall(rb"/(F\d+)\s+(\d+) 0 R", head):
-            unicode_map = re.search(rb"/ToUnicode (\d+) 0 R", objects[int(ref)][0])
-            stream = objects[int(unicode_map.group(1))][1] if unicode_map else None
-            fonts[name.decode()] = _cmap(stream) if stream else None
-    runs = []
-    for head, stream in objects.values():
-        if stream is None or b"/Type /Page" in head or not re.search(rb"\bTj\b", stream):
-            continue
-        font = None
-        for match in TEXT_RUN.finditer(stream):
-            if match.group(1):
-                font = match.group(1).decode()
-                continue
-            raw = _unescape_literal(match.group(2))
-            table = fonts.get(font)
-            if table is None:
-                runs.append(raw.decode("latin-1"))
-            else:
-                codes = (int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
-                runs.append("".join(table.get(code, "\ufffd") for code in codes))
-    return runs
-
-
-def page_count(data: bytes) -> int:
-    """Page objects in the PDF (``/Type /Page``, not ``/Pages``): fpdf2 writes them as plain,
-    uncompressed dictionaries."""
-    return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
-
-
 # --- the credential page ----------------------------------------------------------------------
 
 
@@ -306,7 +204,7 @@ def test_page_escapes_credential_text(client, demo, auth):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in page
     pdf = client.get(shared["page"] + "/certificate.pdf")
-    text = " ".join(pdf_text(pdf.data))  # the long name wraps
+    text = " ".join(read_pdf(pdf.data).lines)  # the long name wraps
     assert '<script>alert(1)</script> "><img src=x onerror=alert(2)>' in text
 
 
@@ -370,26 +268,50 @@ def test_pdf_certificate(client, demo, auth):
         f'attachment; filename="microcredential-{shared["uuid"]}.pdf"'
     )
     assert_private(response)
-    data = response.data
-    assert data.startswith(b"%PDF-")
-    assert page_count(data) == 1
-    assert b"/MediaBox [0 0 595.28 841.89]" in data  # A4
-    assert b"/Subtype /Image" in data  # the QR code
-    assert b"DejaVuSans" in data  # the embedded Unicode font
-    text = pdf_text(data)
-    joined = "\n".join(text)
+    assert response.data.startswith(b"%PDF-")
+    pdf = read_pdf(response.data)
+    assert pdf.pages == 1
+    assert pdf.size == (595.28, 841.89)  # A4
+    assert len(pdf.images) == 1  # the QR code
+    # the embedded Unicode font: DejaVu Sans, as subsets ("ABCDEF+DejaVuSans…")
+    assert {font.partition("+")[2] for font in pdf.fonts} == {"DejaVuSansBook", "DejaVuSansBold"}
+    bodies = "Aarhus Demo University · Université de Lyon (démo)"
+    assert pdf.metadata["Title"] == "Green Data Analytics"
+    assert pdf.metadata["Author"] == bodies
+    assert pdf.metadata["Creator"] == "microcred"
+    text = pdf.lines
     assert "Søren Æblø Lefèvre-Ångström" in text
     assert "Green Data Analytics" in text
-    assert "Aarhus Demo University · Université de Lyon (démo)" in text
+    assert bodies in text
     for outcome in OUTCOMES:
-        assert outcome in text
+        assert f"• {outcome}" in text  # one line each, after its bullet
     verify = f"{VERIFIER}/verify?url=https%3A%2F%2Fissuer.example%2Fc%2F{shared['token']}"
-    assert verify in joined.replace("\n", "")  # the URL wraps over lines
+    assert verify in pdf.text.replace("\n", "")  # the URL wraps over lines
     assert "REVOKED" not in text and "SUSPENDED" not in text
 
 
+def qr_codes(image: Image.Image) -> list[str]:
+    """The text of every QR code zxing-cpp finds in ``image``."""
+    found = zxingcpp.read_barcodes(image.convert("L"))
+    assert all(code.format == zxingcpp.BarcodeFormat.QRCode for code in found)
+    return [code.text for code in found]
+
+
+def test_pdf_qr_code_opens_the_share_link_in_the_verifier(client, issued):
+    """The certificate's QR code, decoded from the image in the PDF, is the verifier's URL of
+    the share link: the same URL as the share page's QR code."""
+    pdf = read_pdf(client.get(issued["page"] + "/certificate.pdf").data)
+    assert len(pdf.images) == 1
+    share = f"{BASE_URL}/c/{issued['token']}"
+    verify = f"{VERIFIER}/verify?url={quote(share, safe='')}"
+    assert verify == f"{VERIFIER}/verify?url=https%3A%2F%2Fissuer.example%2Fc%2F{issued['token']}"
+    assert qr_codes(pdf.images[0]) == [verify]
+    page_qr = Image.open(io.BytesIO(client.get(issued["page"] + "/qr.png").data))
+    assert qr_codes(page_qr) == [verify]
+
+
 def test_pdf_in_danish(client, issued):
-    text = pdf_text(client.get(issued["page"] + "/certificate.pdf", headers=DANISH).data)
+    text = read_pdf(client.get(issued["page"] + "/certificate.pdf", headers=DANISH).data).lines
     assert "Grøn dataanalyse" in text
     assert "Læringsudbytte" in text
 
@@ -397,25 +319,26 @@ def test_pdf_in_danish(client, issued):
 @pytest.mark.parametrize(("action", "mark"), [("revoke", "REVOKED"), ("suspend", "SUSPENDED")])
 def test_pdf_marks_revoked_and_suspended(client, auth, issued, action, mark):
     client.post(f"/api/v1/credentials/{issued['uuid']}/{action}", headers=auth())
-    data = client.get(issued["page"] + "/certificate.pdf").data
-    assert page_count(data) == 1
-    assert pdf_text(data).count(mark) == 2  # the banner and the watermark across the page
+    pdf = read_pdf(client.get(issued["page"] + "/certificate.pdf").data)
+    assert pdf.pages == 1
+    assert pdf.lines.count(mark) == 2  # the banner and the watermark across the page
 
 
 def test_many_learning_outcomes_fit_one_page():
     urls = {"share_url": "https://i.example/c/x", "verify_url": "https://v.example/verify?url=x"}
     for outcomes in (12, 25):  # all of them, in a smaller font
-        data = certificate_pdf(reference_credential(outcomes=outcomes), state="active", **urls)
-        text = pdf_text(data)
-        assert page_count(data) == 1
-        assert f"Outcome {outcomes}: apply data analysis to sustainability question {outcomes}" in (
-            text
+        pdf = read_pdf(
+            certificate_pdf(reference_credential(outcomes=outcomes), state="active", **urls)
         )
-        assert not any(run.startswith("… and") for run in text)
-    data = certificate_pdf(reference_credential(outcomes=80), state="active", **urls)
-    text = pdf_text(data)
-    assert page_count(data) == 1
-    shown = [run for run in text if run.startswith("Outcome ")]
+        text = pdf.lines
+        assert pdf.pages == 1
+        last = f"Outcome {outcomes}: apply data analysis to sustainability question {outcomes}"
+        assert f"• {last}" in text
+        assert not any(line.startswith("… and") for line in text)
+    pdf = read_pdf(certificate_pdf(reference_credential(outcomes=80), state="active", **urls))
+    text = pdf.lines
+    assert pdf.pages == 1
+    shown = [line for line in text if line.startswith("• Outcome ")]
     assert 10 < len(shown) < 80
     assert f"… and {80 - len(shown)} more" in text
 
@@ -427,19 +350,21 @@ def test_long_texts_stay_on_one_page():
     subject["hasClaim"]["title"] = {"en": "A very long title of a micro-credential " * 10}
     outcomes = subject["hasClaim"]["specifiedBy"]["learningOutcome"]
     outcomes[0]["title"] = {"en": "An outcome that goes on and on " * 40}
-    data = certificate_pdf(document, share_url="https://i.example/c/x", verify_url="v", state="")
-    assert page_count(data) == 1
-    assert any(run.startswith("… and") for run in pdf_text(data))
+    pdf = read_pdf(
+        certificate_pdf(document, share_url="https://i.example/c/x", verify_url="v", state="")
+    )
+    assert pdf.pages == 1
+    assert any(line.startswith("… and") for line in pdf.lines)
 
 
 def test_pdf_without_dejavu_falls_back_to_helvetica(monkeypatch, tmp_path):
     monkeypatch.setattr(certificate, "FONT_DIR", tmp_path)  # no font files here
     document = reference_credential()
     document["credentialSubject"]["fullName"] = {"en": "Søren Łukasz “Zoë” Ørsted"}
-    data = certificate_pdf(document, share_url="s", verify_url="v", state="revoked")
-    assert page_count(data) == 1
-    assert b"/BaseFont /Helvetica" in data and b"DejaVu" not in data
-    text = pdf_text(data)
+    pdf = read_pdf(certificate_pdf(document, share_url="s", verify_url="v", state="revoked"))
+    assert pdf.pages == 1
+    assert pdf.fonts == {"Helvetica", "Helvetica-Bold"}  # the core fonts, no DejaVu
+    text = pdf.lines
     assert 'Søren Lukasz "Zoë" Ørsted' in text  # Latin-1 kept, the rest transliterated
     assert "REVOKED" in text
     assert latin1("ł→…œ") == "l?...oe"
