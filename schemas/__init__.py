@@ -3,6 +3,7 @@
 Imports nothing from the project's other packages and never touches the network.
 """
 
+from schemas.contexts_check import MAX_DEPTH, check_contexts
 from schemas.errors import (
     CanonicalizationRefused,
     ContextNotPinned,
@@ -13,7 +14,7 @@ from schemas.errors import (
     UndefinedTerm,
     UnknownContext,
 )
-from schemas.jsonld import MAX_DEPTH, canonicalize, check_contexts, expand_strict, to_nquads
+from schemas.jsonld import canonicalize, expand_strict, to_nquads
 from schemas.loader import (
     PINNED_CONTEXT_URLS,
     StaticDocumentLoader,
