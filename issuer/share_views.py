@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 
 from issuer.auth import current_caller, ensure_caller_may_act_on, require
 from issuer.certificate import certificate_pdf
-from issuer.credential import xsd_datetime
 from issuer.db import get_session
 from issuer.display import badge, credential_summary, expiry_label, locale_name, long_date
 from issuer.edge import json_body
@@ -57,6 +56,7 @@ from issuer.share import (
     share_url,
     verify_url,
 )
+from schemas.elm.build import xsd_datetime
 
 bp = Blueprint("share", __name__)
 

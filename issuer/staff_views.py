@@ -46,7 +46,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from issuer import api, bulk, issuance
-from issuer.credential import LEARNING_SETTINGS, PARTICIPATION_MODES
 from issuer.db import get_session
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.models import (
@@ -85,6 +84,8 @@ from issuer.staff_auth import (
     staff_required,
 )
 from issuer.status_views import status_list_max_age
+from schemas.elm.vocab import EU_LANGUAGES as LANGUAGES
+from schemas.elm.vocab import LEARNING_SETTINGS, PARTICIPATION_MODES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -94,33 +95,6 @@ ERROR_ROWS_SHOWN = 50
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
-# The EU's official languages, as the European Learning Model codes them, with their own names.
-LANGUAGES = {
-    "BUL": "български",
-    "CES": "čeština",
-    "DAN": "dansk",
-    "DEU": "Deutsch",
-    "ELL": "ελληνικά",
-    "ENG": "English",
-    "EST": "eesti",
-    "FIN": "suomi",
-    "FRA": "français",
-    "GLE": "Gaeilge",
-    "HRV": "hrvatski",
-    "HUN": "magyar",
-    "ITA": "italiano",
-    "LAV": "latviešu",
-    "LIT": "lietuvių",
-    "MLT": "Malti",
-    "NLD": "Nederlands",
-    "POL": "polski",
-    "POR": "português",
-    "RON": "română",
-    "SLK": "slovenčina",
-    "SLV": "slovenščina",
-    "SPA": "español",
-    "SWE": "svenska",
-}
 STATE_LABELS = {
     "active": lazy_gettext("Active"),
     "suspended": lazy_gettext("Suspended"),

@@ -4,6 +4,7 @@ Imports nothing from the project's other packages and never touches the network.
 """
 
 from schemas.contexts_check import MAX_DEPTH, check_contexts
+from schemas.elm.profile import ANNEX_I_ELEMENTS, ELEMENTS, schema_issues, validate_microcredential
 from schemas.errors import (
     CanonicalizationRefused,
     ContextNotPinned,
@@ -21,7 +22,6 @@ from schemas.loader import (
     document_loader,
     load_pinned_context,
 )
-from schemas.profile import ANNEX_I_ELEMENTS, ELEMENTS, schema_issues, validate_microcredential
 from schemas.rdfc import canonicalize_nquads
 
 __all__ = [

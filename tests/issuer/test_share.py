@@ -16,8 +16,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from issuer.auth import create_token
-from issuer.credential import Learner as LearnerData
-from issuer.credential import build_microcredential
 from issuer.db import transaction
 from issuer.demo import demo_award
 from issuer.issuance import LearnerInput, issue_credential
@@ -42,6 +40,8 @@ from issuer.partnerships import (
 from issuer.share import create_share_link, hash_manage_token, new_token, share_url, verify_url
 from issuer.share_views import QR_BORDER, QR_BOX_SIZE, qr_code
 from keys.proof import add_proof
+from schemas.elm.build import Learner as LearnerData
+from schemas.elm.build import build_microcredential
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 VERIFIER = "https://verifier.example"

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.elm.read import awarding_bodies, claims, node_id, text
 from verifier.accreditation import (
     ACCREDITED,
     NOT_ACCREDITED,
@@ -41,7 +42,6 @@ from verifier.accreditation import (
     Limits,
     body_facts,
 )
-from verifier.credential import awarding_bodies, claims, node_id, text
 from verifier.report import CheckResult, Outcome
 from verifier.trust import TrustedIssuers
 
