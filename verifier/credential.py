@@ -14,7 +14,6 @@ from schemas.elm.read import (
     awarding_bodies,
     claim,
     claims,
-    eqf_level,
     first,
     issued,
     issuer_id,
@@ -47,6 +46,12 @@ def organisation_name(body: Mapping[str, Any]) -> str | None:
     return text(body.get("legalName")) or text(body.get("prefLabel")) or node_id(body)
 
 
+def _last_segment(iri: str | None) -> str | None:
+    # The EQF level of an EQF IRI ("…/eqf/6" gives "6"); shown for any IRI, as the report
+    # always has (the recognition check says when it is no EQF level).
+    return iri.rsplit("/", 1)[-1] if iri else None
+
+
 def summary(credential: Mapping[str, Any]) -> dict[str, Any]:
     """What a recognition officer reads first: title, learner, awarding bodies, ECTS, EQF level,
     workload and learning outcomes (plain strings, English first; absent parts are None or
@@ -60,7 +65,7 @@ def summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         "issuer": issuer_id(credential),
         "awardingBodies": [organisation_name(b) for b in awarding_bodies(credential)],
         "ects": first(specified.get("creditPoint")).get("point"),
-        "eqfLevel": eqf_level(specified),
+        "eqfLevel": _last_segment(node_id(next(iter(as_list(specified.get("eqfLevel"))), None))),
         "volumeOfLearning": specified.get("volumeOfLearning"),
         "learningOutcomes": [outcome.value for outcome in outcomes(specified)],
         "issued": issued(credential),

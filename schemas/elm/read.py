@@ -116,7 +116,7 @@ def tagged(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | Non
     A language map gives its text in the first of ``languages`` it has, else in the first of
     its own languages that has any; a list gives its first item that has text; a JSON-LD value
     object (``@value``) its value, untagged. None when there is no text (blank strings, numbers
-    and anything else are no text).
+    and anything else are no text). Never raises for any JSON value.
     """
     if isinstance(value, str):
         return Text(value) if value.strip() else None
@@ -124,9 +124,13 @@ def tagged(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | Non
         return next((t for t in (tagged(v, languages) for v in value) if t is not None), None)
     if isinstance(value, Mapping):
         if "@value" in value:
-            return tagged(value["@value"], languages)
+            found = tagged(value["@value"], languages)
+            if found is not None:
+                return Text(found.value)
         for language in (*languages, *value.keys()):
-            found = tagged(value[language], languages) if language in value else None
+            if language == "@value" or language not in value:
+                continue
+            found = tagged(value[language], languages)
             if found is not None:
                 return Text(found.value, str(language))
     return None
