@@ -14,7 +14,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from issuer.credential import (
+from keys.did_key import did_key_for, verification_method_id_for
+from keys.keypairs import Algorithm, KeyPair
+from keys.keystore import PASSPHRASE_ENV, load_key_file, save_key_file
+from keys.proof import add_proof
+from schemas.elm.build import (
     Award,
     Learner,
     LearningOutcome,
@@ -23,10 +27,6 @@ from issuer.credential import (
     Specification,
     build_microcredential,
 )
-from keys.did_key import did_key_for, verification_method_id_for
-from keys.keypairs import Algorithm, KeyPair
-from keys.keystore import PASSPHRASE_ENV, load_key_file, save_key_file
-from keys.proof import add_proof
 
 DEMO_PASSPHRASE = "demo-passphrase-change-me"
 ISSUED = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)

@@ -3,6 +3,8 @@
 Imports nothing from the project's other packages and never touches the network.
 """
 
+from schemas.contexts_check import MAX_DEPTH, check_contexts
+from schemas.elm.profile import ANNEX_I_ELEMENTS, ELEMENTS, schema_issues, validate_microcredential
 from schemas.errors import (
     CanonicalizationRefused,
     ContextNotPinned,
@@ -13,14 +15,13 @@ from schemas.errors import (
     UndefinedTerm,
     UnknownContext,
 )
-from schemas.jsonld import MAX_DEPTH, canonicalize, check_contexts, expand_strict, to_nquads
+from schemas.jsonld import canonicalize, expand_strict, to_nquads
 from schemas.loader import (
     PINNED_CONTEXT_URLS,
     StaticDocumentLoader,
     document_loader,
     load_pinned_context,
 )
-from schemas.profile import ANNEX_I_ELEMENTS, ELEMENTS, schema_issues, validate_microcredential
 from schemas.rdfc import canonicalize_nquads
 
 __all__ = [

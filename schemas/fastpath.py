@@ -49,6 +49,7 @@ from pyld.jsonld import (
     _is_double,
 )
 
+from schemas.contexts_check import check_contexts
 from schemas.loader import StaticDocumentLoader
 from schemas.pyld_index import indexed_values
 from schemas.rdfc import (
@@ -163,7 +164,7 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
 
     The key holds the ``@context``, every key, ``type`` (and ``@``-keyword) string values, the
     booleans and nulls, and the kind of every other leaf; the leaves are the strings and numbers
-    not in the key, in document order. Anything :func:`schemas.jsonld.check_contexts` might
+    not in the key, in document order. Anything :func:`schemas.contexts_check.check_contexts` might
     refuse (nested ``@context``, non-JSON values, non-finite numbers, deep nesting) is
     :class:`Unsupported`, so the plain path reports it.
     """
@@ -470,8 +471,6 @@ def _compile(
     options: Callable[[StaticDocumentLoader], dict[str, Any]],
 ) -> Template | _Marker:
     """The template of ``document``'s shape, or :data:`_PLAIN` if it cannot have one."""
-    from schemas.jsonld import check_contexts
-
     try:
         check_contexts(document, loader=loader)
         _, leaves = shape_of(document)

@@ -28,8 +28,9 @@ MANIFEST: Mapping[str, Mapping[str, str]] = MappingProxyType(
 PINNED_CONTEXT_URLS: frozenset[str] = frozenset(MANIFEST)
 
 # Contexts resolved (and, inside pyld, processed) by loaders that serve exactly the pinned set.
-# Keys are the pinned URLs and the inline contexts inside them; ``schemas.jsonld.check_contexts``
-# refuses inline contexts in documents, so this stays bounded.
+# Keys are the pinned URLs and the inline contexts inside them;
+# ``schemas.contexts_check.check_contexts`` refuses inline contexts in documents, so this stays
+# bounded.
 _PINNED_RESOLVED: dict[str, Any] = {}
 
 

@@ -17,11 +17,10 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from issuer.partnerships.services import SPECIFICATION_FIELDS
+from schemas.elm.vocab import VC_CONTEXTS  # the contexts a credential to sign may start with
 from schemas.loader import PINNED_CONTEXT_URLS
 
 OPENAPI_VERSION = "3.1.0"
-#: The contexts a credential to sign may start with (issuer.api.vc_api.check_shape).
-VC_CONTEXTS = ("https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2")
 API_VERSION = "1.0.0"
 
 

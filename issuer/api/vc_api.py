@@ -40,20 +40,19 @@ from issuer import config
 from issuer.api import openapi
 from issuer.api.views import caller_organisation, json_body
 from issuer.auth.tokens import current_caller, require
-from issuer.credential import DATA_INTEGRITY_V2, VC_V1, xsd_datetime
 from issuer.db import get_session
 from issuer.errors import ApiError, Forbidden
 from issuer.models import AuditEvent, Role
 from issuer.partnerships.services import signing_keypair
 from keys.proof import add_proof
+from schemas.elm.build import xsd_datetime
+from schemas.elm.vocab import DATA_INTEGRITY_V1, DATA_INTEGRITY_V2, VC_V1, VC_V2
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 
 bp = Blueprint("vc_api", __name__)
 bp.add_url_rule("/openapi.json", view_func=openapi.openapi_json, methods=["GET"])
 
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
 PROOF_CONTEXTS = (VC_V2, DATA_INTEGRITY_V1, DATA_INTEGRITY_V2)
 #: Options accepted, with the only value each may take.
 SUPPORTED_OPTIONS = {"proofPurpose": "assertionMethod"}

@@ -1,5 +1,6 @@
-"""What people see of a credential: the facts read defensively from its signed JSON, the
-awarding bodies' generated badges, and dates in the reader's language.
+"""What people see of a credential: the facts read from its signed JSON (through
+:mod:`schemas.elm.read`), the awarding bodies' generated badges, and dates in the reader's
+language.
 
 Used by the share page, the learner's management page and the PDF certificate. Nothing here is
 trusted markup: every string is credential data that templates autoescape.
@@ -18,18 +19,12 @@ from babel.dates import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-ECTS_FRAMEWORK = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
-EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
-PREFERRED_LANGUAGE = "en"
+from schemas.elm import read
+from schemas.elm.read import Text, parse_date
+from schemas.elm.vocab import ENGLISH
+
+PREFERRED_LANGUAGE = ENGLISH
 BADGE_TONES = 6  # CSS classes org-badge-0 … org-badge-5 (white text on dark colours)
-
-
-@dataclass(frozen=True)
-class Text:
-    """A string from the credential and the language it is in (``None``: not tagged)."""
-
-    value: str
-    lang: str | None = None
 
 
 @dataclass
@@ -49,95 +44,42 @@ class Summary:
     grade: Text | None = None
 
 
-def _text(value: Any, language: str = PREFERRED_LANGUAGE) -> Text | None:
-    """A display string from a plain string or a language map (``language`` preferred, then
-    English, then the first language given)."""
-    if isinstance(value, str):
-        return Text(value) if value.strip() else None
-    if isinstance(value, list):
-        parts = [t for t in (_text(v, language) for v in value) if t is not None]
-        return parts[0] if parts else None
-    if isinstance(value, Mapping) and value:
-        if "@value" in value:
-            return _text(value["@value"], language)
-        for chosen in (language, PREFERRED_LANGUAGE, next(iter(value))):
-            if chosen in value:
-                found = _text(value[chosen], language)
-                if found is not None:
-                    return Text(found.value, str(chosen))
-    return None
-
-
-def _node(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, Mapping) else {}
-
-
-def _nodes(value: Any) -> list[Mapping[str, Any]]:
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, Mapping)]
-
-
-def _date(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value).date().isoformat()
-    except ValueError:
-        return value
+def _day(value: Any) -> str | None:
+    """The day (``YYYY-MM-DD``) of an ISO date-time, in the zone it states; a string that is no
+    date as it is; None for anything else."""
+    moment = parse_date(value)
+    if moment is not None:
+        return moment.date().isoformat()
+    return value if isinstance(value, str) else None
 
 
 def credential_summary(
     document: Mapping[str, Any], *, language: str = PREFERRED_LANGUAGE
 ) -> Summary:
     """The facts a page shows, read defensively from a credential's JSON; language maps give
-    their ``language`` text when they have one."""
+    their ``language`` text when they have one, else their English, else any language's.
 
-    def text(value: Any) -> Text | None:
-        return _text(value, language)
-
-    subject = _node(document.get("credentialSubject"))
-    claim = _node(subject.get("hasClaim"))
-    specification = _node(claim.get("specifiedBy"))
-    summary = Summary()
-    summary.title = (
-        text(claim.get("title"))
-        or text(specification.get("title"))
-        or text(_node(document.get("displayParameter")).get("title"))
+    The title falls back to the credential's display parameters; awarding bodies are named by
+    their legal names; dates are days (``YYYY-MM-DD``), a string that is no date shown as it is.
+    """
+    languages = (language, PREFERRED_LANGUAGE)
+    claim = read.claim(document)
+    specification = read.specification(claim)
+    bodies = (read.tagged(b.get("legalName"), languages) for b in read.awarding_bodies(document))
+    return Summary(
+        title=read.title(document, languages)
+        or read.tagged(read.first(document.get("displayParameter")).get("title"), languages),
+        learner=read.learner(document, languages),
+        awarding_bodies=[name for name in bodies if name is not None],
+        issued=_day(read.issued(document)),
+        valid_until=_day(read.valid_until(document)),
+        ects=read.ects(specification),
+        eqf_level=read.eqf_level(specification),
+        learning_outcomes=read.outcomes(specification, languages),
+        description=read.tagged(specification.get("description"), languages),
+        assessment=read.assessment(claim, languages),
+        grade=read.grade(claim, languages),
     )
-    summary.learner = text(subject.get("fullName"))
-    if summary.learner is None:
-        names = [text(subject.get(k)) for k in ("givenName", "familyName")]
-        joined = " ".join(n.value for n in names if n is not None)
-        summary.learner = Text(joined) if joined else None
-    for body in _nodes(_node(claim.get("awardedBy")).get("awardingBody")):
-        name = text(body.get("legalName"))
-        if name is not None:
-            summary.awarding_bodies.append(name)
-    summary.issued = _date(
-        document.get("issued") or document.get("validFrom") or document.get("issuanceDate")
-    )
-    summary.valid_until = _date(document.get("validUntil") or document.get("expirationDate"))
-    for credit in _nodes(specification.get("creditPoint")):
-        if _node(credit.get("framework")).get("id") == ECTS_FRAMEWORK:
-            point = credit.get("point")
-            summary.ects = str(point) if isinstance(point, str | int | float) else None
-            break
-    eqf = _node(specification.get("eqfLevel")).get("id")
-    if isinstance(eqf, str) and eqf.startswith(EQF_PREFIX):
-        summary.eqf_level = eqf.removeprefix(EQF_PREFIX)
-    for outcome in _nodes(specification.get("learningOutcome")):
-        title = text(outcome.get("title"))
-        if title is not None:
-            summary.learning_outcomes.append(title)
-    summary.description = text(specification.get("description"))
-    assessment = _node(claim.get("provenBy"))
-    summary.assessment = text(assessment.get("title")) or text(
-        _node(assessment.get("specifiedBy")).get("title")
-    )
-    summary.grade = text(_node(assessment.get("grade")).get("noteLiteral"))
-    return summary
 
 
 # --- awarding bodies' badges ------------------------------------------------------------------

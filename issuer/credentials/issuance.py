@@ -29,8 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from issuer.credential import Award, build_microcredential
-from issuer.credential import Learner as LearnerData
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
@@ -54,9 +52,11 @@ from issuer.sharing.links import create_share_link, hash_manage_token, new_token
 from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
 from keys.proof import add_proof
+from schemas.elm.build import Award, build_microcredential
+from schemas.elm.build import Learner as LearnerData
+from schemas.elm.profile import validate_microcredential
 from schemas.errors import SchemaError, SchemaViolation
 from schemas.jsonld import check_strict
-from schemas.profile import validate_microcredential
 
 MAX_REFERENCE = 200  # the learners.reference column
 MAX_NAME = 200  # learners.given_name, learners.family_name

@@ -19,23 +19,15 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.credential import (
-    LEARNING_SETTINGS,
-    PARTICIPATION_MODES,
-    LearningOutcome,
-    QualityAssurance,
-)
-from issuer.credential import (
-    Organisation as OrganisationData,
-)
-from issuer.credential import (
-    Specification as SpecificationData,
-)
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import KeyState, Organisation, Partnership, SigningKey, Specification, utcnow
 from keys.did_web import PublishedKey
 from keys.keypairs import Algorithm, KeyPair
 from keys.keystore import open_keypair, seal_keypair
+from schemas.elm.build import LearningOutcome, QualityAssurance
+from schemas.elm.build import Organisation as OrganisationData
+from schemas.elm.build import Specification as SpecificationData
+from schemas.elm.vocab import LEARNING_SETTINGS, PARTICIPATION_MODES
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")

@@ -18,10 +18,10 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuer.credential import xsd_datetime
 from issuer.dates import MomentError, parse_moment
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
 from issuer.models import AuditEvent, IssuedCredential, ShareLink, utcnow
+from schemas.elm.build import xsd_datetime
 
 TOKEN_BYTES = 24  # 192 bits: unguessable
 LEARNER_ACTOR = "learner"

@@ -63,7 +63,6 @@ from issuer.auth.staff import (
     staff_required,
 )
 from issuer.bulk import jobs as bulk
-from issuer.credential import LEARNING_SETTINGS, PARTICIPATION_MODES
 from issuer.credentials import issuance
 from issuer.db import get_session
 from issuer.errors import ApiError, Conflict, InvalidInput, NotFound
@@ -90,6 +89,8 @@ from issuer.partnerships.services import (
     validate_specification,
 )
 from issuer.sharing.links import link_state, share_url
+from schemas.elm.vocab import EU_LANGUAGES as LANGUAGES
+from schemas.elm.vocab import LEARNING_SETTINGS, PARTICIPATION_MODES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -99,33 +100,6 @@ ERROR_ROWS_SHOWN = 50
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
-# The EU's official languages, as the European Learning Model codes them, with their own names.
-LANGUAGES = {
-    "BUL": "български",
-    "CES": "čeština",
-    "DAN": "dansk",
-    "DEU": "Deutsch",
-    "ELL": "ελληνικά",
-    "ENG": "English",
-    "EST": "eesti",
-    "FIN": "suomi",
-    "FRA": "français",
-    "GLE": "Gaeilge",
-    "HRV": "hrvatski",
-    "HUN": "magyar",
-    "ITA": "italiano",
-    "LAV": "latviešu",
-    "LIT": "lietuvių",
-    "MLT": "Malti",
-    "NLD": "Nederlands",
-    "POL": "polski",
-    "POR": "português",
-    "RON": "română",
-    "SLK": "slovenčina",
-    "SLV": "slovenščina",
-    "SPA": "español",
-    "SWE": "svenska",
-}
 STATE_LABELS = {
     "active": lazy_gettext("Active"),
     "suspended": lazy_gettext("Suspended"),

@@ -42,8 +42,9 @@ from issuer.models import StatusList, utcnow
 from issuer.partnerships.services import signing_keypair
 from issuer.status.lists import encode_list, set_indices, status_list_url
 from keys.proof import add_proof, format_datetime
+from schemas.elm.vocab import VC_V2
 
-CONTEXT = ["https://www.w3.org/ns/credentials/v2"]
+CONTEXT = [VC_V2]
 CREDENTIAL_TYPE = "BitstringStatusListCredential"
 SUBJECT_TYPE = "BitstringStatusList"
 MEDIA_TYPE = "application/vc"

@@ -237,11 +237,11 @@ def test_each_verdict_has_its_colour(page: Page, stack: Stack):
     expect(verdict(page)).to_have_attribute("data-verdict", "not_verified")
     assert verdict_colour(page) == COLOURS["not_verified"]
 
-    from issuer.credential import build_microcredential
     from issuer.demo import demo_award, demo_organisation
     from keys.did_key import keypair_with_did_key
     from keys.keypairs import Algorithm, KeyPair
     from keys.proof import add_proof
+    from schemas.elm.build import build_microcredential
 
     impostor = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
     body = demo_organisation(str(impostor.controller), "University of Copenhagen", "DNK", "DK")

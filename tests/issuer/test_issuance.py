@@ -40,7 +40,7 @@ from issuer.partnerships.services import (
 from issuer.sharing.links import hash_manage_token
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver
-from schemas.profile import ANNEX_I_ELEMENTS, schema_issues, unstated_elements
+from schemas.elm.profile import ANNEX_I_ELEMENTS, schema_issues, unstated_elements
 from verifier.report import Outcome
 from verifier.verify import VerifierOptions, verify_credential
 

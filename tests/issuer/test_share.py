@@ -16,8 +16,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from issuer.auth.tokens import create_token
-from issuer.credential import Learner as LearnerData
-from issuer.credential import build_microcredential
 from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.demo import demo_award
@@ -48,6 +46,8 @@ from issuer.sharing.links import (
 )
 from issuer.sharing.views import QR_BORDER, QR_BOX_SIZE, qr_code
 from keys.proof import add_proof
+from schemas.elm.build import Learner as LearnerData
+from schemas.elm.build import build_microcredential
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 VERIFIER = "https://verifier.example"

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from issuer.credential import DATA_INTEGRITY_V2, VC_V1
 from issuer.db import transaction
 from issuer.models import AuditEvent, Organisation
 from issuer.partnerships.services import public_keypairs
 from keys.did_web import build_did_document, did_web_to_url
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
+from schemas.elm.vocab import DATA_INTEGRITY_V2, VC_V1
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"

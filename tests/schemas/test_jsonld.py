@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.contexts_check import MAX_DEPTH, check_contexts
 from schemas.errors import (
     CanonicalizationRefused,
     ContextNotPinned,
@@ -21,7 +22,7 @@ from schemas.errors import (
     UndefinedTerm,
     UnknownContext,
 )
-from schemas.jsonld import MAX_DEPTH, canonicalize, check_contexts, expand_strict, to_nquads
+from schemas.jsonld import canonicalize, expand_strict, to_nquads
 from schemas.loader import StaticDocumentLoader, document_loader
 from schemas.rdfc import canonicalize_nquads
 from tests.conftest import read_json

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from issuer.credential import build_microcredential
 from issuer.demo import demo_award, demo_organisation, reference_keypair
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from keys.resolver import DidResolver
+from schemas.elm.build import build_microcredential
 from verifier.checks.accreditation import check_accreditation
 from verifier.registry.assess import assess
 from verifier.registry.author import agencies_credential, bundle, record_credential, sign

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from issuer.credential import build_microcredential
 from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
+from schemas.elm.build import build_microcredential
 from tests.conftest import read_json
 from tests.schemas import credential_kinds as kinds
 from verifier.checks.recognition import check_recognition

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from issuer.credential import build_microcredential
 from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.cli import main
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
+from schemas.elm.build import build_microcredential
 from tests.verifier.status_entry import with_revocation_entry
 from verifier.app import create_app
 from verifier.http import FetchError

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.credential import build_microcredential
 from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
+from schemas.elm.build import build_microcredential
 from tests.verifier.status_entry import with_revocation_entry
 from verifier.checks.recognition import check_recognition
 from verifier.report import CHECK_NAMES, Outcome, Verdict

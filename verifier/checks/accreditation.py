@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier.credential import awarding_bodies, claims, node_id, text
+from schemas.elm.read import awarding_bodies, claims, node_id, text
 from verifier.registry.assess import assess_party, body_facts
 from verifier.registry.model import (
     ACCREDITED,

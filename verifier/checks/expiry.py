@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from verifier.credential import parse_date
+from schemas.elm.read import parse_date
 from verifier.report import CheckResult, Outcome
 
 CHECK = "expiry"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.elm.profile import credential_issues
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 from schemas.loader import StaticDocumentLoader
-from schemas.profile import credential_issues
 from verifier.report import CheckResult, Outcome
 
 CHECK = "format"

@@ -6,7 +6,7 @@ The check never ends ``error``: a credential that falls short of Annex I is stil
 
 - ``ok`` / ``not_applicable`` when the credential is not a micro-credential (a degree, a
   transcript, a certificate of participation, any other credential; see
-  :func:`schemas.annex1.is_micro_credential`);
+  :func:`schemas.elm.annex1.is_micro_credential`);
 - ``ok`` / ``annex1_complete`` when every mandatory element is present and well-formed;
 - ``warning`` / ``annex1_incomplete`` when a mandatory element is missing or malformed (quality
   assurance included). Optional elements are shown, never warned about.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.annex1 import Annex1Report, ElementResult, Status, annex1_report
+from schemas.elm.annex1 import Annex1Report, ElementResult, Status, annex1_report
 from verifier.report import CheckResult, Outcome
 
 CHECK = "recognition"

@@ -27,8 +27,8 @@ from typing import Any
 from keys.proof_set import BUDGET_EXCEEDED, verify_proofs
 from keys.resolver import DidResolver
 from schemas.bitstring import decode_list, is_set
+from schemas.elm.read import as_list, issuer_id, parse_date
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import as_list, issuer_id, parse_date
 from verifier.http import Fetched, FetchError
 from verifier.limits import LimitExceeded, check_structure, read_document
 from verifier.report import CheckResult, Outcome

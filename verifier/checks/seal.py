@@ -19,8 +19,9 @@ from cryptography import x509
 
 from keys.proof_set import BUDGET_EXCEEDED, ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
+from schemas.elm.read import awarding_bodies, issuer_id, node_id
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import awarding_bodies, issuer_id, node_id, text
+from verifier.credential import organisation_name
 from verifier.jades.verify import verify_jades
 from verifier.report import CheckResult, Outcome
 
@@ -70,7 +71,7 @@ def _every_body_sealed(
     missing = [body for body in awarding_bodies(document) if node_id(body) not in signers]
     if not missing:
         return verified
-    names = [text(b.get("legalName")) or text(b.get("prefLabel")) or node_id(b) for b in missing]
+    names = [organisation_name(b) for b in missing]
     details = {
         **verified.details,
         "unsealedBodies": [

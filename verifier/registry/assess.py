@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from verifier.credential import as_list, awarding_bodies, claims, node_id, parse_date, text
+from schemas.elm.read import as_list, awarding_bodies, claims, node_id, parse_date, text
 from verifier.registry.model import (
     ACCREDITATION_EXPIRED,
     ACCREDITED,

@@ -11,8 +11,8 @@ from typing import Any
 
 from keys.keypairs import KeyPair
 from keys.proof import add_proof, format_datetime
+from schemas.elm.read import as_list, node_id, parse_date
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import as_list, node_id, parse_date
 from verifier.registry.model import (
     AGENCIES_PROFILE,
     CONTEXT,

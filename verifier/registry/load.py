@@ -54,8 +54,8 @@ from typing import Any
 
 from keys.proof_set import ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
+from schemas.elm.read import as_list, node_id, parse_date, text
 from schemas.loader import StaticDocumentLoader
-from verifier.credential import as_list, node_id, parse_date, text
 from verifier.registry.model import (
     AGENCIES_PROFILE,
     AGENCY_NOT_RECOGNISED,

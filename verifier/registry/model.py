@@ -19,7 +19,8 @@ from typing import Any, Final
 
 from keys.errors import DidResolutionError
 from keys.proof import format_datetime
-from verifier.credential import as_list
+from schemas.elm.read import as_list
+from schemas.elm.vocab import CREDENTIAL_CONTEXT
 from verifier.registry.vocabulary import (
     COUNTRY,
     NUTS,
@@ -31,10 +32,7 @@ from verifier.registry.vocabulary import (
     region_country,
 )
 
-VC_V1: Final = "https://www.w3.org/2018/credentials/v1"
-EDC_AP: Final = "http://data.europa.eu/snb/model/context/edc-ap"
-DATA_INTEGRITY_V2: Final = "https://w3id.org/security/data-integrity/v2"
-CONTEXT: Final = (VC_V1, EDC_AP, DATA_INTEGRITY_V2)
+CONTEXT: Final = CREDENTIAL_CONTEXT
 
 REGISTRY_TYPE: Final = "AccreditationRegistry"
 REGISTRY_VERSION: Final = 1

@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
-EQF: Final = "http://data.europa.eu/snb/eqf/"
-ISCED_F: Final = "http://data.europa.eu/snb/isced-f/"
-COUNTRY: Final = "http://publications.europa.eu/resource/authority/country/"
+from schemas.elm.vocab import COUNTRY, EQF, ISCED_F
+
 NUTS: Final = "http://data.europa.eu/nuts/code/"
 
 

@@ -1,18 +1,29 @@
 """The short text shown for each Annex I element: "EQF 6", "5 ECTS (PT125H)", names, a date.
 
-Each function reads one element of :data:`schemas.profile.ELEMENTS` from the credential's
+Each function reads one element of :data:`schemas.elm.profile.ELEMENTS` from the credential's
 roots (see :data:`Roots`) and gives plain text of at most :data:`MAX_VALUE` characters, or None
 when nothing readable is stated. The text is read from the document: escape it to display it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from schemas.elm import Located, decimal, is_ects, items, label, node_id, note, plain, text, walk
-from schemas.profile import element
+from schemas.elm.profile import element
+from schemas.elm.read import (
+    Located,
+    decimal,
+    is_ects,
+    items,
+    label,
+    node_id,
+    note,
+    plain,
+    text,
+    walk,
+)
+from schemas.elm.vocab import EQF_LEVELS
 
 #: Where each root of the table's places is: ``credential``, ``subject``, ``claim``,
 #: ``specification``, ``assessment``. An absent root is one ``(None, the path it would have)``.
@@ -20,7 +31,6 @@ Roots = dict[str, list[Located]]
 
 MAX_VALUE = 160
 OUTCOMES_SHOWN = 3
-EQF_LEVEL = re.compile(r"^http://data\.europa\.eu/snb/eqf/([1-8])$")
 
 
 def short(value: str) -> str:
@@ -131,8 +141,8 @@ def _level(roots: Roots) -> str | None:
     levels = []
     for level in _at_places(roots, "level"):
         identifier = node_id(level)
-        match = EQF_LEVEL.match(identifier) if identifier else None
-        levels.append(f"EQF {match.group(1)}" if match else identifier)
+        number = EQF_LEVELS.get(identifier) if identifier else None
+        levels.append(f"EQF {number}" if number else identifier)
     return _join(levels)
 
 

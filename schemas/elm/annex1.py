@@ -1,10 +1,10 @@
 """The EU standard elements of a micro-credential (Annex I), element by element.
 
 :func:`is_micro_credential` decides whether Annex I applies to a credential at all, and
-:func:`annex1_report` says, for each of the 16 elements of :data:`schemas.profile.ELEMENTS`,
+:func:`annex1_report` says, for each of the 16 elements of :data:`schemas.elm.profile.ELEMENTS`,
 whether the credential states it (``present``), leaves it out (``missing``) or states it
 wrongly (``malformed``), with a short value to show a person and the place in the document.
-The mandatory elements are judged by the profile schema (:func:`schemas.profile.schema_issues`);
+The mandatory elements are judged by the profile schema (:func:`schemas.elm.profile.schema_issues`);
 the optional ones by the ``$defs`` entries the schema's table names for their places.
 
 Nothing here trusts the document: every value shown is plain text read from it, to be escaped by
@@ -47,23 +47,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from schemas.annex1_values import Roots, element_value, short
-from schemas.elm import Located, decimal, hours, is_ects, node_id, plain, types, walk
+from schemas.elm.annex1_values import Roots, element_value, short
+from schemas.elm.profile import ELEMENTS, Element, definition_issues, schema_issues
+from schemas.elm.read import Located, decimal, hours, is_ects, node_id, plain, types, walk
+from schemas.elm.vocab import (
+    ACCREDITATION_PROFILE,
+    ACHIEVEMENT_TYPE,
+    ACTIVITY_TYPE,
+    DIPLOMA_SUPPLEMENT,
+    EDC_TYPE,
+    ISSUED_MANDATE_PROFILE,
+    SPECIFICATION_TYPES,
+)
 from schemas.errors import SchemaIssue
 from schemas.paths import format_path
-from schemas.profile import ELEMENTS, Element, definition_issues, schema_issues
-
-EDC_TYPE = "EuropeanDigitalCredential"
-ACHIEVEMENT_TYPE = "LearningAchievement"
-ACTIVITY_TYPE = "LearningActivity"
-SPECIFICATION_TYPES = frozenset({"Qualification", "LearningAchievementSpecification"})
-
-#: Credential profiles (EU vocabulary ``http://data.europa.eu/snb/credential/25831c2``) of
-#: credentials that are not micro-credentials (rule 2). The EU vocabulary's other profiles
-#: ("Generic", "Converted") say nothing either way.
-DIPLOMA_SUPPLEMENT = "http://data.europa.eu/snb/credential/6dff8a0f87"
-ACCREDITATION_PROFILE = "http://data.europa.eu/snb/credential/c_ae121a00"
-ISSUED_MANDATE_PROFILE = "http://data.europa.eu/snb/credential/c_9a31f32a"
 
 #: A full qualification's workload: at least this many ECTS credits, or hours without credits.
 FULL_QUALIFICATION_ECTS = Decimal(60)
@@ -209,7 +206,9 @@ def _judge(credential: Any) -> tuple[Applicability, _Achievement | None]:
 
 
 def _by_profile(credential: Mapping[str, Any]) -> Applicability | None:
-    """Rule 2: a credential profile of a credential that is no micro-credential."""
+    """Rule 2: a credential profile of a credential that is no micro-credential (a Diploma
+    Supplement, an accreditation record, an issued mandate; the EU vocabulary's other profiles,
+    "Generic" and "Converted", say nothing either way)."""
     profiles = {node_id(p) for p, _ in walk((credential, ()), ("credentialProfiles",))}
     if DIPLOMA_SUPPLEMENT in profiles:
         return _not(
@@ -309,7 +308,7 @@ def annex1_report(credential: Any) -> Annex1Report:
     """Each Annex I element of ``credential``: present, missing or malformed, with its value.
 
     When Annex I does not apply (:func:`is_micro_credential`), the report has no elements.
-    Mandatory elements are judged by :func:`schemas.profile.schema_issues`, counting only the
+    Mandatory elements are judged by :func:`schemas.elm.profile.schema_issues`, counting only the
     issues in the credential's own parts and its one learning achievement (not in other claims
     beside it); an element with issues is ``malformed`` when something is stated at one of its
     places, ``missing`` otherwise. Optional elements are ``malformed`` when a value at one of

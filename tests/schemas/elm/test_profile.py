@@ -1,4 +1,4 @@
-"""schemas.profile: the Annex I elements of a micro-credential, each named when it falls short."""
+"""schemas.elm.profile: the Annex I elements of a micro-credential, each named when it is short."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from schemas.errors import SchemaViolation
-from schemas.jsonld import expand_strict
-from schemas.profile import (
+from schemas.elm.profile import (
     ANNEX_I_ELEMENTS,
     STATED_ELEMENTS,
     _validator,
@@ -21,6 +19,8 @@ from schemas.profile import (
     unstated_elements,
     validate_microcredential,
 )
+from schemas.errors import SchemaViolation
+from schemas.jsonld import expand_strict
 
 CLAIM = "credentialSubject/hasClaim"
 SPEC = f"{CLAIM}/specifiedBy"
@@ -303,12 +303,12 @@ class TestCredentialSchema:
     def test_the_schema_is_valid_draft_2020_12(self) -> None:
         from jsonschema import Draft202012Validator
 
-        from schemas.profile import credential_schema
+        from schemas.elm.profile import credential_schema
 
         Draft202012Validator.check_schema(credential_schema())
 
     def test_published_credentials_have_it(self, reference: Path, eu_sample: dict[str, Any]):
-        from schemas.profile import credential_issues
+        from schemas.elm.profile import credential_issues
 
         assert credential_issues(eu_sample) == []
         for name in ("eddsa-rdfc-2022/signedDataInt.json", "ob3/signed-credential.json"):
@@ -332,7 +332,7 @@ class TestCredentialSchema:
         ],
     )
     def test_each_missing_member_is_named(self, eu_sample, change, path):
-        from schemas.profile import credential_issues
+        from schemas.elm.profile import credential_issues
 
         change(eu_sample)
         issues = credential_issues(eu_sample)

@@ -25,8 +25,9 @@ from jsonschema.exceptions import ValidationError
 from schemas.errors import SchemaIssue, SchemaViolation
 from schemas.paths import format_path
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "microcredential.schema.json"
-CREDENTIAL_SCHEMA_PATH = Path(__file__).resolve().parent / "json" / "credential.schema.json"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "json"
+SCHEMA_PATH = SCHEMA_DIR / "microcredential.schema.json"
+CREDENTIAL_SCHEMA_PATH = SCHEMA_DIR / "credential.schema.json"
 
 
 @dataclass(frozen=True)

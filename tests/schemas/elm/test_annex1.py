@@ -1,4 +1,4 @@
-"""schemas.annex1: which credentials are micro-credentials, and their Annex I element by element."""
+"""schemas.elm.annex1: which credentials are micro-credentials; their Annex I element by element."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from schemas.annex1 import Reason, Status, annex1_report, is_micro_credential
-from schemas.jsonld import expand_strict
-from schemas.profile import (
+from schemas.elm.annex1 import Reason, Status, annex1_report, is_micro_credential
+from schemas.elm.profile import (
     ANNEX_I_ELEMENTS,
     ELEMENTS,
     OPTIONAL_ELEMENTS,
@@ -20,6 +19,7 @@ from schemas.profile import (
     microcredential_schema,
     schema_issues,
 )
+from schemas.jsonld import expand_strict
 from tests.conftest import read_json
 from tests.schemas import credential_kinds as kinds
 

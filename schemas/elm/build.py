@@ -14,28 +14,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
-EDC_AP = "http://data.europa.eu/snb/model/context/edc-ap"
-DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
-STATUS_LIST_V1 = "https://www.w3.org/ns/credentials/status/v1"
-CREDENTIAL_CONTEXT = (VC_V1, EDC_AP, DATA_INTEGRITY_V2)
-EDC_GENERIC_FULL = "http://data.europa.eu/snb/model/ap/edc-generic-full"
-
-EQF = "http://data.europa.eu/snb/eqf/"
-ISCED_F = "http://data.europa.eu/snb/isced-f/"
-COUNTRY = "http://publications.europa.eu/resource/authority/country/"
-LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
-ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
-# Concepts of the EU's controlled vocabularies, as the EU's own samples use them.
-PARTICIPATION_MODES = {
-    "online": ("http://data.europa.eu/snb/learning-assessment/920fbb3cbe", "Online"),
-    "blended": ("http://data.europa.eu/snb/learning-assessment/e92d221e4d", "Blended"),
-}
-LEARNING_SETTINGS = {
-    "non-formal": ("http://data.europa.eu/snb/learning-setting/e207a81fc7", "non-formal learning"),
-}
-GENERIC_PROFILE = "http://data.europa.eu/snb/credential/e34929035b"
-
+from schemas.elm.vocab import (
+    COUNTRY,
+    CREDENTIAL_CONTEXT,
+    CREDENTIAL_TYPES,
+    ECTS,
+    EDC_GENERIC_FULL,
+    EQF,
+    GENERIC_PROFILE,
+    ISCED_F,
+    LANGUAGE,
+    LEARNING_SETTINGS,
+    PARTICIPATION_MODES,
+    STATUS_LIST_V1,
+)
 
 LanguageMap = Mapping[str, str]
 
@@ -288,7 +280,7 @@ def build_microcredential(award: Award) -> dict[str, Any]:
     credential: dict[str, Any] = {
         "@context": context,
         "id": award.credential_id,
-        "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
+        "type": list(CREDENTIAL_TYPES),
         "credentialProfiles": concept(GENERIC_PROFILE, "Generic"),
         "credentialSchema": {"id": EDC_GENERIC_FULL, "type": "ShaclValidator2017"},
         "issuer": award.issuer.to_node(),
