@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from demo.registry import demo_registry
 from keys.resolver import DidResolver
 from verifier.accreditation import load_registry
-from verifier.demo_registry import demo_registry
 from verifier.http import FetchError
 from verifier.report import Verdict
 from verifier.verify import VerifierOptions, verify_credential

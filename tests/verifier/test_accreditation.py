@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from demo.reference import demo_award, demo_organisation, reference_keypair
 from issuer.credential import build_microcredential
-from issuer.demo import demo_award, demo_organisation, reference_keypair
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from keys.resolver import DidResolver

@@ -11,8 +11,8 @@ import qrcode
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from issuer.credential import Learner, build_microcredential
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
 from verifier.app import create_app
 from verifier.http import Fetched, FetchError

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from issuer.credential import build_microcredential
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
 from tests.conftest import read_json
 from tests.schemas import credential_kinds as kinds
@@ -32,7 +32,7 @@ OPTIONS = VerifierOptions(
 )
 ELEMENT_KEYS = {"number", "key", "element", "required", "status", "value", "path", "message"}
 
-# What our reference micro-credential (issuer.demo) shows for each element.
+# What our reference micro-credential (demo.reference) shows for each element.
 OURS = {
     "learner": ("present", "Ana Andersen 1"),
     "title": ("present", "Green Data Analytics"),

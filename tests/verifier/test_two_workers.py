@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
 from tests.verifier.status_entry import with_revocation_entry

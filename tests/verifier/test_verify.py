@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from issuer.credential import build_microcredential
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof

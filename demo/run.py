@@ -87,7 +87,7 @@ def demo_registry_env(app: Flask) -> dict[str, str]:
         dids = list(session.scalars(select(Organisation.did).order_by(Organisation.id)))
     target = Path(app.instance_path) / "demo-registry.json"
     done = subprocess.run(
-        [sys.executable, "-m", "verifier.demo_registry", str(target), *dids],
+        [sys.executable, "-m", "demo.registry", str(target), *dids],
         capture_output=True,
         text=True,
         check=True,
