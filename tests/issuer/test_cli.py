@@ -1,5 +1,5 @@
 """``microcred issuer …`` through the real ``microcred`` shell (its entry point), and the
-``make run`` script (``issuer/run.py``) under gunicorn.
+``make run`` script (``demo/run.py``: the Procfile's services under honcho and gunicorn).
 
 Every command runs with settings from the environment, against the fixture's database (SQLite,
 or a PostgreSQL schema when ``DATABASE_URL`` names one); what it wrote is read back through the
@@ -817,7 +817,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
     }
     environment.pop("MICROCRED_ISSUER_URL", None)  # the script's default: localhost:<port>
     with subprocess.Popen(
-        [sys.executable, "-m", "issuer.run", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "demo.run", "--port", str(port), "--workers", "2"],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -836,6 +836,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
         try:
             shown = wait_for_token(process, out, err)
             assert shown["issuer"] == f"http://127.0.0.1:{port}"
+            assert shown["verifier"] == f"http://127.0.0.1:{port + 1}"
             assert shown["token"].startswith("mc_")
 
             with urllib.request.urlopen(f"{shown['issuer']}/.well-known/did.json", timeout=10) as r:
