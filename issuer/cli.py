@@ -96,6 +96,7 @@ class IssuerGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; any failure becomes ``error: …`` and exit status 2."""
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort):

@@ -48,6 +48,7 @@ class JobProgress:
 
     @property
     def done(self) -> int:
+        """Rows finished either way (issued or refused)."""
         return self.issued + self.errors
 
 
