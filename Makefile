@@ -60,10 +60,12 @@ browser-deps:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# `make run`: the issuer at http://127.0.0.1:$(RUN_PORT) (gunicorn, 2 workers) over a SQLite
-# database in instance/, with the demo partnership and a fresh issuer API token (printed as
-# `token: …`); Ctrl-C stops it. issuer/run.py does what `microcred issuer demo` does, resumes
-# bulk jobs a stopped server left running, then starts gunicorn and waits until it answers.
+# `make run`: the issuer at http://127.0.0.1:$(RUN_PORT) and the verifier on the next port
+# (the Procfile's services: gunicorn, 2 workers each, under honcho) over a SQLite database in
+# instance/, with the demo partnership and a fresh issuer API token (printed as `token: …`);
+# Ctrl-C stops it. demo/run.py does what `microcred demo setup` does, resumes bulk jobs a
+# stopped server left running, writes the verifier's demo registry and instance/verifier.env,
+# then runs the Procfile and waits until both services answer.
 # RUN_PASSPHRASE is a DEMO-ONLY default for MICROCRED_KEY_PASSPHRASE (it seals the signing keys
 # in the database): set MICROCRED_KEY_PASSPHRASE to your own secret for anything real.
 # `make run` is a demo (MICROCRED_DEMO=1, said on start): the demo passphrase is accepted and
@@ -76,7 +78,7 @@ run: export DATABASE_URL = $(RUN_DATABASE_URL)
 run: export MICROCRED_KEY_PASSPHRASE ?= $(RUN_PASSPHRASE)
 run: export MICROCRED_DEMO ?= 1
 run: $(STAMP)
-	$(PY) -m issuer.run --host 127.0.0.1 --port $(RUN_PORT) --workers 2
+	$(PY) -m demo.run --host 127.0.0.1 --port $(RUN_PORT) --workers 2
 
 bench: $(STAMP)
 	$(PY) bench/run.py

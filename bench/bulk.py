@@ -1,7 +1,7 @@
 """Benchmark: bulk issuance of a CSV file end to end through the issuer (issue #6).
 
 A fresh temporary SQLite database is migrated (``issuer.db.upgrade``) and given the demo
-partnership (``issuer.bootstrap.create_demo``); a CSV of ``rows`` learners (columns
+partnership (``demo.partnership.create_demo``); a CSV of ``rows`` learners (columns
 reference, given_name, family_name, email) is built in memory, stored as a job
 (``issuer.bulk.jobs.create_job``: parsing and checking every row) and issued
 (``issuer.bulk.jobs.run_job``: one transaction per row, each credential signed, its status entry and
@@ -62,8 +62,8 @@ def run_bulk(rows: int, path: str = "ours", *, trace: bool = False) -> dict[str,
     from sqlalchemy.orm import sessionmaker
 
     import keys.cryptosuites.base as suite_base
+    from demo.partnership import create_demo
     from issuer.app import create_app
-    from issuer.bootstrap import create_demo
     from issuer.bulk.jobs import create_job, run_job
     from issuer.db import make_engine, session_factory, transaction, upgrade
     from issuer.models import BulkJob, IssuedCredential, JobState, Organisation, Specification

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from issuer.demo import reference_credential, reference_keypair  # noqa: E402
+from demo.reference import reference_credential, reference_keypair  # noqa: E402
 from keys.keypairs import KeyPair  # noqa: E402
 from keys.proof import add_proof  # noqa: E402
 from schemas.bitstring import encode_list  # noqa: E402

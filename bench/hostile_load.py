@@ -3,7 +3,7 @@ credentials (issue #11). The valid client must see no error and a p99 under one 
 
 The verifier runs under gunicorn with 2 workers and its own settings
 (``verifier/gunicorn_conf.py``: threaded workers), on 127.0.0.1 at a free port, as
-``issuer.run`` starts it. For ``seconds``:
+``make run`` starts it (the Procfile's verifier line). For ``seconds``:
 
 - one **valid** client POSTs the signed reference credential to ``/api/verify`` over a kept-alive
   connection, one request after another, and records each latency and any answer that is not a
@@ -60,12 +60,12 @@ TIMEOUT = 30.0
 
 
 def gunicorn_command(port: int) -> list[str]:
-    """The verifier as ``issuer.run`` starts it (its gunicorn settings included)."""
-    from issuer.run import Service, gunicorn_command, services
+    """The verifier as ``make run`` starts it (the Procfile's line: its gunicorn settings
+    included), on ``port``."""
+    from demo.run import services
 
-    verifier = next(s for s in services(HOST, port - 1) if s.name == "verifier")
-    service = Service("bench-hostile", verifier.app, port, "/healthz", config=verifier.config)
-    return gunicorn_command(HOST, service, WORKERS)
+    verifier = next(s for s in services(HOST, port - 1, WORKERS) if s.name == "verifier")
+    return verifier.argv()
 
 
 def _post(

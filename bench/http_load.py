@@ -1,9 +1,9 @@
 """Benchmark: the verifier's HTTP throughput and latency under a local load generator (issue #6).
 
 Starts the verifier under gunicorn with 2 sync workers on 127.0.0.1 (a free port; the flags of
-``issuer.run.gunicorn_command``, control socket off), waits for ``/healthz``, then POSTs the
-signed reference credential (``issuer.demo.reference_credential`` signed with
-``issuer.demo.reference_keypair()``: a did:key, so verifying it touches no network) to
+the Procfile, control socket off), waits for ``/healthz``, then POSTs the signed reference
+credential (``demo.reference.reference_credential`` signed with
+``demo.reference.reference_keypair()``: a did:key, so verifying it touches no network) to
 ``/api/verify`` for a fixed time with 8 connections:
 
 * with ``wrk`` (Debian package ``wrk``) when it is on the PATH:
@@ -74,7 +74,7 @@ def signed_reference() -> bytes:
     """The signed reference credential as a request body."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from issuer.demo import reference_credential, reference_keypair
+    from demo.reference import reference_credential, reference_keypair
     from keys.proof import add_proof
 
     keypair = reference_keypair()
@@ -88,18 +88,13 @@ def free_port() -> int:
 
 
 def gunicorn_command(port: int, app: str) -> list[str]:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from issuer.run import gunicorn_has_setting
-
-    extra = ["--no-control-socket"] if gunicorn_has_setting("control_socket_disable") else []
     return [
         sys.executable, "-m", "gunicorn",
         "--workers", str(WORKERS),
         "--bind", f"{HOST}:{port}",
         "--graceful-timeout", "10",
         "--name", "microcred-bench-verifier",
-        *extra,
+        "--no-control-socket",
         app,
     ]  # fmt: skip
 

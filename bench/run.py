@@ -1,6 +1,6 @@
 """Benchmark: sign and verify micro-credentials on one core, plain path against ours.
 
-For the reference micro-credential (``issuer.demo.reference_credential``: every Annex I element)
+For the reference micro-credential (``demo.reference.reference_credential``: every Annex I element)
 with 1, 3, 10 and 100 learning outcomes, measures credentials per second for signing
 (``keys.proof.add_proof``, Ed25519 / eddsa-rdfc-2022) and verifying (``keys.proof_set.
 verify_proofs``), once with the plain canonicalization (pyld expansion + pyoxigraph RDFC-1.0,
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import keys.cryptosuites.base as suite_base
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver

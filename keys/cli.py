@@ -1,11 +1,11 @@
-"""The ``microcred`` command line: key and signing commands, plus those other parts register.
+"""``microcred keys …`` and ``microcred sign``: the key and signing commands, and the helpers
+every part's commands share (``fail``, ``read_json_document``, ``SUITE_ALGORITHMS``).
 
-``keys`` owns the shell because every deployment has it. The verifier and the issuer add their
-commands through the ``microcred.commands`` entry-point group, so this module never imports
-them, and a verifier installed alone still gets ``microcred verify``.
+The shell itself is :mod:`cli.main`; these commands reach it through the ``microcred.commands``
+entry-point group (``pyproject.toml``), as the verifier's and the issuer's do.
 
-Exit codes: 0 success, 1 a negative answer (used by ``verify``), 2 unusable input — always with
-a one-line message on stderr, never a traceback.
+Exit codes: 0 success, 2 unusable input — always with a one-line message on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,7 +25,6 @@ from keys.keystore import PASSPHRASE_ENV, load_key_file, passphrase_from_env, sa
 from keys.proof import SUITE_FOR_ALGORITHM, add_proof
 from schemas.errors import SchemaError
 
-COMMAND_GROUP = "microcred.commands"
 EXIT_UNUSABLE = 2
 SUITE_ALGORITHMS = {"eddsa-rdfc-2022": Algorithm.ED25519, "ecdsa-rdfc-2019": Algorithm.P256}
 
@@ -50,29 +48,7 @@ def read_json_document(path: str) -> Any:
         fail(f"{path} is not JSON: {error}")
 
 
-class PluginGroup(click.Group):
-    """A click group that also lists the commands registered under ``microcred.commands``."""
-
-    def _plugins(self) -> dict[str, Any]:
-        return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            return command
-        plugin = self._plugins().get(cmd_name)
-        return plugin.load() if plugin is not None else None
-
-
-@click.group(cls=PluginGroup)
-def main() -> None:
-    """microcred: issue and verify European micro-credentials."""
-
-
-@main.group()
+@click.group()
 def keys() -> None:
     """Generate and inspect signing keys."""
 
@@ -118,7 +94,7 @@ def emit_keypair(keypair: KeyPair, output: str | None) -> None:
     click.echo(json.dumps(keypair.to_multikey(), indent=2))
 
 
-@main.command()
+@click.command()
 @click.option(
     "--key",
     "key_path",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuer.demo import reference_credential
-from keys.cli import main
+from cli.main import main
+from demo.reference import reference_credential
 from keys.keypairs import KeyPair
 from keys.keystore import PASSPHRASE_ENV
 from verifier.trust import trusted_issuers_document
@@ -241,3 +241,31 @@ def test_installed_console_script_reports_without_traceback(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "not JSON" in done.stderr
+
+
+def test_every_part_registers_its_commands_with_the_shell():
+    from importlib.metadata import entry_points
+
+    from cli.main import COMMAND_GROUP
+
+    registered = {ep.name: ep.value for ep in entry_points(group=COMMAND_GROUP)}
+    assert registered["keys"] == "keys.cli:keys" and registered["sign"] == "keys.cli:sign"
+    assert {"verify", "registry", "issuer", "demo"} <= set(registered)
+
+
+def test_a_command_whose_part_is_not_installed_fails_in_one_line(runner, monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import cli.main
+
+    missing = EntryPoint("absent", "microcred_no_such_part.cli:absent", cli.main.COMMAND_GROUP)
+    monkeypatch.setattr(cli.main, "entry_points", lambda group: [missing])
+    listed = runner.invoke(main, ["--help"])
+    assert listed.exit_code == 0 and "absent" in listed.output
+    result = runner.invoke(main, ["absent", "--anything"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: `microcred absent` is not installed here (No module named "
+        "'microcred_no_such_part'): install the extra it needs: pip install "
+        "'microcred[issuer]' (or [verifier], [demo])"
+    ]

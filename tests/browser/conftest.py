@@ -27,11 +27,11 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from demo.partnership import create_demo
+from demo.registry import demo_registry
 from issuer.app import create_app as create_issuer
-from issuer.bootstrap import create_demo
 from issuer.db import make_engine, session_factory, upgrade
 from verifier.app import create_app as create_verifier
-from verifier.demo_registry import demo_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -237,7 +237,7 @@ def test_each_verdict_has_its_colour(page: Page, stack: Stack):
     expect(verdict(page)).to_have_attribute("data-verdict", "not_verified")
     assert verdict_colour(page) == COLOURS["not_verified"]
 
-    from issuer.demo import demo_award, demo_organisation
+    from demo.reference import demo_award, demo_organisation
     from keys.did_key import keypair_with_did_key
     from keys.keypairs import Algorithm, KeyPair
     from keys.proof import add_proof

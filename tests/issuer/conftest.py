@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, make_url, select
 from sqlalchemy.orm import sessionmaker
 
+from demo.partnership import DEMO_PARTNERSHIP, Demo, create_demo
 from issuer.app import create_app
-from issuer.bootstrap import DEMO_PARTNERSHIP, Demo, create_demo
 from issuer.db import make_engine, normalise_url, session_factory, transaction, upgrade
 from issuer.models import Organisation, Partnership, Specification
 

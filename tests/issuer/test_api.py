@@ -16,8 +16,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
 
+from demo.partnership import DEMO_SPECIFICATION
 from issuer.auth.tokens import create_token
-from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import transaction
 from issuer.models import (
     AuditEvent,

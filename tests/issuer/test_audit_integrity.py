@@ -32,12 +32,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from cli.main import main
 from issuer.audit import chain as audit
 from issuer.audit import ddl as audit_ddl
 from issuer.audit.verify import BROKEN_LINK, HASH_MISMATCH, verify_chain
 from issuer.db import MIGRATIONS, make_engine, session_factory, transaction, upgrade
 from issuer.models import AuditEvent, Base, UTCDateTime
-from keys.cli import main
 
 
 def add_events(app, count: int, *, prefix: str = "test") -> list[int]:  # type: ignore[no-untyped-def]

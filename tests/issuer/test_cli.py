@@ -1,5 +1,5 @@
 """``microcred issuer …`` through the real ``microcred`` shell (its entry point), and the
-``make run`` script (``issuer/run.py``) under gunicorn.
+``make run`` script (``demo/run.py``: the Procfile's services under honcho and gunicorn).
 
 Every command runs with settings from the environment, against the fixture's database (SQLite,
 or a PostgreSQL schema when ``DATABASE_URL`` names one); what it wrote is read back through the
@@ -29,9 +29,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
+from cli.main import main
+from demo.partnership import DEMO_SPECIFICATION
 from issuer.app import create_app
 from issuer.auth.tokens import authenticate
-from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.bulk import jobs as bulk
 from issuer.db import session_factory, transaction
 from issuer.models import (
@@ -49,7 +50,6 @@ from issuer.models import (
     TokenScope,
 )
 from issuer.partnerships.services import get_organisation, get_specification, public_keypairs
-from keys.cli import main
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver
 from verifier.trust import parse_trusted_issuers, trusted_issuers_document
@@ -603,7 +603,7 @@ def test_demo_creates_everything_and_is_idempotent(tmp_path):
     runner = CliRunner()
     tokens = []
     for _ in range(2):
-        result = runner.invoke(main, ["issuer", "demo"], env=environment)
+        result = runner.invoke(main, ["demo", "setup"], env=environment)
         assert result.exit_code == 0, (result.output, result.exception)
         tokens.append(lines(result)["token"])
     assert tokens[0] != tokens[1]
@@ -757,7 +757,7 @@ def stale_job(url: str, base_url: str) -> int:
     """The demo partnership with a bulk job left running by a 'crashed' worker."""
     result = CliRunner().invoke(
         main,
-        ["issuer", "demo"],
+        ["demo", "setup"],
         env={
             "DATABASE_URL": url,
             "MICROCRED_ISSUER_URL": base_url,
@@ -817,7 +817,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
     }
     environment.pop("MICROCRED_ISSUER_URL", None)  # the script's default: localhost:<port>
     with subprocess.Popen(
-        [sys.executable, "-m", "issuer.run", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "demo.run", "--port", str(port), "--workers", "2"],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -836,6 +836,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
         try:
             shown = wait_for_token(process, out, err)
             assert shown["issuer"] == f"http://127.0.0.1:{port}"
+            assert shown["verifier"] == f"http://127.0.0.1:{port + 1}"
             assert shown["token"].startswith("mc_")
 
             with urllib.request.urlopen(f"{shown['issuer']}/.well-known/did.json", timeout=10) as r:

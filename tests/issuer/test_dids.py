@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from demo.partnership import create_demo
+from demo.reference import reference_credential
 from issuer.app import create_app
-from issuer.bootstrap import create_demo
 from issuer.db import session_factory, transaction
-from issuer.demo import reference_credential
 from issuer.models import AuditEvent, KeyState, Organisation
 from issuer.partnerships.keyring import rotate_key
 from issuer.partnerships.services import signing_keypair

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from demo.reference import reference_credential
 from issuer.credentials.display import credential_summary
-from issuer.demo import reference_credential
 from schemas.elm.read import Text
 
 

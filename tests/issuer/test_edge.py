@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from issuer.bootstrap import DEMO_SPECIFICATION
+from demo.partnership import DEMO_SPECIFICATION
 from issuer.models import BulkJob, IssuedCredential, Learner, ShareLink
 from tests.issuer.test_api import count, error_code
 

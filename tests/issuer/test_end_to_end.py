@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from demo.registry import demo_registry
 from keys.resolver import DidResolver
-from verifier.demo_registry import demo_registry
 from verifier.http import FetchError
 from verifier.registry.load import load_registry
 from verifier.report import Verdict

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+from demo.partnership import DEMO_SPECIFICATION
 from issuer.audit import ddl as audit_ddl
 from issuer.auth.tokens import Caller, authenticate
-from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import session_factory, transaction
 from issuer.errors import Unauthorized
 from issuer.models import AuditEvent, Base, KeyState, Role

@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from demo.partnership import DEMO_SPECIFICATION
 from issuer.api import openapi
 from issuer.app import create_app
-from issuer.bootstrap import DEMO_SPECIFICATION
 from issuer.db import session_factory
 from tests.conftest import FUZZ_TALLY
 from tests.issuer.conftest import BASE_URL, PASSPHRASE, Templates, copied_database

@@ -16,10 +16,11 @@ from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from issuer.bootstrap import Demo
+from cli.main import main
+from demo.partnership import Demo
+from demo.reference import reference_credential
 from issuer.credentials.issuance import LearnerInput, change_status, issue_credential
 from issuer.db import transaction
-from issuer.demo import reference_credential
 from issuer.errors import Conflict
 from issuer.models import (
     AuditEvent,
@@ -33,7 +34,6 @@ from issuer.models import (
 )
 from issuer.partnerships.keyring import compromise_key, find_key, rotate_key
 from issuer.partnerships.reseal import reseal_batch, reseal_document
-from keys.cli import main
 from keys.did_web import did_web_to_url
 from keys.keypairs import Algorithm, KeyPair
 from keys.keystore import open_keypair

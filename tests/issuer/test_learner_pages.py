@@ -15,13 +15,13 @@ from flask_wtf.csrf import CSRFProtect
 from PIL import Image
 from sqlalchemy import select
 
-from issuer.bootstrap import DEMO_SPECIFICATION
+from demo.partnership import DEMO_SPECIFICATION
+from demo.reference import reference_credential
 from issuer.credentials import certificate
 from issuer.credentials.certificate import certificate_pdf, latin1
 from issuer.credentials.display import badge
 from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
-from issuer.demo import reference_credential
 from issuer.errors import InvalidInput
 from issuer.models import (
     AuditEvent,

@@ -11,13 +11,15 @@ import socket
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from issuer import run, server_secrets
+from demo import run
+from issuer import server_secrets
 from issuer.app import create_app
 from issuer.db import session_factory, transaction
 from issuer.models import Organisation, Role, SigninFailure, User
@@ -138,12 +140,15 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return environment
 
 
-@pytest.mark.parametrize("app", ["issuer.wsgi:create_server()", "verifier.wsgi:create_server()"])
-def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path, app):
-    done = subprocess.run(
-        run.gunicorn_command("127.0.0.1", run.Service("x", app, free_port(), "/"), 1),
+@pytest.mark.parametrize("name", ["issuer", "verifier"])
+def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path, name):
+    service = next(s for s in run.services("127.0.0.1", 5000, 1) if s.name == name)
+    service = replace(service, port=free_port())
+    done = subprocess.run(  # the Procfile's line, through the shell, as honcho runs it
+        service.command,
+        shell=True,
         cwd=PROJECT_ROOT,
-        env=server_env(tmp_path),
+        env=service.environment(server_env(tmp_path)),
         capture_output=True,
         text=True,
         timeout=120,
@@ -156,7 +161,7 @@ def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path, app):
 
 def test_the_run_script_refuses_to_start_outside_demo_mode(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "issuer.run", "--port", str(free_port())],
+        [sys.executable, "-m", "demo.run", "--port", str(free_port())],
         cwd=PROJECT_ROOT,
         env=server_env(tmp_path, **{PASSPHRASE_ENV: DEMO_PASSPHRASE, SECRET_ENV: "s3cret-x"}),
         capture_output=True,

@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from demo.reference import demo_award
 from issuer.auth.tokens import create_token
 from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
-from issuer.demo import demo_award
 from issuer.models import (
     AuditEvent,
     CredentialState,

@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from issuer.app import create_app
-from issuer.auth.tokens import create_token
-from issuer.bootstrap import (
+from demo.partnership import (
     DEMO_SPECIFICATION,
     add_demo_staff,
     create_demo,
     demo_password,
     demo_staff_email,
 )
+from issuer.app import create_app
+from issuer.auth.tokens import create_token
 from issuer.bulk.jobs import create_job, run_job
 from issuer.db import session_factory, transaction
 from issuer.models import (

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof, proof_configuration, proofs_of, unsecured
 from schemas import fastpath
 from schemas.errors import SchemaError, UndefinedTerm

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyld.jsonld import JsonLdProcessor
 
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from schemas import pyld_index
 from schemas.jsonld import canonicalize_plain
 from schemas.pyld_index import INDEX_FROM, indexed_values

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from keys.keypairs import KeyPair
 from keys.proof import add_proof
 

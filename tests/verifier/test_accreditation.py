@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from issuer.demo import demo_award, demo_organisation, reference_keypair
+from demo.reference import demo_award, demo_organisation, reference_keypair
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from keys.resolver import DidResolver

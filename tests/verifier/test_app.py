@@ -11,7 +11,7 @@ import qrcode
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.elm.build import Learner, build_microcredential
 from verifier.app import create_app

@@ -485,7 +485,7 @@ def test_microcred_verify_refuses_unusable_cache_settings(
 ) -> None:
     from click.testing import CliRunner
 
-    from keys.cli import main
+    from cli.main import main
 
     document = tmp_path / "credential.json"
     document.write_text("{}", encoding="utf-8")

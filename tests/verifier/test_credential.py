@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from issuer.demo import reference_credential
+from demo.reference import reference_credential
 from verifier.credential import organisation_name, summary
 
 

@@ -18,7 +18,7 @@ import qrcode
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFile, ImageFilter
 
-from keys.cli import main as microcred
+from cli.main import main as microcred
 from verifier.app import create_app
 from verifier.http import Fetched, FetchError
 from verifier.inputs import DECODE_SIDE, InputError, decode_qr

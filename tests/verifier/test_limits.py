@@ -176,12 +176,13 @@ class TestHeavyLane:
 
 
 def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> None:
-    from issuer.run import gunicorn_command, services
+    from demo.run import services
     from verifier import gunicorn_conf
 
     verifier = next(s for s in services("127.0.0.1", 5000) if s.name == "verifier")
-    command = gunicorn_command("127.0.0.1", verifier, 2)
+    command = verifier.argv({})  # the Procfile's verifier line, as make run runs it
     assert command[command.index("--config") + 1] == "python:verifier.gunicorn_conf"
+    assert command[command.index("--bind") + 1] == "127.0.0.1:5001"
     assert gunicorn_conf.worker_class == "gthread"
     assert gunicorn_conf.threads > 20  # twenty slow clients cannot take one worker's threads
     assert gunicorn_conf.timeout > 4 * limits.DEFAULT_BUDGET

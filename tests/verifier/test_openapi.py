@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from issuer.demo import reference_keypair
+from demo.reference import reference_keypair
 from tests.conftest import FUZZ_TALLY
 from tests.verifier.test_edge import SHARE_URL, StubFetcher
 from verifier.app import create_app

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.elm.build import build_microcredential
 from tests.conftest import read_json
@@ -32,7 +32,7 @@ OPTIONS = VerifierOptions(
 )
 ELEMENT_KEYS = {"number", "key", "element", "required", "status", "value", "path", "message"}
 
-# What our reference micro-credential (issuer.demo) shows for each element.
+# What our reference micro-credential (demo.reference) shows for each element.
 OURS = {
     "learner": ("present", "Ana Andersen 1"),
     "title": ("present", "Green Data Analytics"),

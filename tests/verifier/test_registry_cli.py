@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuer.demo import reference_credential
-from keys.cli import main
+from cli.main import main
+from demo.reference import reference_credential
 from keys.keypairs import KeyPair
 from keys.keystore import PASSPHRASE_ENV
 from keys.proof import add_proof

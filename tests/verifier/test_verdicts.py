@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
-from keys.cli import main
+from cli.main import main
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.demo import demo_award, demo_organisation, reference_credential, reference_keypair
+from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof

@@ -2,6 +2,9 @@
 an API token per role and a staff user per organisation. ``make run`` and the tests start
 from it.
 
+``make run`` and ``microcred demo setup`` use :func:`ensure_demo`: the newest schema, the demo
+partnership if it is absent, and a fresh issuer token.
+
 The demo staff users sign in to the staff pages (``/staff``) as ``staff@<organisation>.example``
 (e.g. ``staff@aarhus-demo-university.example``) with the password in ``MICROCRED_DEMO_PASSWORD``,
 or the demo-only default ``DEFAULT_DEMO_PASSWORD`` when it is unset.
@@ -14,13 +17,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from issuer import config
 from issuer.auth.tokens import create_token
-from issuer.models import Organisation, Partnership, Role, Specification, User
-from issuer.partnerships.services import add_organisation, create_partnership, create_specification
+from issuer.cli import check_passphrase_opens_keys, engine_of, ensure_sqlite_folder, passphrase_of
+from issuer.db import transaction, upgrade
+from issuer.models import Organisation, Partnership, Role, Specification, User, utcnow
+from issuer.partnerships.services import (
+    add_organisation,
+    create_partnership,
+    create_specification,
+    get_organisation,
+    organisation_did,
+)
 
 DEMO_PARTNERSHIP = ("green-skills-alliance", "Green Skills Alliance")
 DEMO_ORGANISATIONS = [
@@ -162,3 +175,69 @@ def create_demo(
             demo.tokens[f"{organisation.slug}:{role.value}"] = secret
     demo.staff_logins = add_demo_staff(session, organisations, staff_password)
     return demo
+
+
+# --- make run and `microcred demo setup`: the demo in a database, and a fresh token ----------
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What :func:`ensure_demo` did: whether it created the partnership; a fresh issuer token."""
+
+    created: bool
+    token: str
+    partnership: str
+    organisation: str
+    did: str
+    expected_did: str
+
+
+def ensure_demo(app: Flask) -> DemoSetup:
+    """Bring the database to the newest schema and make sure the demo partnership exists;
+    return a fresh issuer token of its first organisation (only token hashes are stored, so
+    an existing demo gets a new token, named ``demo-<timestamp>``)."""
+    engine = engine_of(app)
+    ensure_sqlite_folder(engine)
+    upgrade(engine)
+    base_url = config.base_url(app)
+    slug, organisation_slug = DEMO_PARTNERSHIP[0], DEMO_ORGANISATIONS[0][0]
+    with transaction(app) as session:
+        partnership = session.scalar(select(Partnership).where(Partnership.slug == slug))
+        if partnership is None:
+            passphrase = passphrase_of(app)
+            check_passphrase_opens_keys(session, passphrase)
+            demo = create_demo(session, base_url=base_url, passphrase=passphrase)
+            organisation = demo.organisations[0]
+            token = demo.tokens[f"{organisation.slug}:{Role.ISSUER.value}"]
+            created = True
+        else:
+            organisation = get_organisation(session, partnership.id, organisation_slug)
+            add_demo_staff(session, list(partnership.organisations))
+            name = f"demo-{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}"
+            _, token = create_token(session, organisation, Role.ISSUER, name)
+            created = False
+        return DemoSetup(
+            created=created,
+            token=token,
+            partnership=slug,
+            organisation=organisation.slug,
+            did=organisation.did,
+            expected_did=organisation_did(base_url, slug, organisation.slug),
+        )
+
+
+def describe_demo(setup: DemoSetup) -> list[str]:
+    """Notes for stderr about the demo partnership."""
+    lines = [
+        f"demo partnership {setup.partnership} "
+        + ("created" if setup.created else "exists already: made a new token"),
+        f"the token issues as {setup.organisation} ({setup.did})",
+        f"staff pages: /staff — sign in as {demo_staff_email(setup.organisation)} with "
+        f"password {demo_password()!r} (MICROCRED_DEMO_PASSWORD)",
+    ]
+    if setup.did != setup.expected_did:
+        lines.append(
+            f"warning: the demo was created for another base URL than {setup.expected_did}; "
+            "its DIDs will not resolve here (remove the database to start afresh)"
+        )
+    return lines

@@ -1,7 +1,7 @@
 """A demo accreditation registry for ``make run``: a demo authority recognises one agency,
 which accredits the given organisations (Denmark and France, EQF up to 7, any field).
 
-Run as ``python -m verifier.demo_registry OUT.json DID [DID ...]``; prints the authority's DID.
+Run as ``python -m demo.registry OUT.json DID [DID ...]``; prints the authority's DID.
 The keys are thrown away: the registry is for demonstration only.
 """
 
@@ -63,7 +63,7 @@ def demo_registry(organisations: list[str], *, now: datetime | None = None) -> t
 def main(argv: list[str]) -> int:
     """Write the registry to ``argv[0]`` for the DIDs that follow; print the authority DID."""
     if len(argv) < 2:
-        print("usage: python -m verifier.demo_registry OUT.json DID [DID ...]", file=sys.stderr)
+        print("usage: python -m demo.registry OUT.json DID [DID ...]", file=sys.stderr)
         return 2
     authority, registry = demo_registry(argv[1:])
     Path(argv[0]).write_text(json.dumps(registry, indent=2) + "\n", encoding="utf-8")

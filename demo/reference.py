@@ -1,7 +1,7 @@
 """The demo partnership: two universities and an employer awarding one micro-credential.
 
 Used by ``make run``, the benchmarks and the tests as the project's reference micro-credential:
-every Annex I element, three learning outcomes. Run as ``python -m issuer.demo OUT_DIR`` to write
+every Annex I element, three learning outcomes. Run as ``python -m demo.reference OUT_DIR`` to write
 demo keys (encrypted at rest) and one signed demo credential.
 """
 
