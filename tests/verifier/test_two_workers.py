@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from issuer.demo import reference_credential, reference_keypair
+from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
 from tests.verifier.status_entry import with_revocation_entry
@@ -39,6 +39,7 @@ MARGIN = 1.0  # a request's own time, a revalidation's round trip, scheduling
 BEFORE = 1.0  # seconds of polling before the flip
 AFTER_DEADLINE = 1.0  # seconds of polling after flip + max age + margin
 PAUSE = 0.03  # between one client's requests (the machine is shared)
+BOTH_WORKERS_WITHIN = 20.0  # seconds a phase may be extended until each worker has answered
 
 
 def signed_list(revoked: bool) -> bytes:
@@ -243,17 +244,44 @@ def workers_of(verifier: Verifier) -> dict[int, str]:
     return served
 
 
+def poll_until_both_workers_answer(
+    verifier: Verifier,
+    body: bytes,
+    until: float,
+    counter: Iterator[int],
+    counts: Callable[[Answer], bool] = lambda answer: True,
+) -> list[Answer]:
+    """:func:`poll_together` until ``until``, then on (a second at a time, for at most
+    :data:`BOTH_WORKERS_WITHIN` seconds) until each worker has answered at least one request
+    that ``counts``: on a loaded machine one sync worker may win every ``accept`` for a while,
+    and the test is about two workers."""
+    answers = poll_together(verifier, body, until, counter)
+    give_up = time.time() + BOTH_WORKERS_WITHIN
+    while time.time() < give_up:
+        workers = workers_of(verifier)
+        if len({workers.get(a.number) for a in answers if counts(a)} - {None}) >= 2:
+            break
+        answers += poll_together(verifier, body, time.time() + 1.0, counter)
+    return sorted(answers, key=lambda a: a.sent)
+
+
 def test_two_workers_agree_on_a_revocation_within_the_max_age(
     verifier: Verifier, source: StatusSource
 ) -> None:
     counter = itertools.count()
     body = json.dumps(credential_with_status()).encode()
 
-    before = poll_together(verifier, body, time.time() + BEFORE, counter)
+    before = poll_until_both_workers_answer(verifier, body, time.time() + BEFORE, counter)
     source.revoked = True
     flipped = time.time()
     deadline = flipped + MAX_AGE + MARGIN
-    after = poll_together(verifier, body, deadline + AFTER_DEADLINE, counter)
+    after = poll_until_both_workers_answer(
+        verifier,
+        body,
+        deadline + AFTER_DEADLINE,
+        counter,
+        counts=lambda answer: answer.code == "revoked",
+    )
 
     assert before and all(a.code == "not_revoked" for a in before), [a.code for a in before]
     assert {a.code for a in after} <= {"not_revoked", "revoked"}
