@@ -124,7 +124,7 @@ class StaffForm(FlaskForm):  # type: ignore[misc]
         for name, field in self._fields.items():
             if not field.errors:
                 continue
-            if name == "csrf_token":  # checked before the view already; never the user's fault
+            if name == "csrf_token":  # the whole form's (issuer.auth.staff checks it first)
                 whole.append((FORM, "", str(field.errors[0])))
             else:
                 fields.append((field.id, str(field.label.text), str(field.errors[0])))
@@ -140,6 +140,8 @@ class GetForm(StaffForm):
     nothing, so it has no CSRF token (like ``meta={'csrf': False}``)."""
 
     class Meta:
+        """No CSRF token: the form changes nothing."""
+
         csrf = False
 
     def __init__(self, **kwargs: Any) -> None:
