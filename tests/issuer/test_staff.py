@@ -840,6 +840,21 @@ def _status_list_id(app, uuid: str) -> int:  # type: ignore[no-untyped-def]
         return int(credential.status_entries[0].status_list_id)
 
 
+def test_a_reason_issuance_refuses_is_shown_at_the_reason(app, staff, auth):
+    """Issuance checks a reason (one line, at most 2000 characters); the form shows its
+    problem at the field."""
+    client = staff("issuer")
+    uuid = api_issue(client, auth, "reason-1")
+    suspend = f"/staff/credentials/{uuid}/status/suspend"
+    for reason in ("x" * 2001, "two\nlines", "a\x7fb"):
+        response = post(client, suspend, {"reason": reason})
+        assert response.status_code == 422, repr(reason)
+        assert field_error(text(response), "reason"), repr(reason)
+    assert credential_state(app, uuid) is CredentialState.ACTIVE
+    assert post(client, suspend, {"reason": "x" * 2000}).status_code == 302
+    assert credential_state(app, uuid) is CredentialState.SUSPENDED
+
+
 # --- Danish -----------------------------------------------------------------------------------
 
 
