@@ -20,7 +20,8 @@ from werkzeug.security import generate_password_hash
 
 from issuer.auth.tokens import create_token
 from issuer.models import Organisation, Partnership, Role, Specification, User
-from issuer.partnerships.services import add_organisation, create_partnership, create_specification
+from issuer.partnerships.services import add_organisation, create_partnership
+from issuer.specifications.services import create_specification
 
 DEMO_PARTNERSHIP = ("green-skills-alliance", "Green Skills Alliance")
 DEMO_ORGANISATIONS = [

@@ -58,13 +58,12 @@ from issuer.partnerships import keyring, reseal
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
-    create_specification,
     current_key,
     get_organisation,
-    get_specification,
     organisation_did,
 )
 from issuer.sharing.links import share_url
+from issuer.specifications.services import create_specification, get_specification
 from keys.cli import SUITE_ALGORITHMS, read_json_document
 from keys.errors import KeyDecryptionError, KeysError
 from keys.keypairs import Algorithm

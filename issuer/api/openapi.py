@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from issuer.partnerships.services import SPECIFICATION_FIELDS
+from issuer.specifications.rules import SPECIFICATION_FIELDS
 from schemas.loader import PINNED_CONTEXT_URLS
 
 OPENAPI_VERSION = "3.1.0"

@@ -49,9 +49,9 @@ from issuer.models import (
     Specification,
     utcnow,
 )
-from issuer.partnerships.services import (
+from issuer.partnerships.services import get_organisation
+from issuer.specifications.services import (
     create_specification,
-    get_organisation,
     get_specification,
     specification_json,
 )

@@ -84,12 +84,12 @@ from issuer.models import (
     User,
     utcnow,
 )
-from issuer.partnerships.services import (
+from issuer.sharing.links import link_state, share_url
+from issuer.specifications.services import (
     create_specification,
     get_specification,
     validate_specification,
 )
-from issuer.sharing.links import link_state, share_url
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -34,9 +34,9 @@ from issuer.models import (
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
-    create_specification,
     public_keypairs,
 )
+from issuer.specifications.services import create_specification
 from keys.did_web import build_did_document, did_web_to_url
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver

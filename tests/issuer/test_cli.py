@@ -48,7 +48,8 @@ from issuer.models import (
     SigningKey,
     TokenScope,
 )
-from issuer.partnerships.services import get_organisation, get_specification, public_keypairs
+from issuer.partnerships.services import get_organisation, public_keypairs
+from issuer.specifications.services import get_specification
 from keys.cli import main
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver
