@@ -30,10 +30,10 @@ from issuer.models import Organisation, Partnership, Role, Specification, User, 
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
-    create_specification,
     get_organisation,
     organisation_did,
 )
+from issuer.specifications.services import create_specification
 
 DEMO_PARTNERSHIP = ("green-skills-alliance", "Green Skills Alliance")
 DEMO_ORGANISATIONS = [

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Flask
 
 from issuer import config, db, edge, errors, i18n, proxies, server_secrets
-from issuer.api import vc_api
-from issuer.api import views as api
+from issuer.api import audit, bulk_jobs, credentials, organisations, specifications, vc_api
+from issuer.api import common as api
+from issuer.api import openapi as api_docs
 from issuer.auth import staff as staff_auth
 from issuer.partnerships import views as did_views
 from issuer.sharing import learner_views
@@ -41,8 +42,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     # Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
     # cookies; exempt from CSRF as a whole.
-    machine = (api.bp, vc_api.bp, status_views.bp, did_views.bp)
-    staff_auth.init_app(app, machine_blueprints=machine)
-    for blueprint in (*machine, share_views.bp, learner_views.bp, staff_views.bp):
-        app.register_blueprint(blueprint)
+    staff_auth.init_app(app, machine_blueprints=MACHINE_BLUEPRINTS)
+    register_blueprints(app)
     return app
+
+
+#: The API's resource modules register their routes on ``api.bp`` when imported.
+API_MODULES = (audit, bulk_jobs, credentials, organisations, specifications)
+# Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
+# cookies; exempt from CSRF as a whole.
+MACHINE_BLUEPRINTS = (api.bp, vc_api.bp, api_docs.bp, status_views.bp, did_views.bp)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint of the issuer on ``app`` (also used to generate the OpenAPI
+    document outside a running app)."""
+    for blueprint in (*MACHINE_BLUEPRINTS, share_views.bp, learner_views.bp, staff_views.bp):
+        app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""The W3C VC API issuing endpoint: ``POST /credentials/issue``, and ``GET /openapi.json``.
+"""The W3C VC API issuing endpoint: ``POST /credentials/issue``.
 
 A caller with an issuer token sends ``{"credential": {...}, "options": {...}}`` and gets back
 ``201 {"verifiableCredential": ...}``: the credential with one more Data Integrity proof, made
@@ -35,10 +35,12 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
 
 from issuer import config
-from issuer.api import openapi
-from issuer.api.views import caller_organisation, json_body
+from issuer.api import schemas
+from issuer.api.common import caller_organisation, json_body
+from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, require
 from issuer.db import get_session
 from issuer.errors import ApiError, Forbidden
@@ -51,7 +53,6 @@ from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 
 bp = Blueprint("vc_api", __name__)
-bp.add_url_rule("/openapi.json", view_func=openapi.openapi_json, methods=["GET"])
 
 PROOF_CONTEXTS = (VC_V2, DATA_INTEGRITY_V1, DATA_INTEGRITY_V2)
 #: Options accepted, with the only value each may take.
@@ -141,19 +142,43 @@ def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[s
     return result
 
 
-@bp.post("/credentials/issue")
-@require(Role.ISSUER)
-def issue() -> ResponseReturnValue:
-    """VC API issue: sign the given credential with the caller organisation's current key."""
-    body = json_body()
-    unknown = sorted(set(body) - {"credential", "options"})
+def _request(body: dict[str, Any]) -> schemas.VcIssueRequest:
+    """The body checked by ``schemas.VcIssueRequest``: 400 ``invalid_input`` for a member it
+    does not know or a missing credential; the credential itself is checked by
+    :func:`prepare` (400 ``invalid_credential`` …)."""
+    unknown = sorted(set(body) - set(schemas.VcIssueRequest.model_fields))
     if unknown:
         raise _invalid(f"unexpected member(s): {', '.join(unknown)}", code="invalid_input")
     if "credential" not in body:
         raise _invalid("credential is required", code="invalid_input")
     check_options(body.get("options"))
+    try:
+        return schemas.VcIssueRequest.model_validate(body)
+    except ValidationError:
+        raise _invalid("credential must be a JSON object", code="invalid_input") from None
+
+
+@bp.post("/credentials/issue")
+@operation(
+    "vcApiIssueCredential",
+    "vc api",
+    {201: (schemas.VcIssueResponse, "The signed credential.")},
+    role="issuer",
+    json=schemas.VcIssueRequest,
+)
+@require(Role.ISSUER)
+def issue() -> ResponseReturnValue:
+    """W3C VC API: sign a credential with the caller organisation's key.
+
+    The credential must use pinned contexts only and define every term (400
+    `unknown_context`, `context_not_pinned`, `undefined_term`); its issuer must be absent (set
+    to the caller's DID) or the caller's DID (403 `issuer_mismatch`). A VC v1 credential
+    without a proof context gets the Data Integrity v2 context. Unsupported options: 400
+    `unsupported_option`."""
+    body = json_body()
+    request_model = _request(body)
     organisation = caller_organisation()
-    credential = prepare(body["credential"], organisation.did)
+    credential = prepare(request_model.credential, organisation.did)
     keypair = signing_keypair(organisation, config.key_passphrase())
     try:
         signed = add_proof(credential, keypair)

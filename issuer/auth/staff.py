@@ -19,7 +19,7 @@ request that came over https: directly, or through the number of proxies given i
 
 Flask-WTF's ``CSRFProtect`` guards every POST, PUT, PATCH and DELETE of the app, except the machine
 interfaces, which are authenticated by bearer tokens or unguessable URLs and take JSON, never
-cookies: the blueprints of the JSON API (``issuer.api.views``), the VC API (``issuer.api.vc_api``),
+cookies: the blueprints of the JSON API (``issuer.api``), the VC API (``issuer.api.vc_api``),
 status lists and DID documents, and every path under ``/api/`` whatever its blueprint (the learner's
 and staff's share-link JSON API lives in ``issuer.sharing.views``, whose blueprint also serves HTML
 pages). No HTML form posts under ``/api/``. An HTML form sends the token as ``<input type="hidden"

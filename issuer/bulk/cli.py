@@ -28,10 +28,8 @@ from issuer.models import (
     BulkJob,
     JobState,
 )
-from issuer.partnerships.services import (
-    get_organisation,
-    get_specification,
-)
+from issuer.partnerships.services import get_organisation
+from issuer.specifications.services import get_specification
 
 PROGRESS_POLL = 0.25  # seconds between progress-bar updates of a bulk job
 

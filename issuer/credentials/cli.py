@@ -19,11 +19,9 @@ from issuer.cli import (
 )
 from issuer.credentials import issuance
 from issuer.db import transaction
-from issuer.partnerships.services import (
-    get_organisation,
-    get_specification,
-)
+from issuer.partnerships.services import get_organisation
 from issuer.sharing.links import share_url
+from issuer.specifications.services import get_specification
 
 
 @click.command("issue")

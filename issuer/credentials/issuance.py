@@ -46,9 +46,9 @@ from issuer.partnerships.services import (
     current_key,
     organisation_data,
     signing_keypair,
-    specification_data,
 )
 from issuer.sharing.links import create_share_link, hash_manage_token, new_token
+from issuer.specifications.services import specification_data
 from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
 from keys.proof import add_proof

@@ -19,10 +19,10 @@ from issuer.partnerships import keyring, reseal
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
-    create_specification,
     current_key,
     get_organisation,
 )
+from issuer.specifications.services import create_specification
 from keys.cli import SUITE_ALGORITHMS, read_json_document
 from keys.keypairs import Algorithm
 

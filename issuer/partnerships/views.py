@@ -44,6 +44,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from issuer import config
+from issuer.api import schemas
+from issuer.api.spec import operation
 from issuer.db import get_session
 from issuer.errors import NotFound
 from issuer.models import Organisation, Partnership
@@ -97,6 +99,15 @@ def issuer_document(organisations: list[Organisation], base_url: str) -> dict[st
 
 
 @bp.get("/orgs/<partnership>/<organisation>/did.json")
+@operation(
+    "getOrganisationDidDocument",
+    "public",
+    {
+        200: (schemas.DidDocument, "The DID document: current, retired and compromised keys."),
+        404: schemas.ErrorResponse,
+    },
+    role=None,
+)
 def organisation_did_document(partnership: str, organisation: str) -> Response:
     """The DID document of one organisation; 404 ``unknown_organisation`` otherwise."""
     found = get_session().scalar(
@@ -126,12 +137,24 @@ def _issuer_document_response(*, with_path: bool) -> Response:
 
 
 @bp.get("/.well-known/did.json")
+@operation(
+    "getIssuerDidDocument",
+    "public",
+    {200: (schemas.DidDocument, "The DID document."), 404: schemas.ErrorResponse},
+    role=None,
+)
 def host_did_document() -> Response:
     """The issuer host's DID document (``did:web:<host>``), listing member organisations."""
     return _issuer_document_response(with_path=False)
 
 
 @bp.get("/did.json")
+@operation(
+    "getIssuerDidDocumentAtPath",
+    "public",
+    {200: (schemas.DidDocument, "The DID document."), 404: schemas.ErrorResponse},
+    role=None,
+)
 def base_path_did_document() -> Response:
     """The issuer's DID document when ``ISSUER_BASE_URL`` has a path (``did:web:<host>:<path>``)."""
     return _issuer_document_response(with_path=True)

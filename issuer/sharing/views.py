@@ -38,6 +38,8 @@ from qrcode.image.svg import SvgPathFillImage
 from sqlalchemy import select
 
 from issuer import config
+from issuer.api import schemas
+from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on, require
 from issuer.credentials.certificate import certificate_pdf
 from issuer.credentials.display import (
@@ -131,6 +133,16 @@ def _unavailable(error: ApiError, *, as_json: bool) -> Response:
 
 
 @bp.get("/c/<token>")
+@operation(
+    "getSharedCredential",
+    "public",
+    {
+        200: (None, "The credential: HTML for people, signed JSON-LD for machines."),
+        404: (None, "No such share link."),
+        410: (None, "Withdrawn or expired (not the credential)."),
+    },
+    role=None,
+)
 def show(token: str) -> Any:
     """The shared credential: its signed JSON-LD, or an HTML page for people."""
     as_json = _wants_json()
@@ -173,6 +185,16 @@ def show(token: str) -> Any:
 
 
 @bp.get("/c/<token>/certificate.pdf", endpoint="certificate")
+@operation(
+    "getShareCertificatePdf",
+    "public",
+    {
+        200: (None, "PDF certificate (an attachment)."),
+        404: (None, "No such share link."),
+        410: (None, "Withdrawn or expired."),
+    },
+    role=None,
+)
 def certificate_view(token: str) -> Any:
     """A printable one-page A4 certificate of the shared credential (``410``/``404`` like the
     page when the link is withdrawn, expired or unknown)."""
@@ -241,12 +263,32 @@ def _qr(token: str, render: Any, mimetype: str) -> Any:
 
 
 @bp.get("/c/<token>/qr.png", endpoint="qr_png")
+@operation(
+    "getShareQrPng",
+    "public",
+    {
+        200: (None, "PNG image of the verifier URL."),
+        404: (None, "No such share link."),
+        410: (None, "Withdrawn or expired."),
+    },
+    role=None,
+)
 def qr_png_view(token: str) -> Any:
     """The QR code of the link's verifier URL, as PNG."""
     return _qr(token, qr_png, "image/png")
 
 
 @bp.get("/c/<token>/qr.svg", endpoint="qr_svg")
+@operation(
+    "getShareQrSvg",
+    "public",
+    {
+        200: (None, "SVG image of the verifier URL."),
+        404: (None, "No such share link."),
+        410: (None, "Withdrawn or expired."),
+    },
+    role=None,
+)
 def qr_svg_view(token: str) -> Any:
     """The QR code of the link's verifier URL, as SVG."""
     return _qr(token, qr_svg, "image/svg+xml")
@@ -258,6 +300,12 @@ LEARNER_LINKS = "/api/v1/learner/<manage_token>/share-links"
 
 
 @bp.get(LEARNER_LINKS)
+@operation(
+    "listShareLinks",
+    "share links",
+    {200: schemas.ShareLinkList, 404: schemas.ErrorResponse},
+    role=None,
+)
 def learner_links(manage_token: str) -> Any:
     """The learner's share links of their credential."""
     session = get_session()
@@ -272,6 +320,18 @@ def learner_links(manage_token: str) -> Any:
 
 
 @bp.post(LEARNER_LINKS)
+@operation(
+    "createShareLink",
+    "share links",
+    {
+        201: schemas.ShareLink,
+        404: schemas.ErrorResponse,
+        409: schemas.ErrorResponse,
+        422: schemas.ErrorResponse,
+    },
+    role=None,
+    json=schemas.ShareLinkExpiry,
+)
 def learner_create_link(manage_token: str) -> Any:
     """A new share link, optionally expiring (``{"expiresAt": ISO date-time}``) → 201."""
     session = get_session()
@@ -284,6 +344,18 @@ def learner_create_link(manage_token: str) -> Any:
 
 
 @bp.patch(f"{LEARNER_LINKS}/<token>")
+@operation(
+    "updateShareLink",
+    "share links",
+    {
+        200: schemas.ShareLink,
+        404: schemas.ErrorResponse,
+        409: schemas.ErrorResponse,
+        422: schemas.ErrorResponse,
+    },
+    role=None,
+    json=schemas.ShareLinkExpiry,
+)
 def learner_set_expiry(manage_token: str, token: str) -> Any:
     """Set ``{"expiresAt": ISO date-time}`` or clear ``{"expiresAt": null}`` a link's expiry."""
     session = get_session()
@@ -301,6 +373,12 @@ def learner_set_expiry(manage_token: str, token: str) -> Any:
 
 
 @bp.delete(f"{LEARNER_LINKS}/<token>")
+@operation(
+    "withdrawShareLink",
+    "share links",
+    {204: (None, "Withdrawn (again: still 204)."), 404: schemas.ErrorResponse},
+    role=None,
+)
 def learner_withdraw(manage_token: str, token: str) -> Any:
     """Withdraw a share link → 204 (again → 204)."""
     session = get_session()
@@ -315,6 +393,18 @@ def learner_withdraw(manage_token: str, token: str) -> Any:
 
 
 @bp.post("/api/v1/credentials/<credential_uuid>/share-links")
+@operation(
+    "createShareLinkForCredential",
+    "share links",
+    {
+        201: schemas.ShareLink,
+        404: schemas.ErrorResponse,
+        409: schemas.ErrorResponse,
+        422: schemas.ErrorResponse,
+    },
+    role="issuer",
+    json=schemas.ShareLinkExpiry,
+)
 @require(Role.ISSUER)
 def staff_create_link(credential_uuid: str) -> Any:
     """A new share link for a credential of the caller's partnership → 201."""
@@ -330,6 +420,12 @@ def staff_create_link(credential_uuid: str) -> Any:
 
 
 @bp.post("/api/v1/credentials/<credential_uuid>/learner-link")
+@operation(
+    "renewLearnerLink",
+    "share links",
+    {201: schemas.LearnerLink, 404: schemas.ErrorResponse},
+    role="issuer",
+)
 @require(Role.ISSUER)
 def staff_renew_learner_link(credential_uuid: str) -> Any:
     """A new management link for the credential's learner → 201 ``{"learnerManageUrl"}``.

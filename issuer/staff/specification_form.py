@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Regexp
 from wtforms.widgets import NumberInput
 
 from issuer.errors import InvalidInput
-from issuer.partnerships.services import COUNTRY, validate_specification
+from issuer.specifications.rules import COUNTRY, validate_specification
 from issuer.staff.display import MODE_LABELS, SETTING_LABELS
 from issuer.staff.forms import FORM, REQUIRED, StaffForm, field_problems, options, strip
 from schemas.elm.vocab import EU_LANGUAGES as LANGUAGES

@@ -12,7 +12,7 @@ from issuer.auth.staff import staff_required
 from issuer.db import get_session
 from issuer.errors import Conflict
 from issuer.models import AuditEvent, Partnership, Role
-from issuer.partnerships.services import create_specification, get_specification
+from issuer.specifications.services import create_specification, get_specification
 from issuer.staff.blueprint import (
     actor,
     bp,

@@ -14,6 +14,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from issuer import config
+from issuer.api import schemas
+from issuer.api.spec import operation
 from issuer.db import get_session
 from issuer.status.publication import (
     MEDIA_TYPE,
@@ -26,6 +28,16 @@ bp = Blueprint("status", __name__)
 
 
 @bp.get("/status/<dbint:list_id>")
+@operation(
+    "getStatusList",
+    "public",
+    {
+        200: (None, "The signed BitstringStatusListCredential (cacheable; ETag)."),
+        304: (None, "Not modified (If-None-Match)."),
+        404: schemas.ErrorResponse,
+    },
+    role=None,
+)
 def status_list_credential(list_id: int) -> Response:
     """The signed ``BitstringStatusListCredential`` of list ``list_id``."""
     session = get_session()

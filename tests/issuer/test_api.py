@@ -34,9 +34,9 @@ from issuer.models import (
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
-    create_specification,
     public_keypairs,
 )
+from issuer.specifications.services import create_specification
 from keys.did_web import build_did_document, did_web_to_url
 from keys.proof_set import verify_proofs
 from keys.resolver import DidResolver
@@ -674,7 +674,7 @@ def test_resume_a_stopped_job(app, client, auth, monkeypatch):
 
     # the worker "dies" after one row: the job stays running with a fresh heartbeat
     monkeypatch.setattr(
-        "issuer.api.views.bulk.start_job",
+        "issuer.api.bulk_jobs.bulk.start_job",
         lambda app, job_id: bulk.run_job(app, job_id, stop_after=1),
     )
     content = "reference,given_name,family_name\nr1,A,One\nr2,B,Two\nr3,C,Three\n"

@@ -49,7 +49,8 @@ from issuer.models import (
     SigningKey,
     TokenScope,
 )
-from issuer.partnerships.services import get_organisation, get_specification, public_keypairs
+from issuer.partnerships.services import get_organisation, public_keypairs
+from issuer.specifications.services import get_specification
 from keys.did_web import build_did_document, did_web_to_url
 from keys.resolver import DidResolver
 from verifier.trust import parse_trusted_issuers, trusted_issuers_document

@@ -18,8 +18,8 @@ from issuer.partnerships.services import (
     add_signing_key,
     public_keypairs,
     signing_keypair,
-    validate_specification,
 )
+from issuer.specifications.services import validate_specification
 
 
 def test_migrations_match_the_models(app):

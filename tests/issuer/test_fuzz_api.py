@@ -35,8 +35,9 @@ from schemathesis.specs.openapi.checks import (
 
 from demo.partnership import DEMO_SPECIFICATION
 from issuer.api import openapi
-from issuer.app import create_app
+from issuer.app import create_app, register_blueprints
 from issuer.db import session_factory
+from issuer.edge import DbIntConverter
 from tests.conftest import FUZZ_TALLY
 from tests.issuer.conftest import BASE_URL, PASSPHRASE, Templates, copied_database
 
@@ -57,7 +58,19 @@ LONG_EXAMPLES = 250
 CONFIG = SchemathesisConfig.from_dict(
     {"generation": {"allow-x00": False, "codec": "utf-8", "allow-extra-parameters": False}}
 )
-schema = schemathesis.openapi.from_dict(openapi.document(), config=CONFIG)
+
+
+def _document() -> dict[str, Any]:
+    """The issuer's OpenAPI document, generated from a bare app with every blueprint (this
+    module builds its fuzzer at import, before any fixture)."""
+    bare = Flask("issuer")
+    bare.url_map.converters["dbint"] = DbIntConverter
+    register_blueprints(bare)
+    with bare.app_context():
+        return openapi.document()
+
+
+schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 DEMO_SPECIFICATION_SLUG = DEMO_SPECIFICATION["slug"]
 
 

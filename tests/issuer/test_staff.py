@@ -38,7 +38,8 @@ from issuer.models import (
     User,
     utcnow,
 )
-from issuer.partnerships.services import add_organisation, create_partnership, create_specification
+from issuer.partnerships.services import add_organisation, create_partnership
+from issuer.specifications.services import create_specification
 from tests.issuer.conftest import BASE_URL, PASSPHRASE
 
 AARHUS = "aarhus-demo-university"

@@ -1,0 +1,1 @@
+"""Micro-credential specifications: their rules (``rules``) and their storage (``services``)."""
