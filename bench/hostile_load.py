@@ -62,7 +62,7 @@ TIMEOUT = 30.0
 def gunicorn_command(port: int) -> list[str]:
     """The verifier as ``make run`` starts it (the Procfile's line: its gunicorn settings
     included), on ``port``."""
-    from demo.run import services
+    from demo.procfile import services
 
     verifier = next(s for s in services(HOST, port - 1, WORKERS) if s.name == "verifier")
     return verifier.argv()

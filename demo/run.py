@@ -41,19 +41,18 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 from flask import Flask
-from honcho.environ import parse_procfile
 from honcho.manager import SYSTEM_PRINTER_NAME, Manager
 from honcho.printer import Message, Printer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from demo.partnership import describe_demo, ensure_demo
+from demo.procfile import Service, services, with_env
 from demo.registry import demo_registry
 from issuer.app import create_app
 from issuer.bulk import jobs as bulk
@@ -69,97 +68,10 @@ from issuer.server_secrets import (
 )
 from keys.errors import KeysError
 
-PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 READY_TIMEOUT = 60.0  # seconds for every service to answer
 POLL = 0.2
 # At start-up no server of ours is running yet, so every job still marked running is stale.
 RESUME_STALE_AFTER = timedelta(0)
-VARIABLE = re.compile(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))")
-
-
-@dataclass(frozen=True)
-class Service:
-    """One process of the Procfile as ``make run`` runs it: ``name`` is what the
-    ``<name>: <url>`` line says; ``command`` its Procfile line (a shell command)."""
-
-    name: str
-    command: str
-    host: str
-    port: int
-    ready_path: str  # any HTTP answer here means the service is up
-    workers: int = 2
-    env: Mapping[str, str] = field(default_factory=dict)  # its own settings
-
-    @property
-    def url(self) -> str:
-        """Where the service answers."""
-        return f"http://{self.host}:{self.port}"
-
-    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        """``base`` with the service's settings and the Procfile's variables (``PYTHON``,
-        ``HOST``, ``PORT``, ``WEB_CONCURRENCY``) added: what its process runs with."""
-        return {
-            **base,
-            **self.env,
-            "PYTHON": sys.executable,
-            "HOST": self.host,
-            "PORT": str(self.port),
-            "WEB_CONCURRENCY": str(self.workers),
-        }
-
-    def argv(self, base: Mapping[str, str] | None = None) -> list[str]:
-        """The command line the Procfile's shell line runs (its ``$VARIABLE``,
-        ``${VARIABLE:-default}`` expanded from :meth:`environment` over ``base``)."""
-        values = self.environment(os.environ if base is None else base)
-
-        def value(match: re.Match[str]) -> str:
-            return values.get(match[1] or match[3]) or (match[2] or "")
-
-        words = shlex.split(VARIABLE.sub(value, self.command))
-        return words[1:] if words[:1] == ["exec"] else words
-
-
-def procfile(path: Path = PROCFILE) -> dict[str, str]:
-    """The processes of the Procfile at ``path``: name → shell command (as honcho reads it)."""
-    return dict(parse_procfile(path.read_text(encoding="utf-8")).processes)
-
-
-def services(host: str, port: int, workers: int = 2, path: Path = PROCFILE) -> list[Service]:
-    """Every service of the Procfile as ``make run`` starts it: the issuer on ``port``, the
-    verifier on the next port.
-
-    The verifier may reach this machine's issuer (a private address) and fetches its
-    ``https://localhost:<port>`` did:web documents, share links and status lists over plain
-    http — development settings only; a deployed verifier keeps the guarded defaults.
-    """
-    issuer_origin = f"http://{host}:{port}"
-    rewrites = {
-        f"https://localhost:{port}": issuer_origin,
-        f"http://localhost:{port}": issuer_origin,
-    }
-    known = {
-        "issuer": (port, "/.well-known/did.json", {"MICROCRED_BULK_WORKER": "thread"}),
-        "verifier": (
-            port + 1,
-            "/healthz",
-            {
-                "MICROCRED_FETCH_ALLOW_PRIVATE": "1",
-                "MICROCRED_FETCH_REWRITES": json.dumps(rewrites),
-            },
-        ),
-    }
-    commands = procfile(path)
-    if set(commands) != set(known):
-        raise ValueError(f"{path} must name exactly the processes {sorted(known)}")
-    return [
-        Service(name, commands[name], host, at, ready, workers, env)
-        for name, (at, ready, env) in known.items()
-    ]
-
-
-def with_env(todo: Sequence[Service], name: str, extra: Mapping[str, str]) -> list[Service]:
-    """``todo`` with ``extra`` added to the settings of service ``name``."""
-    return [replace(s, env={**s.env, **extra}) if s.name == name else s for s in todo]
 
 
 def demo_registry_env(app: Flask) -> dict[str, str]:

@@ -249,7 +249,7 @@ def awarding_bodies_for(
 DOMAIN_COMMANDS = {
     "create-partnership": "issuer.partnerships.cli:create_partnership_command",
     "add-organisation": "issuer.partnerships.cli:add_organisation_command",
-    "create-specification": "issuer.partnerships.cli:create_specification_command",
+    "create-specification": "issuer.specifications.cli:create_specification_command",
     "rotate-key": "issuer.partnerships.cli:rotate_key_command",
     "compromise-key": "issuer.partnerships.cli:compromise_key_command",
     "create-token": "issuer.auth.cli:create_token_command",

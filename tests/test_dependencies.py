@@ -98,29 +98,3 @@ def test_the_base_installs_no_web_stack():
 
 def test_dev_installs_every_extra():
     assert declared(["dev"]) >= declared(["issuer", "verifier", "demo"])
-
-
-def imported_parts(package: str) -> set[str]:
-    """The first-party packages the modules of ``package`` import (anywhere in a module)."""
-    parts: set[str] = set()
-    for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                parts |= {alias.name.partition(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                parts.add(node.module.partition(".")[0])
-    return parts & FIRST_PARTY
-
-
-@pytest.mark.parametrize(
-    ("part", "never"),
-    [
-        ("issuer", {"verifier", "demo"}),
-        ("verifier", {"issuer", "demo"}),
-        ("keys", {"issuer", "verifier", "demo", "cli"}),
-        ("schemas", {"issuer", "verifier", "demo", "cli"}),
-        ("cli", {"issuer", "verifier", "demo", "keys", "schemas"}),
-    ],
-)
-def test_the_parts_keep_their_distance(part, never):
-    assert not imported_parts(part) & never

@@ -22,8 +22,8 @@ from flask_babel import Babel
 
 from keys import server_secret
 from verifier import views
-from verifier.cache import open_cache
-from verifier.http import FetchPolicy, GuardedFetcher
+from verifier.fetch.cache import open_cache
+from verifier.fetch.client import FetchPolicy, GuardedFetcher
 from verifier.inputs import MAX_IMAGE_BYTES
 from verifier.settings import (
     ENVIRONMENT,

@@ -24,7 +24,7 @@ from typing import Any
 import click
 
 from keys.cli import fail
-from verifier.http import GuardedFetcher
+from verifier.fetch.client import GuardedFetcher
 from verifier.limits import LIMITS, LimitExceeded, read_document
 from verifier.report import Outcome, Report, Verdict
 from verifier.settings import (

@@ -23,7 +23,7 @@ import threading
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from verifier.http import FetchError, GuardedFetcher
+from verifier.fetch.client import FetchError, GuardedFetcher
 from verifier.limits import LIMITS, LimitExceeded, read_document
 
 MAX_DOCUMENT_BYTES: Final = LIMITS.max_bytes  # a credential with logos is ~150 KB

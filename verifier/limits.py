@@ -26,7 +26,7 @@ Four layers, cheapest first, each with a stable code:
    ``unconfirmed`` (never ``verified``: unchecked never counts as passed).
 
 Layers 1 to 3 bound the work of any single step; 4 bounds how many steps run. What a step may
-wait for on the network is bounded by the guarded fetcher's deadline (``verifier.http``,
+wait for on the network is bounded by the guarded fetcher's deadline (``verifier.fetch.client``,
 ``MICROCRED_FETCH_DEADLINE``, default 10 s a fetch): the worst case of one verification is the
 budget plus one such step.
 

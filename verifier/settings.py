@@ -16,7 +16,7 @@ verifier and ``microcred verify``, read from the same environment variables:
 - ``MICROCRED_STATUS_MAX_AGE``: seconds a fetched status list (or did:web document) is used
   before its origin is asked again, at most (default 10; an origin's shorter ``max-age`` wins);
 - ``MICROCRED_CACHE_URL`` (``redis://host:port/db``) or ``MICROCRED_CACHE_DIR``: where fetched
-  documents are kept so that every worker shares them (``verifier.cache``);
+  documents are kept so that every worker shares them (``verifier.fetch.cache``);
 - ``MICROCRED_VERIFY_BUDGET``: seconds one verification may take (default 5;
   ``verifier.limits``).
 
@@ -39,8 +39,8 @@ from typing import Any
 from cryptography import x509
 
 from keys.resolver import DidResolver
-from verifier.cache import FetchCache, max_age_setting, open_cache
-from verifier.http import FetchPolicy
+from verifier.fetch.cache import FetchCache, max_age_setting, open_cache
+from verifier.fetch.client import FetchPolicy
 from verifier.limits import budget_setting
 from verifier.registry.load import load_registry_file
 from verifier.registry.model import AccreditationRegistry

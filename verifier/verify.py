@@ -55,8 +55,8 @@ class VerifierOptions:
     the trust sources (accreditation registry, trusted-issuers list, JAdES trust anchors and
     CRLs; see ``verifier.settings``).
 
-    ``fetch`` (a ``verifier.http.GuardedFetcher`` in the services) is the only way out to the
-    network: did:web documents and status lists. Without it, verification is offline: did:key
+    ``fetch`` (a ``verifier.fetch.client.GuardedFetcher`` in the services) is the only way out to
+    the network: did:web documents and status lists. Without it, verification is offline: did:key
     only, and status lists are reported unchecked. ``resolver`` defaults to one over ``fetch``.
     ``budget`` is the wall-clock time one verification may take (seconds,
     ``MICROCRED_VERIFY_BUDGET``) and ``limits`` the structural limits (``verifier.limits``).

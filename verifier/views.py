@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from verifier import api
-from verifier.http import GuardedFetcher
+from verifier.fetch.client import GuardedFetcher
 from verifier.inputs import (
     MAX_DOCUMENT_BYTES,
     InputError,

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
+from issuer.credentials import issuance
 from issuer.dates import DateRule, MomentError, parse_moment
 from issuer.models import utcnow
 from issuer.specifications.rules import (
@@ -128,11 +129,11 @@ class LearnerInput(BaseModel):
     """The learner (``issuer.credentials.issuance.LearnerInput.from_json`` checks it, for the
     API and for bulk CSV rows alike; problems are reported as ``learner.<member>``)."""
 
-    reference: Annotated[str, Field(max_length=200, pattern=TEXT_LINE)]
-    givenName: Annotated[str, Field(max_length=200, pattern=TEXT_LINE)]
-    familyName: Annotated[str, Field(max_length=200, pattern=TEXT_LINE)]
+    reference: Annotated[str, Field(max_length=issuance.MAX_REFERENCE, pattern=TEXT_LINE)]
+    givenName: Annotated[str, Field(max_length=issuance.MAX_NAME, pattern=TEXT_LINE)]
+    familyName: Annotated[str, Field(max_length=issuance.MAX_NAME, pattern=TEXT_LINE)]
     email: (
-        Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")] | None
+        Annotated[str, Field(max_length=issuance.MAX_EMAIL, pattern=issuance.EMAIL.pattern)] | None
     ) = None
     dateOfBirth: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = None
 

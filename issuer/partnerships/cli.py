@@ -1,6 +1,6 @@
-"""``microcred issuer …`` for partnerships: ``create-partnership``, ``add-organisation``,
-``create-specification``, and the organisations' signing keys (``rotate-key``,
-``compromise-key``). Added to the ``issuer`` group by :mod:`issuer.cli`."""
+"""``microcred issuer …`` for partnerships: ``create-partnership``, ``add-organisation``, and
+the organisations' signing keys (``rotate-key``, ``compromise-key``). Added to the ``issuer``
+group by :mod:`issuer.cli`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ from issuer.partnerships.services import (
     current_key,
     get_organisation,
 )
-from issuer.specifications.services import create_specification
-from keys.cli import SUITE_ALGORITHMS, read_json_document
+from keys.cli import SUITE_ALGORITHMS
 from keys.keypairs import Algorithm
 
 
@@ -82,20 +81,6 @@ def add_organisation_command(
             )
             did = organisation.did
     click.echo(did)
-
-
-@click.command("create-specification")
-@click.argument("partnership_slug", metavar="PARTNERSHIP")
-@click.argument("path", metavar="FILE.json")
-def create_specification_command(partnership_slug: str, path: str) -> None:
-    """Add the micro-credential specification in FILE.json (the API's JSON) to PARTNERSHIP."""
-    data = read_json_document(path)
-    with issuer_app() as app, transaction(app) as session:
-        specification = create_specification(
-            session, get_partnership(session, partnership_slug), data, base_url=config.base_url(app)
-        )
-        created = f"specification {specification.slug} created: {specification.uri}"
-    click.echo(created)
 
 
 @click.command("rotate-key")

@@ -13,6 +13,7 @@ rules always have.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -28,7 +29,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from issuer.errors import InvalidInput
-from schemas.elm.vocab import LEARNING_SETTINGS, PARTICIPATION_MODES
+from schemas.elm.vocab import ESCO_SKILL, LEARNING_SETTINGS, PARTICIPATION_MODES
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 COUNTRY = r"^[A-Z]{3}$"
@@ -36,7 +37,6 @@ DURATION = r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$
 ISCED = r"^\d{2,4}$"
 #: Text with something besides white space (``str.strip()`` leaves something).
 NOT_BLANK = r"^\s*\S"
-ESCO_SKILL = r"^http://data\.europa\.eu/esco/skill/"
 MAX_DURATION = 40  # specifications.volume_of_learning
 MAX_ISCED_LABEL = 300  # specifications.isced_label
 MAX_ECTS = 180
@@ -97,7 +97,7 @@ def _integral(value: Any) -> Any:
 class EscoSkill(_Rules):
     """An ESCO skill a learning outcome refers to."""
 
-    id: Annotated[str, Field(pattern=ESCO_SKILL, description="An ESCO skill IRI.")]
+    id: Annotated[str, Field(pattern="^" + re.escape(ESCO_SKILL), description="An ESCO skill IRI.")]
     label: str
 
 

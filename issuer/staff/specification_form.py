@@ -27,10 +27,9 @@ from issuer.errors import InvalidInput
 from issuer.specifications.rules import COUNTRY, validate_specification
 from issuer.staff.display import MODE_LABELS, SETTING_LABELS
 from issuer.staff.forms import FORM, REQUIRED, StaffForm, field_problems, options, strip
+from schemas.elm.vocab import ESCO_SKILL, LEARNING_SETTINGS, PARTICIPATION_MODES
 from schemas.elm.vocab import EU_LANGUAGES as LANGUAGES
-from schemas.elm.vocab import LEARNING_SETTINGS, PARTICIPATION_MODES
 
-ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 MAX_HOURS = 100_000
 # What the form says about a field the service found malformed.
 MESSAGES = {

@@ -60,6 +60,8 @@ ISCED_F: Final = "http://data.europa.eu/snb/isced-f/"
 ECTS: Final = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 #: The Publications Office's authority tables: prefix of a country's IRI (ISO 3166 alpha-3).
 COUNTRY: Final = "http://publications.europa.eu/resource/authority/country/"
+#: ESCO skills (a learning outcome's ``relatedESCOSkill``).
+ESCO_SKILL: Final = "http://data.europa.eu/esco/skill/"
 #: The Publications Office's authority tables: prefix of a language's IRI (``ENG``, ``DAN``).
 LANGUAGE: Final = "http://publications.europa.eu/resource/authority/language/"
 

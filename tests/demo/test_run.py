@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from demo.run import PROCFILE, procfile, services
+from demo.procfile import PROCFILE, procfile, services
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,8 @@ def test_make_run_gives_each_service_its_port_and_the_gunicorn_flags():
 SERVE_VERIFIER = """
 import sys
 from dataclasses import replace
-from demo.run import run_services, services
+from demo.procfile import services
+from demo.run import run_services
 verifier = next(s for s in services("127.0.0.1", 5000, 1) if s.name == "verifier")
 sys.exit(run_services([replace(verifier, port=int(sys.argv[1]))], "mc_x", 60))
 """

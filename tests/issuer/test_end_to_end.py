@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from demo.registry import demo_registry
 from keys.resolver import DidResolver
-from verifier.http import FetchError
+from verifier.fetch.client import FetchError
 from verifier.registry.load import load_registry
 from verifier.report import Verdict
 from verifier.verify import VerifierOptions, verify_credential

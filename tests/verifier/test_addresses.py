@@ -1,4 +1,4 @@
-"""verifier.addresses: the address guard over every IANA special-purpose block, table-driven.
+"""verifier.fetch.addresses: the address guard over every IANA special-purpose block, table-driven.
 
 The tables below are transcribed from the registries, not imported from the code, so an edit
 to the guard's own tables cannot make these tests pass by itself.
@@ -13,7 +13,7 @@ to the guard's own tables cannot make these tests pass by itself.
   (RFC 4291, deprecated) and IPv4-translated ``::ffff:0:0:0/96`` (RFC 2765).
 
 For each block its first, middle and last address are refused — the blocks the registry marks
-"Globally Reachable: True" as well: that is the guard's decision (see ``verifier.addresses``),
+"Globally Reachable: True" as well: that is the guard's decision (see ``verifier.fetch.addresses``),
 tested on its own below. So is the decision to refuse every IPv6 form that carries an IPv4
 address, even a public one.
 """
@@ -25,8 +25,8 @@ import ipaddress
 import httpx
 import pytest
 
-from verifier.addresses import is_public, parse, refusal
-from verifier.http import FetchError, FetchPolicy, GuardedFetcher
+from verifier.fetch.addresses import is_public, parse, refusal
+from verifier.fetch.client import FetchError, FetchPolicy, GuardedFetcher
 
 # (block, registry name, "Globally Reachable": True, False, or None for N/A / deprecated)
 IPV4_REGISTRY = [

@@ -15,7 +15,7 @@ from demo.reference import demo_award, demo_organisation, reference_credential, 
 from keys.proof import add_proof
 from schemas.elm.build import Learner, build_microcredential
 from verifier.app import create_app
-from verifier.http import Fetched, FetchError
+from verifier.fetch.client import Fetched, FetchError
 from verifier.trust import trusted_issuers_document
 
 SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)

@@ -1,5 +1,5 @@
-"""verifier.cache and the guarded fetcher over it: every backend (memory, a directory, Redis when
-127.0.0.1:6379 answers) keeps the same promises — ages capped, ETag revalidation, never back in
+"""verifier.fetch.cache and the guarded fetcher over it: every backend (memory, a directory, Redis
+when 127.0.0.1:6379 answers) keeps the same promises — ages capped, ETag revalidation, never back in
 time — and the directory is safe with several processes writing at once."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.cache import (
+from verifier.fetch.cache import (
     DEFAULT_MAX_AGE,
     CacheEntry,
     FetchCache,
@@ -29,7 +29,7 @@ from verifier.cache import (
     max_age_setting,
     open_cache,
 )
-from verifier.http import FetchError, FetchPolicy, GuardedFetcher, allowed_age
+from verifier.fetch.client import FetchError, FetchPolicy, GuardedFetcher, allowed_age
 from verifier.settings import fetch_cache_from, fetch_policy_from
 
 ORIGIN = "https://issuer.test"
@@ -343,7 +343,7 @@ def keys_of(client: GuardedFetcher, path: str) -> list[str]:
 
 WRITER = """
 import os, sys, time
-from verifier.cache import CacheEntry, FileCache
+from verifier.fetch.cache import CacheEntry, FileCache
 directory, parity, count, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 cache = FileCache(directory, clock=lambda: 1e9)
 while not os.path.exists(go):  # start together

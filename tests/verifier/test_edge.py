@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFile, ImageFilter
 
 from cli.main import main as microcred
 from verifier.app import create_app
-from verifier.http import Fetched, FetchError
+from verifier.fetch.client import Fetched, FetchError
 from verifier.inputs import DECODE_SIDE, InputError, decode_qr
 from verifier.limits import LIMITS
 

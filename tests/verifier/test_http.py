@@ -1,4 +1,4 @@
-"""verifier.http: the guarded client against a real local server, its refusals and its
+"""verifier.fetch.client: the guarded client against a real local server, its refusals and its
 overall deadline (timings are sanity bounds only: generous, never speed targets)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from verifier.deadline import Deadline, DeadlineBackend
-from verifier.http import FetchError, FetchPolicy, GuardedFetcher, is_public
+from verifier.fetch.client import FetchError, FetchPolicy, GuardedFetcher, is_public
 from verifier.settings import SettingsError, fetch_policy_from
 
 ORIGIN = "https://issuer.test"

@@ -176,7 +176,7 @@ class TestHeavyLane:
 
 
 def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> None:
-    from demo.run import services
+    from demo.procfile import services
     from verifier import gunicorn_conf
 
     verifier = next(s for s in services("127.0.0.1", 5000) if s.name == "verifier")

@@ -13,9 +13,9 @@ from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
-from verifier.cache import FileCache
 from verifier.checks.revocation import check_revocation
-from verifier.http import Fetched, FetchError, FetchPolicy, GuardedFetcher
+from verifier.fetch.cache import FileCache
+from verifier.fetch.client import Fetched, FetchError, FetchPolicy, GuardedFetcher
 from verifier.verify import VerifierOptions, verify_credential
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ from keys.proof import add_proof
 from schemas.elm.build import build_microcredential
 from tests.verifier.status_entry import with_revocation_entry
 from verifier.app import create_app
-from verifier.http import FetchError
+from verifier.fetch.client import FetchError
 from verifier.trust import trusted_issuers_document
 
 SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)

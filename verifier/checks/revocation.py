@@ -29,7 +29,7 @@ from keys.resolver import DidResolver
 from schemas.bitstring import decode_list, is_set
 from schemas.elm.read import as_list, issuer_id, parse_date
 from schemas.loader import StaticDocumentLoader
-from verifier.http import Fetched, FetchError
+from verifier.fetch.client import Fetched, FetchError
 from verifier.limits import LimitExceeded, check_structure, read_document
 from verifier.report import CheckResult, Outcome
 

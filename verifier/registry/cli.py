@@ -202,7 +202,7 @@ def check(authority: str, offline: bool, as_json: bool, registry_path: str) -> N
     document = read_json_document(registry_path)
     fetch = None
     if not offline:
-        from verifier.http import GuardedFetcher
+        from verifier.fetch.client import GuardedFetcher
 
         fetch = GuardedFetcher()
     loaded = load_registry(document, authority=authority, resolver=DidResolver(fetch=fetch))

@@ -1,6 +1,6 @@
 """Which network addresses the verifier may connect to: :func:`is_public` and its rules.
 
-The guarded client (:mod:`verifier.http`) asks :func:`is_public` about every address a host
+The guarded client (:mod:`verifier.fetch.client`) asks :func:`is_public` about every address a host
 resolves to, before it connects, and then connects to an address it asked about. The rule is
 an allowlist, so an address nobody thought of is refused, not let through:
 

@@ -3,7 +3,7 @@
 It fetches just two kinds of things — did:web documents and status lists — and refuses to be
 turned against the verifier's own network:
 - https only (plain http only for origins listed in ``rewrites``, a development aid);
-- every address a host resolves to must be public (:func:`verifier.addresses.is_public`: no
+- every address a host resolves to must be public (:func:`verifier.fetch.addresses.is_public`: no
   special-purpose block, no IPv6 form of an IPv4 address, no zone id), unless
   ``allow_private`` is set; the connection goes to the address that was checked (no DNS
   rebinding between check and use), and a refusal comes before any connection is tried;
@@ -20,10 +20,10 @@ turned against the verifier's own network:
   cut is the default transport's.)
 Every failure is a ``FetchError`` with a stable code; callers report it as ``unchecked``.
 
-Answers are kept in a :class:`~verifier.cache.FetchCache` (in memory by default; a directory or
-Redis that every worker of a verifier shares, see :mod:`verifier.cache`), which sits behind
-the guard: the scheme check and the rewrites run before the cache is read, and every request
-to an origin, revalidations included, goes through the guard.
+Answers are kept in a :class:`~verifier.fetch.cache.FetchCache` (in memory by default; a directory
+or Redis that every worker of a verifier shares, see :mod:`verifier.fetch.cache`), which sits behind
+the guard: the scheme check and the rewrites run before the cache is read, and every request to an
+origin, revalidations included, goes through the guard.
 
 - **Key**: the URL *after* the rewrites (what is really fetched), the ``Accept`` header and
   ``allow_private``. A verifier that rewrites ``https://issuer.example`` to a local server
@@ -51,9 +51,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from verifier.addresses import is_public, refusal
-from verifier.cache import DEFAULT_MAX_AGE, CacheEntry, FetchCache, MemoryCache
 from verifier.deadline import Deadline, DeadlineTransport, resolve_within
+from verifier.fetch.addresses import is_public, refusal
+from verifier.fetch.cache import DEFAULT_MAX_AGE, CacheEntry, FetchCache, MemoryCache
 
 __all__ = [
     "FetchError",
@@ -125,7 +125,7 @@ def system_resolve(host: str, port: int) -> list[str]:
 class GuardedFetcher:
     """Fetch documents under a ``FetchPolicy``; callable as ``fetch(url) -> bytes``.
 
-    ``cache`` is where answers are kept (a :class:`~verifier.cache.MemoryCache` by default);
+    ``cache`` is where answers are kept (a :class:`~verifier.fetch.cache.MemoryCache` by default);
     ``clock`` gives wall-clock seconds since the epoch (entries are compared across processes).
     """
 

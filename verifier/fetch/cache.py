@@ -4,7 +4,7 @@ An entry is one answer of an origin: its body, the validators to ask again with 
 Last-Modified), when its content was last confirmed with the origin (``fetched_at``, seconds
 since the epoch on the wall clock, so that several processes agree on it) and how long it may
 be used without asking again (``max_age``). Deciding freshness and asking the origin is the
-fetcher's job (:mod:`verifier.http`); this module only keeps entries.
+fetcher's job (:mod:`verifier.fetch.client`); this module only keeps entries.
 
 Three backends keep one contract, :class:`FetchCache`:
 
