@@ -30,19 +30,9 @@ from issuer.server_secrets import (
     SECRET_ENV,
     InsecureSettings,
 )
-from keys import server_secret
-from tests.issuer.conftest import BASE_URL, PASSPHRASE
+from tests.issuer.conftest import BASE_URL, PASSPHRASE, SECRET_SETTINGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ENVIRONMENT = (SECRET_ENV, PASSPHRASE_ENV, server_secrets.DEMO_ENV)
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No secret, passphrase or demo flag from the caller's environment."""
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
 
 
 def build(tmp_path: Path, **config: object):  # type: ignore[no-untyped-def]
@@ -110,15 +100,6 @@ def test_the_command_line_needs_no_secret_key(clean_env, tmp_path):
     assert not app.config["SECRET_KEY"]
 
 
-@pytest.mark.parametrize("known", sorted(server_secret.KNOWN_DEFAULT_SECRETS))
-def test_the_verifier_refuses_the_same_defaults(clean_env, known):
-    from verifier.app import create_app as create_verifier
-
-    with pytest.raises(server_secret.InsecureSettings, match=server_secret.SECRET_ENV):
-        create_verifier({"SECRET_KEY": known})
-    assert create_verifier({"SECRET_KEY": known, "DEMO": True}).config["SECRET_KEY"] == known
-
-
 def test_the_makefile_runs_a_demo_with_the_demo_passphrase():
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(rf"^RUN_PASSPHRASE\s*\?=\s*{re.escape(DEMO_PASSPHRASE)}$", makefile, re.M)
@@ -135,7 +116,7 @@ def free_port() -> int:
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT}
+    environment = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS}
     environment |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **extra}
     return environment
 
