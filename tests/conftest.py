@@ -35,7 +35,15 @@ FUZZ_TALLY: dict[str, dict[str, int]] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``fuzz`` (the long fuzzing runs) run only when ``-m`` names ``fuzz``."""
+    """Every test that runs on a database (asks for the ``database_url`` fixture of
+    tests/issuer/conftest.py, in tests/issuer or tests/integration) is marked ``postgres``: CI
+    runs those again on PostgreSQL (``make test`` with ``MICROCRED_TEST_POSTGRES`` set). Here,
+    so that it holds whichever folders are collected.
+
+    Tests marked ``fuzz`` (the long fuzzing runs) run only when ``-m`` names ``fuzz``."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
     if "fuzz" in (config.getoption("markexpr") or ""):
         return
     kept = [item for item in items if item.get_closest_marker("fuzz") is None]

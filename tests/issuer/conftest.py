@@ -1,9 +1,15 @@
 """Fixtures for the issuer: an app on a fresh database (SQLite, or PostgreSQL when
-``DATABASE_URL`` points at one), its client, and the demo partnership with tokens."""
+``DATABASE_URL`` points at one), its client, the demo partnership with tokens, and the
+``microcred issuer`` command line against the test's database.
+
+tests/integration/conftest.py re-exports these fixtures (the integration tests run the issuer
+with the verifier). Every test that asks for ``database_url`` is marked ``postgres`` by
+tests/conftest.py, wherever it lives."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import uuid
@@ -12,15 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, make_url, select
 from sqlalchemy.orm import sessionmaker
 
-from demo.partnership import DEMO_PARTNERSHIP, Demo, create_demo
+from cli.main import main
+from demo.partnership import DEMO_PARTNERSHIP, DEMO_SPECIFICATION, Demo, create_demo
+from issuer import server_secrets
 from issuer.app import create_app
 from issuer.db import make_engine, normalise_url, session_factory, transaction, upgrade
 from issuer.models import Organisation, Partnership, Specification
+from issuer.server_secrets import PASSPHRASE_ENV, SECRET_ENV
+
+from .shell import SPEC, Run
 
 BASE_URL = "https://issuer.example"
 PASSPHRASE = "test-passphrase"
@@ -29,14 +41,6 @@ PASSPHRASE = "test-passphrase"
 def _postgres_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres", "postgresql")) else None
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that runs on a database is marked ``postgres``: CI runs those again on
-    PostgreSQL (``make test`` with ``MICROCRED_TEST_POSTGRES`` set)."""
-    for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.postgres)
 
 
 @dataclass
@@ -81,10 +85,22 @@ def _database_named(url: str, name: str) -> str:
     return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
 
 
+#: The process's templates, while the first ``templates`` fixture that made them is alive.
+_TEMPLATES: list[Templates] = []
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     """The session's template databases: SQLite files, or PostgreSQL template databases (each
-    test's database is then ``CREATE DATABASE … TEMPLATE …``, a fast file copy)."""
+    test's database is then ``CREATE DATABASE … TEMPLATE …``, a fast file copy).
+
+    Made once per process: tests/integration/conftest.py re-exports this fixture, and pytest
+    keeps one value per conftest that defines it, so the second asks for the first's (the
+    PostgreSQL templates are named after the process: making them again would replace them,
+    and their demo tokens, under the tests still using the first)."""
+    if _TEMPLATES:
+        yield _TEMPLATES[0]
+        return
     postgres = _postgres_url()
     if postgres is None:
         folder = tmp_path_factory.mktemp("templates")
@@ -92,7 +108,11 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
         _settled_template(_sqlite_url(empty), with_demo=False)
         shutil.copyfile(empty, with_demo)
         tokens = _settled_template(_sqlite_url(with_demo), with_demo=True)
-        yield Templates(empty, with_demo, tokens)
+        _TEMPLATES.append(Templates(empty, with_demo, tokens))
+        try:
+            yield _TEMPLATES[0]
+        finally:
+            _TEMPLATES.clear()
         return
     prefix = f"mc_tpl_{os.getpid()}"
     names = (f"{prefix}_empty", f"{prefix}_demo")
@@ -103,9 +123,11 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     _settled_template(_database_named(postgres, names[0]), with_demo=False)
     tokens = _settled_template(_database_named(postgres, names[1]), with_demo=True)
+    _TEMPLATES.append(Templates(Path(names[0]), Path(names[1]), tokens))
     try:
-        yield Templates(Path(names[0]), Path(names[1]), tokens)
+        yield _TEMPLATES[0]
     finally:
+        _TEMPLATES.clear()
         with admin.connect() as connection:
             for name in names:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -208,3 +230,90 @@ def auth(demo: Demo):  # type: ignore[no-untyped-def]
     return lambda role="issuer", organisation="aarhus-demo-university": bearer(
         demo, role, organisation
     )
+
+
+# --- the command line (tests/issuer/shell.py has its helpers) ---------------------------------
+
+
+@pytest.fixture
+def env(database_url: str) -> dict[str, str | None]:
+    """The environment every command runs in: the fixture's database, base URL, passphrase."""
+    return {
+        "DATABASE_URL": database_url,
+        "MICROCRED_ISSUER_URL": BASE_URL,
+        "MICROCRED_VERIFIER_URL": "https://verifier.example",
+        "MICROCRED_KEY_PASSPHRASE": PASSPHRASE,
+        "MICROCRED_DEBUG": None,
+    }
+
+
+@pytest.fixture
+def cli(env: dict[str, str | None]) -> Run:
+    """``cli(*args, code=0, **env_overrides)`` runs ``microcred issuer *args`` and checks the
+    exit status; a failure must be one ``error: …`` message and never a traceback."""
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0, **overrides: str | None) -> Result:
+        result = runner.invoke(main, ["issuer", *args], env={**env, **overrides})
+        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+        if code == 2:
+            assert result.stderr.startswith("error: "), result.stderr
+            assert "Traceback" not in result.output
+            assert isinstance(result.exception, SystemExit)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def partnership(cli: Run, tmp_path: Path) -> None:
+    """Partnership ``p``, made with the command line: a university ``uni`` (Ed25519), an
+    employer ``firm`` (P-256), the demo specification."""
+    cli("create-partnership", "p", "Test Partnership")
+    did = cli(
+        "add-organisation",
+        "p",
+        "uni",
+        "--name",
+        "Test University",
+        "--country",
+        "DNK",
+        "--country-label",
+        "Denmark",
+        "--identifier",
+        "DK UNI01",
+        "--homepage",
+        "https://uni.example",
+    ).stdout.strip()
+    assert did == "did:web:issuer.example:orgs:p:uni"
+    cli(
+        "add-organisation",
+        "p",
+        "firm",
+        "--name",
+        "Firm A/S",
+        "--country",
+        "DNK",
+        "--country-label",
+        "Denmark",
+        "--suite",
+        "ecdsa-rdfc-2019",
+    )
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(DEMO_SPECIFICATION))
+    result = cli("create-specification", "p", str(spec))
+    assert f"{BASE_URL}/specifications/p/{SPEC}" in result.stdout
+
+
+# --- server secrets ---------------------------------------------------------------------------
+
+#: The settings that decide the secret key, the key passphrase and demo mode.
+SECRET_SETTINGS = (SECRET_ENV, PASSPHRASE_ENV, server_secrets.DEMO_ENV)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No secret, passphrase or demo flag from the caller's environment."""
+    for name in SECRET_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch

@@ -3,13 +3,12 @@
 
 Every command runs with settings from the environment, against the fixture's database (SQLite,
 or a PostgreSQL schema when ``DATABASE_URL`` names one); what it wrote is read back through the
-app, and issued credentials are checked with the verifier.
+app. The fixtures that run it are in conftest.py, its helpers in shell.py; that the credentials
+it issues verify is checked in tests/integration/test_cli_round_trip.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import queue
@@ -20,10 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
@@ -42,170 +38,18 @@ from issuer.models import (
     CredentialState,
     IssuedCredential,
     JobState,
-    KeyState,
     Organisation,
     Partnership,
     Role,
-    SigningKey,
     TokenScope,
 )
-from issuer.partnerships.services import get_organisation, public_keypairs
+from issuer.partnerships.services import get_organisation
 from issuer.specifications.services import get_specification
-from keys.did_web import build_did_document, did_web_to_url
-from keys.resolver import DidResolver
-from verifier.trust import parse_trusted_issuers, trusted_issuers_document
-from verifier.verify import VerifierOptions, verify_credential
 
 from .conftest import BASE_URL, PASSPHRASE
+from .shell import SPEC, bulk_csv, issue, lines
 
-SPEC = DEMO_SPECIFICATION["slug"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def env(database_url: str) -> dict[str, str | None]:
-    """The environment every command runs in: the fixture's database, base URL, passphrase."""
-    return {
-        "DATABASE_URL": database_url,
-        "MICROCRED_ISSUER_URL": BASE_URL,
-        "MICROCRED_VERIFIER_URL": "https://verifier.example",
-        "MICROCRED_KEY_PASSPHRASE": PASSPHRASE,
-        "MICROCRED_DEBUG": None,
-    }
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(env: dict[str, str | None]) -> Run:
-    """``cli(*args, code=0, **env_overrides)`` runs ``microcred issuer *args`` and checks the
-    exit status; a failure must be one ``error: …`` message and never a traceback."""
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, **overrides: str | None) -> Result:
-        result = runner.invoke(main, ["issuer", *args], env={**env, **overrides})
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        if code == 2:
-            assert result.stderr.startswith("error: "), result.stderr
-            assert "Traceback" not in result.output
-            assert isinstance(result.exception, SystemExit)
-        return result
-
-    return run
-
-
-def lines(result: Result) -> dict[str, str]:
-    """``key: value`` lines of stdout as a dict."""
-    found = {}
-    for line in result.stdout.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep:
-            found[key] = value
-    return found
-
-
-@pytest.fixture
-def partnership(cli: Run, tmp_path: Path) -> None:
-    """Partnership ``p``: a university (Ed25519), an employer (P-256), the demo specification."""
-    cli("create-partnership", "p", "Test Partnership")
-    did = cli(
-        "add-organisation",
-        "p",
-        "uni",
-        "--name",
-        "Test University",
-        "--country",
-        "DNK",
-        "--country-label",
-        "Denmark",
-        "--identifier",
-        "DK UNI01",
-        "--homepage",
-        "https://uni.example",
-    ).stdout.strip()
-    assert did == "did:web:issuer.example:orgs:p:uni"
-    cli(
-        "add-organisation",
-        "p",
-        "firm",
-        "--name",
-        "Firm A/S",
-        "--country",
-        "DNK",
-        "--country-label",
-        "Denmark",
-        "--suite",
-        "ecdsa-rdfc-2019",
-    )
-    spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps(DEMO_SPECIFICATION))
-    result = cli("create-specification", "p", str(spec))
-    assert f"{BASE_URL}/specifications/p/{SPEC}" in result.stdout
-
-
-def issue(cli: Run, reference: str = "s-1", *extra: str) -> dict[str, str]:
-    result = cli(
-        "issue",
-        "p",
-        "--organisation",
-        "uni",
-        "--specification",
-        SPEC,
-        "--reference",
-        reference,
-        "--given-name",
-        "Ana",
-        "--family-name",
-        "Berg",
-        *extra,
-    )
-    return lines(result)
-
-
-def did_documents(app: Any) -> dict[str, bytes]:
-    """Every organisation's DID document, by URL, built from the database."""
-    with transaction(app) as session:
-        return {
-            did_web_to_url(org.did): json.dumps(
-                build_did_document(org.did, public_keypairs(org))
-            ).encode()
-            for org in session.scalars(select(Organisation))
-        }
-
-
-def verify(app: Any, document: dict[str, Any]) -> Any:
-    """Verify ``document`` with a resolver that serves the organisations' DID documents."""
-    served = did_documents(app)
-
-    def fetch(url: str) -> bytes:
-        if url not in served:
-            raise OSError(f"not served in this test: {url}")
-        return served[url]
-
-    # The verifier trusts every organisation of the test partnership.
-    trusted = parse_trusted_issuers(
-        trusted_issuers_document(
-            [(json.loads(raw)["id"], "test organisation") for raw in served.values()],
-            name="test partnership",
-        )
-    )
-    return verify_credential(
-        document, VerifierOptions(resolver=DidResolver(fetch), trusted=trusted)
-    )
-
-
-def check(report: Any, name: str) -> Any:
-    return next(c for c in report.checks if c.check == name)
-
-
-def genuine_and_trusted(report: Any) -> bool:
-    """Everything held, the status list aside: ``verify`` fetches DID documents only, so the
-    verdict is unconfirmed for exactly that one reason."""
-    return [(c.check, c.code) for c in report.unconfirmed] == [("revocation", "status_not_fetched")]
 
 
 # --- the shell and the database ---------------------------------------------------------------
@@ -283,46 +127,6 @@ def test_setup_commands(cli, app, partnership, tmp_path):
 # --- issuing ----------------------------------------------------------------------------------
 
 
-def test_issue_writes_a_credential_that_verifies(cli, app, client, partnership, tmp_path):
-    out = tmp_path / "credential.json"
-    shown = issue(
-        cli,
-        "s-1",
-        "--email",
-        "ana@example.org",
-        "--awarding-body",
-        "firm",
-        "--grade",
-        "Pass",
-        "--output",
-        str(out),
-    )
-    document = json.loads(out.read_text())
-    assert shown["credential"] == document["id"]
-    assert shown["share"].startswith(f"{BASE_URL}/c/")
-    assert shown["manage"].startswith(f"{BASE_URL}/api/v1/learner/")
-
-    assert [p["verificationMethod"] for p in document["proof"]] == [
-        "did:web:issuer.example:orgs:p:uni#key-1",
-        "did:web:issuer.example:orgs:p:firm#key-1",
-    ]
-    report = verify(app, document)
-    assert genuine_and_trusted(report), report.to_dict()
-    assert check(report, "seal").outcome.value == "ok"
-
-    with transaction(app) as session:
-        stored = session.scalar(select(IssuedCredential))
-        assert stored.credential_uri == document["id"]
-        assert out.read_text() == stored.document + "\n"  # exactly as signed
-        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "issue"))
-        assert event.actor == "cli"
-
-    # the printed share URL serves the same signed credential
-    answer = client.get(urlsplit(shown["share"]).path, headers={"Accept": "application/ld+json"})
-    assert answer.status_code == 200
-    assert answer.get_json() == document
-
-
 def test_issue_to_stdout(cli, partnership):
     result = cli(
         "issue",
@@ -386,68 +190,6 @@ def test_issue_refuses_bad_input_naming_each_field(cli, partnership):
 
 
 # --- bulk -------------------------------------------------------------------------------------
-
-BAD_ROWS = {  # line → (row, error code)
-    5: ("r-5,,Jensen,r5@example.org,", "invalid_learner"),  # no given name
-    9: ("r-9,Eva,Holm,not-an-email,", "invalid_learner"),
-    14: ("r-3,Per,Dahl,,", "duplicate_learner"),  # r-3 is on line 4 already
-    20: ("r-20,Ida,Kro,,1999-02-31", "invalid_learner"),  # no such date
-    27: ("r-27,Ole,Bak,,,surplus", "extra_cells"),
-}
-
-
-def bulk_csv(rows: int = 30) -> str:
-    """A CSV of ``rows`` data rows (lines 2 …), with ``BAD_ROWS`` where they fall."""
-    text = ["reference,given_name,family_name,email,date_of_birth"]
-    for line in range(2, rows + 2):
-        row = BAD_ROWS.get(line, (f"r-{line},Given {line},Family {line},r{line}@example.org,",))
-        text.append(row[0])
-    return "\n".join(text) + "\n"
-
-
-def test_bulk_issues_every_good_row_and_reports_the_bad_ones(cli, app, partnership, tmp_path):
-    source = tmp_path / "learners.csv"
-    source.write_text(bulk_csv(30))
-    errors = tmp_path / "errors.csv"
-    result = cli(
-        "bulk",
-        "p",
-        "--organisation",
-        "uni",
-        "--specification",
-        SPEC,
-        "--awarding-body",
-        "firm",
-        str(source),
-        "--errors-out",
-        str(errors),
-    )
-    shown = lines(result)
-    job_id = int(shown["job"])
-    assert (shown["issued"], shown["errors"]) == ("25", "5")
-    assert shown["error report"] == str(errors)
-    assert f"job {job_id}" in result.stderr  # the progress bar's label
-
-    report = list(csv.DictReader(io.StringIO(errors.read_text())))
-    assert [(int(r["line"]), r["code"]) for r in report] == [
-        (line, code) for line, (_, code) in sorted(BAD_ROWS.items())
-    ]
-    assert report[0]["reference"] == "r-5"
-
-    with transaction(app) as session:
-        job = session.get_one(BulkJob, job_id)
-        assert (job.state, job.issued_rows, job.error_rows) == (JobState.DONE, 25, 5)
-        issued = session.scalars(
-            select(IssuedCredential).where(IssuedCredential.bulk_job_id == job_id)
-        ).all()
-        assert len(issued) == 25
-        sample = json.loads(issued[0].document)
-    assert len(sample["proof"]) == 2
-    assert genuine_and_trusted(verify(app, sample))
-
-    again = lines(cli("resume", str(job_id)))  # a done job is left alone
-    assert (again["issued"], again["errors"]) == ("25", "5")
-    assert "errors.csv" in again["error report"]
 
 
 def test_bulk_refuses_a_bad_file(cli, partnership, tmp_path):
@@ -527,33 +269,6 @@ def test_suspend_reinstate_revoke(cli, app, partnership):
         ("reinstate", "cli", None),
         ("revoke", "cli", "issued in error"),
     ]
-
-
-def test_rotate_key_keeps_old_credentials_verifiable(cli, app, partnership, tmp_path):
-    before, after = tmp_path / "before.json", tmp_path / "after.json"
-    issue(cli, "s-1", "--output", str(before))
-    refused = cli("rotate-key", "p", "uni", code=2, MICROCRED_KEY_PASSPHRASE="mistyped")
-    assert "MICROCRED_KEY_PASSPHRASE" in refused.stderr
-    result = cli("rotate-key", "p", "uni")
-    assert result.stdout.strip() == "did:web:issuer.example:orgs:p:uni#key-2"
-    issue(cli, "s-2", "--output", str(after))
-
-    with transaction(app) as session:
-        keys = session.scalars(
-            select(SigningKey)
-            .join(Organisation)
-            .where(Organisation.slug == "uni")
-            .order_by(SigningKey.id)
-        ).all()
-        assert [k.state for k in keys] == [KeyState.RETIRED, KeyState.CURRENT]
-        assert (
-            session.scalar(select(AuditEvent).where(AuditEvent.action == "rotate_key")).actor
-            == "cli"
-        )
-    old, new = json.loads(before.read_text()), json.loads(after.read_text())
-    assert new["proof"]["verificationMethod"].endswith("#key-2")
-    assert genuine_and_trusted(verify(app, old))  # the retired key is still in the DID document
-    assert genuine_and_trusted(verify(app, new))
 
 
 def test_rotate_key_keeps_the_suite_unless_told(cli, app, partnership):
