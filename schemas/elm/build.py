@@ -43,6 +43,8 @@ from schemas.elm.vocab import (
 )
 
 LanguageMap = Mapping[str, str]
+#: The grade of an award given none (the EDC shapes require one of every assessment).
+DEFAULT_GRADE = "Passed"
 
 
 def language_map(value: str | LanguageMap, language: str = "en") -> dict[str, str]:
@@ -294,12 +296,12 @@ def build_microcredential(award: Award) -> dict[str, Any]:
             ),
         },
     }
-    if award.grade:
-        assessment["grade"] = {
-            "id": f"{award.credential_id}#grade",
-            "type": "Note",
-            "noteLiteral": language_map(award.grade),
-        }
+    # The EDC shapes require a grade: an award without one was passed, and says so.
+    assessment["grade"] = {
+        "id": f"{award.credential_id}#grade",
+        "type": "Note",
+        "noteLiteral": language_map(award.grade or DEFAULT_GRADE),
+    }
     subject: dict[str, Any] = {
         "id": learner.id,
         "type": "Person",
