@@ -7,7 +7,9 @@ Environment variables: ``MICROCRED_SECRET_KEY`` and ``MICROCRED_DEMO`` (see
 folder), ``MICROCRED_ISSUER_URL`` (the public base URL: share links, status lists, did:web),
 ``MICROCRED_VERIFIER_URL`` (what QR codes point to), ``MICROCRED_KEY_PASSPHRASE`` (seals the
 signing keys), ``MICROCRED_BULK_WORKER`` (``thread`` or ``inline``) and
-``MICROCRED_STATUS_LIST_MAX_AGE`` (seconds verifiers may cache a status list).
+``MICROCRED_STATUS_LIST_MAX_AGE`` (seconds verifiers may cache a status list) and
+``MICROCRED_EDC_SHAPES`` (the EU's EDC SHACL shapes files that a new specification's sample
+credentials must conform to; unset: no check).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def from_environment(instance_path: str, environ: Mapping[str, str] = os.environ
         "STATUS_LIST_MAX_AGE": int(
             environ.get("MICROCRED_STATUS_LIST_MAX_AGE") or DEFAULT_STATUS_LIST_MAX_AGE
         ),
+        "EDC_SHAPES": environ.get("MICROCRED_EDC_SHAPES") or None,
     }
 
 
@@ -74,3 +77,11 @@ def status_list_max_age(app: Flask | None = None) -> int:
     a revocation or suspension."""
     config = (app or current_app).config
     return int(config.get("STATUS_LIST_MAX_AGE", DEFAULT_STATUS_LIST_MAX_AGE))
+
+
+def edc_shapes(app: Flask | None = None) -> str | None:
+    """The EDC SHACL shapes files (``MICROCRED_EDC_SHAPES``: one path, or several joined by
+    ``os.pathsep``) that a new specification's sample credentials are checked against, or
+    ``None``: no check."""
+    value = (app or current_app).config.get("EDC_SHAPES")
+    return str(value) if value else None

@@ -52,7 +52,11 @@ def create_specification_view() -> ResponseReturnValue:
     session = get_session()
     caller = current_caller()
     specification = create_specification(
-        session, caller_partnership(), data, base_url=config.base_url()
+        session,
+        caller_partnership(),
+        data,
+        base_url=config.base_url(),
+        shapes=config.edc_shapes(),
     )
     session.add(
         AuditEvent(

@@ -21,7 +21,11 @@ def create_specification_command(partnership_slug: str, path: str) -> None:
     data = read_json_document(path)
     with issuer_app() as app, transaction(app) as session:
         specification = create_specification(
-            session, get_partnership(session, partnership_slug), data, base_url=config.base_url(app)
+            session,
+            get_partnership(session, partnership_slug),
+            data,
+            base_url=config.base_url(app),
+            shapes=config.edc_shapes(app),
         )
         created = f"specification {specification.slug} created: {specification.uri}"
     click.echo(created)

@@ -60,7 +60,9 @@ def new_specification() -> ResponseReturnValue:
     db = get_session()
     partnership = db.get_one(Partnership, own_partnership_id())
     try:
-        spec = create_specification(db, partnership, data, base_url=config.base_url())
+        spec = create_specification(
+            db, partnership, data, base_url=config.base_url(), shapes=config.edc_shapes()
+        )
     except Conflict:
         form.slug_taken()
         return _form_page(form), 422

@@ -14,22 +14,37 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from schemas.elm.display import individual_display, text_of
 from schemas.elm.vocab import (
+    ACCREDITATION,
+    ACCREDITATION_SCHEME,
     COUNTRY,
+    COUNTRY_SCHEME,
     CREDENTIAL_CONTEXT,
+    CREDENTIAL_SCHEME,
     CREDENTIAL_TYPES,
     ECTS,
     EDC_GENERIC_FULL,
+    EDUCATION_CREDIT_SCHEME,
     EQF,
+    EQF_SCHEME,
+    ESCO_SKILL,
+    ESCO_SKILL_SCHEME,
     GENERIC_PROFILE,
     ISCED_F,
+    ISCED_F_SCHEME,
     LANGUAGE,
+    LANGUAGE_SCHEME,
+    LEARNING_ASSESSMENT_SCHEME,
+    LEARNING_SETTING_SCHEME,
     LEARNING_SETTINGS,
     PARTICIPATION_MODES,
     STATUS_LIST_V1,
 )
 
 LanguageMap = Mapping[str, str]
+#: The grade of an award given none (the EDC shapes require one of every assessment).
+DEFAULT_GRADE = "Passed"
 
 
 def language_map(value: str | LanguageMap, language: str = "en") -> dict[str, str]:
@@ -47,7 +62,13 @@ def concept(iri: str, label: str | LanguageMap, scheme: str | None = None) -> di
 
 @dataclass(frozen=True)
 class Organisation:
-    """An issuing or awarding organisation: its DID, legal name and country (ISO 3166 alpha-3)."""
+    """An issuing or awarding organisation: its DID, legal name and country (ISO 3166 alpha-3).
+
+    ``identifier`` is its legal (registry) identifier, such as a national business register
+    number: the node's ``identifier`` and, with the country as its jurisdiction, its eIDAS legal
+    identifier (the EDC shapes require one of the issuer). Without one, the DID stands in as
+    the legal identifier's notation.
+    """
 
     id: str
     legal_name: str | LanguageMap
@@ -56,19 +77,30 @@ class Organisation:
     homepage: str | None = None
     identifier: str | None = None
 
+    def country_concept(self) -> dict[str, Any]:
+        """The organisation's country as a concept of the EU's country table."""
+        return concept(COUNTRY + self.country, self.country_label, COUNTRY_SCHEME)
+
     def to_node(self) -> dict[str, Any]:
-        """The ELM ``Organisation`` node, with its address's country code."""
+        """The ELM ``Organisation`` node: legal name, the address's country code and the eIDAS
+        legal identifier (``identifier``, else the DID, in the organisation's country)."""
         node: dict[str, Any] = {
             "id": self.id,
             "type": "Organisation",
             "legalName": language_map(self.legal_name),
+            "eIDASIdentifier": {
+                "id": f"{self.id}#legal-identifier",
+                "type": "LegalIdentifier",
+                "notation": self.identifier or self.id,
+                "spatial": self.country_concept(),
+            },
             "location": {
                 "id": f"{self.id}#location",
                 "type": "Location",
                 "address": {
                     "id": f"{self.id}#address",
                     "type": "Address",
-                    "countryCode": concept(COUNTRY + self.country, self.country_label),
+                    "countryCode": self.country_concept(),
                 },
             },
         }
@@ -162,6 +194,16 @@ def xsd_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _language(code: str) -> dict[str, Any]:
+    return concept(LANGUAGE + code, code, LANGUAGE_SCHEME)
+
+
+def _scheme(iri: str, prefix: str, scheme: str) -> str | None:
+    """``scheme`` for a concept of that EU vocabulary (``iri`` under ``prefix``); others (a
+    partnership's own accreditation type, say) name no scheme rather than a wrong one."""
+    return scheme if iri.startswith(prefix) and iri != scheme else None
+
+
 def _qualification(spec: Specification) -> dict[str, Any]:
     mode_iri, mode_label = PARTICIPATION_MODES[spec.participation_mode]
     setting_iri, setting_label = LEARNING_SETTINGS[spec.learning_setting]
@@ -170,18 +212,20 @@ def _qualification(spec: Specification) -> dict[str, Any]:
         "id": spec.id,
         "type": "Qualification",
         "title": language_map(spec.title),
-        "eqfLevel": concept(f"{EQF}{spec.eqf_level}", f"Level {spec.eqf_level}"),
-        "thematicArea": concept(ISCED_F + spec.isced_field, spec.isced_label),
+        "eqfLevel": concept(f"{EQF}{spec.eqf_level}", f"Level {spec.eqf_level}", EQF_SCHEME),
+        "thematicArea": concept(ISCED_F + spec.isced_field, spec.isced_label, ISCED_F_SCHEME),
         "creditPoint": {
             "id": f"{spec.id}#credit",
             "type": "CreditPoint",
-            "framework": concept(ECTS, "European Credit Transfer System"),
+            "framework": concept(
+                ECTS, "European Credit Transfer System", EDUCATION_CREDIT_SCHEME
+            ),
             "point": str(spec.ects),
         },
         "volumeOfLearning": spec.volume_of_learning,
-        "mode": concept(mode_iri, mode_label),
-        "learningSetting": concept(setting_iri, setting_label),
-        "language": concept(LANGUAGE + spec.language, spec.language),
+        "mode": concept(mode_iri, mode_label, LEARNING_ASSESSMENT_SCHEME),
+        "learningSetting": concept(setting_iri, setting_label, LEARNING_SETTING_SCHEME),
+        "language": _language(spec.language),
         "learningOutcome": [
             {
                 "id": f"{spec.id}#outcome-{n}",
@@ -190,7 +234,8 @@ def _qualification(spec: Specification) -> dict[str, Any]:
                 **(
                     {
                         "relatedESCOSkill": [
-                            concept(iri, label) for iri, label in outcome.esco_skills
+                            concept(iri, label, _scheme(iri, ESCO_SKILL, ESCO_SKILL_SCHEME))
+                            for iri, label in outcome.esco_skills
                         ]
                     }
                     if outcome.esco_skills
@@ -203,7 +248,11 @@ def _qualification(spec: Specification) -> dict[str, Any]:
             "id": f"{spec.id}#accreditation",
             "type": "Accreditation",
             "title": language_map(qa.title),
-            "dcType": concept(qa.type_iri, qa.type_label),
+            "dcType": concept(
+                qa.type_iri,
+                qa.type_label,
+                _scheme(qa.type_iri, ACCREDITATION, ACCREDITATION_SCHEME),
+            ),
             "accreditingAgent": qa.agent.to_node(),
         },
     }
@@ -242,15 +291,17 @@ def build_microcredential(award: Award) -> dict[str, Any]:
             "id": f"{spec.id}#assessment",
             "type": "LearningAssessmentSpecification",
             "title": language_map(spec.assessment_type),
-            "mode": concept(*PARTICIPATION_MODES[spec.participation_mode]),
+            "mode": concept(
+                *PARTICIPATION_MODES[spec.participation_mode], LEARNING_ASSESSMENT_SCHEME
+            ),
         },
     }
-    if award.grade:
-        assessment["grade"] = {
-            "id": f"{award.credential_id}#grade",
-            "type": "Note",
-            "noteLiteral": language_map(award.grade),
-        }
+    # The EDC shapes require a grade: an award without one was passed, and says so.
+    assessment["grade"] = {
+        "id": f"{award.credential_id}#grade",
+        "type": "Note",
+        "noteLiteral": language_map(award.grade or DEFAULT_GRADE),
+    }
     subject: dict[str, Any] = {
         "id": learner.id,
         "type": "Person",
@@ -281,7 +332,7 @@ def build_microcredential(award: Award) -> dict[str, Any]:
         "@context": context,
         "id": award.credential_id,
         "type": list(CREDENTIAL_TYPES),
-        "credentialProfiles": concept(GENERIC_PROFILE, "Generic"),
+        "credentialProfiles": concept(GENERIC_PROFILE, "Generic", CREDENTIAL_SCHEME),
         "credentialSchema": {"id": EDC_GENERIC_FULL, "type": "ShaclValidator2017"},
         "issuer": award.issuer.to_node(),
         "issuanceDate": issued,
@@ -292,8 +343,16 @@ def build_microcredential(award: Award) -> dict[str, Any]:
             "id": f"{award.credential_id}#display",
             "type": "DisplayParameter",
             "title": language_map(spec.title),
-            "language": concept(LANGUAGE + spec.language, spec.language),
-            "primaryLanguage": concept(LANGUAGE + spec.language, spec.language),
+            "language": _language(spec.language),
+            "primaryLanguage": _language(spec.language),
+            "individualDisplay": individual_display(
+                f"{award.credential_id}#display-{spec.language}",
+                spec.language,
+                title=text_of(spec.title),
+                learner=learner.full_name,
+                issuer=text_of(award.issuer.legal_name),
+                date=issued[:10],
+            ),
         },
     }
     if award.valid_until is not None:

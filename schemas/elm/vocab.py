@@ -83,6 +83,26 @@ LEARNING_SETTINGS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
     }
 )
 
+# --- concept schemes (a concept's ``inScheme``; the EDC-generic-full shapes check them) -------
+
+COUNTRY_SCHEME: Final = "http://publications.europa.eu/resource/authority/country"
+LANGUAGE_SCHEME: Final = "http://publications.europa.eu/resource/authority/language"
+FILE_TYPE_SCHEME: Final = "http://publications.europa.eu/resource/authority/file-type"
+EQF_SCHEME: Final = "http://data.europa.eu/snb/eqf/25831c2"
+ISCED_F_SCHEME: Final = "http://data.europa.eu/snb/isced-f/25831c2"
+LEARNING_SETTING_SCHEME: Final = "http://data.europa.eu/snb/learning-setting/25831c2"
+LEARNING_ASSESSMENT_SCHEME: Final = "http://data.europa.eu/snb/learning-assessment/25831c2"
+EDUCATION_CREDIT_SCHEME: Final = "http://data.europa.eu/snb/education-credit/25831c2"
+CREDENTIAL_SCHEME: Final = "http://data.europa.eu/snb/credential/25831c2"
+ENCODING_SCHEME: Final = "http://data.europa.eu/snb/encoding/25831c2"
+ESCO_SKILL_SCHEME: Final = "http://data.europa.eu/esco/concept-scheme/skills"
+#: The EU accreditation types: prefix of a type's IRI, and their scheme.
+ACCREDITATION: Final = "http://data.europa.eu/snb/accreditation/"
+ACCREDITATION_SCHEME: Final = "http://data.europa.eu/snb/accreditation/25831c2"
+#: A display image's encoding (base64) and file type (SVG).
+BASE64_ENCODING: Final = "http://data.europa.eu/snb/encoding/6146cde7dd"
+SVG_FILE_TYPE: Final = FILE_TYPE_SCHEME + "/SVG"
+
 #: The EU's 24 official languages, as the European Learning Model codes them (the last part of
 #: a :data:`LANGUAGE` IRI), with their own names.
 EU_LANGUAGES: Final[Mapping[str, str]] = MappingProxyType(
