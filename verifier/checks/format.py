@@ -1,5 +1,7 @@
-"""``format``: pinned contexts only, every term defined, and the shape of a Verifiable
-Credential (``schemas/json/credential.schema.json``, JSON Schema 2020-12)."""
+"""``format``: pinned contexts (and inline contexts adding new terms only), every term defined,
+the shape of a Verifiable Credential (``schemas/json/credential.schema.json``, JSON Schema
+2020-12) and the W3C VC data-model rules of its version (``schemas.vc_rules``: the error's code
+is the rule's, ``details.path`` names the place)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from schemas.elm.profile import credential_issues
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 from schemas.loader import StaticDocumentLoader
+from schemas.vc_rules import check_credential, vc_version
 from verifier.report import CheckResult, Outcome
 
 CHECK = "format"
@@ -35,6 +38,22 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
             "Not a verifiable credential: "
             + "; ".join(f"{i.path or '(document)'}: {i.message}" for i in issues[:5]),
             {"issues": [{"path": i.path, "message": i.message} for i in issues]},
+        )
+    problems = check_credential(document) if vc_version(document) else []
+    if problems:
+        first = problems[0]
+        return CheckResult(
+            CHECK,
+            Outcome.ERROR,
+            first.code,
+            f"Not a conforming verifiable credential: {first.path or '(document)'}: "
+            f"{first.message}",
+            {
+                "path": first.path,
+                "problems": [
+                    {"path": p.path, "code": p.code, "message": p.message} for p in problems
+                ],
+            },
         )
     return CheckResult(
         CHECK,
