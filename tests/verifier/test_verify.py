@@ -401,3 +401,32 @@ class TestNotACredential:
         credential["type"] = ["EuropeanDigitalCredential"]
         report = verify_credential(credential, OPTIONS)
         assert outcomes(report)["format"] == ("error", "undefined_term")
+
+
+class TestProofChain:
+    """A chain by two different signers: the issuer's seal, then a countersignature."""
+
+    def _chained(self, issuer_key):
+        witness = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        sealed = add_proof(
+            reference_credential(issuer_key), issuer_key, created=SIGNED_AT, proof_id="urn:uuid:s1"
+        )
+        return add_proof(sealed, witness, created=SIGNED_AT, previous_proof="urn:uuid:s1")
+
+    def test_chain_by_two_signers_verifies(self, issuer_key):
+        report = verify_credential(self._chained(issuer_key), OPTIONS)
+        seal = next(c for c in report.checks if c.check == "seal")
+        assert (seal.outcome.value, seal.code) == ("ok", "seal_valid")
+        assert [p["role"] for p in seal.details["proofs"]] == ["seal", "chained"]
+
+    def test_dangling_previous_proof_is_an_error(self, issuer_key):
+        document = self._chained(issuer_key)
+        document["proof"][1]["previousProof"] = "urn:uuid:not-there"
+        report = verify_credential(document, OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "previous_proof_missing")
+        assert not report.verified
+
+    def test_a_second_seal_by_a_stranger_is_still_refused(self, signed):
+        stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        report = verify_credential(add_proof(signed, stranger, created=SIGNED_AT), OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "key_not_authorized")
