@@ -157,6 +157,8 @@ def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[s
     try:
         check_strict(credential)
     except SchemaError as error:
+        if error.path is None:  # JSON-LD could not say where: a data-model rule may
+            check_rules({"issuer": did, **credential})
         raise _schema_error(error) from None
     check_shape(credential)
     result = copy.deepcopy(credential)

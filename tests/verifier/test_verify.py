@@ -430,3 +430,58 @@ class TestProofChain:
         stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
         report = verify_credential(add_proof(signed, stranger, created=SIGNED_AT), OPTIONS)
         assert outcomes(report)["seal"] == ("error", "key_not_authorized")
+
+
+class TestVc2Rules:
+    """The data-model rules at verification: each invalid shape is a format error naming its path."""
+
+    def _signed(self, **more):
+        key = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        document = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": key.controller,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:subject", "name": "Ada"},
+            **more,
+        }
+        return add_proof(document, key, created=SIGNED_AT)
+
+    def test_a_conforming_credential_passes_format(self):
+        report = verify_credential(self._signed(), OPTIONS)
+        assert outcomes(report)["format"] == ("ok", "well_formed")
+        assert outcomes(report)["seal"][0] == "ok"
+
+    @pytest.mark.parametrize(
+        ("more", "code", "path"),
+        [
+            ({"validUntil": "2025-01-01T00:00:00Z"}, "invalid_validity_period", "validUntil"),
+            (
+                {"credentialStatus": {"id": "did:example:s"}},
+                "invalid_typed_object",
+                "credentialStatus/type",
+            ),
+            (
+                {"relatedResource": [{"id": "https://example.org/r"}]},
+                "invalid_related_resource",
+                "relatedResource/0",
+            ),
+            ({"issuer": {"id": None}}, "invalid_issuer", "issuer/id"),
+        ],
+    )
+    def test_invalid_shapes_are_refused(self, more, code, path):
+        document = self._signed()
+        document.update(more)  # as an issuer that does not check would have signed it
+        report = verify_credential(document, OPTIONS)
+        check = next(c for c in report.checks if c.check == "format")
+        assert (check.outcome.value, check.code) == ("error", code)
+        assert check.details["path"] == path
+        assert not report.verified
+
+    def test_expiry_refuses_an_end_before_the_start(self):
+        from verifier.checks.expiry import check_expiry
+
+        result = check_expiry(
+            {"validFrom": "2026-01-01T00:00:00Z", "validUntil": "2025-01-01T00:00:00Z"}, now=NOW
+        )
+        assert (result.outcome.value, result.code) == ("error", "invalid_validity_period")

@@ -12,7 +12,7 @@ from schemas.elm.profile import credential_issues
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 from schemas.loader import StaticDocumentLoader
-from schemas.vc_rules import check_credential, vc_version
+from schemas.vc_rules import Problem, check_credential, vc_version
 from verifier.report import CheckResult, Outcome
 
 CHECK = "format"
@@ -28,6 +28,9 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
     try:
         check_strict(dict(document), loader=loader)
     except SchemaError as error:
+        problems = check_credential(document) if vc_version(document) else []
+        if error.path is None and problems:  # JSON-LD could not say where: the rule does
+            return _rules_error(problems)
         return CheckResult(CHECK, Outcome.ERROR, error.code, str(error), _path(error))
     issues = credential_issues(document)
     if issues:
@@ -41,20 +44,7 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
         )
     problems = check_credential(document) if vc_version(document) else []
     if problems:
-        first = problems[0]
-        return CheckResult(
-            CHECK,
-            Outcome.ERROR,
-            first.code,
-            f"Not a conforming verifiable credential: {first.path or '(document)'}: "
-            f"{first.message}",
-            {
-                "path": first.path,
-                "problems": [
-                    {"path": p.path, "code": p.code, "message": p.message} for p in problems
-                ],
-            },
-        )
+        return _rules_error(problems)
     return CheckResult(
         CHECK,
         Outcome.OK,
@@ -66,3 +56,17 @@ def check_format(document: Any, *, loader: StaticDocumentLoader | None = None) -
 def _path(error: SchemaError) -> dict[str, Any]:
     path = getattr(error, "path", None)
     return {"path": path} if path else {}
+
+
+def _rules_error(problems: list[Problem]) -> CheckResult:
+    first = problems[0]
+    return CheckResult(
+        CHECK,
+        Outcome.ERROR,
+        first.code,
+        f"Not a conforming verifiable credential: {first.path or '(document)'}: {first.message}",
+        {
+            "path": first.path,
+            "problems": [{"path": p.path, "code": p.code, "message": p.message} for p in problems],
+        },
+    )
