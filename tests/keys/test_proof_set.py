@@ -195,7 +195,7 @@ class TestChainRoles:
         assert result.results[1].code == "key_not_authorized"
 
     def test_seal_by_a_stranger_still_refused(self, chain_dir, vector_loader):
-        first, second, chained = self._chain(chain_dir, vector_loader)
+        _, second, chained = self._chain(chain_dir, vector_loader)
         result = verify_proofs(
             chained,
             resolver=DidResolver(),

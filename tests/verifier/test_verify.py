@@ -433,7 +433,7 @@ class TestProofChain:
 
 
 class TestVc2Rules:
-    """The data-model rules at verification: each invalid shape is a format error naming its path."""
+    """The data-model rules at verification: an invalid shape is a format error naming its path."""
 
     def _signed(self, **more):
         key = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
