@@ -2,8 +2,16 @@
 
 Unlike a popular library that accepts a proof set when any one proof verifies, a document here
 is verified only when it has at least one proof and **every** proof verifies — each checked on
-its own, each signer one of the expected controllers when those are given. Verification never
-raises for a bad proof: each proof gets a result with a stable error code.
+its own, each signer acceptable for its role. Verification never raises for a bad proof: each
+proof gets a result with a stable error code.
+
+Roles: a proof without ``previousProof`` is a *seal* (its signer must be one of
+``controllers`` when those are given); a proof naming ``previousProof`` is *chained*: it signs
+the document and the earlier proofs it names, which must be in the document
+(``previous_proof_missing`` otherwise), and its signer must be one of ``chain_controllers``
+(by default the same as ``controllers``; ``None`` accepts any controller that lists the key
+under ``assertionMethod``). A chain always starts at a seal: a document whose proofs are all
+chained is refused (``no_seal_proof``).
 
 A caller with a time budget passes a ``deadline`` (``time.monotonic()`` seconds): once it has
 passed, the proofs not yet verified get the code ``time_budget_exceeded`` — not checked, as a
@@ -26,7 +34,17 @@ from schemas.errors import SchemaError
 from schemas.loader import StaticDocumentLoader
 
 NO_PROOF = "no_proof"
+NO_SEAL_PROOF = "no_seal_proof"
 BUDGET_EXCEEDED = "time_budget_exceeded"
+SEAL = "seal"
+CHAINED = "chained"
+
+
+class _Same:
+    """The default of ``chain_controllers``: whatever ``controllers`` is."""
+
+
+SAME_AS_SEAL = _Same()
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ class ProofResult:
     code: str | None = None
     message: str | None = None
     signer: VerifiedProof | None = None
+    role: str = SEAL
 
     @property
     def unresolved(self) -> bool:
@@ -84,11 +103,14 @@ def verify_proofs(
     now: datetime | None = None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     deadline: float | None = None,
+    chain_controllers: Iterable[str] | _Same | None = SAME_AS_SEAL,
 ) -> ProofSetResult:
     """Verify each proof of ``document`` for assertionMethod; never raises for a bad proof.
 
-    ``controllers``, when given, are the DIDs allowed to sign (the issuer, or a joint award's
-    awarding bodies); a proof by any other key fails with ``key_not_authorized``. With a
+    ``controllers``, when given, are the DIDs allowed to seal (the issuer, or a joint award's
+    awarding bodies); a seal by any other key fails with ``key_not_authorized``.
+    ``chain_controllers`` are the DIDs allowed to sign a chained proof (one naming
+    ``previousProof``): by default ``controllers``, ``None`` for any. With a
     ``deadline`` (monotonic seconds), each proof reached after it is left unchecked with the code
     ``time_budget_exceeded`` (so the set is not verified).
     """
@@ -99,10 +121,20 @@ def verify_proofs(
         return ProofSetResult(code=error.code, message=error.message)
     if not proofs:
         return ProofSetResult(code=NO_PROOF, message="the document carries no proof")
+    if all(isinstance(p, Mapping) and p.get("previousProof") is not None for p in proofs):
+        return ProofSetResult(
+            code=NO_SEAL_PROOF, message="every proof names a previousProof: the chain has no start"
+        )
     purpose = AssertionProofPurpose(controllers=controllers, clock_skew=clock_skew)
+    chained = (
+        purpose
+        if isinstance(chain_controllers, _Same)
+        else AssertionProofPurpose(controllers=chain_controllers, clock_skew=clock_skew)
+    )
     canonical_documents: dict[tuple[str, ...], str] = {}
     results = []
     for index, proof in enumerate(proofs):
+        role = CHAINED if proof.get("previousProof") is not None else SEAL
         if deadline is not None and time.monotonic() >= deadline:
             results.append(
                 ProofResult(
@@ -111,6 +143,7 @@ def verify_proofs(
                     False,
                     code=BUDGET_EXCEEDED,
                     message="not checked: the time budget ran out before this proof",
+                    role=role,
                 )
             )
             continue
@@ -119,17 +152,19 @@ def verify_proofs(
                 document,
                 proof,
                 resolver=resolver,
-                purpose=purpose,
+                purpose=chained if role == CHAINED else purpose,
                 loader=loader,
                 now=now,
                 canonical_documents=canonical_documents,
             )
         except (KeysError, SchemaError) as error:
             results.append(
-                ProofResult(index, proof, False, code=error.code, message=_message(error))
+                ProofResult(
+                    index, proof, False, code=error.code, message=_message(error), role=role
+                )
             )
         else:
-            results.append(ProofResult(index, proof, True, signer=signer))
+            results.append(ProofResult(index, proof, True, signer=signer, role=role))
     return ProofSetResult(results=results)
 
 

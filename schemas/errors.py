@@ -42,6 +42,13 @@ class ContextNotPinned(SchemaError):
     code = "context_not_pinned"
 
 
+class ContextRedefinesTerm(ContextNotPinned):
+    """An inline context that defines a term another context of the document defines already
+    (or that would change how other terms expand: ``@vocab``, ``@base``, a scoped context)."""
+
+    code = "context_redefines_term"
+
+
 class UndefinedTerm(SchemaError):
     """A property, type or ``@id`` not expanding to an absolute IRI (JSON-LD would drop it)."""
 

@@ -28,10 +28,12 @@ MANIFEST: Mapping[str, Mapping[str, str]] = MappingProxyType(
 PINNED_CONTEXT_URLS: frozenset[str] = frozenset(MANIFEST)
 
 # Contexts resolved (and, inside pyld, processed) by loaders that serve exactly the pinned set.
-# Keys are the pinned URLs and the inline contexts inside them;
-# ``schemas.contexts_check.check_contexts`` refuses inline contexts in documents, so this stays
-# bounded.
+# Keys are the pinned URLs and the inline contexts inside them, and documents' own inline
+# contexts (``schemas.contexts_check`` allows some) while fewer than MAX_SHARED_CONTEXTS are
+# held: beyond that a document's inline context is resolved for its operation only.
 _PINNED_RESOLVED: dict[str, Any] = {}
+#: Contexts kept in the shared cache of resolved contexts, at most.
+MAX_SHARED_CONTEXTS = 256
 
 
 @cache
@@ -53,6 +55,42 @@ def load_pinned_context(url: str) -> dict[str, Any]:
         )
     document: dict[str, Any] = json.loads(data)
     return document
+
+
+def context_terms(document: Any) -> frozenset[str]:
+    """Every term a context document defines: at its top, and in the scoped contexts of its
+    terms (at any depth). Keywords are not terms."""
+    found: set[str] = set()
+    stack: list[Any] = [document]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        if not isinstance(current, dict):
+            continue
+        for term, definition in current.items():
+            if term == "@context":
+                stack.append(definition)
+            elif not term.startswith("@"):
+                found.add(term)
+                if isinstance(definition, dict) and "@context" in definition:
+                    stack.append(definition["@context"])
+    return frozenset(found)
+
+
+@cache
+def _pinned_context_terms(url: str) -> frozenset[str]:
+    return context_terms(load_pinned_context(url))
+
+
+def pinned_terms(url: str, loader: StaticDocumentLoader) -> frozenset[str]:
+    """The terms the context ``loader`` serves for ``url`` defines (see :func:`context_terms`);
+    computed once per process for a pinned context, every time for a loader's extra documents.
+    A URL the loader does not serve raises :class:`UnknownContext`."""
+    document = loader(url)["document"]
+    if url in PINNED_CONTEXT_URLS and document is load_pinned_context(url):
+        return _pinned_context_terms(url)
+    return context_terms(document)
 
 
 class StaticDocumentLoader:
@@ -120,6 +158,9 @@ class _StaticContextResolver(ContextResolver):  # type: ignore[misc]
     """pyld's resolver, keeping every document it resolves: a static loader's never change."""
 
     def _cache_resolved_context(self, key: str, resolved: Any, tag: str | None) -> Any:
+        if key not in self.shared_cache and len(self.shared_cache) >= MAX_SHARED_CONTEXTS:
+            self.per_op_cache[key] = resolved  # a document's own inline context: this operation
+            return resolved
         return super()._cache_resolved_context(key, resolved, "static")
 
 

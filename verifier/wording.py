@@ -34,7 +34,20 @@ CODE_TEXT = {
     "undefined_term": _(
         "The credential contains a field that is not defined, possibly added after signing."
     ),
+    "context_redefines_term": _(
+        "The credential changes the meaning of a field its vocabularies already define."
+    ),
     "not_a_credential": _("This document is not a verifiable credential."),
+    "invalid_context": _("The credential does not start with the W3C credentials vocabulary."),
+    "invalid_type": _("The credential does not say it is a verifiable credential."),
+    "invalid_id": _("An identifier in the credential is not a web address or other URL."),
+    "invalid_issuer": _("The credential does not name its issuer with a URL."),
+    "invalid_subject": _("The credential makes no claim about its subject."),
+    "invalid_date": _("A date in the credential is not a valid date and time."),
+    "invalid_validity_period": _("The credential's validity ends before it begins."),
+    "invalid_typed_object": _("A status, schema, service, terms or evidence entry has no type."),
+    "invalid_related_resource": _("A related resource is not named with an id and a digest."),
+    "invalid_language_value": _("A name or description is not text in a language."),
     "not_an_object": _("This document is not a credential."),
     "seal_valid": _("The digital signature is valid and belongs to the issuer."),
     "invalid_signature": _(
@@ -65,8 +78,9 @@ CODE_TEXT = {
     "expired": _("The credential has expired. It was genuine but is no longer valid."),
     "not_yet_valid": _("The credential is not valid yet."),
     "accredited": _("Every awarding body is accredited for this kind of credential."),
-    "trusted": _("The issuer and every awarding body are on this verifier's list of trusted "
-                 "issuers."),
+    "trusted": _(
+        "The issuer and every awarding body are on this verifier's list of trusted issuers."
+    ),
     "not_accredited": _("An awarding body is not in the accreditation register."),
     "no_registry": _("No accreditation register is configured."),
     "no_trust_source": _(
@@ -80,11 +94,13 @@ CODE_TEXT = {
     "out_of_trusted_scope": _(
         "The issuer is trusted, but not for this kind or level of credential."
     ),
-    "registry_invalid": _("The accreditation register could not be used, so the issuer was "
-                          "not confirmed."),
+    "registry_invalid": _(
+        "The accreditation register could not be used, so the issuer was not confirmed."
+    ),
     "record_unverified": _("The issuer's accreditation record could not be checked."),
-    "accreditation_expired": _("The issuer's accreditation was not in force when the "
-                               "credential was issued."),
+    "accreditation_expired": _(
+        "The issuer's accreditation was not in force when the credential was issued."
+    ),
     "eqf_out_of_scope": _("The issuer is not accredited for this level (EQF)."),
     "field_out_of_scope": _("The issuer is not accredited for this field of study."),
     "awarding_body_not_sealed": _(

@@ -13,6 +13,11 @@ What is checked before signing, and what is added:
 - it passes ``schemas.jsonld.check_strict``: pinned contexts only, no inline or nested
   context, no term that does not expand (400 with the schema error's code:
   ``unknown_context``, ``context_not_pinned``, ``undefined_term``, ``invalid_jsonld``);
+- it meets the W3C VC data-model rules of its version (``schemas.vc_rules``; 400 with the
+  rule's code and ``details.path``: ``invalid_issuer``, ``invalid_subject``, ``invalid_date``,
+  ``invalid_validity_period``, ``invalid_typed_object``, ``invalid_related_resource``,
+  ``invalid_language_value``, ``invalid_id``, ``invalid_type``);
+- inline ``@context`` objects may define new terms only (400 ``context_redefines_term``);
 - its ``issuer`` (a string, or an object's ``id``) is absent — it is then set to the caller
   organisation's DID — or equal to that DID (else 403 ``issuer_mismatch``);
 - proof terms must be defined by the credential's own contexts. The VC v2 context and the Data
@@ -51,6 +56,7 @@ from schemas.elm.build import xsd_datetime
 from schemas.elm.vocab import DATA_INTEGRITY_V1, DATA_INTEGRITY_V2, VC_V1, VC_V2
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
+from schemas.vc_rules import check_credential
 
 bp = Blueprint("vc_api", __name__)
 
@@ -106,12 +112,33 @@ def check_shape(credential: dict[str, Any]) -> None:
         raise _invalid("a credential needs a credentialSubject: an object, or a list of them")
 
 
+def check_rules(credential: dict[str, Any]) -> None:
+    """The W3C VC data-model rules (:func:`schemas.vc_rules.check_credential`): 400 with the
+    first problem's code (``invalid_issuer``, ``invalid_date``, ``invalid_validity_period`` …),
+    its path in ``details`` and every problem in ``details["problems"]``."""
+    problems = check_credential(credential)
+    if problems:
+        first = problems[0]
+        raise ApiError(
+            f"{first.path or '(credential)'}: {first.message}",
+            code=first.code,
+            status=400,
+            details={
+                "path": first.path,
+                "problems": [
+                    {"path": p.path, "code": p.code, "message": p.message} for p in problems
+                ],
+            },
+        )
+
+
 def check_issuer(credential: dict[str, Any], did: str) -> None:
-    """Set an absent ``issuer`` to ``did``; 403 ``issuer_mismatch`` when it names anyone else."""
-    issuer = credential.get("issuer")
-    if issuer is None:
+    """Set an absent ``issuer`` to ``did``; 403 ``issuer_mismatch`` when it names anyone else.
+    A present ``null`` issuer is not absent: :func:`check_rules` refuses it first."""
+    if "issuer" not in credential:
         credential["issuer"] = did
         return
+    issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != did:
         raise Forbidden(
@@ -130,9 +157,14 @@ def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[s
     try:
         check_strict(credential)
     except SchemaError as error:
+        if error.path is None:  # JSON-LD could not say where: a data-model rule may
+            check_rules({"issuer": did, **credential})
         raise _schema_error(error) from None
     check_shape(credential)
     result = copy.deepcopy(credential)
+    if "issuer" not in result:
+        result["issuer"] = did
+    check_rules(result)
     check_issuer(result, did)
     contexts = _contexts(result)
     if not any(url in PROOF_CONTEXTS for url in contexts):

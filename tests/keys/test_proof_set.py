@@ -153,3 +153,79 @@ class TestEveryProofMustVerify:
         )
         assert result.verified
         assert result.signers == [ed.controller, p256.controller]
+
+
+class TestChainRoles:
+    """A chain by two signers: the seal by an expected controller, the chained proof by another."""
+
+    def _chain(self, chain_dir, vector_loader):
+        first = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        second = keypair_with_did_key(KeyPair.generate(Algorithm.P256))
+        document = load(chain_dir / "unsigned.json")
+        sealed = add_proof(document, first, proof_id="urn:uuid:seal-1", loader=vector_loader)
+        chained = add_proof(sealed, second, previous_proof="urn:uuid:seal-1", loader=vector_loader)
+        return first, second, chained
+
+    def test_chain_by_two_signers_verifies_when_chained_signers_are_open(
+        self, chain_dir, vector_loader
+    ):
+        first, second, chained = self._chain(chain_dir, vector_loader)
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={first.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert result.verified, [(r.code, r.message) for r in result.results]
+        assert [r.role for r in result.results] == ["seal", "chained"]
+        assert result.signers == [first.controller, second.controller]
+
+    def test_chained_signer_checked_against_controllers_by_default(self, chain_dir, vector_loader):
+        first, _, chained = self._chain(chain_dir, vector_loader)
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={first.controller},
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert not result.verified
+        assert result.results[1].code == "key_not_authorized"
+
+    def test_seal_by_a_stranger_still_refused(self, chain_dir, vector_loader):
+        _, second, chained = self._chain(chain_dir, vector_loader)
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={second.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert [r.verified for r in result.results] == [False, True]
+        assert result.results[0].code == "key_not_authorized"
+
+    def test_dangling_previous_proof_is_an_error(self, chain_dir, vector_loader):
+        first, _, chained = self._chain(chain_dir, vector_loader)
+        chained["proof"][1]["previousProof"] = "urn:uuid:not-there"
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={first.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert not result.verified
+        assert result.results[1].code == "previous_proof_missing"
+
+    def test_a_chain_without_a_seal_is_refused(self, chain_dir, vector_loader):
+        _, _, chained = self._chain(chain_dir, vector_loader)
+        chained["proof"] = [chained["proof"][1]]
+        result = verify_proofs(
+            chained, resolver=DidResolver(), loader=vector_loader, now=datetime.now(UTC)
+        )
+        assert not result.verified
+        assert result.code == "no_seal_proof"

@@ -140,6 +140,34 @@ class TestFallback:
         ):
             assert_agree(document)
 
+    def test_inline_contexts_take_the_plain_path_and_agree(self) -> None:
+        term = {"Honours": "https://example.org/#Honours", "grade": "https://example.org/#grade"}
+        base = {"type": ["VerifiableCredential", "Honours"], "issuer": "did:example:issuer"}
+        for inline in (term, {"grade": "https://example.org/#other"}, {"@vocab": "urn:x:"}):
+            for _ in range(2):  # a second time would hit a cached shape, if there were one
+                document = {
+                    "@context": [*V2_CONTEXT, inline],
+                    **base,
+                    "credentialSubject": {"id": "did:example:1", "grade": "A"},
+                }
+                assert_agree(document)
+        assert canonicalize({**document, "@context": [*V2_CONTEXT, term]})  # accepted
+        before = len(fastpath._caches.get(document_loader, {}))
+        assert_agree({"@context": [*V2_CONTEXT, term], **base, "credentialSubject": {"grade": "B"}})
+        assert len(fastpath._caches.get(document_loader, {})) == before
+
+    def test_an_inline_redefinition_is_refused_on_both_paths(self) -> None:
+        document = {
+            "@context": [*V2_CONTEXT, {"issuer": "https://example.org/#notTheIssuer"}],
+            "type": "VerifiableCredential",
+            "issuer": "did:example:issuer",
+            "credentialSubject": {"id": "did:example:1"},
+        }
+        for function in (canonicalize, canonicalize_plain):
+            with pytest.raises(SchemaError) as caught:
+                function(copy.deepcopy(document))
+            assert caught.value.code == "context_redefines_term"
+
     def test_strict_false_is_plain(self) -> None:
         document = {"@context": V2_CONTEXT, "id": "relative", "type": "VerifiableCredential"}
         assert canonicalize(document, strict=False) == canonicalize_plain(document, strict=False)

@@ -25,7 +25,7 @@ from schemas.loader import (
 )
 from tests.conftest import read_json
 
-from .conftest import EXAMPLES_V2
+from .conftest import CITIZENSHIP_V4RC1, EXAMPLES_V2
 
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 
@@ -40,8 +40,8 @@ class TestLoadPinnedContext:
 
     def test_unknown_url(self) -> None:
         with pytest.raises(UnknownContext) as caught:
-            load_pinned_context(EXAMPLES_V2)
-        assert caught.value.url == EXAMPLES_V2
+            load_pinned_context(CITIZENSHIP_V4RC1)
+        assert caught.value.url == CITIZENSHIP_V4RC1
         assert caught.value.code == "unknown_context"
 
     def test_file_that_does_not_match_its_sha256(
@@ -100,7 +100,9 @@ class TestStaticDocumentLoader:
 
 @pytest.fixture
 def examples_loader(published_contexts: dict[str, Path]) -> StaticDocumentLoader:
-    return document_loader.with_documents({EXAMPLES_V2: read_json(published_contexts[EXAMPLES_V2])})
+    return document_loader.with_documents(
+        {CITIZENSHIP_V4RC1: read_json(published_contexts[CITIZENSHIP_V4RC1])}
+    )
 
 
 class TestResolvedContextsAreNotShared:
@@ -109,17 +111,17 @@ class TestResolvedContextsAreNotShared:
     def test_a_loader_lacking_a_url_refuses_it_after_another_resolved_it(
         self, reference: Path, examples_loader: StaticDocumentLoader
     ) -> None:
-        document = read_json(reference / "w3c" / "eddsa-rdfc-2022" / "unsigned.json")
+        document = read_json(reference / "w3c" / "eddsa-rdfc-2022" / "employmentAuth.json")
         assert canonicalize(document, loader=examples_loader)
         with pytest.raises(UnknownContext) as caught:
             canonicalize(document)
-        assert caught.value.url == EXAMPLES_V2
+        assert caught.value.url == CITIZENSHIP_V4RC1
 
     def test_even_below_the_top_level_check(
         self, reference: Path, examples_loader: StaticDocumentLoader
     ) -> None:
         # Straight to pyld with the resolver, skipping check_contexts.
-        document = read_json(reference / "w3c" / "eddsa-rdfc-2022" / "unsigned.json")
+        document = read_json(reference / "w3c" / "eddsa-rdfc-2022" / "employmentAuth.json")
         expand_strict(document, loader=examples_loader)
         options = {
             "documentLoader": document_loader,

@@ -93,11 +93,23 @@ class TestFatalSeal:
         assert outcomes(report)["format"] == ("error", "unknown_context")
         assert not report.verified
 
-    def test_inline_context(self, signed):
+    def test_inline_context_redefining_a_term(self, signed):
+        signed["@context"].append({"issuer": "https://example.org/honours"})
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "context_redefines_term")
+        assert not report.verified
+
+    def test_inline_context_with_vocab(self, signed):
+        signed["@context"].append({"@vocab": "https://example.org/"})
+        report = verify_credential(signed, OPTIONS)
+        assert outcomes(report)["format"] == ("error", "context_redefines_term")
+        assert not report.verified
+
+    def test_inline_context_adding_an_unused_term_changes_nothing_signed(self, signed):
         signed["@context"].append({"honours": "https://example.org/honours"})
         report = verify_credential(signed, OPTIONS)
-        assert outcomes(report)["format"] == ("error", "context_not_pinned")
-        assert not report.verified
+        assert outcomes(report)["format"] == ("ok", "well_formed")
+        assert outcomes(report)["seal"][0] == "ok"
 
     def test_key_not_of_the_issuer(self, signed):
         stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
@@ -389,3 +401,87 @@ class TestNotACredential:
         credential["type"] = ["EuropeanDigitalCredential"]
         report = verify_credential(credential, OPTIONS)
         assert outcomes(report)["format"] == ("error", "undefined_term")
+
+
+class TestProofChain:
+    """A chain by two different signers: the issuer's seal, then a countersignature."""
+
+    def _chained(self, issuer_key):
+        witness = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        sealed = add_proof(
+            reference_credential(issuer_key), issuer_key, created=SIGNED_AT, proof_id="urn:uuid:s1"
+        )
+        return add_proof(sealed, witness, created=SIGNED_AT, previous_proof="urn:uuid:s1")
+
+    def test_chain_by_two_signers_verifies(self, issuer_key):
+        report = verify_credential(self._chained(issuer_key), OPTIONS)
+        seal = next(c for c in report.checks if c.check == "seal")
+        assert (seal.outcome.value, seal.code) == ("ok", "seal_valid")
+        assert [p["role"] for p in seal.details["proofs"]] == ["seal", "chained"]
+
+    def test_dangling_previous_proof_is_an_error(self, issuer_key):
+        document = self._chained(issuer_key)
+        document["proof"][1]["previousProof"] = "urn:uuid:not-there"
+        report = verify_credential(document, OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "previous_proof_missing")
+        assert not report.verified
+
+    def test_a_second_seal_by_a_stranger_is_still_refused(self, signed):
+        stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        report = verify_credential(add_proof(signed, stranger, created=SIGNED_AT), OPTIONS)
+        assert outcomes(report)["seal"] == ("error", "key_not_authorized")
+
+
+class TestVc2Rules:
+    """The data-model rules at verification: an invalid shape is a format error naming its path."""
+
+    def _signed(self, **more):
+        key = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        document = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": key.controller,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:subject", "name": "Ada"},
+            **more,
+        }
+        return add_proof(document, key, created=SIGNED_AT)
+
+    def test_a_conforming_credential_passes_format(self):
+        report = verify_credential(self._signed(), OPTIONS)
+        assert outcomes(report)["format"] == ("ok", "well_formed")
+        assert outcomes(report)["seal"][0] == "ok"
+
+    @pytest.mark.parametrize(
+        ("more", "code", "path"),
+        [
+            ({"validUntil": "2025-01-01T00:00:00Z"}, "invalid_validity_period", "validUntil"),
+            (
+                {"credentialStatus": {"id": "did:example:s"}},
+                "invalid_typed_object",
+                "credentialStatus/type",
+            ),
+            (
+                {"relatedResource": [{"id": "https://example.org/r"}]},
+                "invalid_related_resource",
+                "relatedResource/0",
+            ),
+            ({"issuer": {"id": None}}, "invalid_issuer", "issuer/id"),
+        ],
+    )
+    def test_invalid_shapes_are_refused(self, more, code, path):
+        document = self._signed()
+        document.update(more)  # as an issuer that does not check would have signed it
+        report = verify_credential(document, OPTIONS)
+        check = next(c for c in report.checks if c.check == "format")
+        assert (check.outcome.value, check.code) == ("error", code)
+        assert check.details["path"] == path
+        assert not report.verified
+
+    def test_expiry_refuses_an_end_before_the_start(self):
+        from verifier.checks.expiry import check_expiry
+
+        result = check_expiry(
+            {"validFrom": "2026-01-01T00:00:00Z", "validUntil": "2025-01-01T00:00:00Z"}, now=NOW
+        )
+        assert (result.outcome.value, result.code) == ("error", "invalid_validity_period")

@@ -2,7 +2,8 @@
 
 A credential outside its validity window is an ``error`` — ``expired`` (with the date: it was
 genuine, it has lapsed) or ``not_yet_valid`` — so the verdict is *not verified*: an employer
-cannot rely on it today. An unreadable date is an ``error`` too.
+cannot rely on it today. An unreadable date is an ``error`` too, and so is an end before the
+start (``invalid_validity_period``): such a credential was never valid.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def check_expiry(credential: Mapping[str, Any], *, now: datetime) -> CheckResult
                     CHECK, Outcome.ERROR, "invalid_date", f"{member} is not an ISO 8601 date-time."
                 )
             found.append((member, moment))
+    for (start, begins), (end, finishes) in zip(starts[:1], ends[:1], strict=False):
+        if finishes < begins:
+            return CheckResult(
+                CHECK,
+                Outcome.ERROR,
+                "invalid_validity_period",
+                f"{end} ({credential[end]}) is before {start} ({credential[start]}).",
+                {"path": end},
+            )
     for member, moment in ends:
         if moment < now:
             return CheckResult(

@@ -7,6 +7,13 @@ seal error naming the body (``awarding_body_not_sealed``) — otherwise one part
 in the name of all. A key that cannot be fetched leaves the seal ``unchecked`` (not shown to be
 genuine, so the credential is not verified), and so does a time budget that runs out before
 every proof was checked (``time_budget_exceeded``).
+
+A proof chain (``previousProof``) verifies when every proof does and every signer is acceptable
+for its role: the seals (proofs naming no earlier proof) by the issuer or an awarding body, a
+chained proof by any key its controller lists for assertions — it only adds a signature over the
+credential and the proofs it names, changes no claim, and is reported with its signer
+(``details.proofs[].role``). A ``previousProof`` naming no proof of the document stays an error
+(``previous_proof_missing``).
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ def check_seal(
         loader=loader,
         now=now,
         deadline=deadline,
+        chain_controllers=None,
     )
     result = _result(outcome)
     if result.outcome is not Outcome.OK:
@@ -121,6 +129,7 @@ def _result(outcome: ProofSetResult) -> CheckResult:
                 "cryptosuite": r.proof.get("cryptosuite"),
                 "verificationMethod": r.proof.get("verificationMethod"),
                 "verified": r.verified,
+                "role": r.role,
                 **({"code": r.code, "message": r.message} if r.code else {}),
             }
             for r in outcome.results
