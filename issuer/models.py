@@ -209,7 +209,7 @@ class SigningKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    method_id: Mapped[str] = mapped_column(String(600), unique=True)  # did:web:…#key-N or did:key:z…#z…
+    method_id: Mapped[str] = mapped_column(String(600), unique=True)  # …#key-N; did:key:z…#z…
     algorithm: Mapped[str] = mapped_column(String(16))  # keys.keypairs.Algorithm value
     public_key_multibase: Mapped[str] = mapped_column(String(200))
     sealed_secret: Mapped[dict[str, Any]] = mapped_column(JSON)  # keys.keystore.seal_keypair

@@ -19,8 +19,8 @@ from issuer.cli import (
     passphrase_of,
 )
 from issuer.db import transaction
-from issuer.partnerships import keyring, reseal
 from issuer.models import DidMethod
+from issuer.partnerships import keyring, reseal
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
