@@ -7,5 +7,6 @@ from tests.issuer.conftest import (  # noqa: F401
     client,
     database_url,
     demo,
+    pytest_collection_modifyitems,
     templates,
 )
