@@ -121,6 +121,14 @@ class KeyState(enum.StrEnum):
     COMPROMISED = "compromised"
 
 
+class DidMethod(enum.StrEnum):
+    """How an organisation is identified: a did:web under the issuer's host (its DID document
+    is served and lists every key), or a did:key (the DID is its one key: no rotation)."""
+
+    WEB = "web"
+    KEY = "key"
+
+
 class CredentialState(enum.StrEnum):
     """The status of an issued credential as its status lists say."""
 
@@ -168,7 +176,8 @@ class Partnership(Base):
 
 
 class Organisation(Base):
-    """A member organisation: legal identity, country, its did:web and its keys."""
+    """A member organisation: legal identity, country, its DID (a did:web, or a did:key derived
+    from its one signing key: ``did_method``) and its keys."""
 
     __tablename__ = "organisations"
     __table_args__ = (UniqueConstraint("partnership_id", "slug"),)
@@ -182,6 +191,9 @@ class Organisation(Base):
     identifier: Mapped[str | None] = mapped_column(String(200))  # e.g. Erasmus code, VAT
     homepage: Mapped[str | None] = mapped_column(String(500))
     did: Mapped[str] = mapped_column(String(500), unique=True)
+    did_method: Mapped[DidMethod] = mapped_column(
+        _enum(DidMethod), default=DidMethod.WEB, server_default=DidMethod.WEB.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     partnership: Mapped[Partnership] = relationship(back_populates="organisations")
@@ -197,7 +209,7 @@ class SigningKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    method_id: Mapped[str] = mapped_column(String(600), unique=True)  # did:web:…#key-N
+    method_id: Mapped[str] = mapped_column(String(600), unique=True)  # …#key-N; did:key:z…#z…
     algorithm: Mapped[str] = mapped_column(String(16))  # keys.keypairs.Algorithm value
     public_key_multibase: Mapped[str] = mapped_column(String(200))
     sealed_secret: Mapped[dict[str, Any]] = mapped_column(JSON)  # keys.keystore.seal_keypair

@@ -1,5 +1,6 @@
 """``microcred keys …`` and ``microcred sign``: the key and signing commands, and the helpers
-every part's commands share (``fail``, ``read_json_document``, ``SUITE_ALGORITHMS``).
+every part's commands share (``fail``, ``read_json_document``, ``SUITE_ALGORITHMS``,
+``suite_algorithm``).
 
 The shell itself is :mod:`cli.main`; these commands reach it through the ``microcred.commands``
 entry-point group (``pyproject.toml``), as the verifier's and the issuer's do.
@@ -27,6 +28,19 @@ from schemas.errors import SchemaError
 
 EXIT_UNUSABLE = 2
 SUITE_ALGORITHMS = {"eddsa-rdfc-2022": Algorithm.ED25519, "ecdsa-rdfc-2019": Algorithm.P256}
+ECDSA_CURVES = {"P-256": Algorithm.P256, "P-384": Algorithm.P384}
+
+
+def suite_algorithm(suite: str, curve: str | None) -> Algorithm:
+    """The key algorithm for ``suite`` (a key of ``SUITE_ALGORITHMS``) on ``curve``.
+
+    ecdsa-rdfc-2019 takes ``P-256`` (the default) or ``P-384``; eddsa-rdfc-2022 is Ed25519 and
+    takes no curve. Raises :class:`click.UsageError` for a curve the suite does not take."""
+    if suite == "ecdsa-rdfc-2019":
+        return ECDSA_CURVES[curve or "P-256"]
+    if curve is not None:
+        raise click.UsageError(f"--curve is for ecdsa-rdfc-2019 only; {suite} signs with Ed25519")
+    return SUITE_ALGORITHMS[suite]
 
 
 def fail(message: str) -> NoReturn:
@@ -59,7 +73,12 @@ def keys() -> None:
     type=click.Choice(sorted(SUITE_ALGORITHMS)),
     default="eddsa-rdfc-2022",
     show_default=True,
-    help="The cryptosuite the key will sign with (Ed25519 or P-256).",
+    help="The cryptosuite the key will sign with (Ed25519, or ECDSA on --curve).",
+)
+@click.option(
+    "--curve",
+    type=click.Choice(sorted(ECDSA_CURVES)),
+    help="The curve of an ecdsa-rdfc-2019 key (default P-256).",
 )
 @click.option("--controller", help="The DID that controls the key (default: its own did:key).")
 @click.option(
@@ -67,9 +86,9 @@ def keys() -> None:
     type=click.Path(dir_okay=False, writable=True),
     help=f"Write the key encrypted with ${PASSPHRASE_ENV} to this file instead of printing it.",
 )
-def generate(suite: str, controller: str | None, output: str | None) -> None:
+def generate(suite: str, curve: str | None, controller: str | None, output: str | None) -> None:
     """Print a new key pair as Multikey JSON (publicKeyMultibase, secretKeyMultibase)."""
-    keypair = KeyPair.generate(SUITE_ALGORITHMS[suite])
+    keypair = KeyPair.generate(suite_algorithm(suite, curve))
     if controller:
         keypair = keypair.with_ids(f"{controller}#{keypair.public_key_multibase}", controller)
     else:

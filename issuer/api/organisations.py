@@ -24,6 +24,7 @@ def organisation_json(organisation: Organisation) -> dict[str, Any]:
         "country": organisation.country,
         "countryLabel": organisation.country_label,
         "did": organisation.did,
+        "didMethod": organisation.did_method.value,
     }
     if organisation.identifier:
         data["identifier"] = organisation.identifier

@@ -109,7 +109,8 @@ class Organisation(BaseModel):
     legalName: str
     country: Annotated[str, Field(pattern=COUNTRY)]
     countryLabel: str
-    did: Annotated[str, Field(pattern="^did:web:")]
+    did: Annotated[str, Field(pattern="^did:(web|key):")]
+    didMethod: Literal["web", "key"]
     identifier: Annotated[str | SkipJsonSchema[None], _ABSENT] = None
     homepage: Annotated[str | SkipJsonSchema[None], _ABSENT] = None
 

@@ -1,6 +1,10 @@
 """``microcred issuer …`` for partnerships: ``create-partnership``, ``add-organisation``, and
 the organisations' signing keys (``rotate-key``, ``compromise-key``). Added to the ``issuer``
-group by :mod:`issuer.cli`."""
+group by :mod:`issuer.cli`.
+
+Keys: ``--suite eddsa-rdfc-2022`` is Ed25519; ``--suite ecdsa-rdfc-2019`` is P-256 or, with
+``--curve P-384``, P-384. ``add-organisation --did-method key`` gives the organisation a did:key
+(its DID is its key, which can then never be rotated) instead of a did:web."""
 
 from __future__ import annotations
 
@@ -15,15 +19,23 @@ from issuer.cli import (
     passphrase_of,
 )
 from issuer.db import transaction
+from issuer.models import DidMethod
 from issuer.partnerships import keyring, reseal
 from issuer.partnerships.services import (
     add_organisation,
     create_partnership,
     current_key,
     get_organisation,
+    is_did_key,
 )
-from keys.cli import SUITE_ALGORITHMS
+from keys.cli import ECDSA_CURVES, SUITE_ALGORITHMS, suite_algorithm
 from keys.keypairs import Algorithm
+
+_CURVE_OPTION = click.option(
+    "--curve",
+    type=click.Choice(sorted(ECDSA_CURVES)),
+    help="The curve of an ecdsa-rdfc-2019 key (default P-256); P-384 signs with SHA-384.",
+)
 
 
 @click.command("create-partnership")
@@ -49,7 +61,16 @@ def create_partnership_command(slug: str, name: str) -> None:
     type=click.Choice(sorted(SUITE_ALGORITHMS)),
     default="eddsa-rdfc-2022",
     show_default=True,
-    help="The cryptosuite its signing key signs with (Ed25519 or P-256).",
+    help="The cryptosuite its signing key signs with (Ed25519, or ECDSA on --curve).",
+)
+@_CURVE_OPTION
+@click.option(
+    "--did-method",
+    type=click.Choice([method.value for method in DidMethod]),
+    default=DidMethod.WEB.value,
+    show_default=True,
+    help="web: a did:web under the issuer's host (keys rotate); key: a did:key that is its "
+    "signing key (no web domain needed; the key can never be rotated).",
 )
 def add_organisation_command(
     partnership_slug: str,
@@ -60,8 +81,11 @@ def add_organisation_command(
     identifier: str | None,
     homepage: str | None,
     suite: str,
+    curve: str | None,
+    did_method: str,
 ) -> None:
-    """Add organisation SLUG to PARTNERSHIP with a first signing key; print its did:web."""
+    """Add organisation SLUG to PARTNERSHIP with a first signing key; print its DID."""
+    algorithm = suite_algorithm(suite, curve)
     with issuer_app() as app:
         passphrase = passphrase_of(app)
         with transaction(app) as session:
@@ -77,7 +101,8 @@ def add_organisation_command(
                 homepage=homepage,
                 base_url=config.base_url(app),
                 passphrase=passphrase,
-                algorithm=SUITE_ALGORITHMS[suite],
+                algorithm=algorithm,
+                did_method=DidMethod(did_method),
             )
             did = organisation.did
     click.echo(did)
@@ -91,9 +116,15 @@ def add_organisation_command(
     type=click.Choice(sorted(SUITE_ALGORITHMS)),
     help="The cryptosuite the new key signs with (default: the current key's).",
 )
-def rotate_key_command(partnership_slug: str, organisation_slug: str, suite: str | None) -> None:
+@_CURVE_OPTION
+def rotate_key_command(
+    partnership_slug: str, organisation_slug: str, suite: str | None, curve: str | None
+) -> None:
     """Give ORGANISATION a new signing key; the old one is retired (it stays in the DID
-    document, so what it signed still verifies)."""
+    document, so what it signed still verifies). A did:key organisation's key cannot be
+    rotated (error ``key_rotation_impossible``)."""
+    if suite is None and curve is not None:
+        suite = "ecdsa-rdfc-2019"
     with issuer_app() as app:
         passphrase = passphrase_of(app)
         with transaction(app) as session:
@@ -103,7 +134,7 @@ def rotate_key_command(partnership_slug: str, organisation_slug: str, suite: str
             if suite is None:
                 algorithm = Algorithm(current_key(organisation).algorithm)
             else:
-                algorithm = SUITE_ALGORITHMS[suite]
+                algorithm = suite_algorithm(suite, curve)
             key = keyring.rotate_key(
                 session, organisation, passphrase=passphrase, actor=ACTOR, algorithm=algorithm
             )
@@ -144,6 +175,7 @@ def compromise_key_command(
                 session, organisation, key, passphrase=passphrase, actor=ACTOR, reason=reason
             )
             key_id, method_id, since = key.id, key.method_id, key.compromised_at
+            did_key = is_did_key(organisation)
         if done.newly_marked:
             click.echo(f"marked {method_id} compromised")
         else:
@@ -151,6 +183,12 @@ def compromise_key_command(
             click.echo(f"{method_id} was marked compromised already, at {when}")
         if done.replaced_by:
             click.echo(f"new current key: {done.replaced_by}")
+        if did_key:
+            click.echo(
+                "this organisation is a did:key: no key can replace it, so it signs nothing "
+                "more and nothing is re-sealed; its did:key still verifies what it signed"
+            )
+            return
         count = reseal.reseal_signed_by(
             lambda: transaction(app),
             key_id,

@@ -17,6 +17,9 @@ stored JSON (a ``LIKE`` over ``credentials.document``, in id order, ``batch_size
 and confirmed by parsing the proofs. Each batch is its own transaction: an interrupted run
 leaves whole credentials re-sealed, and running again finds only those still signed by the key
 (a re-sealed credential no longer names it), so re-sealing is idempotent.
+
+A did:key organisation has no other key to re-seal with: re-sealing its credentials fails with
+``Conflict`` (``organisation_key_compromised``), see ``issuer.partnerships.keyring``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
 """Partnerships, their member organisations and signing keys (specifications live in
 ``issuer.specifications``).
 
-Every organisation is identified by a did:web under the issuer's own base URL
+An organisation is identified either by a did:web under the issuer's own base URL
 (``did:web:<host>:orgs:<partnership>:<organisation>``), whose DID document lists its current,
-retired and compromised keys. Secret keys are stored sealed with the key passphrase.
+retired and compromised keys, or by a did:key (``Organisation.did_method``): the DID *is* its
+one signing key (``did:key:z…``, verification method ``did:key:z…#z…``), for small issuers
+without a web domain and for verifiers that resolve did:key only. A did:key organisation's key
+can never be rotated (``key_rotation_impossible``): a new key is a new DID, so a new
+organisation. Once its key is marked compromised it signs nothing more
+(``organisation_key_compromised``). Secret keys are stored sealed with the key passphrase.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.errors import Conflict, InvalidInput, NotFound
-from issuer.models import KeyState, Organisation, Partnership, SigningKey, utcnow
+from issuer.models import DidMethod, KeyState, Organisation, Partnership, SigningKey, utcnow
+from keys.did_key import keypair_with_did_key
 from keys.did_web import PublishedKey
 from keys.keypairs import Algorithm, KeyPair
 from keys.keystore import open_keypair, seal_keypair
 from schemas.elm.build import Organisation as OrganisationData
 
+KEY_ROTATION_IMPOSSIBLE = "key_rotation_impossible"
+ORGANISATION_KEY_COMPROMISED = "organisation_key_compromised"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")
 
@@ -78,16 +86,34 @@ def add_organisation(
     identifier: str | None = None,
     homepage: str | None = None,
     algorithm: Algorithm = Algorithm.ED25519,
+    did_method: DidMethod = DidMethod.WEB,
 ) -> Organisation:
-    """Add a member organisation with a did:web and a first signing key (sealed)."""
+    """Add a member organisation with a first signing key of ``algorithm`` (sealed).
+
+    With ``did_method`` web its DID is :func:`organisation_did`; with key its DID is the
+    did:key of that first key (and stays so: the key cannot be rotated). ``InvalidInput`` for
+    a malformed slug or country, ``Conflict`` if the slug is taken in the partnership."""
     _slug(slug, "slug")
     if not COUNTRY.match(country):
         raise InvalidInput(
             "country must be an ISO 3166-1 alpha-3 code such as DNK", details={"field": "country"}
         )
+    did_method = DidMethod(did_method)
+    taken = session.scalar(
+        select(Organisation).where(
+            Organisation.partnership_id == partnership.id, Organisation.slug == slug
+        )
+    )
     did = organisation_did(base_url, partnership.slug, slug)
-    if session.scalar(select(Organisation).where(Organisation.did == did)) is not None:
+    if taken is not None or (
+        session.scalar(select(Organisation).where(Organisation.did == did)) is not None
+    ):
         raise Conflict(f"organisation {slug!r} exists already in {partnership.slug!r}")
+    keypair = None
+    if did_method is DidMethod.KEY:
+        keypair = keypair_with_did_key(KeyPair.generate(algorithm))
+        assert keypair.controller is not None
+        did = keypair.controller
     organisation = Organisation(
         partnership_id=partnership.id,
         slug=slug,
@@ -97,11 +123,20 @@ def add_organisation(
         identifier=identifier,
         homepage=homepage,
         did=did,
+        did_method=did_method,
     )
     session.add(organisation)
     session.flush()
-    add_signing_key(session, organisation, passphrase=passphrase, algorithm=algorithm)
+    if keypair is None:
+        add_signing_key(session, organisation, passphrase=passphrase, algorithm=algorithm)
+    else:
+        _store_key(session, organisation, keypair, passphrase)
     return organisation
+
+
+def is_did_key(organisation: Organisation) -> bool:
+    """Whether ``organisation`` is identified by a did:key (its DID is its one key)."""
+    return organisation.did_method is DidMethod.KEY
 
 
 def add_signing_key(
@@ -112,7 +147,16 @@ def add_signing_key(
     algorithm: Algorithm = Algorithm.ED25519,
 ) -> SigningKey:
     """Generate a new current key for ``organisation``; earlier current keys become retired
-    (they stay in the DID document, so credentials they signed still verify)."""
+    (they stay in the DID document, so credentials they signed still verify).
+
+    ``Conflict`` (code ``key_rotation_impossible``) for a did:key organisation: its DID is its
+    key, so it can have no other."""
+    if is_did_key(organisation):
+        raise Conflict(
+            f"organisation {organisation.slug!r} is identified by a did:key, which is its key: "
+            "the key cannot be rotated (add a new organisation for a new key)",
+            code=KEY_ROTATION_IMPOSSIBLE,
+        )
     number = len(organisation.keys) + 1
     method_id = f"{organisation.did}#key-{number}"
     keypair = KeyPair.generate(algorithm, id=method_id, controller=organisation.did)
@@ -120,10 +164,18 @@ def add_signing_key(
         if key.state is KeyState.CURRENT:
             key.state = KeyState.RETIRED
             key.retired_at = utcnow()
+    return _store_key(session, organisation, keypair, passphrase)
+
+
+def _store_key(
+    session: Session, organisation: Organisation, keypair: KeyPair, passphrase: bytes
+) -> SigningKey:
+    """Store ``keypair`` (named already) sealed as the organisation's current key."""
+    assert keypair.id is not None
     signing_key = SigningKey(
         organisation_id=organisation.id,
-        method_id=method_id,
-        algorithm=algorithm.value,
+        method_id=keypair.id,
+        algorithm=keypair.algorithm.value,
         public_key_multibase=keypair.public_key_multibase,
         sealed_secret=seal_keypair(keypair, passphrase),
         state=KeyState.CURRENT,
@@ -135,10 +187,20 @@ def add_signing_key(
 
 
 def current_key(organisation: Organisation) -> SigningKey:
-    """The organisation's current signing key; ``Conflict`` if it has none."""
+    """The organisation's current signing key; ``Conflict`` if it has none (code
+    ``organisation_key_compromised`` for a did:key organisation whose key is compromised: it
+    may sign nothing more)."""
     for key in reversed(organisation.keys):
         if key.state is KeyState.CURRENT:
             return key
+    if is_did_key(organisation) and any(
+        key.state is KeyState.COMPROMISED for key in organisation.keys
+    ):
+        raise Conflict(
+            f"the did:key of organisation {organisation.slug!r} is marked compromised: it signs "
+            "nothing more (no credentials, no status lists)",
+            code=ORGANISATION_KEY_COMPROMISED,
+        )
     raise Conflict(f"organisation {organisation.slug!r} has no current signing key")
 
 

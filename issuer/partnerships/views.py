@@ -7,6 +7,11 @@ serves: the current key, every retired one (with ``expires``: credentials signed
 rotation still verify) and every compromised one (with ``revoked``, in no relationship: nothing
 it signed verifies) — see ``keys.did_web.build_did_document``.
 
+An organisation identified by a did:key (``Organisation.did_method`` key) has no document
+here: a did:key's document is derived from the key by whoever resolves it, so its path answers
+404 ``not_did_web``. It is still listed in the issuer host's document (its endpoint is its
+did:key).
+
 The issuer host itself is ``did:web:<host>`` (``/.well-known/did.json``). It has no keys; its
 ``service`` list names every member organisation so that a verifier can discover them. DID Core
 leaves service types open (it only asks that they be registered for interoperability, and none
@@ -49,7 +54,7 @@ from issuer.api.spec import operation
 from issuer.db import get_session
 from issuer.errors import NotFound
 from issuer.models import Organisation, Partnership
-from issuer.partnerships.services import did_web_base, public_keypairs
+from issuer.partnerships.services import did_web_base, is_did_key, public_keypairs
 from keys.did_key import DID_CONTEXT
 from keys.did_web import build_did_document
 
@@ -59,6 +64,7 @@ DID_JSON = "application/did+json"
 CACHE_CONTROL = "public, max-age=300"
 SERVICE_TYPE = "MemberOrganisation"
 UNKNOWN_ORGANISATION = "unknown_organisation"
+NOT_DID_WEB = "not_did_web"
 
 
 def _document_response(document: dict[str, Any]) -> Response:
@@ -109,7 +115,8 @@ def issuer_document(organisations: list[Organisation], base_url: str) -> dict[st
     role=None,
 )
 def organisation_did_document(partnership: str, organisation: str) -> Response:
-    """The DID document of one organisation; 404 ``unknown_organisation`` otherwise."""
+    """The DID document of one did:web organisation; 404 ``unknown_organisation`` otherwise,
+    404 ``not_did_web`` for a did:key organisation (its document is derived from its key)."""
     found = get_session().scalar(
         select(Organisation)
         .join(Partnership, Organisation.partnership_id == Partnership.id)
@@ -118,6 +125,12 @@ def organisation_did_document(partnership: str, organisation: str) -> Response:
     )
     if found is None:
         raise NotFound("no such organisation", code=UNKNOWN_ORGANISATION)
+    if is_did_key(found):
+        raise NotFound(
+            f"this organisation is {found.did}: a did:key's document is derived from its key, "
+            "not served",
+            code=NOT_DID_WEB,
+        )
     return _document_response(organisation_document(found))
 
 

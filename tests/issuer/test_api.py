@@ -224,6 +224,7 @@ def test_organisations(client, auth, demo):
         "country": "DNK",
         "countryLabel": "Denmark",
         "did": demo.organisations[0].did,
+        "didMethod": "web",
         "identifier": "DK AARHUS01",
     }
 
