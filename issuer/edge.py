@@ -115,11 +115,11 @@ def _raw_body() -> bytes:
 
 def json_value(*, allow_empty: bool = False) -> Any:
     """The request body as a JSON value, read with bounded work (see the module); with
-    ``allow_empty`` an empty (or blank) body gives ``None``. Raises ``ApiError`` (400
+    ``allow_empty`` an empty body (no bytes) gives ``None``. Raises ``ApiError`` (400
     ``invalid_json`` / ``invalid_input``, 413 ``payload_too_large``) otherwise."""
     limit = max_json_body()
     raw = _raw_body()
-    if allow_empty and not raw.strip():
+    if allow_empty and not raw:
         return None
     try:
         return load_json(raw, max_bytes=limit, max_depth=DEFAULT_MAX_DEPTH)
@@ -129,9 +129,9 @@ def json_value(*, allow_empty: bool = False) -> Any:
 
 def json_body(*, allow_empty: bool = False) -> dict[str, Any]:
     """The request body as a JSON object (see :func:`json_value`); 400 ``invalid_json`` when
-    it is not an object (``null`` included). With ``allow_empty`` an empty body counts as
-    ``{}``."""
-    if allow_empty and not _raw_body().strip():
+    it is not an object (``null`` included). With ``allow_empty`` an empty body (no bytes at
+    all) counts as ``{}``; whitespace alone is not JSON and is refused like any other."""
+    if allow_empty and not _raw_body():
         return {}
     data = json_value()
     if not isinstance(data, dict):
