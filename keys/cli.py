@@ -31,6 +31,23 @@ SUITE_ALGORITHMS = {"eddsa-rdfc-2022": Algorithm.ED25519, "ecdsa-rdfc-2019": Alg
 ECDSA_CURVES = {"P-256": Algorithm.P256, "P-384": Algorithm.P384}
 
 
+def suite_option(help_text: str, *, default: str | None = "eddsa-rdfc-2022") -> Any:
+    """The ``--suite`` option every command that makes a key takes (a name of
+    ``SUITE_ALGORITHMS``; ``default`` None means "keep what there is")."""
+    return click.option(
+        "--suite",
+        type=click.Choice(sorted(SUITE_ALGORITHMS)),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
+def curve_option(help_text: str = "The curve of an ecdsa-rdfc-2019 key (default P-256).") -> Any:
+    """The ``--curve`` option that goes with :func:`suite_option` (``ECDSA_CURVES``)."""
+    return click.option("--curve", type=click.Choice(sorted(ECDSA_CURVES)), help=help_text)
+
+
 def suite_algorithm(suite: str, curve: str | None) -> Algorithm:
     """The key algorithm for ``suite`` (a key of ``SUITE_ALGORITHMS``) on ``curve``.
 
@@ -68,18 +85,8 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option(
-    "--suite",
-    type=click.Choice(sorted(SUITE_ALGORITHMS)),
-    default="eddsa-rdfc-2022",
-    show_default=True,
-    help="The cryptosuite the key will sign with (Ed25519, or ECDSA on --curve).",
-)
-@click.option(
-    "--curve",
-    type=click.Choice(sorted(ECDSA_CURVES)),
-    help="The curve of an ecdsa-rdfc-2019 key (default P-256).",
-)
+@suite_option("The cryptosuite the key will sign with (Ed25519, or ECDSA on --curve).")
+@curve_option()
 @click.option("--controller", help="The DID that controls the key (default: its own did:key).")
 @click.option(
     "--output",

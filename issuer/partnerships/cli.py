@@ -28,13 +28,11 @@ from issuer.partnerships.services import (
     get_organisation,
     is_did_key,
 )
-from keys.cli import ECDSA_CURVES, SUITE_ALGORITHMS, suite_algorithm
+from keys.cli import curve_option, suite_algorithm, suite_option
 from keys.keypairs import Algorithm
 
-_CURVE_OPTION = click.option(
-    "--curve",
-    type=click.Choice(sorted(ECDSA_CURVES)),
-    help="The curve of an ecdsa-rdfc-2019 key (default P-256); P-384 signs with SHA-384.",
+_CURVE_OPTION = curve_option(
+    "The curve of an ecdsa-rdfc-2019 key (default P-256); P-384 signs with SHA-384."
 )
 
 
@@ -56,13 +54,7 @@ def create_partnership_command(slug: str, name: str) -> None:
 @click.option("--country-label", required=True, help="The country's name, e.g. Denmark.")
 @click.option("--identifier", help="A legal identifier, e.g. an Erasmus code or VAT number.")
 @click.option("--homepage", help="The organisation's web site.")
-@click.option(
-    "--suite",
-    type=click.Choice(sorted(SUITE_ALGORITHMS)),
-    default="eddsa-rdfc-2022",
-    show_default=True,
-    help="The cryptosuite its signing key signs with (Ed25519, or ECDSA on --curve).",
-)
+@suite_option("The cryptosuite its signing key signs with (Ed25519, or ECDSA on --curve).")
 @_CURVE_OPTION
 @click.option(
     "--did-method",
@@ -111,11 +103,7 @@ def add_organisation_command(
 @click.command("rotate-key")
 @click.argument("partnership_slug", metavar="PARTNERSHIP")
 @click.argument("organisation_slug", metavar="ORGANISATION")
-@click.option(
-    "--suite",
-    type=click.Choice(sorted(SUITE_ALGORITHMS)),
-    help="The cryptosuite the new key signs with (default: the current key's).",
-)
+@suite_option("The cryptosuite the new key signs with (default: the current key's).", default=None)
 @_CURVE_OPTION
 def rotate_key_command(
     partnership_slug: str, organisation_slug: str, suite: str | None, curve: str | None

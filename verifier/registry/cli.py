@@ -23,7 +23,7 @@ from typing import Any
 
 import click
 
-from keys.cli import SUITE_ALGORITHMS, emit_keypair, fail, read_json_document
+from keys.cli import SUITE_ALGORITHMS, emit_keypair, fail, read_json_document, suite_option
 from keys.did_key import keypair_with_did_key
 from keys.errors import KeysError
 from keys.keypairs import KeyPair
@@ -44,13 +44,7 @@ def registry() -> None:
 
 
 @registry.command("init-authority")
-@click.option(
-    "--suite",
-    type=click.Choice(sorted(SUITE_ALGORITHMS)),
-    default="eddsa-rdfc-2022",
-    show_default=True,
-    help="The cryptosuite the authority will sign with.",
-)
+@suite_option("The cryptosuite the authority will sign with.")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True),
