@@ -80,9 +80,22 @@ PATH_NAMES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+def _present_or_absent(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without pydantic's ``null`` branch: in a URL a parameter is
+    absent or has a value, never null (a document that says null invites ``?q=`` arrays)."""
+    branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+    if "anyOf" not in schema or len(branches) != 1:
+        return schema
+    cleaned = {
+        k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)
+    }
+    return {**branches[0], **cleaned}
+
+
 def _polish(document: dict[str, Any]) -> dict[str, Any]:
-    """Apply :data:`MEDIA`, :data:`OPTIONAL_BODIES`, :data:`PATH_NAMES` and the role each
-    operation needs (:data:`issuer.api.spec.ROLES`) to spectree's document."""
+    """Apply :data:`MEDIA`, :data:`OPTIONAL_BODIES`, :data:`PATH_NAMES`, the role each
+    operation needs (:data:`issuer.api.spec.ROLES`) and :func:`_present_or_absent` (query
+    parameters) to spectree's document."""
     paths: dict[str, Any] = {}
     for path, item in document["paths"].items():
         for old, (new, _schema) in PATH_NAMES.items():
@@ -97,6 +110,8 @@ def _polish(document: dict[str, Any]) -> dict[str, Any]:
                     parameter["description"] = schema.get("description", "")
                 if parameter.get("schema") is None:
                     parameter["schema"] = {"type": "string"}
+                if parameter["in"] == "query":
+                    parameter["schema"] = _present_or_absent(parameter["schema"])
             for status, content in MEDIA.get(name, {}).items():
                 operation_["responses"].setdefault(status, {"description": status})
                 operation_["responses"][status]["content"] = content

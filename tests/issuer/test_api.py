@@ -860,6 +860,22 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
     return node
 
 
+def test_no_query_parameter_may_be_null(openapi):
+    # In a URL a parameter is absent or has a value; a schema that admits null made the fuzzer
+    # send ``?q=`` as an array and count the answer as accepting invalid data (make fuzz).
+    queries = [
+        (path, parameter)
+        for path, item in openapi["paths"].items()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+    assert {parameter["name"] for _, parameter in queries} >= {"q", "limit", "cursor", "state"}
+    for path, parameter in queries:
+        assert "null" not in json.dumps(parameter["schema"]), (path, parameter)
+        assert parameter["schema"].get("type") in ("string", "integer"), (path, parameter)
+
+
 def test_openapi_document_is_well_formed(openapi):
     """The OpenAPI 3.1 rules that can be checked without an OpenAPI validator package."""
     assert re.fullmatch(r"3\.1\.\d+", openapi["openapi"])
