@@ -108,6 +108,18 @@ class ProofExpired(KeysError):
     code = "proof_expired"
 
 
+class ProofChallengeMismatch(KeysError):
+    """A presentation's proof has no ``challenge``, or not the one the verifier asked for."""
+
+    code = "challenge_mismatch"
+
+
+class ProofDomainMismatch(KeysError):
+    """A presentation's proof has no ``domain``, or not the one the verifier expects."""
+
+    code = "domain_mismatch"
+
+
 class PreviousProofMissing(KeysError):
     """A ``previousProof`` names a proof id that is not in the document."""
 

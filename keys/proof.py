@@ -159,13 +159,16 @@ def create_proof(
     proof_purpose: str = "assertionMethod",
     proof_id: str | None = None,
     previous_proof: str | Sequence[str] | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
     loader: StaticDocumentLoader | None = None,
 ) -> dict[str, Any]:
     """Sign ``document`` with ``keypair`` and return the new proof (the document is unchanged).
 
     The suite defaults to the key's (Ed25519 → eddsa-rdfc-2022, P-256/P-384 → ecdsa-rdfc-2019);
     ``verification_method`` defaults to the key's id; ``created`` to now. Existing proofs are
-    not signed over unless ``previous_proof`` names them (a proof chain).
+    not signed over unless ``previous_proof`` names them (a proof chain). ``challenge`` and
+    ``domain`` (a presentation's proof, ``proof_purpose="authentication"``) are signed with it.
     """
     if not keypair.has_secret:
         raise InvalidKey("signing needs a secret key")
@@ -187,6 +190,10 @@ def create_proof(
         options["previousProof"] = (
             previous_proof if isinstance(previous_proof, str) else list(previous_proof)
         )
+    if challenge is not None:
+        options["challenge"] = challenge
+    if domain is not None:
+        options["domain"] = domain
     signed_document = document_to_sign(document, options, proofs_of(document))
     data = create_verify_data(
         signed_document,

@@ -28,7 +28,7 @@ from typing import Any
 
 from keys.errors import DidResolutionError, KeysError, MalformedProof
 from keys.proof import VerifiedProof, proofs_of, verify_proof
-from keys.purposes import DEFAULT_CLOCK_SKEW, AssertionProofPurpose
+from keys.purposes import DEFAULT_CLOCK_SKEW, AssertionProofPurpose, ControllerProofPurpose
 from keys.resolver import DidResolver
 from schemas.errors import SchemaError
 from schemas.loader import StaticDocumentLoader
@@ -104,8 +104,13 @@ def verify_proofs(
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     deadline: float | None = None,
     chain_controllers: Iterable[str] | _Same | None = SAME_AS_SEAL,
+    purpose: ControllerProofPurpose | None = None,
 ) -> ProofSetResult:
     """Verify each proof of ``document`` for assertionMethod; never raises for a bad proof.
+
+    ``purpose``, when given, replaces assertionMethod for every proof, seal or chained (a
+    presentation's ``AuthenticationProofPurpose``); ``controllers``, ``chain_controllers`` and
+    ``clock_skew`` are then the purpose's own.
 
     ``controllers``, when given, are the DIDs allowed to seal (the issuer, or a joint award's
     awarding bodies); a seal by any other key fails with ``key_not_authorized``.
@@ -125,12 +130,15 @@ def verify_proofs(
         return ProofSetResult(
             code=NO_SEAL_PROOF, message="every proof names a previousProof: the chain has no start"
         )
-    purpose = AssertionProofPurpose(controllers=controllers, clock_skew=clock_skew)
-    chained = (
-        purpose
-        if isinstance(chain_controllers, _Same)
-        else AssertionProofPurpose(controllers=chain_controllers, clock_skew=clock_skew)
-    )
+    if purpose is not None:
+        chained: ControllerProofPurpose = purpose
+    else:
+        purpose = AssertionProofPurpose(controllers=controllers, clock_skew=clock_skew)
+        chained = (
+            purpose
+            if isinstance(chain_controllers, _Same)
+            else AssertionProofPurpose(controllers=chain_controllers, clock_skew=clock_skew)
+        )
     canonical_documents: dict[tuple[str, ...], str] = {}
     results = []
     for index, proof in enumerate(proofs):

@@ -4,7 +4,8 @@ The ladder follows jsonld-signatures: ``ProofPurpose`` checks the purpose term a
 timestamps; ``ControllerProofPurpose`` also requires the verification method to be listed under
 that term in its controller's DID document, and (optionally) the controller to be one of an
 expected set — the credential's issuer, or the awarding bodies of a joint award;
-``AssertionProofPurpose`` is the one credentials use.
+``AssertionProofPurpose`` is the one credentials use, ``AuthenticationProofPurpose`` the one
+presentations use (it also checks the verifier's ``challenge`` and ``domain``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 from keys.errors import (
     KeyNotAuthorized,
     MalformedProof,
+    ProofChallengeMismatch,
     ProofCreatedInFuture,
+    ProofDomainMismatch,
     ProofExpired,
     ProofPurposeMismatch,
 )
@@ -130,3 +133,43 @@ class AssertionProofPurpose(ControllerProofPurpose):
     """The purpose of a credential's proof: the controller asserts the claims."""
 
     term = "assertionMethod"
+
+
+class AuthenticationProofPurpose(ControllerProofPurpose):
+    """The purpose of a presentation's proof: the holder authenticates to a verifier.
+
+    With ``challenge`` given, the proof must carry exactly that ``challenge``; with ``domain``
+    given, the proof's ``domain`` (a string, or a list of them) must be or contain it — as
+    jsonld-signatures' ``AuthenticationProofPurpose`` does. Either missing from the proof is a
+    mismatch (``challenge_mismatch``, ``domain_mismatch``): a replayed presentation must fail.
+    """
+
+    term = "authentication"
+
+    def __init__(
+        self,
+        *,
+        challenge: str | None = None,
+        domain: str | None = None,
+        controllers: Iterable[str] | None = None,
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    ):
+        super().__init__(controllers=controllers, clock_skew=clock_skew)
+        self.challenge = challenge
+        self.domain = domain
+
+    def check_proof(self, proof: Mapping[str, Any], *, now: datetime) -> None:
+        """The purpose and timestamps (``ProofPurpose.check_proof``), then the challenge and the
+        domain when the verifier gave them."""
+        super().check_proof(proof, now=now)
+        if self.challenge is not None and proof.get("challenge") != self.challenge:
+            raise ProofChallengeMismatch(
+                f"the proof's challenge {proof.get('challenge')!r} is not the one expected"
+            )
+        if self.domain is not None:
+            found = proof.get("domain")
+            domains = found if isinstance(found, list) else [found]
+            if self.domain not in domains:
+                raise ProofDomainMismatch(
+                    f"the proof's domain {found!r} is not the expected {self.domain!r}"
+                )

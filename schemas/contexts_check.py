@@ -1,5 +1,5 @@
 """The first check of any JSON-LD document: pinned contexts by URL, and inline contexts that only
-add new terms, at the top level only.
+add new terms, at the top level only — and at the top of each credential a presentation embeds.
 
 An inline context object (VC 2.0 allows them) may only define *new* terms, each a plain name
 mapped to an absolute IRI (a string, or ``{"@id": IRI, "@type": "@id" | IRI, "@container":
@@ -10,6 +10,10 @@ context of the document defines (pinned or inline, at the top or scoped inside a
 after it), ``@vocab``, ``@base``, ``@language``, ``@import``, ``@propagate``, a scoped
 ``@context`` inside a term, a term that looks like an IRI or a keyword, or a term mapped to
 something that is not an absolute IRI.
+
+A verifiable presentation embeds whole credentials, each with its own ``@context``: an object
+that is the value of the document's top-level ``verifiableCredential`` (or one of its items) may
+carry one, checked by the same rules as the top level; nowhere else below the top.
 
 Shared by :mod:`schemas.jsonld` (before every expansion) and :mod:`schemas.fastpath` (before
 compiling a shape), so neither imports the other. Never touches the network.
@@ -47,7 +51,18 @@ def check_contexts(document: Any, *, loader: StaticDocumentLoader | None = None)
     if not isinstance(document, dict):
         raise InvalidJsonLd("a JSON-LD document must be a JSON object", path="")
     _check_top_level_context(document, loader)
-    _check_below_top_level(document)
+    embedded = _embedded_credentials(document)
+    for node in embedded:
+        if "@context" in node:
+            _check_top_level_context(node, loader)
+    _check_below_top_level(document, {id(node) for node in embedded})
+
+
+def _embedded_credentials(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objects a presentation embeds under its top-level ``verifiableCredential``."""
+    value = document.get("verifiableCredential")
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
 
 
 def _check_top_level_context(document: dict[str, Any], loader: StaticDocumentLoader) -> None:
@@ -124,7 +139,7 @@ def _check_definition(term: str, definition: Any, path: str) -> None:
         raise ContextRedefinesTerm(f"{term!r} must map to an absolute IRI", path=path)
 
 
-def _check_below_top_level(document: dict[str, Any]) -> None:
+def _check_below_top_level(document: dict[str, Any], tops: set[int]) -> None:
     stack: list[tuple[Any, _Entry | None, int]] = [(document, None, 1)]
     while stack:
         value, entry, depth = stack.pop()
@@ -135,7 +150,7 @@ def _check_below_top_level(document: dict[str, Any]) -> None:
                 if not isinstance(key, str):
                     raise InvalidJsonLd("object keys must be strings", path=_path(entry))
                 if key == "@context":
-                    if value is document:
+                    if value is document or id(value) in tops:
                         continue  # checked by _check_top_level_context
                     raise ContextNotPinned(
                         "@context is only allowed at the top level", path=_path((entry, key))

@@ -2,13 +2,14 @@
 from them by spectree (``GET /openapi.json``; see ``docs/decisions.md`` for the choice).
 
 The models are the contract of the JSON routes (``POST /api/verify``,
-``POST /credentials/verify``, ``GET /verify?url=`` with ``Accept: application/json``,
-``GET /healthz``): the report (:class:`ReportModel`), the W3C VC API answer
-(:class:`VcApiResult`), and the one error shape ``{"error": {"code", "message"}}``
-(:class:`ErrorResponse`). The same models validate: tests check real answers against the
-document, and ``POST /credentials/verify`` validates its body with :class:`VcApiRequest` after
-the bounded reader (``verifier.limits``) has parsed it. Request bodies are read by that reader,
-never by spectree (whose reader has no size or depth bound), so the routes declare
+``POST /credentials/verify``, ``POST /presentations/verify``, ``GET /verify?url=`` with
+``Accept: application/json``, ``GET /healthz``): the report (:class:`ReportModel`), the W3C VC
+API answers (:class:`VcApiResult`, :class:`VpApiResult`), and the one error shape
+``{"error": {"code", "message"}}`` (:class:`ErrorResponse`). The same models validate: tests
+check real answers against the document, and the VC API routes validate their bodies with
+:class:`VcApiRequest` / :class:`VpApiRequest` after the bounded reader (``verifier.limits``) has
+parsed them. Request bodies are read by that reader, never by spectree (whose reader has no size
+or depth bound), so the routes declare
 ``skip_validation``: the models then document and the views validate.
 """
 
@@ -133,6 +134,47 @@ class VcApiBadRequest(RootModel[ErrorResponse | VcApiResult]):
     failed."""
 
 
+class ProblemModel(BaseModel):
+    """One reason a presentation did not verify: its own proof (``check: "presentation"``) or a
+    check of the credential at index ``credential``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: str
+    code: str
+    message: str
+    credential: Annotated[int | SkipJsonSchema[None], _ABSENT] = None
+    outcome: Annotated[OutcomeName | SkipJsonSchema[None], _ABSENT] = None
+    details: Annotated[dict[str, Any] | SkipJsonSchema[None], _ABSENT] = None
+
+
+class PresentationProofModel(_Closed):
+    """The presentation's own proof: verified or not, why, and the holder it proved."""
+
+    verified: bool
+    code: str = Field(description="Stable: presentation_valid, challenge_mismatch, no_proof, …")
+    message: str
+    holder: Annotated[str | SkipJsonSchema[None], _ABSENT] = None
+    details: Annotated[dict[str, Any] | SkipJsonSchema[None], _ABSENT] = None
+
+
+class VpApiResult(_Closed):
+    """The W3C VC API answer for a presentation: verified when its proof and every credential
+    verified; ``credentialResults`` holds each credential's answer as ``/credentials/verify``
+    gives it."""
+
+    verified: bool
+    checks: list[str] = Field(description="What passed for the presentation: proof, challenge, …")
+    warnings: list[ProblemModel]
+    errors: list[ProblemModel]
+    presentationResult: PresentationProofModel
+    credentialResults: list[VcApiResult]
+
+
+class VpApiBadRequest(RootModel[ErrorResponse | VpApiResult]):
+    """400: input that cannot be used, or a presentation that did not verify."""
+
+
 class Credential(RootModel[dict[str, Any]]):
     """A verifiable credential (JSON-LD) or a JAdES-sealed one (JWS JSON serialization), at
     most 2 MB, 20,000 JSON values, nesting 256 deep."""
@@ -143,6 +185,21 @@ class VcApiRequest(BaseModel):
 
     verifiableCredential: dict[str, Any]
     options: dict[str, Any] | None = None
+
+
+class PresentationOptions(BaseModel):
+    """What the verifier asked the holder for; ``checks`` is accepted and not used."""
+
+    challenge: str | None = None
+    domain: str | None = None
+    checks: list[str] | None = None
+
+
+class VpApiRequest(BaseModel):
+    """``{"verifiablePresentation": {...}, "options": {"challenge", "domain"}}`` (W3C VC API)."""
+
+    verifiablePresentation: dict[str, Any]
+    options: PresentationOptions | None = None
 
 
 class UrlQuery(BaseModel):
@@ -173,6 +230,9 @@ REPORT_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 413, 503))
 LINK_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 502, 503))
 VC_API_RESPONSES = SpecResponse(
     HTTP_200=VcApiResult, HTTP_400=VcApiBadRequest, **_errors(413, 503)
+)
+VP_API_RESPONSES = SpecResponse(
+    HTTP_200=VpApiResult, HTTP_400=VpApiBadRequest, **_errors(413, 503)
 )
 HEALTH_RESPONSES = SpecResponse(HTTP_200=Health)
 

@@ -91,12 +91,16 @@ def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         )
 
 
-def verify_credential(document: Any, options: VerifierOptions | None = None) -> Report:
+def verify_credential(
+    document: Any, options: VerifierOptions | None = None, *, holder: str | None = None
+) -> Report:
     """Check ``document`` (a parsed JSON value) and return the full report; never raises.
 
     A document secured with Data Integrity proofs is checked as it is; a JAdES-sealed one (the
     EU's JWS JSON serialization) has its seal checked first and its payload checked as the
-    credential. Within the options' limits and time budget (see the module).
+    credential. Within the options' limits and time budget (see the module). ``holder`` is the
+    DID a verified presentation proved (``verifier.presentation``): the ``owner`` check then
+    compares it with the credential's subject; without it ``owner`` stays ``unchecked``.
     """
     options = options or VerifierOptions()
     budget = Budget(options.budget)
@@ -106,7 +110,7 @@ def verify_credential(document: Any, options: VerifierOptions | None = None) -> 
     if refused is not None:
         return refused
     if is_jades(document):
-        return _verify_jades_sealed(document, options, now, resolver, budget)
+        return _verify_jades_sealed(document, options, now, resolver, budget, holder)
     results = [_guarded("format", lambda: check_format(document, loader=options.loader))]
     if not isinstance(document, Mapping):
         results.append(
@@ -125,7 +129,7 @@ def verify_credential(document: Any, options: VerifierOptions | None = None) -> 
             deadline=budget.deadline,
         ),
     )
-    return _finish(document, [*results, seal], options, now, resolver, budget)
+    return _finish(document, [*results, seal], options, now, resolver, budget, holder)
 
 
 def _beyond_limits(document: Any, limits: Limits) -> Report | None:
@@ -167,6 +171,7 @@ def _verify_jades_sealed(
     now: datetime,
     resolver: DidResolver,
     budget: Budget,
+    holder: str | None = None,
 ) -> Report:
     payload = document.get("payload")
     claimed: Any = None
@@ -204,7 +209,7 @@ def _verify_jades_sealed(
         seal = CheckResult(
             "seal", Outcome.ERROR, "jades_malformed", "The seal holds no credential."
         )
-    return _finish(credential or {}, [*results, seal], options, now, resolver, budget)
+    return _finish(credential or {}, [*results, seal], options, now, resolver, budget, holder)
 
 
 def _finish(
@@ -214,6 +219,7 @@ def _finish(
     now: datetime,
     resolver: DidResolver,
     budget: Budget,
+    holder: str | None = None,
 ) -> Report:
     """Add the content checks after format and seal; none when the seal is invalid. Before
     each, the budget is looked at: once spent, the rest are ``unchecked``."""
@@ -239,7 +245,7 @@ def _finish(
                 credential, registry=options.registry, trusted=options.trusted, now=now
             ),
         ),
-        ("owner", check_owner),
+        ("owner", lambda: check_owner(credential, holder)),
         ("recognition", lambda: check_recognition(credential)),
     ]
     for name, run in checks:

@@ -5,6 +5,7 @@
 - ``POST /verify``: the form.
 - ``POST /api/verify``: a credential as the JSON body → the JSON report.
 - ``POST /credentials/verify``: the W3C VC API shape.
+- ``POST /presentations/verify``: a presentation, the W3C VC API shape (``verifier.presentation``).
 - ``GET /healthz``: liveness; ``GET /openapi.json``: the JSON routes' OpenAPI document
   (``verifier.api``).
 HTML or JSON follows the ``Accept`` header (or ``?format=json``). Every credential-supplied
@@ -18,12 +19,12 @@ surrogate are ``invalid_input``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from verifier import api
@@ -38,6 +39,7 @@ from verifier.inputs import (
     parse_credential,
 )
 from verifier.limits import Busy, HeavyLane
+from verifier.presentation import PresentationResult, verify_presentation
 from verifier.report import Outcome, Report
 from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
@@ -264,12 +266,18 @@ def vc_api_verify() -> ResponseReturnValue:
         report = checked(credential, options(), len(raw))
     except InputError as error:
         return json_error(error)
+    data = vc_api_answer(report)
+    return jsonify(data), 400 if data["errors"] else 200
+
+
+def vc_api_answer(report: Report, deciding: tuple[str, ...] = VC_API_DECIDING) -> dict[str, Any]:
+    """The VC API answer for one credential: the report, with the checks that passed, the
+    ``errors`` of the ``deciding`` checks (and of a seal that is not genuine) and the rest as
+    ``warnings``; verified only when there is no error."""
     data = report.to_dict()
     seal = report.result("seal")
     errors = [
-        c.to_dict()
-        for c in report.checks
-        if c.check in VC_API_DECIDING and c.outcome is Outcome.ERROR
+        c.to_dict() for c in report.checks if c.check in deciding and c.outcome is Outcome.ERROR
     ]
     if not seal.genuine and not errors:
         errors.append(seal.to_dict())
@@ -279,23 +287,85 @@ def vc_api_verify() -> ResponseReturnValue:
             c.to_dict()
             for c in report.checks
             if c.outcome in (Outcome.WARNING, Outcome.UNCHECKED)
-            or (c.outcome is Outcome.ERROR and c.check not in VC_API_DECIDING)
+            or (c.outcome is Outcome.ERROR and c.check not in deciding)
         ],
         errors=errors,
         report=data["checks"],
     )
+    return data
+
+
+@bp.post("/presentations/verify")
+@api.spec.validate(
+    json=api.VpApiRequest, resp=api.VP_API_RESPONSES, skip_validation=True, tags=["vc-api"]
+)
+def vp_api_verify() -> ResponseReturnValue:
+    """W3C VC API: ``{"verifiablePresentation": {...}, "options": {"challenge", "domain"}}``.
+
+    200 when the presentation's own proof (``authentication``, by a key of its holder, with the
+    options' challenge and domain) verifies and every credential in it verifies as
+    ``POST /credentials/verify`` decides — with ``owner`` deciding too: a credential presented
+    by someone who is not its subject is an error (``holder_not_subject``). 400 with the
+    ``errors`` otherwise; 400/413 for input that cannot be used."""
+    try:
+        raw = request_body()
+        body = _vc_api_body(parse_credential(raw), api.VpApiRequest, "verifiablePresentation")
+        given = body.options or api.PresentationOptions()
+        chosen = options()
+        with HEAVY_LANE.turn(body.verifiablePresentation, len(raw)):
+            result = verify_presentation(
+                body.verifiablePresentation,
+                chosen,
+                challenge=given.challenge,
+                domain=given.domain,
+            )
+    except Busy as error:
+        return json_error(InputError(error.code, error.message, error.status))
+    except InputError as error:
+        return json_error(error)
+    return _vp_answer(result, given)
+
+
+def _vp_answer(result: PresentationResult, given: api.PresentationOptions) -> ResponseReturnValue:
+    proof = result.proof
+    answers = [vc_api_answer(r, (*VC_API_DECIDING, "owner")) for r in result.credentials]
+    errors: list[dict[str, Any]] = []
+    if not proof.verified:
+        errors.append({"check": "presentation", "code": proof.code, "message": proof.message})
+    for index, answer in enumerate(answers):
+        errors.extend({**e, "credential": index} for e in answer["errors"])
+    checks = ["proof"] if proof.verified else []
+    if proof.verified:
+        checks += [name for name in ("challenge", "domain") if getattr(given, name) is not None]
+    data = {
+        "verified": not errors,
+        "checks": checks,
+        "warnings": [],
+        "errors": errors,
+        "presentationResult": proof.to_dict(),
+        "credentialResults": answers,
+    }
     return jsonify(data), 400 if errors else 200
+
+
+_Body = TypeVar("_Body", bound=BaseModel)
 
 
 def _vc_api_request(body: dict[str, Any]) -> api.VcApiRequest:
     """The VC API body validated by its model; ``InputError`` (``invalid_input``) otherwise."""
+    return _vc_api_body(body, api.VcApiRequest, "verifiableCredential")
+
+
+def _vc_api_body(body: dict[str, Any], model: type[_Body], document: str) -> _Body:
+    """``body`` validated by ``model``, whose member ``document`` is the JSON object to verify;
+    ``InputError`` (``invalid_input``) otherwise."""
     try:
-        return api.VcApiRequest.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the body"
-        if where == "verifiableCredential":
-            message = "verifiableCredential must be a JSON object"
+        if where == document:
+            message = f"{document} must be a JSON object"
         else:
             message = f"{where}: {first['msg']}"
         raise InputError("invalid_input", message) from None
@@ -320,7 +390,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         else ((error.name or "error").lower().replace(" ", "_"))
     )
     status = error.code or 500
-    if wants_json() or request.path.startswith(("/api/", "/credentials/")):
+    if wants_json() or request.path.startswith(("/api/", "/credentials/", "/presentations/")):
         return jsonify({"error": {"code": code, "message": error.description}}), status
     failure = InputError(code, error.description or str(error.name), status)
     return render_template("verifier/index.html", error=failure), status

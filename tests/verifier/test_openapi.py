@@ -34,6 +34,7 @@ from verifier.trust import trusted_issuers_document
 JSON_ROUTES = {
     "/api/verify": {"post"},
     "/credentials/verify": {"post"},
+    "/presentations/verify": {"post"},
     "/verify": {"get"},
     "/healthz": {"get"},
 }
