@@ -26,7 +26,7 @@ from flask_babel import get_locale
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from verifier import api
+from verifier import api, vc_api
 from verifier.fetch.client import GuardedFetcher
 from verifier.inputs import (
     MAX_DOCUMENT_BYTES,
@@ -38,7 +38,7 @@ from verifier.inputs import (
     parse_credential,
 )
 from verifier.limits import Busy, HeavyLane
-from verifier.report import Outcome, Report
+from verifier.report import Report
 from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
 from verifier.wording import (
@@ -51,8 +51,6 @@ from verifier.wording import (
 )
 
 bp = Blueprint("verifier", __name__)
-# What decides the W3C VC API's answer: the proof, the status and the validity period.
-VC_API_DECIDING = ("format", "seal", "revocation", "expiry")
 READ_CHUNK = 64 * 1024
 HEAVY_LANE = HeavyLane()  # per process: one large verification at a time (verifier.limits)
 
@@ -249,42 +247,25 @@ def verify_api() -> ResponseReturnValue:
     json=api.VcApiRequest, resp=api.VC_API_RESPONSES, skip_validation=True, tags=["vc-api"]
 )
 def vc_api_verify() -> ResponseReturnValue:
-    """W3C VC API: ``{"verifiableCredential": {...}, "options": {...}}``.
+    """W3C VC API: ``{"verifiableCredential": {...}, "options": {"checks": [...]}}``.
 
-    The VC API's own meaning: the proof, the status and the validity period decide — 200 with
-    the checks that passed when the seal is genuine and ``format``, ``seal``, ``revocation``
-    and ``expiry`` have no error; 400 with the ``errors`` otherwise. What trust could not
-    confirm (issuer in no trust source, status unreachable, chain unchecked), and what the
-    micro-credential profile found (accreditation, recognition), is reported in ``warnings``;
-    the full report with its three-way ``verdict`` is included too, so an ``unconfirmed``
-    credential is never presented as plainly verified."""
+    The VC API's own meaning (``verifier.vc_api``): the generic checks asked for (``proof``,
+    ``credentialStatus``, ``expiration``; all three by default) decide — 200 with
+    ``"verified": true`` when none failed, 400 with the ``errors`` otherwise. What trust could
+    not confirm (issuer in no trust source, status unreachable, chain unchecked), and what the
+    micro-credential profile found (accreditation, recognition: only for a micro-credential),
+    is reported in ``warnings``; the full report with its three-way ``verdict`` is included
+    too, so an ``unconfirmed`` credential is never presented as plainly trusted."""
     try:
         raw = request_body()
-        credential = _vc_api_request(parse_credential(raw)).verifiableCredential
+        body = _vc_api_request(parse_credential(raw))
+        deciding = vc_api.requested_checks(body.options)
+        credential = body.verifiableCredential
         report = checked(credential, options(), len(raw))
     except InputError as error:
         return json_error(error)
-    data = report.to_dict()
-    seal = report.result("seal")
-    errors = [
-        c.to_dict()
-        for c in report.checks
-        if c.check in VC_API_DECIDING and c.outcome is Outcome.ERROR
-    ]
-    if not seal.genuine and not errors:
-        errors.append(seal.to_dict())
-    data.update(
-        checks=[c.check for c in report.checks if c.outcome is Outcome.OK],
-        warnings=[
-            c.to_dict()
-            for c in report.checks
-            if c.outcome in (Outcome.WARNING, Outcome.UNCHECKED)
-            or (c.outcome is Outcome.ERROR and c.check not in VC_API_DECIDING)
-        ],
-        errors=errors,
-        report=data["checks"],
-    )
-    return jsonify(data), 400 if errors else 200
+    data, status = vc_api.answer(report, credential, deciding)
+    return jsonify(data), status
 
 
 def _vc_api_request(body: dict[str, Any]) -> api.VcApiRequest:
