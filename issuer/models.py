@@ -419,6 +419,8 @@ class StatusEntry(Base):
     # Set in the same transaction as the index is reserved: the entry goes into the credential
     # before it is signed and stored.
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"), index=True)
+    # A credential issued through the VC API is not stored: its entries name its ``id`` instead.
+    credential_ref: Mapped[str | None] = mapped_column(String(2048), index=True)
     is_set: Mapped[bool] = mapped_column(Boolean, default=False)
 
     status_list: Mapped[StatusList] = relationship()

@@ -119,7 +119,10 @@ class VcApiResult(_Closed):
     with its three-way verdict."""
 
     verdict: VerdictName
-    verified: bool
+    verified: bool = Field(
+        description="The VC API's meaning: no requested generic check (proof, status, "
+        "validity) failed. The verdict says whether trust was confirmed too."
+    )
     checks: list[CheckName] = Field(description="The checks that ended ok.")
     warnings: list[CheckResultModel]
     errors: list[CheckResultModel]
@@ -184,7 +187,11 @@ class VcApiRequest(BaseModel):
     """``{"verifiableCredential": {...}, "options": {...}}`` (W3C VC API)."""
 
     verifiableCredential: dict[str, Any]
-    options: dict[str, Any] | None = None
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description='Only "checks": a list of "proof", "credentialStatus" (or "status"), '
+        '"expiration" (or "validity"); all three when absent. Other options: 400.',
+    )
 
 
 class PresentationOptions(BaseModel):

@@ -27,7 +27,7 @@ from flask_babel import get_locale
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from verifier import api
+from verifier import api, vc_api
 from verifier.fetch.client import GuardedFetcher
 from verifier.inputs import (
     MAX_DOCUMENT_BYTES,
@@ -40,7 +40,7 @@ from verifier.inputs import (
 )
 from verifier.limits import Busy, HeavyLane
 from verifier.presentation import PresentationResult, verify_presentation
-from verifier.report import Outcome, Report
+from verifier.report import Report
 from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
 from verifier.wording import (
@@ -53,8 +53,6 @@ from verifier.wording import (
 )
 
 bp = Blueprint("verifier", __name__)
-# What decides the W3C VC API's answer: the proof, the status and the validity period.
-VC_API_DECIDING = ("format", "seal", "revocation", "expiry")
 READ_CHUNK = 64 * 1024
 HEAVY_LANE = HeavyLane()  # per process: one large verification at a time (verifier.limits)
 
@@ -251,48 +249,25 @@ def verify_api() -> ResponseReturnValue:
     json=api.VcApiRequest, resp=api.VC_API_RESPONSES, skip_validation=True, tags=["vc-api"]
 )
 def vc_api_verify() -> ResponseReturnValue:
-    """W3C VC API: ``{"verifiableCredential": {...}, "options": {...}}``.
+    """W3C VC API: ``{"verifiableCredential": {...}, "options": {"checks": [...]}}``.
 
-    The VC API's own meaning: the proof, the status and the validity period decide — 200 with
-    the checks that passed when the seal is genuine and ``format``, ``seal``, ``revocation``
-    and ``expiry`` have no error; 400 with the ``errors`` otherwise. What trust could not
-    confirm (issuer in no trust source, status unreachable, chain unchecked), and what the
-    micro-credential profile found (accreditation, recognition), is reported in ``warnings``;
-    the full report with its three-way ``verdict`` is included too, so an ``unconfirmed``
-    credential is never presented as plainly verified."""
+    The VC API's own meaning (``verifier.vc_api``): the generic checks asked for (``proof``,
+    ``credentialStatus``, ``expiration``; all three by default) decide — 200 with
+    ``"verified": true`` when none failed, 400 with the ``errors`` otherwise. What trust could
+    not confirm (issuer in no trust source, status unreachable, chain unchecked), and what the
+    micro-credential profile found (accreditation, recognition: only for a micro-credential),
+    is reported in ``warnings``; the full report with its three-way ``verdict`` is included
+    too, so an ``unconfirmed`` credential is never presented as plainly trusted."""
     try:
         raw = request_body()
-        credential = _vc_api_request(parse_credential(raw)).verifiableCredential
+        body = _vc_api_request(parse_credential(raw))
+        deciding = vc_api.requested_checks(body.options)
+        credential = body.verifiableCredential
         report = checked(credential, options(), len(raw))
     except InputError as error:
         return json_error(error)
-    data = vc_api_answer(report)
-    return jsonify(data), 400 if data["errors"] else 200
-
-
-def vc_api_answer(report: Report, deciding: tuple[str, ...] = VC_API_DECIDING) -> dict[str, Any]:
-    """The VC API answer for one credential: the report, with the checks that passed, the
-    ``errors`` of the ``deciding`` checks (and of a seal that is not genuine) and the rest as
-    ``warnings``; verified only when there is no error."""
-    data = report.to_dict()
-    seal = report.result("seal")
-    errors = [
-        c.to_dict() for c in report.checks if c.check in deciding and c.outcome is Outcome.ERROR
-    ]
-    if not seal.genuine and not errors:
-        errors.append(seal.to_dict())
-    data.update(
-        checks=[c.check for c in report.checks if c.outcome is Outcome.OK],
-        warnings=[
-            c.to_dict()
-            for c in report.checks
-            if c.outcome in (Outcome.WARNING, Outcome.UNCHECKED)
-            or (c.outcome is Outcome.ERROR and c.check not in deciding)
-        ],
-        errors=errors,
-        report=data["checks"],
-    )
-    return data
+    data, status = vc_api.answer(report, credential, deciding)
+    return jsonify(data), status
 
 
 @bp.post("/presentations/verify")
@@ -323,12 +298,20 @@ def vp_api_verify() -> ResponseReturnValue:
         return json_error(InputError(error.code, error.message, error.status))
     except InputError as error:
         return json_error(error)
-    return _vp_answer(result, given)
+    return _vp_answer(result, given, body.verifiablePresentation)
 
 
-def _vp_answer(result: PresentationResult, given: api.PresentationOptions) -> ResponseReturnValue:
+def _vp_answer(
+    result: PresentationResult, given: api.PresentationOptions, presentation: dict[str, Any]
+) -> ResponseReturnValue:
     proof = result.proof
-    answers = [vc_api_answer(r, (*VC_API_DECIDING, "owner")) for r in result.credentials]
+    embedded = presentation.get("verifiableCredential")
+    credentials = embedded if isinstance(embedded, list) else [embedded]
+    deciding = ("format", *vc_api.GENERIC, "owner")
+    answers = [
+        vc_api.answer(report, credential if isinstance(credential, dict) else {}, deciding)[0]
+        for report, credential in zip(result.credentials, credentials, strict=False)
+    ]
     errors: list[dict[str, Any]] = []
     if not proof.verified:
         errors.append({"check": "presentation", "code": proof.code, "message": proof.message})

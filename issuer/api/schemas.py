@@ -372,8 +372,8 @@ class AuditQuery(BaseModel):
 
 class VcIssueRequest(BaseModel):
     """``{"credential": {...}, "options": {...}}``: an unsigned W3C VC (v1 or v2), pinned
-    contexts only, every term defined by them; only ``proofPurpose: assertionMethod`` is an
-    accepted option."""
+    contexts only, every term defined by them; options: ``proofPurpose`` (``assertionMethod``),
+    ``credentialId``, ``credentialStatus`` (``{"type": "BitstringStatusListEntry"}``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -383,7 +383,16 @@ class VcIssueRequest(BaseModel):
         Field(
             default=None,
             json_schema_extra={
-                "properties": {"proofPurpose": {"const": "assertionMethod"}},
+                "properties": {
+                    "proofPurpose": {"const": "assertionMethod"},
+                    "credentialId": {"type": "string", "minLength": 1},
+                    "credentialStatus": {
+                        "type": "object",
+                        "properties": {"type": {"const": "BitstringStatusListEntry"}},
+                        "required": ["type"],
+                        "additionalProperties": False,
+                    },
+                },
                 "additionalProperties": False,
             },
         ),
@@ -394,6 +403,39 @@ class VcIssueResponse(BaseModel):
     """The credential with one more proof."""
 
     verifiableCredential: SignedCredential
+
+
+class VcStatusChange(BaseModel):
+    """One change: set (``status: true``, the default) or clear the bit of ``statusPurpose``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["BitstringStatusListEntry"]
+    statusPurpose: Literal["revocation", "suspension"]
+    status: bool = True
+
+
+class VcStatusRequest(BaseModel):
+    """``{"credentialId", "credentialStatus"}``: the id of a credential issued through
+    ``POST /credentials/issue`` and the change (or changes) to its status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credentialId: str
+    credentialStatus: VcStatusChange | list[VcStatusChange]
+
+
+class VcStatusEntry(StatusEntry):
+    """A status entry of the credential with its bit."""
+
+    status: bool
+
+
+class VcStatusResponse(BaseModel):
+    """The credential's status entries after the change."""
+
+    credentialId: str
+    credentialStatus: list[VcStatusEntry]
 
 
 # --- the public routes (share links, status lists, DID documents) -----------------------------

@@ -27,9 +27,30 @@ What is checked before signing, and what is added:
 - a VC v1 credential without ``issuanceDate`` gets one (now, UTC): VC 1.1 verifiers refuse a
   v1 credential without it.
 
-Options: only ``{"proofPurpose": "assertionMethod"}`` (what is done anyway) is accepted; any
-other option is refused with 400 ``unsupported_option``, never silently ignored. Each issuance
-is recorded in the audit log as ``issue_vc_api``. The credential is not stored.
+Status: the credential gets a ``BitstringStatusListEntry`` per purpose (``revocation``, then
+``suspension``) in the caller organisation's lists, as ``credentialStatus`` (a list), as the
+issuer's own API gives its credentials — when all of these hold:
+
+- the credential has an ``id`` (its own, or ``options.credentialId``): the entries are found by
+  it later, and a status nobody could ever change is no status; without an id none is added;
+- it carries no ``credentialStatus`` of its own: **a caller's status is kept as given** and none
+  is added (the caller manages that status; re-signing a credential must not change it);
+- its contexts define the terms: the VC v2 context does; a VC v1 credential gets entries only
+  when it lists ``https://www.w3.org/ns/credentials/status/v1`` (the v1 context does not define
+  ``BitstringStatusListEntry``, and no context is added for it).
+
+The credential itself is not stored. Its status entries are, with its id
+(``StatusEntry.credential_ref``, :mod:`issuer.status.references`), so
+``POST /credentials/status`` can revoke, suspend or reinstate it and the served list
+(``GET /status/<id>``) shows the bit.
+
+Options (W3C VC API ``IssueCredentialOptions``): ``proofPurpose`` (``assertionMethod`` only:
+what is done anyway), ``credentialId`` (a URL; set as the credential's ``id`` when it has none,
+400 ``credential_id_mismatch`` when it has another) and ``credentialStatus``
+(``{"type": "BitstringStatusListEntry"}``, the only kind given). Any other option, or another
+value, is refused with 400 ``unsupported_option``, never silently ignored: an option the caller
+relies on must not be dropped. Each issuance is recorded in the audit log as ``issue_vc_api``
+(with its status entries); each status change as ``revoke``, ``suspend`` or ``reinstate``.
 """
 
 from __future__ import annotations
@@ -49,11 +70,19 @@ from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, require
 from issuer.db import get_session
 from issuer.errors import ApiError, Forbidden
-from issuer.models import AuditEvent, Role
+from issuer.models import AuditEvent, Organisation, Role, StatusEntry, StatusPurpose
 from issuer.partnerships.services import signing_keypair
+from issuer.status.lists import entry_json
+from issuer.status.references import MAX_REFERENCE, change_reference_status, reserve_for_reference
 from keys.proof import add_proof
 from schemas.elm.build import xsd_datetime
-from schemas.elm.vocab import DATA_INTEGRITY_V1, DATA_INTEGRITY_V2, VC_V1, VC_V2
+from schemas.elm.vocab import (
+    DATA_INTEGRITY_V1,
+    DATA_INTEGRITY_V2,
+    STATUS_LIST_V1,
+    VC_V1,
+    VC_V2,
+)
 from schemas.errors import SchemaError
 from schemas.jsonld import check_strict
 from schemas.vc_rules import check_credential
@@ -61,8 +90,13 @@ from schemas.vc_rules import check_credential
 bp = Blueprint("vc_api", __name__)
 
 PROOF_CONTEXTS = (VC_V2, DATA_INTEGRITY_V1, DATA_INTEGRITY_V2)
-#: Options accepted, with the only value each may take.
-SUPPORTED_OPTIONS = {"proofPurpose": "assertionMethod"}
+#: Options accepted with the only value each may take (``credentialId``: any string).
+SUPPORTED_OPTIONS: dict[str, Any] = {
+    "proofPurpose": "assertionMethod",
+    "credentialId": str,
+    "credentialStatus": {"type": "BitstringStatusListEntry"},
+}
+STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
 
 
 def _invalid(message: str, code: str = "invalid_credential") -> ApiError:
@@ -81,13 +115,18 @@ def check_options(options: Any) -> None:
     if not isinstance(options, dict):
         raise _invalid("options must be a JSON object", code="invalid_input")
     for name, value in options.items():
-        if name not in SUPPORTED_OPTIONS or value != SUPPORTED_OPTIONS[name]:
-            raise ApiError(
-                f"option {name!r} is not supported",
-                code="unsupported_option",
-                status=400,
-                details={"option": name},
-            )
+        expected = SUPPORTED_OPTIONS.get(name)
+        if expected is str:
+            if isinstance(value, str) and value:
+                continue
+        elif name in SUPPORTED_OPTIONS and value == expected:
+            continue
+        raise ApiError(
+            f"option {name!r} is not supported" + (" with this value" if expected else ""),
+            code="unsupported_option",
+            status=400,
+            details={"option": name},
+        )
 
 
 def _contexts(credential: dict[str, Any]) -> list[str]:
@@ -148,12 +187,34 @@ def check_issuer(credential: dict[str, Any], did: str) -> None:
         )
 
 
-def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """A copy of ``credential`` checked and completed for signing by ``did``."""
+def with_credential_id(credential: Any, credential_id: str | None) -> Any:
+    """``credential`` with ``options.credentialId`` as its ``id`` when it has none (a copy);
+    400 ``credential_id_mismatch`` when it has another id."""
+    if credential_id is None or not isinstance(credential, dict):
+        return credential
+    if "id" not in credential:
+        return {**credential, "id": credential_id}
+    if credential["id"] != credential_id:
+        raise _invalid(
+            "options.credentialId differs from the credential's id", code="credential_id_mismatch"
+        )
+    return credential
+
+
+def prepare(
+    credential: Any,
+    did: str,
+    *,
+    now: datetime | None = None,
+    credential_id: str | None = None,
+) -> dict[str, Any]:
+    """A copy of ``credential`` checked and completed for signing by ``did`` (with
+    ``credential_id`` as its ``id`` when it has none)."""
     if not isinstance(credential, dict):
         raise _invalid("credential must be a JSON object", code="invalid_input")
     if "proof" in credential:
         raise _invalid("the credential carries a proof already", code="proof_present")
+    credential = with_credential_id(credential, credential_id)
     try:
         check_strict(credential)
     except SchemaError as error:
@@ -172,6 +233,28 @@ def prepare(credential: Any, did: str, *, now: datetime | None = None) -> dict[s
     if contexts[0] == VC_V1 and "issuanceDate" not in result:
         result["issuanceDate"] = xsd_datetime(now or datetime.now(UTC))
     return result
+
+
+def wants_status(credential: dict[str, Any]) -> bool:
+    """Whether the issuer adds its status entries to ``credential`` (see the module): it has
+    an ``id``, no ``credentialStatus`` of its own, and contexts that define the terms."""
+    if "credentialStatus" in credential:
+        return False
+    reference = credential.get("id")
+    if not isinstance(reference, str) or not 0 < len(reference) <= MAX_REFERENCE:
+        return False
+    contexts = _contexts(credential)
+    return contexts[0] == VC_V2 or STATUS_LIST_V1 in contexts
+
+
+def add_status(credential: dict[str, Any], organisation: Organisation) -> list[StatusEntry]:
+    """Reserve the organisation's status entries for ``credential`` (recorded under its id)
+    and set its ``credentialStatus`` to them; none when :func:`wants_status` says no."""
+    if not wants_status(credential):
+        return []
+    entries = reserve_for_reference(get_session(), organisation, credential["id"])
+    credential["credentialStatus"] = [entry_json(e, config.base_url()) for e in entries]
+    return entries
 
 
 def _request(body: dict[str, Any]) -> schemas.VcIssueRequest:
@@ -205,12 +288,19 @@ def issue() -> ResponseReturnValue:
     The credential must use pinned contexts only and define every term (400
     `unknown_context`, `context_not_pinned`, `undefined_term`); its issuer must be absent (set
     to the caller's DID) or the caller's DID (403 `issuer_mismatch`). A VC v1 credential
-    without a proof context gets the Data Integrity v2 context. Unsupported options: 400
-    `unsupported_option`."""
+    without a proof context gets the Data Integrity v2 context. A credential with an `id` (or
+    `options.credentialId`) and no `credentialStatus` gets a `BitstringStatusListEntry` per
+    purpose (revocation, suspension; VC v1 only with the status context). Options:
+    `proofPurpose` (assertionMethod), `credentialId`, `credentialStatus`
+    (`{"type": "BitstringStatusListEntry"}`); others: 400 `unsupported_option`."""
     body = json_body()
     request_model = _request(body)
     organisation = caller_organisation()
-    credential = prepare(request_model.credential, organisation.did)
+    options = request_model.options or {}
+    credential = prepare(
+        request_model.credential, organisation.did, credential_id=options.get("credentialId")
+    )
+    entries = add_status(credential, organisation)
     keypair = signing_keypair(organisation, config.key_passphrase())
     try:
         signed = add_proof(credential, keypair)
@@ -228,8 +318,88 @@ def issue() -> ResponseReturnValue:
                 "id": credential.get("id") if isinstance(credential.get("id"), str) else None,
                 "type": types if isinstance(types, list) else [types],
                 "verificationMethod": keypair.id,
+                "statusEntries": [[e.status_list_id, e.list_index] for e in entries],
             },
         )
     )
     session.commit()
     return jsonify({"verifiableCredential": signed}), 201
+
+
+def _status_changes(body: dict[str, Any]) -> tuple[str, list[tuple[StatusPurpose, bool]]]:
+    """The credential id and the (purpose, value) changes of a status request; 400
+    ``invalid_input`` for anything else."""
+    unknown = sorted(set(body) - {"credentialId", "credentialStatus"})
+    if unknown:
+        raise _invalid(f"unexpected member(s): {', '.join(unknown)}", code="invalid_input")
+    reference = body.get("credentialId")
+    if not isinstance(reference, str) or not reference:
+        raise _invalid("credentialId must be a non-empty string", code="invalid_input")
+    given = body.get("credentialStatus")
+    items = given if isinstance(given, list) else [given]
+    changes: list[tuple[StatusPurpose, bool]] = []
+    purposes = [p.value for p in StatusPurpose]
+    for item in items:
+        if not isinstance(item, dict) or item.get("type") != STATUS_ENTRY_TYPE:
+            raise _invalid(
+                f"credentialStatus must be an object (or a list of them) of type "
+                f"{STATUS_ENTRY_TYPE}",
+                code="invalid_input",
+            )
+        if set(item) - {"type", "statusPurpose", "status"}:
+            raise _invalid("a status change has type, statusPurpose and status", "invalid_input")
+        purpose, value = item.get("statusPurpose"), item.get("status", True)
+        if purpose not in purposes or not isinstance(value, bool):
+            raise _invalid(
+                f"statusPurpose must be one of {', '.join(purposes)}; status a boolean",
+                code="invalid_input",
+            )
+        changes.append((StatusPurpose(purpose), value))
+    if not changes:
+        raise _invalid("credentialStatus names no change", code="invalid_input")
+    return reference, changes
+
+
+@bp.post("/credentials/status")
+@operation(
+    "vcApiUpdateStatus",
+    "vc api",
+    {
+        200: (schemas.VcStatusResponse, "The credential's status entries, as they now are."),
+        404: schemas.ErrorResponse,
+        409: schemas.ErrorResponse,
+    },
+    role="issuer",
+    json=schemas.VcStatusRequest,
+)
+@require(Role.ISSUER)
+def update_status() -> ResponseReturnValue:
+    """W3C VC API: change the status of a credential issued by `POST /credentials/issue`.
+
+    `{"credentialId": "<the credential's id>", "credentialStatus": {"type":
+    "BitstringStatusListEntry", "statusPurpose": "revocation" | "suspension", "status": true}}`
+    (or a list of such objects; `status` defaults to true: set the bit, false clears it). The
+    caller organisation's status list shows the change at once (`GET /status/<id>`). 404
+    `credential_not_found` when the organisation issued no credential with that id and a status
+    entry; 409 `revocation_is_final` for clearing a revocation."""
+    reference, changes = _status_changes(json_body())
+    organisation = caller_organisation()
+    session = get_session()
+    actor = current_caller().actor
+    entries: dict[int, StatusEntry] = {}
+    for purpose, value in changes:
+        for entry in change_reference_status(
+            session, organisation, reference, purpose, value, actor=actor
+        ):
+            entries[entry.id] = entry
+    session.commit()
+    base_url = config.base_url()
+    return jsonify(
+        {
+            "credentialId": reference,
+            "credentialStatus": [
+                {**entry_json(entry, base_url), "status": entry.is_set}
+                for entry in sorted(entries.values(), key=lambda e: e.id)
+            ],
+        }
+    )

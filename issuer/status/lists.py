@@ -30,7 +30,15 @@ LIST_SIZE = MINIMUM_ENTRIES
 MAX_FILL = 0.5  # a list more than half full is closed; new entries go to a fresh list
 RESERVE_ATTEMPTS = 64
 
-__all__ = ["LIST_SIZE", "decode_list", "encode_list", "is_set", "reserve_entries", "set_status"]
+__all__ = [
+    "LIST_SIZE",
+    "decode_list",
+    "encode_list",
+    "is_set",
+    "reserve_entries",
+    "set_entry",
+    "set_status",
+]
 
 
 class RandomIndex(Protocol):
@@ -116,16 +124,22 @@ def set_status(
     version is bumped so its signed form is rebuilt."""
     for entry in credential.status_entries:
         if entry.status_list.purpose is purpose:
-            if entry.is_set == value:
-                return False
-            entry.is_set = value
-            # In SQL, not Python: two concurrent changes to one list must give two versions
-            # (a read-modify-write would lose one, and the signed list's cache with it).
-            entry.status_list.version = StatusList.version + 1
-            entry.status_list.updated_at = utcnow()
-            session.flush()
-            return True
+            return set_entry(session, entry, value)
     raise LookupError(f"credential {credential.credential_uri} has no {purpose} entry")
+
+
+def set_entry(session: Session, entry: StatusEntry, value: bool) -> bool:
+    """Set (or clear) one entry's bit; True if it changed. The list's version is bumped so its
+    signed form is rebuilt."""
+    if entry.is_set == value:
+        return False
+    entry.is_set = value
+    # In SQL, not Python: two concurrent changes to one list must give two versions
+    # (a read-modify-write would lose one, and the signed list's cache with it).
+    entry.status_list.version = StatusList.version + 1
+    entry.status_list.updated_at = utcnow()
+    session.flush()
+    return True
 
 
 def set_indices(session: Session, status_list: StatusList) -> list[int]:
