@@ -132,6 +132,12 @@ CODE_TEXT = {
     "no_presentation": _(
         "The credential was not presented by its holder, so ownership is not shown."
     ),
+    "holder_is_subject": _(
+        "The person who presented the credential is the person it was issued to."
+    ),
+    "holder_not_subject": _(
+        "The credential was presented by someone other than the person it was issued to."
+    ),
     "annex1_complete": _("All the EU standard elements of a micro-credential are present."),
     "annex1_incomplete": _(
         "Some EU standard elements of a micro-credential are missing or malformed. This does "
