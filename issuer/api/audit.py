@@ -11,10 +11,11 @@ from sqlalchemy import select
 from issuer.api import schemas
 from issuer.api.common import bp, limit, page, partnership_credential
 from issuer.api.spec import operation
+from issuer.audit.events import credential_uuids
 from issuer.auth.tokens import current_caller, require
 from issuer.credentials import issuance
 from issuer.db import get_session
-from issuer.models import AuditEvent, IssuedCredential, Organisation, Role
+from issuer.models import AuditEvent, Organisation, Role
 
 
 def audit_json(
@@ -61,19 +62,7 @@ def list_audit_events() -> ResponseReturnValue:
     if ref:
         query = query.where(AuditEvent.credential_id == partnership_credential(ref).id)
     events, next_cursor = page(query, AuditEvent.id, size)
-    ids = {e.credential_id for e in events if e.credential_id is not None}
-    credentials = (
-        {
-            id_: uri.removeprefix("urn:uuid:")
-            for id_, uri in session.execute(
-                select(IssuedCredential.id, IssuedCredential.credential_uri).where(
-                    IssuedCredential.id.in_(ids)
-                )
-            ).all()
-        }
-        if ids
-        else {}
-    )
+    credentials = credential_uuids(session, events)
     return jsonify(
         {"events": [audit_json(e, members, credentials) for e in events], "nextCursor": next_cursor}
     )

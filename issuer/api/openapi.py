@@ -14,9 +14,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from issuer import config
 from issuer.api import schemas
 from issuer.api.spec import ROLES, operation, spec
 
@@ -152,7 +153,7 @@ def document(base_url: str | None = None) -> dict[str, Any]:
 @operation("getOpenApi", "public", {200: schemas.OpenApiDocument}, role=None)
 def openapi_json() -> ResponseReturnValue:
     """This OpenAPI document."""
-    response = jsonify(document(current_app.config.get("ISSUER_BASE_URL")))
+    response = jsonify(document(config.base_url()))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -169,7 +170,7 @@ def _schema_name(schema: dict[str, Any] | None) -> str:
 def docs_page() -> ResponseReturnValue:
     """The API's documentation for people: every operation with its parameters, request body
     and answers, and every schema, rendered from ``/openapi.json`` on the server."""
-    doc = document(current_app.config.get("ISSUER_BASE_URL"))
+    doc = document(config.base_url())
     operations = [
         (path, method.upper(), op)
         for path, item in doc["paths"].items()

@@ -33,6 +33,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer import config
 from issuer.credentials.issuance import (
     Issued,
     LearnerInput,
@@ -333,7 +334,7 @@ class _Worker:
             raise RuntimeError("KEY_PASSPHRASE is not configured: credentials cannot be signed")
         self.app = app
         self.job_id = job_id
-        self.base_url: str = app.config["ISSUER_BASE_URL"]
+        self.base_url = config.base_url(app)
         self.passphrase = passphrase.encode() if isinstance(passphrase, str) else passphrase
         self.keys = SigningKeys(self.passphrase)
         self.sqlite = session_factory(app).kw["bind"].dialect.name == "sqlite"

@@ -10,10 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from issuer.audit.events import credential_uuids
 from issuer.auth.staff import staff_required
 from issuer.db import get_session
 from issuer.errors import NotFound
-from issuer.models import AuditEvent, IssuedCredential, Organisation
+from issuer.models import AuditEvent, Organisation
 from issuer.staff.blueprint import bp, find_credential, own_partnership_id, paginate
 from issuer.staff.forms import AuditFilterForm
 
@@ -57,24 +58,12 @@ def audit() -> ResponseReturnValue:
             )
             query = query.where(AuditEvent.id.is_(None))
     page = paginate(query.order_by(AuditEvent.id.desc()))
-    ids = {e.credential_id for e in page.items if e.credential_id is not None}
-    uris = (
-        dict(
-            db.execute(
-                select(IssuedCredential.id, IssuedCredential.credential_uri).where(
-                    IssuedCredential.id.in_(ids)
-                )
-            ).all()
-        )
-        if ids
-        else {}
-    )
     return render_template(
         "staff/audit.html",
         page=page,
         ref=ref,
         form=form,
         members=members,
-        uuids={k: v.removeprefix("urn:uuid:") for k, v in uris.items()},
+        uuids=credential_uuids(db, page.items),
         details=event_details,
     ), (200 if not form.problems() else 404)
