@@ -43,7 +43,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,7 +284,7 @@ class Processes:
     def start(self, name: str, argv: Sequence[str], environment: Mapping[str, str]) -> None:
         """Start ``argv`` as service ``name``, its output in ``<folder>/<name>.log``."""
         with (self.folder / f"{name}.log").open("wb") as log:
-            self.running[name] = subprocess.Popen(  # noqa: S603 - our own command lines
+            self.running[name] = subprocess.Popen(
                 list(argv),
                 env=dict(environment),
                 stdin=subprocess.DEVNULL,
@@ -318,10 +318,8 @@ class Processes:
 
 
 def _signal_group(pid: int, signum: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def wait_until_ready(processes: Processes, urls: Mapping[str, str], timeout: float) -> None:
@@ -365,7 +363,7 @@ def run_suites(run_sh: Path, environment: Mapping[str, str]) -> int:
     """Run ``run_sh`` with ``environment``, its output passed through; its exit status. On
     :class:`Stop` it is sent SIGTERM (it then stops its suites and prints its last line) and
     given :data:`STOP_TIMEOUT` seconds before SIGKILL."""
-    process = subprocess.Popen([str(run_sh)], env=dict(environment))  # noqa: S603
+    process = subprocess.Popen([str(run_sh)], env=dict(environment))
     try:
         return process.wait()
     except Stop:
