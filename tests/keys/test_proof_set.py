@@ -194,8 +194,12 @@ class TestChainRoles:
         assert not result.verified
         assert result.results[1].code == "key_not_authorized"
 
-    def test_seal_by_a_stranger_still_refused(self, chain_dir, vector_loader):
-        _, second, chained = self._chain(chain_dir, vector_loader)
+    def test_a_strangers_start_endorsed_by_the_issuers_chained_proof(
+        self, chain_dir, vector_loader
+    ):
+        # the W3C proof-chain vector's shape (the eddsa suite verifies it): a witness's proof,
+        # then the issuer's proof naming it
+        first, second, chained = self._chain(chain_dir, vector_loader)
         result = verify_proofs(
             chained,
             resolver=DidResolver(),
@@ -204,7 +208,55 @@ class TestChainRoles:
             loader=vector_loader,
             now=datetime.now(UTC),
         )
+        assert result.verified, [(r.code, r.message) for r in result.results]
+        assert [r.role for r in result.results] == ["chained", "chained"]
+        assert result.signers == [first.controller, second.controller]
+
+    def test_a_strangers_start_not_endorsed_is_refused(self, chain_dir, vector_loader):
+        # both proofs by strangers: nobody allowed signed anything
+        _, _, chained = self._chain(chain_dir, vector_loader)
+        issuer = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={issuer.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert not result.verified
         assert [r.verified for r in result.results] == [False, True]
+        assert result.results[0].code == "key_not_authorized"
+
+    def test_a_strangers_seal_beside_the_issuers_is_refused(self, chain_dir, vector_loader):
+        stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        issuer = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        document = load(chain_dir / "unsigned.json")
+        signed = add_proof(document, stranger, proof_id="urn:uuid:s", loader=vector_loader)
+        signed = add_proof(signed, issuer, loader=vector_loader)  # a set: it names nothing
+        result = verify_proofs(
+            signed,
+            resolver=DidResolver(),
+            controllers={issuer.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert [r.verified for r in result.results] == [False, True]
+        assert result.results[0].code == "key_not_authorized"
+
+    def test_a_start_is_endorsed_only_by_a_verified_proof(self, chain_dir, vector_loader):
+        _, second, chained = self._chain(chain_dir, vector_loader)
+        chained["proof"][1]["proofValue"] = chained["proof"][0]["proofValue"]  # forged
+        result = verify_proofs(
+            chained,
+            resolver=DidResolver(),
+            controllers={second.controller},
+            chain_controllers=None,
+            loader=vector_loader,
+            now=datetime.now(UTC),
+        )
+        assert [r.verified for r in result.results] == [False, False]
         assert result.results[0].code == "key_not_authorized"
 
     def test_dangling_previous_proof_is_an_error(self, chain_dir, vector_loader):

@@ -12,8 +12,10 @@ A proof chain (``previousProof``) verifies when every proof does and every signe
 for its role: the seals (proofs naming no earlier proof) by the issuer or an awarding body, a
 chained proof by any key its controller lists for assertions — it only adds a signature over the
 credential and the proofs it names, changes no claim, and is reported with its signer
-(``details.proofs[].role``). A ``previousProof`` naming no proof of the document stays an error
-(``previous_proof_missing``).
+(``details.proofs[].role``). A chain may start with another party's proof (a witness's) when a
+proof by the issuer or an awarding body names it, as in the W3C proof-chain vectors; both are
+then reported as chained (:mod:`keys.proof_set`). A ``previousProof`` naming no proof of the
+document stays an error (``previous_proof_missing``).
 """
 
 from __future__ import annotations
