@@ -92,7 +92,9 @@ def check_text(value: str, what: str, max_length: int | None = None) -> str:
         kind = "a NUL character" if found.group() == "\x00" else "a lone surrogate"
         raise InputError("invalid_input", f"The {what} holds {kind}, which is not text.")
     if max_length is not None and len(value) > max_length:
-        raise InputError("invalid_input", f"The {what} is longer than {max_length:,} characters.")
+        raise InputError(
+            "invalid_input", f"The {what} is longer than {max_length:,} characters."
+        )
     return value
 
 

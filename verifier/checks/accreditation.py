@@ -95,7 +95,9 @@ def check_accreditation(
             "nobody confirmed who the issuer is.",
             {"parties": [_party_stub(p, role) for p, role in parties], "sources": sources},
         )
-    judged = [_judge(credential, party, role, registry, trusted, now) for party, role in parties]
+    judged = [
+        _judge(credential, party, role, registry, trusted, now) for party, role in parties
+    ]
     details: dict[str, Any] = {"parties": [entry for entry, _ in judged], "sources": sources}
     problem = registry.problem_at(now) if registry is not None else None
     if problem is not None:
@@ -148,7 +150,9 @@ def _parties(credential: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str
 
 
 def _stated_name(party: Mapping[str, Any]) -> str | None:
-    return text(party.get("legalName")) or text(party.get("prefLabel")) or text(party.get("name"))
+    return (
+        text(party.get("legalName")) or text(party.get("prefLabel")) or text(party.get("name"))
+    )
 
 
 def _party_stub(party: Mapping[str, Any], role: str) -> dict[str, Any]:

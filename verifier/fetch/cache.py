@@ -108,7 +108,9 @@ def may_replace(held: CacheEntry | None, new: CacheEntry, now: float) -> bool:
     """True when ``new`` may take the place of ``held``: nothing is held, ``new`` was confirmed
     no earlier, or ``held`` claims a time too far ahead of ``now`` to be believed."""
     return (
-        held is None or new.fetched_at >= held.fetched_at or held.fetched_at > now + MAX_CLOCK_SKEW
+        held is None
+        or new.fetched_at >= held.fetched_at
+        or held.fetched_at > now + MAX_CLOCK_SKEW
     )
 
 
