@@ -98,8 +98,9 @@ def verify_credential(
 
     A document secured with Data Integrity proofs is checked as it is; a JAdES-sealed one (the
     EU's JWS JSON serialization) has its payload checked as the credential (``format`` knowing
-    that the payload's bytes are sealed, see :mod:`verifier.checks.format`) and its seal. Within the options' limits and time budget (see the module). ``holder`` is the
-    DID a verified presentation proved (``verifier.presentation``): the ``owner`` check then
+    that the payload's bytes are sealed, see :mod:`verifier.checks.format`) and its seal.
+    Within the options' limits and time budget (see the module). ``holder`` is the DID a
+    verified presentation proved (``verifier.presentation``): the ``owner`` check then
     compares it with the credential's subject; without it ``owner`` stays ``unchecked``.
     """
     options = options or VerifierOptions()

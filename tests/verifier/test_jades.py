@@ -319,6 +319,11 @@ class Pki:
 
 @pytest.fixture(scope="session")
 def pki() -> Pki:
+    return make_pki()
+
+
+def make_pki() -> Pki:
+    """A test CA with a seal certificate (RSA and EC), a TSA and a CRL revoking nothing."""
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = make_certificate(
         name("Test Root CA"),

@@ -17,7 +17,7 @@ is wrong; the caller says which securing mechanism holds the document
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from schemas.elm.profile import credential_issues
 from schemas.errors import SchemaError, UndefinedTerm
@@ -28,8 +28,8 @@ from verifier.report import CheckResult, Outcome
 
 CHECK = "format"
 #: The securing mechanisms, as the caller names them.
-DATA_INTEGRITY = "data_integrity"
-JADES = "jades"
+DATA_INTEGRITY: Final = "data_integrity"
+JADES: Final = "jades"
 Securing = Literal["data_integrity", "jades"]
 #: Under JAdES: places the contexts cannot express (a warning, see the module).
 DROPPED_BY_CONTEXT = "dropped_by_context"
