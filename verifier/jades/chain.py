@@ -14,9 +14,10 @@ signature good) comes from a TSA whose chain validates at ``now`` with the ``tim
 extended key usage: its ``genTime`` then proves the seal existed, and the chain is judged then.
 A time-stamp whose TSA does not validate so (no path to an anchor, or its own chain expired)
 proves nothing, but it is a third party's word that the seal was made in time: when it alone
-would save a seal that fails as expired or revoked, the seal is unconfirmed
-(``TIME_UNPROVEN``), never valid and never a forgery; ``sigT`` alone is the signer's word and
-leaves the failure as it is.
+would save a seal whose certificate has expired, the seal is unconfirmed (``TIME_UNPROVEN``),
+never valid and never a forgery. A revoked certificate is never saved so: its key may be in
+other hands, which can make a time-stamp authority of their own. ``sigT`` alone is the
+signer's word and leaves the failure as it is.
 
 Bounded work (issue #11): the path builder tries every chain it can form, and certificates
 that share a subject name multiply them; it is offered at most :data:`MAX_PATH_CERTS`
@@ -120,9 +121,9 @@ def validate_signer(
     ``tsa_chain_problem``), or None when only the TSA's revocation status is unknown. When the
     chain fails at that time as expired or revoked, a time-stamp that would have saved it
     leaves the seal unconfirmed instead of failed: ``REVOCATION_UNKNOWN`` when only its TSA's
-    revocation status is unknown; ``TIME_UNPROVEN`` when its TSA (a time-stamping certificate)
-    reaches no trust anchor or its own chain has expired — the chain holding at the time it
-    claims (see :func:`unproven_time`)."""
+    revocation status is unknown; for an expired certificate only, ``TIME_UNPROVEN`` when its
+    TSA (a time-stamping certificate) reaches no trust anchor or its own chain has expired — the
+    chain holding at the time it claims (see :func:`unproven_time`)."""
     times: dict[bool | None, list[datetime]] = {True: [], False: [], None: []}
     claims: list[Claim] = []
     for entry, tsa_der, certs in sig_tsts:
@@ -154,10 +155,14 @@ def validate_signer(
                 f"A signature time-stamp would show the seal was made at {unsure.isoformat()}, "
                 "in time, but the revocation status of its TSA could not be confirmed.",
             ) from None
+        # Only an expiry can be outlived by an unproven time: a revoked certificate's key may be
+        # in other hands, and whoever holds it can make a time-stamp authority of their own.
         early = [c for c in claims if c.time < moment and c.time <= now]
+        if failure.code != CERTIFICATE_EXPIRED:
+            early = []
         for claim in sorted(early, key=lambda c: c.time):
             if _holds_at(leaf_der, data, anchors, claim.time):
-                raise unproven_time(leaf_der, failure.code, claim) from None
+                raise unproven_time(leaf_der, claim) from None
         if failure.code == CERTIFICATE_EXPIRED and not proven:
             failure.message += (
                 " No signature time-stamp of a TSA that chains to a trust anchor proves an "
@@ -195,7 +200,7 @@ def judge_unanchored(leaf_der: bytes, now: datetime, sig_tsts: list[SigTst]) -> 
         if is_time_stamping(tsa_der) and start <= entry["time"] <= min(end, now):
             claims.append(Claim(entry["time"], entry, "no_anchors"))
     if claims:
-        raise unproven_time(leaf_der, CERTIFICATE_EXPIRED, min(claims, key=lambda c: c.time))
+        raise unproven_time(leaf_der, min(claims, key=lambda c: c.time))
     raise Failure(
         CERTIFICATE_EXPIRED,
         f"The certificate is not valid now ({now.isoformat()}): it is valid from "
@@ -205,17 +210,13 @@ def judge_unanchored(leaf_der: bytes, now: datetime, sig_tsts: list[SigTst]) -> 
     )
 
 
-def unproven_time(leaf_der: bytes, code: str, claim: Claim) -> Failure:
-    """``TIME_UNPROVEN``: the signing certificate failed as ``code`` (expired or revoked) at
-    the time judged, after ``claim`` says the seal was made; the message names when the
-    certificate ended, the time-stamp's time, its authority, why that authority is not trusted
-    and what the reader can do."""
+def unproven_time(leaf_der: bytes, claim: Claim) -> Failure:
+    """``TIME_UNPROVEN``: the signing certificate has expired, after ``claim`` says the seal
+    was made; the message names when the certificate ended, the time-stamp's time, its
+    authority, why that authority is not trusted and what the reader can do."""
     leaf = x509.load_der_x509_certificate(leaf_der)
     tsa = claim.entry.get("tsa") or "an unnamed authority"
-    if code == CERTIFICATE_REVOKED:
-        ended = "The seal's certificate has been revoked."
-    else:
-        ended = f"The seal's certificate expired on {_day(leaf.not_valid_after_utc)}."
+    ended = f"The seal's certificate expired on {_day(leaf.not_valid_after_utc)}."
     why, todo = {
         "no_anchors": (
             "no trust anchors are configured, so that time-stamping authority is not one of them",
