@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test fuzz lint bench demo clean translations
+.PHONY: install run test fuzz interop lint bench demo clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ fuzz: $(STAMP)
 	  echo "== fuzzing on PostgreSQL ($$MICROCRED_TEST_POSTGRES)"; \
 	  DATABASE_URL="$$MICROCRED_TEST_POSTGRES" $(PY) -m pytest -q -m fuzz $(PYTEST_WORKERS) tests/issuer; \
 	fi
+
+# The official W3C VC test suites (../shared/interop/w3c/run.sh: Node.js 20+, npm, the npm registry
+# on the first run) against a throw-away issuer (https, three did:key organisations: Ed25519,
+# P-256, P-384) and verifier on free ports (demo/interop.py); ends with the suites' line
+# `w3c suites: N passed, M failed[, K skipped]` and their exit status. Not part of `make test`.
+# INTEROP_SUITES=vc-di-eddsa-test-suite,… runs only those; INTEROP_ARGS=--keep keeps the instance.
+INTEROP_SUITES ?=
+INTEROP_ARGS   ?=
+interop: $(STAMP)
+	env -u DATABASE_URL $(PY) -m demo.interop $(if $(INTEROP_SUITES),--suites "$(INTEROP_SUITES)") $(INTEROP_ARGS)
 
 # The browser tests (tests/browser) drive Debian's Chromium at /usr/bin/chromium. When it is
 # missing and we are root on a machine with apt-get, install it; if that fails (or we cannot),

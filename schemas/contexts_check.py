@@ -11,6 +11,10 @@ after it), ``@vocab``, ``@base``, ``@language``, ``@import``, ``@propagate``, a 
 ``@context`` inside a term, a term that looks like an IRI or a keyword, or a term mapped to
 something that is not an absolute IRI.
 
+An inline context may also come wrapped as a context document, ``{"@context": {…}}`` (the W3C
+Data Integrity proof-chain vectors do): JSON-LD processors read the inner object, and so is it
+checked. Only that exact shape is unwrapped, once.
+
 A verifiable presentation embeds whole credentials, each with its own ``@context``: an object
 that is the value of the document's top-level ``verifiableCredential`` (or one of its items) may
 carry one, checked by the same rules as the top level; nowhere else below the top.
@@ -74,6 +78,10 @@ def _check_top_level_context(document: dict[str, Any], loader: StaticDocumentLoa
     for index, entry in enumerate(entries):
         path = format_path(["@context", index] if isinstance(context, list) else ["@context"])
         if isinstance(entry, dict):
+            if set(entry) == {"@context"} and isinstance(entry["@context"], dict):
+                # a context in the shape of a context document: JSON-LD processors (pyld,
+                # jsonld.js) read its @context; the W3C Data Integrity vectors use it
+                path, entry = f"{path}/@context", entry["@context"]
             inline.append((path, entry))
             continue
         if not isinstance(entry, str):

@@ -279,8 +279,9 @@ def vp_api_verify() -> ResponseReturnValue:
 
     200 when the presentation's own proof (``authentication``, by a key of its holder, with the
     options' challenge and domain) verifies and every credential in it verifies as
-    ``POST /credentials/verify`` decides — with ``owner`` deciding too: a credential presented
-    by someone who is not its subject is an error (``holder_not_subject``). 400 with the
+    ``POST /credentials/verify`` decides — with ``owner`` deciding too: a micro-credential
+    presented by someone who is not its subject is an error (``holder_not_subject``; for any
+    other credential a warning, as the W3C data model allows). 400 with the
     ``errors`` otherwise; 400/413 for input that cannot be used."""
     try:
         raw = request_body()

@@ -60,6 +60,10 @@ CODE_TEXT = {
     "key_not_authorized": _(
         "The signature was made with a key that does not belong to the issuer."
     ),
+    "issuer_not_bound": _(
+        "The signature is genuine, but the issuer is not identified by a DID, so it could not "
+        "be checked that the signing key belongs to the issuer."
+    ),
     "unsupported_cryptosuite": _(
         "The credential is signed with a method this verifier does not accept."
     ),

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from issuer import config
 from issuer.api import schemas
 from issuer.api.spec import ROLES, operation, spec
+from issuer.status.publication import MEDIA_TYPES as STATUS_LIST_MEDIA_TYPES
 
 bp = Blueprint("api_docs", __name__)
 
@@ -50,7 +51,7 @@ MEDIA: dict[str, dict[str, dict[str, Any]]] = {
             ("getShareCertificatePdf", "application/pdf"),
         )
     },
-    "getStatusList": {"200": {"application/vc": {"schema": SIGNED}}},
+    "getStatusList": {"200": {media: {"schema": SIGNED} for media in STATUS_LIST_MEDIA_TYPES}},
     **{
         name: {
             "200": {"application/did+json": {"schema": DID}, "application/json": {"schema": DID}}

@@ -40,7 +40,9 @@ issuer's own API gives its credentials — when all of these hold:
   ``BitstringStatusListEntry``, and no context is added for it).
 
 The credential itself is not stored. Its status entries are, with its id
-(``StatusEntry.credential_ref``, :mod:`issuer.status.references`), so
+(``StatusEntry.credential_ref``, :mod:`issuer.status.references`) — issuing again under the same
+id (a retry, a corrected re-issue) gives the credential the same entries, so its status follows
+the id and repeats spend none — so
 ``POST /credentials/status`` can revoke, suspend or reinstate it and the served list
 (``GET /status/<id>``) shows the bit.
 

@@ -22,7 +22,10 @@ Choices (the specification leaves them to the issuer):
   version changes, so the issuer itself adds no delay.
 - The media type is ``application/vc`` (the VC 2.0 media type registered with IANA; the
   Recommendation names it for a credential secured with Data Integrity proofs). The earlier
-  draft name ``application/vc+ld+json`` is not registered.
+  draft name ``application/vc+ld+json`` is not registered. It is what a client gets unless its
+  ``Accept`` header prefers one of the other :data:`MEDIA_TYPES` (the same bytes under another
+  name): JSON-LD document loaders such as Digital Bazaar's ``http-client`` ask for
+  ``application/ld+json, application/json`` and parse only a type that names JSON.
 - The entity tag is strong and names the list, its version and a digest of the exact bytes
   served, because a list is re-signed (new bytes) without a version change when its validity
   runs low; an id+version tag alone would then answer 304 for an expired copy.
@@ -48,6 +51,8 @@ CONTEXT = [VC_V2]
 CREDENTIAL_TYPE = "BitstringStatusListCredential"
 SUBJECT_TYPE = "BitstringStatusList"
 MEDIA_TYPE = "application/vc"
+#: The media types the list is served under, by the client's ``Accept``, the default first.
+MEDIA_TYPES = (MEDIA_TYPE, "application/vc+ld+json", "application/ld+json", "application/json")
 DEFAULT_MAX_AGE = 10  # seconds (the STATUS_LIST_MAX_AGE setting): HTTP Cache-Control max-age,
 # and the credential's ttl (in ms); a status change reaches verifiers within that time
 VALIDITY = timedelta(days=1)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import Conflict, NotFound
 from issuer.models import AuditEvent, Organisation, StatusEntry, StatusList, StatusPurpose
-from issuer.status.lists import RandomIndex, reserve_entries, set_entry
+from issuer.status.lists import RandomIndex, reserve_entry, set_entry
 
 #: The longest credential id whose entries are recorded (the column's length).
 MAX_REFERENCE = 2048
@@ -37,13 +37,24 @@ def reserve_for_reference(
     *,
     rng: RandomIndex | None = None,
 ) -> list[StatusEntry]:
-    """One reserved entry per purpose (revocation, then suspension) in ``organisation``'s
-    lists, recorded for the credential whose id is ``reference``."""
+    """The entry per purpose (revocation, then suspension) in ``organisation``'s lists for the
+    credential whose id is ``reference``: the ones recorded for it already, else newly reserved.
+
+    Idempotent: issuing a credential again under the same id (a retry after a lost answer, a
+    re-issue with corrected content) gives it the same entries, so its status — revoked or
+    suspended included — follows the id, and no entries are spent on repeats."""
     if not reference or len(reference) > MAX_REFERENCE:
         raise ValueError(f"a credential reference is 1 to {MAX_REFERENCE} characters")
-    entries = reserve_entries(session, organisation, rng=rng)
-    for entry in entries:
-        entry.credential_ref = reference
+    existing: dict[StatusPurpose, StatusEntry] = {}
+    for entry in entries_for_reference(session, organisation.id, reference):
+        existing.setdefault(entry.status_list.purpose, entry)
+    entries = []
+    for purpose in StatusPurpose:
+        entry = existing.get(purpose)
+        if entry is None:
+            entry = reserve_entry(session, organisation, purpose, rng=rng)
+            entry.credential_ref = reference
+        entries.append(entry)
     session.flush()
     return entries
 
@@ -51,8 +62,8 @@ def reserve_for_reference(
 def entries_for_reference(
     session: Session, organisation_id: int, reference: str
 ) -> list[StatusEntry]:
-    """The entries recorded for ``reference`` in the organisation's lists (oldest first; a
-    credential issued twice under one id has the entries of both issuances)."""
+    """The entries recorded for ``reference`` in the organisation's lists, oldest first (one per
+    purpose; an id issued more than once before re-issues reused them may have more)."""
     return list(
         session.scalars(
             select(StatusEntry)

@@ -6,7 +6,9 @@ seconds (:func:`issuer.config.status_list_max_age`) by anyone, carries a strong 
 ``304 Not Modified`` to a matching ``If-None-Match`` (with the same ``Cache-Control``, so a
 revalidated copy is again good for that long); it is readable cross-origin
 (``Access-Control-Allow-Origin: *``) so browser wallets and verifiers can fetch it. The media type
-and the caching choices are explained in :mod:`issuer.status.publication`.
+and the caching choices are explained in :mod:`issuer.status.publication`: ``application/vc``
+unless the ``Accept`` header prefers ``application/ld+json`` or ``application/json`` (the same
+bytes; ``Vary: Accept``, and an entity tag per media type).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from issuer.api.spec import operation
 from issuer.db import get_session
 from issuer.status.publication import (
     MEDIA_TYPE,
+    MEDIA_TYPES,
     entity_tag,
     get_status_list,
     signed_status_list,
@@ -51,8 +54,11 @@ def status_list_credential(list_id: int) -> Response:
         max_age=max_age,
     )
     session.commit()  # keeps a rebuilt credential for the next request (a no-op otherwise)
-    response = current_app.response_class(document, mimetype=MEDIA_TYPE)
-    response.set_etag(entity_tag(status_list, document))
+    media_type = request.accept_mimetypes.best_match(MEDIA_TYPES, default=MEDIA_TYPE)
+    response = current_app.response_class(document, mimetype=media_type)
+    tag = entity_tag(status_list, document)
+    response.set_etag(tag if media_type == MEDIA_TYPE else f"{tag}.{MEDIA_TYPES.index(media_type)}")
+    response.vary.add("Accept")
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -697,3 +697,32 @@ def test_concurrent_status_changes_each_bump_the_version(app, demo):
         second.close()
     with transaction(app) as session:
         assert session.get(StatusList, list_id).version == start + 2
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/vc"),
+        ("*/*", "application/vc"),
+        ("application/vc", "application/vc"),
+        # Digital Bazaar's http-client (the W3C status-list suite's document loader) asks for
+        # these and parses only a type that names JSON
+        ("application/ld+json, application/json", "application/ld+json"),
+        ("application/json", "application/json"),
+    ],
+)
+def test_the_list_is_served_as_the_client_accepts(client, issued, accept, expected):
+    list_id = issued[0][StatusPurpose.REVOCATION][0]
+    headers = {"Accept": accept} if accept else {}
+    response = client.get(f"/status/{list_id}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == expected
+    assert "Accept" in response.headers["Vary"]
+    default = client.get(f"/status/{list_id}")
+    assert response.data == default.data  # the same signed bytes under each name
+    # a strong tag names one representation
+    assert (response.headers["ETag"] == default.headers["ETag"]) == (expected == MEDIA_TYPE)
+    again = client.get(
+        f"/status/{list_id}", headers={**headers, "If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304

@@ -95,6 +95,29 @@ def test_revoke_through_the_vc_api_shows_in_the_list(app, client, auth):
         assert list(actions) == ["suspend", "reinstate", "revoke"]
 
 
+def test_issuing_again_under_the_same_id_reuses_its_entries(app, client, auth):
+    first = issue(client, auth(), v2_credential(id=CREDENTIAL_ID)).get_json()
+    entries = first["verifiableCredential"]["credentialStatus"]
+    again = issue(client, auth(), v2_credential(id=CREDENTIAL_ID)).get_json()
+    assert again["verifiableCredential"]["credentialStatus"] == entries  # a retry: no new entries
+    with transaction(app) as session:
+        stored = session.scalars(
+            select(StatusEntry).where(StatusEntry.credential_ref == CREDENTIAL_ID)
+        ).all()
+        assert len(stored) == 2
+
+    assert change(client, auth(), statusPurpose="revocation").status_code == 200
+    reissued = issue(client, auth(), v2_credential(id=CREDENTIAL_ID, name="corrected"))
+    assert reissued.status_code == 201
+    revocation = reissued.get_json()["verifiableCredential"]["credentialStatus"][0]
+    assert revocation == entries[0]
+    assert status_of(client, revocation) is True  # the status follows the id: still revoked
+
+    # another organisation's credential with that id is another credential
+    lyon = issue(client, auth(organisation=LYON), v2_credential(id=CREDENTIAL_ID)).get_json()
+    assert lyon["verifiableCredential"]["credentialStatus"][0] != entries[0]
+
+
 def test_status_changes_are_scoped_and_checked(client, auth):
     issue(client, auth(), v2_credential(id=CREDENTIAL_ID))
     lyon = auth(organisation=LYON)

@@ -12,7 +12,7 @@ import pytest
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import Algorithm, KeyPair
 from keys.proof import add_proof, proofs_of
-from keys.proof_set import NO_PROOF, verify_proofs
+from keys.proof_set import NO_PROOF, ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -41,6 +41,19 @@ def sign_like(document: dict, config: dict, keypair: KeyPair, loader) -> dict:
         proof_id=config.get("id"),
         previous_proof=config.get("previousProof"),
         loader=loader,
+    )
+
+
+def verify_open(document: dict, controllers: set, loader) -> ProofSetResult:
+    """``verify_proofs`` as the verifier's seal check calls it: ``controllers`` may seal, any
+    controller may sign a chained proof."""
+    return verify_proofs(
+        document,
+        resolver=DidResolver(),
+        controllers=controllers,
+        chain_controllers=None,
+        loader=loader,
+        now=datetime.now(UTC),
     )
 
 
@@ -194,17 +207,41 @@ class TestChainRoles:
         assert not result.verified
         assert result.results[1].code == "key_not_authorized"
 
-    def test_seal_by_a_stranger_still_refused(self, chain_dir, vector_loader):
-        _, second, chained = self._chain(chain_dir, vector_loader)
-        result = verify_proofs(
-            chained,
-            resolver=DidResolver(),
-            controllers={second.controller},
-            chain_controllers=None,
-            loader=vector_loader,
-            now=datetime.now(UTC),
-        )
+    def test_a_strangers_start_endorsed_by_the_issuers_chained_proof(
+        self, chain_dir, vector_loader
+    ):
+        # the W3C proof-chain vector's shape (the eddsa suite verifies it): a witness's proof,
+        # then the issuer's proof naming it
+        first, second, chained = self._chain(chain_dir, vector_loader)
+        result = verify_open(chained, {second.controller}, vector_loader)
+        assert result.verified, [(r.code, r.message) for r in result.results]
+        assert [r.role for r in result.results] == ["chained", "chained"]
+        assert result.signers == [first.controller, second.controller]
+
+    def test_a_strangers_start_not_endorsed_is_refused(self, chain_dir, vector_loader):
+        # both proofs by strangers: nobody allowed signed anything
+        _, _, chained = self._chain(chain_dir, vector_loader)
+        issuer = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        result = verify_open(chained, {issuer.controller}, vector_loader)
+        assert not result.verified
         assert [r.verified for r in result.results] == [False, True]
+        assert result.results[0].code == "key_not_authorized"
+
+    def test_a_strangers_seal_beside_the_issuers_is_refused(self, chain_dir, vector_loader):
+        stranger = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        issuer = keypair_with_did_key(KeyPair.generate(Algorithm.ED25519))
+        document = load(chain_dir / "unsigned.json")
+        signed = add_proof(document, stranger, proof_id="urn:uuid:s", loader=vector_loader)
+        signed = add_proof(signed, issuer, loader=vector_loader)  # a set: it names nothing
+        result = verify_open(signed, {issuer.controller}, vector_loader)
+        assert [r.verified for r in result.results] == [False, True]
+        assert result.results[0].code == "key_not_authorized"
+
+    def test_a_start_is_endorsed_only_by_a_verified_proof(self, chain_dir, vector_loader):
+        _, second, chained = self._chain(chain_dir, vector_loader)
+        chained["proof"][1]["proofValue"] = chained["proof"][0]["proofValue"]  # forged
+        result = verify_open(chained, {second.controller}, vector_loader)
+        assert [r.verified for r in result.results] == [False, False]
         assert result.results[0].code == "key_not_authorized"
 
     def test_dangling_previous_proof_is_an_error(self, chain_dir, vector_loader):

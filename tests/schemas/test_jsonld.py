@@ -69,6 +69,30 @@ class TestCheckContexts:
         assert caught.value.code == "context_redefines_term"
         assert caught.value.path == "@context/2/credentialSubject"
 
+    def test_inline_context_wrapped_as_a_context_document(self, eu_sample: dict[str, Any]) -> None:
+        # the W3C Data Integrity proof-chain inputs wrap theirs so; pyld and jsonld.js unwrap it
+        eu_sample["@context"].append({"@context": {"fooBar": "https://example.org/fooBar"}})
+        check_contexts(eu_sample)
+        eu_sample["fooBar"] = "x"
+        assert expand_strict(eu_sample)
+
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            {"@context": {"credentialSubject": "https://example.org/fooBar"}},  # redefines
+            {"@context": {"@vocab": "https://example.org/"}},
+            {"@context": {"@context": {"fooBar": "https://example.org/fooBar"}}},  # twice
+            {"@context": {"fooBar": "https://example.org/fooBar"}, "more": "x"},
+        ],
+    )
+    def test_a_wrapped_inline_context_is_checked_like_any(
+        self, eu_sample: dict[str, Any], entry: dict[str, Any]
+    ) -> None:
+        eu_sample["@context"].append(entry)
+        with pytest.raises(ContextNotPinned) as caught:
+            check_contexts(eu_sample)
+        assert caught.value.code == "context_redefines_term"
+
     def test_inline_context_as_the_whole_context(self) -> None:
         with pytest.raises(ContextNotPinned):
             check_contexts({"@context": {"@vocab": "https://example.org/"}})

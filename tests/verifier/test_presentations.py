@@ -213,3 +213,22 @@ def test_created_in_the_future_is_refused(client, holder, own_credential):
     response = post(client, vp)
     assert response.status_code == 400
     assert response.get_json()["presentationResult"]["code"] == "proof_created_in_future"
+
+
+def test_a_plain_vc_about_someone_else_is_a_warning(client, holder):
+    # W3C VC 2.0 lets a holder present credentials about others (the data-model suite's
+    # presentations do); only a micro-credential must be presented by its learner
+    issuer = did_key()
+    other = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer.controller,
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    response = post(client, presentation(holder, [add_proof(other, issuer)]))
+    body = response.get_json()
+    assert response.status_code == 200, body["errors"]
+    [result] = body["credentialResults"]
+    owner = next(c for c in result["report"] if c["check"] == "owner")
+    assert (owner["outcome"], owner["code"]) == ("warning", "holder_not_subject")
+    assert any(w["code"] == "holder_not_subject" for w in result["warnings"])

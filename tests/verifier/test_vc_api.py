@@ -12,6 +12,7 @@ import pytest
 from keys.did_key import keypair_with_did_key
 from keys.keypairs import KeyPair
 from keys.proof import add_proof
+from tests.conftest import read_json
 from verifier.app import create_app
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -125,3 +126,36 @@ def test_a_micro_credential_keeps_its_profile(client, signed):
         (w["check"], w["code"]) for w in body["warnings"]
     }
     assert body["verdict"] == "unconfirmed"  # trust not confirmed: never plainly trusted
+
+
+@pytest.mark.parametrize("curve", ["p256", "p384"])
+def test_the_w3c_ecdsa_vector_with_an_https_issuer_is_genuine_but_unconfirmed(
+    client, reference, curve
+):
+    # the ecdsa suite's "Verify Proof" test: issuer https://vc.example/issuers/5678, proof by a
+    # did:key — the proof verifies; that the key is the issuer's cannot be known
+    folder = reference / "w3c" / "ecdsa-rdfc-2019" / f"ecdsa-rdfc-2019-{curve}"
+    vector = read_json(next(folder.glob("signedECDSAP*.json")))
+    assert not vector["issuer"].startswith("did:")
+    response = verify(client, vector)
+    body = response.get_json()
+    assert response.status_code == 200, body["errors"]
+    assert (body["verified"], body["verdict"]) == (True, "unconfirmed")
+    seal = next(c for c in body["report"] if c["check"] == "seal")
+    assert (seal["outcome"], seal["code"]) == ("unchecked", "issuer_not_bound")
+    assert seal["details"]["genuine"] is True
+    assert any(w["code"] == "issuer_not_bound" for w in body["warnings"])
+
+    tampered = copy.deepcopy(vector)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    assert verify(client, tampered).status_code == 400
+
+
+def test_a_did_issuers_credential_signed_by_another_key_stays_refused(client, key):
+    stranger = keypair_with_did_key(KeyPair.generate("Ed25519"))
+    credential = plain(stranger)
+    credential["issuer"] = key.controller
+    credential = add_proof({k: v for k, v in credential.items() if k != "proof"}, stranger)
+    response = verify(client, credential)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["code"] == "key_not_authorized"

@@ -2,7 +2,10 @@
 
 That needs a presentation signed by the holder; a credential on its own cannot show it. When a
 presentation's proof verified, its holder (``verifier.presentation``) is passed in: ``ok`` when
-the holder is one of the credential's subjects, ``error`` (``holder_not_subject``) otherwise.
+the holder is one of the credential's subjects; otherwise ``holder_not_subject``, an ``error``
+for a micro-credential (a learner's award, presented by someone else) and a ``warning`` for any
+other credential — the W3C data model lets a holder present credentials about others (a parent
+a child's, an agent its principal's), and says so rather than refusing it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.elm.annex1 import is_micro_credential
 from schemas.elm.read import node_id, objects
 from verifier.report import NO_PRESENTATION, CheckResult, Outcome
 
@@ -22,7 +26,8 @@ def check_owner(
     credential: Mapping[str, Any] | None = None, holder: str | None = None
 ) -> CheckResult:
     """``unchecked`` without a proven ``holder`` (a lone credential carries no proof of who holds
-    it); with one, ``ok`` when it is the id of a ``credentialSubject``, else ``error``."""
+    it); with one, ``ok`` when it is the id of a ``credentialSubject``, else ``error`` for a
+    micro-credential and ``warning`` for any other credential."""
     if holder is None or credential is None:
         return CheckResult(
             CHECK,
@@ -39,10 +44,19 @@ def check_owner(
             f"Presented by {holder}, the learner the credential was awarded to.",
             {"holder": holder},
         )
+    details = {"holder": holder, "subjects": [s for s in subjects if s]}
+    if is_micro_credential(credential):
+        return CheckResult(
+            CHECK,
+            Outcome.ERROR,
+            HOLDER_NOT_SUBJECT,
+            f"Presented by {holder}, who is not the learner the credential was awarded to.",
+            details,
+        )
     return CheckResult(
         CHECK,
-        Outcome.ERROR,
+        Outcome.WARNING,
         HOLDER_NOT_SUBJECT,
-        f"Presented by {holder}, who is not the learner the credential was awarded to.",
-        {"holder": holder, "subjects": [s for s in subjects if s]},
+        f"Presented by {holder}, who is not the subject of the credential.",
+        details,
     )

@@ -12,8 +12,17 @@ A proof chain (``previousProof``) verifies when every proof does and every signe
 for its role: the seals (proofs naming no earlier proof) by the issuer or an awarding body, a
 chained proof by any key its controller lists for assertions — it only adds a signature over the
 credential and the proofs it names, changes no claim, and is reported with its signer
-(``details.proofs[].role``). A ``previousProof`` naming no proof of the document stays an error
-(``previous_proof_missing``).
+(``details.proofs[].role``). A chain may start with another party's proof (a witness's) when a
+proof by the issuer or an awarding body names it, as in the W3C proof-chain vectors; both are
+then reported as chained (:mod:`keys.proof_set`). A ``previousProof`` naming no proof of the
+document stays an error (``previous_proof_missing``).
+
+An issuer that is no DID (an ``https:`` URL, as in the W3C ecdsa vectors) names no keys this
+verifier can look up (it fetches nothing but did:web documents and status lists): its proofs
+are checked against their own controllers' keys, and when every one verifies the seal is
+``unchecked`` with ``issuer_not_bound`` and ``details.genuine`` — the signature is genuine, but
+that the signer speaks for the issuer is not confirmed, so the verdict is at best
+``unconfirmed``. A DID issuer's credential signed by someone else stays ``key_not_authorized``.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from verifier.report import CheckResult, Outcome
 
 CHECK = "seal"
 BODY_NOT_SEALED = "awarding_body_not_sealed"
+ISSUER_NOT_BOUND = "issuer_not_bound"
 
 
 def allowed_signers(credential: Mapping[str, Any]) -> set[str]:
@@ -56,10 +66,12 @@ def check_seal(
     (monotonic seconds) passed before a proof, and nothing failed; ``error`` otherwise, naming
     the first failing proof — or, when every proof verified, the first awarding body that did
     not seal the credential with its own key."""
+    issuer = issuer_id(document)
+    unbound = isinstance(issuer, str) and not issuer.startswith("did:")
     outcome = verify_proofs(
         document,
         resolver=resolver,
-        controllers=allowed_signers(document),
+        controllers=None if unbound else allowed_signers(document),
         loader=loader,
         now=now,
         deadline=deadline,
@@ -68,7 +80,18 @@ def check_seal(
     result = _result(outcome)
     if result.outcome is not Outcome.OK:
         return result
-    return _every_body_sealed(document, set(outcome.signers), result)
+    result = _every_body_sealed(document, set(outcome.signers), result)
+    if not unbound or result.outcome is not Outcome.OK:
+        return result
+    return CheckResult(
+        CHECK,
+        Outcome.UNCHECKED,
+        ISSUER_NOT_BOUND,
+        f"{result.message} The issuer {issuer} is not a DID, so whether "
+        f"{'these keys speak' if len(outcome.results) > 1 else 'this key speaks'} for it "
+        "could not be checked.",
+        {**result.details, "genuine": True, "issuer": issuer},
+    )
 
 
 def _every_body_sealed(
