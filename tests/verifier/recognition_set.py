@@ -99,7 +99,7 @@ def _record(organisation: KeyPair, kind: str, levels: list[int]) -> dict[str, An
             "organisation": {"id": organisation.controller, "name": name},
             "title": "Institutional accreditation",
             "dcType": kind,
-            "issued": "2024-01-01",
+            "issued": "2018-01-01",
             "expiryDate": "2030-12-31",
             "limitEQFLevel": levels,
         },
