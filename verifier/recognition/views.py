@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
@@ -79,7 +80,8 @@ def _languages() -> tuple[str, ...]:
 
 
 def _download(decision: Decision, kind: str) -> Response:
-    stem = f"recognition-{decision.rule.document['recognisedAs'].get('code') or 'decision'}"
+    code = str(decision.rule.document["recognisedAs"].get("code") or "decision")
+    stem = "recognition-" + re.sub(r"[^A-Za-z0-9._-]", "_", code)
     if kind == "pdf":
         body, mimetype, name = (
             decision_pdf(decision, _languages()),
