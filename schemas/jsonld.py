@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from schemas.contexts_check import check_contexts
-from schemas.errors import InvalidJsonLd, SchemaError
+from schemas.errors import InvalidJsonLd, SchemaError, UndefinedTerm
 from schemas.fastpath import canonicalize_fast
 from schemas.loader import StaticDocumentLoader, document_loader
 from schemas.pyld_index import indexed_values
@@ -36,6 +36,26 @@ def expand_strict(document: Any, *, loader: StaticDocumentLoader | None = None) 
     check_contexts(document, loader=loader)
     result: list[Any] = _pyld(StrictProcessor().expand, document, _options(loader))
     return result
+
+
+def dropped_terms(
+    document: Any, *, loader: StaticDocumentLoader | None = None
+) -> list[UndefinedTerm]:
+    """Every place where JSON-LD expansion of ``document`` drops something (a property or
+    type its contexts do not define, an ``@id`` or IRI-typed value that stays relative), each
+    as the :class:`UndefinedTerm` :func:`expand_strict` would raise for it, in document order
+    of discovery; ``[]`` when nothing is dropped.
+
+    Every other problem is raised as :func:`check_strict` raises it (an unknown or unpinned
+    context, invalid JSON-LD, a graph too large or too costly to canonicalize): the document is
+    also canonicalized leniently, so a document this accepts is one the verifier can process.
+    """
+    loader = loader or document_loader
+    check_contexts(document, loader=loader)
+    processor = StrictProcessor(collect=True)
+    _pyld(processor.expand, document, _options(loader))
+    canonicalize_plain(document, loader=loader, strict=False)
+    return list(processor.dropped)
 
 
 def to_nquads(

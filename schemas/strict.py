@@ -3,7 +3,9 @@
 pyld drops a property that does not expand to an absolute IRI (calling ``on_property_dropped``
 with the expanded name only), keeps a ``@type`` or ``@id`` that stays relative, and then
 ``toRdf`` drops every triple that touches a relative IRI. :class:`StrictProcessor` raises
-:class:`~schemas.errors.UndefinedTerm` instead, naming the place in the *original* document.
+:class:`~schemas.errors.UndefinedTerm` instead, naming the place in the *original* document;
+built with ``collect=True`` it records every such place in :attr:`StrictProcessor.dropped`
+instead and lets pyld drop them (to list all of them, where a caller may accept them).
 
 pyld deep-copies its input before expanding, so the processor keeps a stack of the objects being
 expanded (each with its active context) and works out the path only when it has to report one:
@@ -77,12 +79,23 @@ class StrictProcessor(BoundedProcessor):
 
     Use one instance per operation (it keeps state while expanding), with the option
     ``base=None`` so relative IRIs stay relative instead of being resolved against pyld's
-    default base (``http://example.org/base/``).
+    default base (``http://example.org/base/``). With ``collect``, nothing is raised for what
+    expansion drops: each place is appended to :attr:`dropped` (in the order found) and pyld
+    drops it as JSON-LD says; every other error is raised as without it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, collect: bool = False) -> None:
         super().__init__(on_property_dropped=self._property_dropped)
         self._frames: list[_Frame] = []
+        self._collect = collect
+        self._reported: set[tuple[int, str]] = set()
+        self.dropped: list[UndefinedTerm] = []
+        """With ``collect``: every place expansion dropped, as the error it would have been."""
+
+    def _report(self, error: UndefinedTerm) -> None:
+        if not self._collect:
+            raise error
+        self.dropped.append(error)
 
     def _expand_object(
         self,
@@ -119,16 +132,21 @@ class StrictProcessor(BoundedProcessor):
     def _property_dropped(self, expanded_property: str | None) -> None:
         # pyld walks the keys in sorted order and calls this at the first one it drops; the
         # first key (in that order) that does not expand is that one.
+        # Collecting, pyld calls again for each later key it drops: each is reported once.
         frame = self._frames[-1]
         for key in sorted(frame.element):
-            if key == "@context":
+            if key == "@context" or (id(frame.element), key) in self._reported:
                 continue
             iri = self._expand_iri(frame.active_ctx, key, vocab=True)
             if iri is None or not (is_absolute_iri(iri) or iri in _KEYWORDS):
-                raise UndefinedTerm(
-                    f"property {key!r} is not defined by the document's contexts",
-                    path=self._path_to(key),
+                self._reported.add((id(frame.element), key))
+                self._report(
+                    UndefinedTerm(
+                        f"property {key!r} is not defined by the document's contexts",
+                        path=self._path_to(key),
+                    )
                 )
+                return
         raise UndefinedTerm(  # pragma: no cover - pyld only drops keys that fail the test above
             f"a property expanding to {expanded_property!r} was dropped", path=self._path_to()
         )
@@ -140,12 +158,16 @@ class StrictProcessor(BoundedProcessor):
             return  # pyld itself refuses a value object whose @type is not absolute
         for iri in _as_list(expanded.get("@id")):
             if isinstance(iri, str) and not is_absolute_iri(iri):
-                raise UndefinedTerm(f"@id {iri!r} is a relative IRI", path=self._path_to("@id"))
+                self._report(
+                    UndefinedTerm(f"@id {iri!r} is a relative IRI", path=self._path_to("@id"))
+                )
         for iri in _as_list(expanded.get("@type")):
             if isinstance(iri, str) and not is_absolute_iri(iri):
-                raise UndefinedTerm(
-                    f"type {iri!r} is not defined by the document's contexts",
-                    path=self._path_to("@type", iri),
+                self._report(
+                    UndefinedTerm(
+                        f"type {iri!r} is not defined by the document's contexts",
+                        path=self._path_to("@type", iri),
+                    )
                 )
         for prop, values in expanded.items():
             if prop in _KEYWORDS:
@@ -153,9 +175,11 @@ class StrictProcessor(BoundedProcessor):
             for value in _value_objects(values):
                 iri = value.get("@id")
                 if isinstance(iri, str) and not is_absolute_iri(iri):
-                    raise UndefinedTerm(
-                        f"{iri!r} does not expand to an absolute IRI",
-                        path=self._path_to(prop, iri),
+                    self._report(
+                        UndefinedTerm(
+                            f"{iri!r} does not expand to an absolute IRI",
+                            path=self._path_to(prop, iri),
+                        )
                     )
                 language = value.get("@language")
                 if isinstance(language, str) and not _LANGUAGE_TAG.match(language):

@@ -26,7 +26,7 @@ from keys.resolver import DidResolver
 from schemas.loader import StaticDocumentLoader
 from verifier.checks.accreditation import check_accreditation
 from verifier.checks.expiry import check_expiry
-from verifier.checks.format import check_format
+from verifier.checks.format import JADES, check_format
 from verifier.checks.owner import check_owner
 from verifier.checks.recognition import check_recognition
 from verifier.checks.revocation import check_revocation
@@ -97,9 +97,10 @@ def verify_credential(
     """Check ``document`` (a parsed JSON value) and return the full report; never raises.
 
     A document secured with Data Integrity proofs is checked as it is; a JAdES-sealed one (the
-    EU's JWS JSON serialization) has its seal checked first and its payload checked as the
-    credential. Within the options' limits and time budget (see the module). ``holder`` is the
-    DID a verified presentation proved (``verifier.presentation``): the ``owner`` check then
+    EU's JWS JSON serialization) has its payload checked as the credential (``format`` knowing
+    that the payload's bytes are sealed, see :mod:`verifier.checks.format`) and its seal.
+    Within the options' limits and time budget (see the module). ``holder`` is the DID a
+    verified presentation proved (``verifier.presentation``): the ``owner`` check then
     compares it with the credential's subject; without it ``owner`` stays ``unchecked``.
     """
     options = options or VerifierOptions()
@@ -190,7 +191,13 @@ def _verify_jades_sealed(
             )
         ]
     else:
-        results = [_guarded("format", lambda: check_format(claimed, loader=options.loader))]
+        # The seal signs the payload's bytes: what the contexts drop is sealed all the same.
+        results = [
+            _guarded(
+                "format",
+                lambda: check_format(claimed, loader=options.loader, securing=JADES),
+            )
+        ]
     if budget.spent():
         return Report(_out_of_time(results, budget))
     sealed: dict[str, Any] = {}

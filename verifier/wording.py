@@ -34,6 +34,10 @@ CODE_TEXT = {
     "undefined_term": _(
         "The credential contains a field that is not defined, possibly added after signing."
     ),
+    "dropped_by_context": _(
+        "Some values in the credential cannot be expressed in its vocabulary. They are sealed "
+        "all the same, but software that reads the credential as linked data will not see them."
+    ),
     "context_redefines_term": _(
         "The credential changes the meaning of a field its vocabularies already define."
     ),
@@ -124,6 +128,12 @@ CODE_TEXT = {
     ),
     "jades_untrusted_chain": _(
         "The European seal's certificate does not lead to an authority this verifier trusts."
+    ),
+    "jades_time_unproven": _(
+        "The European seal's signature is genuine, but its certificate has expired. A time-stamp "
+        "says the seal was made while the certificate was valid, but it comes from a "
+        "time-stamping authority this verifier does not trust, so that time is not proven. "
+        "The verifier's operator can add that authority as a trust anchor."
     ),
     "jades_revocation_unknown": _(
         "The European seal's signature is genuine, but whether its certificate was revoked "

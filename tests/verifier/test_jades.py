@@ -43,6 +43,7 @@ from verifier.jades.errors import (
     REVOCATION_UNKNOWN,
     SIGNATURE_INVALID,
     SIGNING_TIME_IN_FUTURE,
+    TIME_UNPROVEN,
     TIMESTAMP_INVALID,
     UNSUPPORTED_ALGORITHM,
     UNTRUSTED_CHAIN,
@@ -318,6 +319,11 @@ class Pki:
 
 @pytest.fixture(scope="session")
 def pki() -> Pki:
+    return make_pki()
+
+
+def make_pki() -> Pki:
+    """A test CA with a seal certificate (RSA and EC), a TSA and a CRL revoking nothing."""
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = make_certificate(
         name("Test Root CA"),
@@ -460,6 +466,11 @@ def sample_issuing_ca(sample: dict[str, Any]) -> x509.Certificate:
     return issuer
 
 
+def sample_tsa(sample: dict[str, Any]) -> x509.Certificate:
+    """The DSS test TSA's certificate ("good-tsa", valid 2022-02-13..2023-12-13), from xVals."""
+    return next(c for c in sample_xvals(sample) if "CN=good-tsa" in c.subject.rfc4514_string())
+
+
 def sample_tsa_root(sample: dict[str, Any]) -> x509.Certificate:
     """The DSS test root ("root-ca") that issued the sample's TSA certificate, from xVals."""
     return next(c for c in sample_xvals(sample) if "CN=root-ca" in c.subject.rfc4514_string())
@@ -467,7 +478,8 @@ def sample_tsa_root(sample: dict[str, Any]) -> x509.Certificate:
 
 class TestEuSample:
     def test_signature_verifies_but_chain_unchecked_without_anchors(self, sample):
-        result = verify_jades(sample, now=SAMPLE_NOW)
+        # While its seal certificate was valid: only whose seal it is stays unconfirmed.
+        result = verify_jades(sample, now=SAMPLE_NEXT_DAY)
         assert result.code == NO_TRUST_ANCHOR
         assert not result.verified
         assert result.outcome is Outcome.UNCHECKED
@@ -492,17 +504,61 @@ class TestEuSample:
         assert stamps[1]["time"] == datetime(2023, 9, 27, 11, 54, 20, tzinfo=UTC)
         assert all("CN=good-tsa" in t["tsa"] for t in stamps)
 
-    def test_today_the_seal_certificate_has_expired(self, sample):
-        # The seal certificate expired on 2025-05-10. The sample's signature time-stamp is by
-        # the DSS test TSA "good-tsa", whose certificate expired on 2023-12-13 (and whose root
-        # is no anchor here), so nothing proves today that the seal was made earlier.
+    def test_today_the_seal_certificate_has_expired_after_an_unproven_timestamp(self, sample):
+        # The seal certificate expired on 2025-05-10. The sample's signature time-stamp, by the
+        # DSS test TSA "good-tsa" (whose root is no anchor here), says the seal was made on
+        # 2023-09-27: a third party's word that nothing proves. Genuine, not confirmed.
         result = verify_jades(sample, trust_anchors=[sample_issuing_ca(sample)], now=SAMPLE_NOW)
-        assert result.code == CERTIFICATE_EXPIRED
-        assert result.outcome is Outcome.ERROR
-        assert result.payload is None
-        assert "genuine" not in result.to_dict()
+        assert result.code == TIME_UNPROVEN
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.payload is not None
+        assert result.to_dict()["genuine"] is True
         (stamp,) = [t for t in result.timestamps if t["kind"] == "sigTst"]
         assert stamp["tsa_chain_trusted"] is False
+        for words in (
+            "expired on 2025-05-10T14:31:15Z",
+            "made at 2023-09-27T11:54:20Z",
+            "CN=good-tsa",
+            "not among this verifier's trust anchors",
+            "as a trust anchor",
+        ):
+            assert words in result.message
+
+    def test_without_anchors_today_the_time_is_unproven(self, sample):
+        result = verify_jades(sample, now=SAMPLE_NOW)
+        assert result.code == TIME_UNPROVEN
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.payload is not None
+        assert "no trust anchors are configured" in result.message
+        assert "expired on 2025-05-10" in result.message
+
+    def test_the_tsa_root_as_anchor_proves_nothing_once_the_tsa_has_expired(self, sample):
+        # good-tsa's certificate expired on 2023-12-13: its chain fails today, so the time it
+        # gives stays unproven (an anchor on its root vouches only for a valid chain).
+        anchors = [sample_issuing_ca(sample), sample_tsa_root(sample)]
+        result = verify_jades(sample, trust_anchors=anchors, now=SAMPLE_NOW)
+        assert result.code == TIME_UNPROVEN
+        assert "own certificate chain is no longer valid" in result.message
+        (stamp,) = [t for t in result.timestamps if t["kind"] == "sigTst"]
+        assert "2023-12-13" in stamp["tsa_chain_problem"]
+
+    def test_the_tsa_certificate_as_anchor_proves_the_time(self, sample):
+        # The TSA's own certificate as an anchor (as an EU trusted list names a time-stamping
+        # service): its time-stamp proves 2023-09-27T11:54:20Z, the chain is judged then, with
+        # the OCSP response the seal carries: valid, the expiry since no matter.
+        anchors = [sample_issuing_ca(sample), sample_tsa(sample)]
+        result = verify_jades(sample, trust_anchors=anchors, now=SAMPLE_NOW)
+        assert result.code == VALID
+        assert result.outcome is Outcome.OK
+        assert result.signatures[0].validation_time == SAMPLE_SIG_TST_AT
+        assert result.signatures[0].time_proven
+        (stamp,) = [t for t in result.timestamps if t["kind"] == "sigTst"]
+        assert stamp["tsa_chain_trusted"] is True
+
+    def test_with_the_tsa_anchored_alone_the_seal_chain_is_untrusted(self, sample):
+        result = verify_jades(sample, trust_anchors=[sample_tsa(sample)], now=SAMPLE_NOW)
+        assert result.code == UNTRUSTED_CHAIN
+        assert result.outcome is Outcome.ERROR
 
     def test_chain_and_embedded_ocsp_hold_the_day_after_sealing(self, sample):
         result = verify_jades(
@@ -595,9 +651,19 @@ class TestEuSample:
 
     def test_without_unsigned_properties_the_signature_still_verifies(self, sample):
         del sample["signatures"][0]["header"]
-        result = verify_jades(sample, now=SAMPLE_NOW)
+        result = verify_jades(sample, now=SAMPLE_NEXT_DAY)
         assert result.code == NO_TRUST_ANCHOR
         assert [t["kind"] for t in result.timestamps] == ["adoTst"]
+
+    def test_without_its_signature_timestamp_the_expired_seal_fails(self, sample):
+        # Left with sigT (and the adoTst over the payload, which proves when the data existed,
+        # not the seal): nothing but the signer's word says when it was sealed.
+        del sample["signatures"][0]["header"]
+        result = verify_jades(sample, now=SAMPLE_NOW)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.outcome is Outcome.ERROR
+        assert result.payload is None
+        assert "signer's own word" in result.message
 
     def test_signing_time_in_the_future(self, sample):
         result = verify_jades(sample, now=datetime(2023, 9, 1, tzinfo=UTC))
@@ -950,13 +1016,67 @@ class TestTimeAndRevocation:
         document = seal(pki.leaf_key, [pki.leaf])
         with_sig_tst(document, Tsa(key, rogue))
         result = check(document, pki, now=LATER)
-        assert result.code == CERTIFICATE_EXPIRED
-        assert result.outcome is Outcome.ERROR
+        # The time is the rogue TSA's unproven word: genuine, never valid, never shown as
+        # proven; configuring that TSA as an anchor is what would prove it.
+        assert result.code == TIME_UNPROVEN
+        assert result.outcome is Outcome.UNCHECKED
+        assert result.signatures[0].validation_time is None
+        assert "CN=Rogue TSA" in result.message
         (stamp,) = result.timestamps
         assert stamp["imprint_ok"] is True
         assert stamp["signature_ok"] is True
         assert stamp["tsa_chain_trusted"] is False
         assert stamp["tsa_chain_problem"]
+
+    @pytest.mark.parametrize(
+        ("revoked_at", "code"),
+        [
+            (datetime(2026, 6, 15, tzinfo=UTC), CERTIFICATE_REVOKED),
+            (datetime(2026, 8, 1, tzinfo=UTC), CERTIFICATE_REVOKED),
+        ],
+        ids=["before-the-claimed-time", "after-it"],
+    )
+    def test_an_unproven_time_and_a_revocation(self, pki, revoked_at, code):
+        # The rogue TSA says 2026-07-01: a revoked certificate is never saved by the word of an
+        # authority that reaches no anchor, whenever the revocation came (whoever holds a
+        # compromised key can make such an authority).
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        rogue = make_certificate(
+            name("Rogue TSA"), key, extended_key_usage=[ExtendedKeyUsageOID.TIME_STAMPING]
+        )
+        revoking = make_crl(
+            (pki.ca, pki.ca_key), **GOOD_WINDOW, revoked={pki.leaf.serial_number: revoked_at}
+        )
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, Tsa(key, rogue))
+        result = check(document, pki, crls=[revoking])
+        assert result.code == code
+
+    def test_an_unanchored_certificate_that_is_no_tsa_proves_no_time(self, pki):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        stranger = make_certificate(name("Not a TSA either"), key)
+        document = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(document, Tsa(key, stranger))
+        assert check(document, pki, now=LATER).code == CERTIFICATE_EXPIRED
+
+    def test_without_anchors_an_expired_certificate_needs_a_timestamp(self, pki):
+        # No anchors: who sealed is unconfirmed, but the certificate's own dates are judged.
+        bare = seal(pki.leaf_key, [pki.leaf])
+        assert check(bare).code == NO_TRUST_ANCHOR
+        result = check(bare, now=LATER)
+        assert result.code == CERTIFICATE_EXPIRED
+        assert result.payload is None
+        stamped = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(stamped, pki.tsa)
+        result = check(stamped, now=LATER)
+        assert result.code == TIME_UNPROVEN
+        assert result.payload == CREDENTIAL
+        assert "no trust anchors are configured" in result.message
+        assert "expired on 2027-01-01T00:00:00Z" in result.message
+        assert result.timestamps[0]["tsa_chain_trusted"] is False
+        late = seal(pki.leaf_key, [pki.leaf])
+        with_sig_tst(late, pki.tsa, gen_time=datetime(2027, 2, 1, tzinfo=UTC))
+        assert check(late, now=LATER).code == CERTIFICATE_EXPIRED
 
     def test_tsa_certificate_without_time_stamping_usage_proves_no_time(self, pki):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

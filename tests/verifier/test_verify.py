@@ -358,17 +358,20 @@ class TestEuSealedSample:
         assert report.summary["title"] == "Digital micro-credential creation"
 
     def test_today_its_seal_certificate_has_expired(self, sealed):
-        # Expired 2025-05-10; its time-stamps come from a test TSA that no anchor vouches for
-        # (and whose certificate expired in 2023), so nothing proves an earlier time.
+        # Expired 2025-05-10; its signature time-stamp comes from a test TSA that no anchor
+        # vouches for (and whose certificate expired in 2023): the time it gives is unproven,
+        # so the genuine seal is unconfirmed, never verified.
         options = VerifierOptions(now=NOW, trust_anchors=[self.issuing_ca(sealed)])
         report = verify_credential(sealed, options)
-        assert outcomes(report)["seal"] == ("error", "jades_certificate_expired")
+        assert outcomes(report)["seal"] == ("unchecked", "jades_time_unproven")
+        assert report.verdict is Verdict.UNCONFIRMED
         assert not report.verified
 
     def test_without_anchors_the_seal_is_unchecked(self, sealed):
         """The signature is genuine; whose seal it is could not be confirmed: unconfirmed,
-        naming the missing anchor."""
-        report = verify_credential(sealed, VerifierOptions(now=NOW))
+        naming the missing anchor (on a day its certificate was valid)."""
+        the_next_day = datetime(2023, 9, 28, tzinfo=UTC)
+        report = verify_credential(sealed, VerifierOptions(now=the_next_day))
         assert outcomes(report)["seal"] == ("unchecked", "jades_no_trust_anchor")
         assert report.verdict is Verdict.UNCONFIRMED
         assert ("seal", "jades_no_trust_anchor") in {(c.check, c.code) for c in report.unconfirmed}

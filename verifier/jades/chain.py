@@ -12,6 +12,12 @@ later counts.
 The time the signer's chain is judged at is ``now``, unless a ``sigTst`` token (imprint and
 signature good) comes from a TSA whose chain validates at ``now`` with the ``timeStamping``
 extended key usage: its ``genTime`` then proves the seal existed, and the chain is judged then.
+A time-stamp whose TSA does not validate so (no path to an anchor, or its own chain expired)
+proves nothing, but it is a third party's word that the seal was made in time: when it alone
+would save a seal whose certificate has expired, the seal is unconfirmed (``TIME_UNPROVEN``),
+never valid and never a forgery. A revoked certificate is never saved so: its key may be in
+other hands, which can make a time-stamp authority of their own. ``sigT`` alone is the
+signer's word and leaves the failure as it is.
 
 Bounded work (issue #11): the path builder tries every chain it can form, and certificates
 that share a subject name multiply them; it is offered at most :data:`MAX_PATH_CERTS`
@@ -34,6 +40,7 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
     ExpiredError,
     InsufficientRevinfoError,
+    InvalidCertificateError,
     NotYetValidError,
     PathError,
     RevokedError,
@@ -51,6 +58,7 @@ from verifier.jades.errors import (
     CERTIFICATE_EXPIRED,
     CERTIFICATE_REVOKED,
     REVOCATION_UNKNOWN,
+    TIME_UNPROVEN,
     UNTRUSTED_CHAIN,
     Failure,
 )
@@ -110,10 +118,14 @@ def validate_signer(
     ``(the time the chain held at, whether a time-stamp proved it)``; else a :class:`Failure`.
 
     Each usable ``sigTst`` entry gets ``tsa_chain_trusted``: True, False (with
-    ``tsa_chain_problem``), or None when only the TSA's revocation status is unknown; if only
-    such a token could save a seal that fails as expired or revoked, the failure is
-    ``REVOCATION_UNKNOWN``."""
+    ``tsa_chain_problem``), or None when only the TSA's revocation status is unknown. When the
+    chain fails at that time as expired or revoked, a time-stamp that would have saved it
+    leaves the seal unconfirmed instead of failed: ``REVOCATION_UNKNOWN`` when only its TSA's
+    revocation status is unknown; for an expired certificate only, ``TIME_UNPROVEN`` when its
+    TSA (a time-stamping certificate) reaches no trust anchor or its own chain has expired — the
+    chain holding at the time it claims (see :func:`unproven_time`)."""
     times: dict[bool | None, list[datetime]] = {True: [], False: [], None: []}
+    claims: list[Claim] = []
     for entry, tsa_der, certs in sig_tsts:
         if not (entry["imprint_ok"] and entry["signature_ok"] and tsa_der):
             continue
@@ -125,6 +137,8 @@ def validate_signer(
             unknown = failure.code == REVOCATION_UNKNOWN
             entry["tsa_chain_trusted"] = None if unknown else False
             entry["tsa_chain_problem"] = failure.message
+            if failure.reason in ("no_path", "expired") and is_time_stamping(tsa_der):
+                claims.append(Claim(entry["time"], entry, failure.reason))
         if entry["time"] <= now:
             times[entry["tsa_chain_trusted"]].append(entry["time"])
     proven = min(times[True], default=None)
@@ -133,26 +147,126 @@ def validate_signer(
     try:
         validate_chain(leaf_der, data, anchors, moment, retroactive=bool(proven))
     except Failure as failure:
+        if failure.code not in (CERTIFICATE_EXPIRED, CERTIFICATE_REVOKED):
+            raise
+        if unsure and unsure < moment and _holds_at(leaf_der, data, anchors, unsure):
+            raise Failure(
+                REVOCATION_UNKNOWN,
+                f"A signature time-stamp would show the seal was made at {unsure.isoformat()}, "
+                "in time, but the revocation status of its TSA could not be confirmed.",
+            ) from None
+        # Only an expiry can be outlived by an unproven time: a revoked certificate's key may be
+        # in other hands, and whoever holds it can make a time-stamp authority of their own.
+        early = [c for c in claims if c.time < moment and c.time <= now]
+        if failure.code != CERTIFICATE_EXPIRED:
+            early = []
+        for claim in sorted(early, key=lambda c: c.time):
+            if _holds_at(leaf_der, data, anchors, claim.time):
+                raise unproven_time(leaf_der, claim) from None
         if failure.code == CERTIFICATE_EXPIRED and not proven:
             failure.message += (
                 " No signature time-stamp of a TSA that chains to a trust anchor proves an "
                 "earlier time."
             )
-        if failure.code not in (CERTIFICATE_EXPIRED, CERTIFICATE_REVOKED) or not (
-            unsure and unsure < moment
-        ):
-            raise
-        try:
-            validate_chain(leaf_der, data, anchors, unsure, retroactive=True)
-        except Failure as second:
-            if second.code != REVOCATION_UNKNOWN:
-                raise failure from None
-        raise Failure(
-            REVOCATION_UNKNOWN,
-            f"A signature time-stamp would show the seal was made at {unsure.isoformat()}, "
-            "in time, but the revocation status of its TSA could not be confirmed.",
-        ) from None
+        raise
     return moment, bool(proven)
+
+
+class Claim(NamedTuple):
+    """A signature time-stamp whose TSA did not validate to a trust anchor: the time it
+    claims, its report entry and why its TSA is not trusted (``"no_path"``, ``"expired"`` or
+    ``"no_anchors"``)."""
+
+    time: datetime
+    entry: dict[str, Any]
+    reason: str
+
+
+def judge_unanchored(leaf_der: bytes, now: datetime, sig_tsts: list[SigTst]) -> None:
+    """With no trust anchors, judge what can be judged of the signing certificate: nothing
+    when it is valid at ``now``; else ``TIME_UNPROVEN`` when a signature time-stamp (imprint
+    and signature good, by a time-stamping certificate) says the seal was made while it was
+    valid, and ``CERTIFICATE_EXPIRED`` when none does (``sigT`` is the signer's own word)."""
+    leaf = x509.load_der_x509_certificate(leaf_der)
+    start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    if start <= now <= end:
+        return
+    claims = []
+    for entry, tsa_der, _ in sig_tsts:
+        if not (entry["imprint_ok"] and entry["signature_ok"] and tsa_der):
+            continue
+        entry["tsa_chain_trusted"] = False
+        entry["tsa_chain_problem"] = "No trust anchors are configured."
+        if is_time_stamping(tsa_der) and start <= entry["time"] <= min(end, now):
+            claims.append(Claim(entry["time"], entry, "no_anchors"))
+    if claims:
+        raise unproven_time(leaf_der, min(claims, key=lambda c: c.time))
+    raise Failure(
+        CERTIFICATE_EXPIRED,
+        f"The certificate is not valid now ({now.isoformat()}): it is valid from "
+        f"{start.isoformat()} to {end.isoformat()}. No signature time-stamp shows the seal was "
+        "made while it was valid (the signing time in the seal is the signer's own word).",
+        "expired",
+    )
+
+
+def unproven_time(leaf_der: bytes, claim: Claim) -> Failure:
+    """``TIME_UNPROVEN``: the signing certificate has expired, after ``claim`` says the seal
+    was made; the message names when the certificate ended, the time-stamp's time, its
+    authority, why that authority is not trusted and what the reader can do."""
+    leaf = x509.load_der_x509_certificate(leaf_der)
+    tsa = claim.entry.get("tsa") or "an unnamed authority"
+    ended = f"The seal's certificate expired on {_day(leaf.not_valid_after_utc)}."
+    why, todo = {
+        "no_anchors": (
+            "no trust anchors are configured, so that time-stamping authority is not one of them",
+            "configure the time-stamping authority's certificate, or the CA that issued it, "
+            "as a trust anchor",
+        ),
+        "no_path": (
+            "that time-stamping authority is not among this verifier's trust anchors",
+            "configure the time-stamping authority's certificate, or the CA that issued it, "
+            "as a trust anchor",
+        ),
+        "expired": (
+            "the time-stamping authority's own certificate chain is no longer valid",
+            "configure the time-stamping authority's own certificate as a trust anchor (as an "
+            "EU trusted list names a time-stamping service), if you trust it",
+        ),
+    }[claim.reason]
+    return Failure(
+        TIME_UNPROVEN,
+        f"{ended} A signature time-stamp by {tsa} says the seal was made at "
+        f"{_day(claim.time)}, while the certificate was valid, but {why}: the time is unproven. "
+        f"To prove it, {todo} (MICROCRED_TRUST_ANCHORS, or --trust-anchors).",
+    )
+
+
+def is_time_stamping(cert_der: bytes) -> bool:
+    """True when the certificate's extended key usage allows time-stamping (RFC 3161 §2.3)."""
+    try:
+        usage = x509.load_der_x509_certificate(cert_der).extensions.get_extension_for_class(
+            x509.ExtendedKeyUsage
+        )
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return x509.oid.ExtendedKeyUsageOID.TIME_STAMPING in usage.value
+
+
+def _holds_at(
+    leaf_der: bytes, data: ChainData, anchors: list[x509.Certificate], moment: datetime
+) -> bool:
+    """True when the signer's chain holds at ``moment`` (revocation data issued later
+    counting), or would but for unknown revocation status."""
+    try:
+        validate_chain(leaf_der, data, anchors, moment, retroactive=True)
+    except Failure as failure:
+        return failure.code == REVOCATION_UNKNOWN
+    return True
+
+
+def _day(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def validate_chain(
@@ -200,17 +314,29 @@ def validate_chain(
                 REVOCATION_UNKNOWN,
                 "No usable revocation data (a CRL or OCSP response, in the seal or configured) "
                 f"shows the certificate chain unrevoked at {at}: {exc}.",
+                "revocation_unknown",
             ) from exc
     except (PathError, ValidationError, ValueError, TypeError, KeyError) as exc:
-        code, what = next((c, w) for kinds, c, w in _CHAIN_ERRORS if isinstance(exc, kinds))
-        raise Failure(code, f"{what} (judged at {at}): {exc}.") from exc
+        # pyhanko reports a self-signed certificate that is no anchor as an invalid
+        # certificate rather than a path error: it reaches no anchor all the same.
+        self_signed = isinstance(exc, InvalidCertificateError) and _self_issued(cert_der)
+        found = PathError() if self_signed else exc
+        code, what, reason = next(
+            (c, w, r) for kinds, c, w, r in _CHAIN_ERRORS if isinstance(found, kinds)
+        )
+        raise Failure(code, f"{what} (judged at {at}): {exc}.", reason) from exc
 
 
-_CHAIN_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
-    (RevokedError, CERTIFICATE_REVOKED, "The certificate chain is revoked"),
-    ((ExpiredError, NotYetValidError), CERTIFICATE_EXPIRED, "The certificate chain is not valid"),
-    (PathError, UNTRUSTED_CHAIN, "The certificate does not chain to a trust anchor"),
-    (Exception, UNTRUSTED_CHAIN, "The certificate chain could not be validated"),
+_CHAIN_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str, str], ...] = (
+    (RevokedError, CERTIFICATE_REVOKED, "The certificate chain is revoked", "revoked"),
+    (
+        (ExpiredError, NotYetValidError),
+        CERTIFICATE_EXPIRED,
+        "The certificate chain is not valid",
+        "expired",
+    ),
+    (PathError, UNTRUSTED_CHAIN, "The certificate does not chain to a trust anchor", "no_path"),
+    (Exception, UNTRUSTED_CHAIN, "The certificate chain could not be validated", "invalid"),
 )
 
 
@@ -231,6 +357,11 @@ def path_candidates(ders: list[bytes]) -> list[asn1_x509.Certificate]:
         per_subject[subject] = per_subject.get(subject, 0) + 1
         chosen.append(certificate)
     return chosen
+
+
+def _self_issued(cert_der: bytes) -> bool:
+    certificate = asn1_x509.Certificate.load(cert_der)
+    return bool(certificate.subject == certificate.issuer)
 
 
 def _kept_after(item_der: bytes, spec: Any, not_after: datetime) -> bool:

@@ -22,14 +22,22 @@ CERTIFICATE_EXPIRED = "jades_certificate_expired"
 UNTRUSTED_CHAIN = "jades_untrusted_chain"
 NO_TRUST_ANCHOR = "jades_no_trust_anchor"
 REVOCATION_UNKNOWN = "jades_revocation_unknown"
+#: The certificate expired (or was revoked) after a signature time-stamp says the seal was
+#: made, but that time-stamp's authority does not validate to a trust anchor: the time is the
+#: time-stamping authority's unproven word.
+TIME_UNPROVEN = "jades_time_unproven"
 #: Codes of a seal whose signatures verified but whose signer's trust was not confirmed.
-UNCONFIRMED = frozenset({NO_TRUST_ANCHOR, REVOCATION_UNKNOWN})
+UNCONFIRMED = frozenset({NO_TRUST_ANCHOR, REVOCATION_UNKNOWN, TIME_UNPROVEN})
 
 
 class Failure(Exception):
-    """A check failed: ``code`` is stable, the message is for people."""
+    """A check failed: ``code`` is stable, the message is for people. ``reason`` says, for a
+    certificate chain that did not validate, why (``"no_path"``: it reaches no trust anchor;
+    ``"expired"``: not valid at the time judged; ``"revoked"``; ``"revocation_unknown"``;
+    ``"invalid"``: anything else), else None."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason

@@ -60,14 +60,22 @@ first failure gives the result's ``code``:
    ``expiredCertsOnCRL``, OCSP ``archiveCutoff``); at a proven time, data issued later counts.
    Revoked before the time → ``jades_certificate_revoked``; expired (or not yet valid) →
    ``jades_certificate_expired``; no path, or another path error → ``jades_untrusted_chain``;
-   a revocation status that cannot be had → ``jades_revocation_unknown``.
+   a revocation status that cannot be had → ``jades_revocation_unknown``. Expired or revoked,
+   but a ``sigTst`` whose TSA (a time-stamping certificate) reaches no anchor or has itself
+   expired says the seal was made while the chain held (and it did hold then) →
+   ``jades_time_unproven``: the time is a third party's unproven word, which configuring that
+   TSA as an anchor would prove. Without any anchor, only the signing certificate's own
+   validity is judged: valid now → ``jades_no_trust_anchor``; not valid now → the same
+   ``jades_time_unproven`` when a ``sigTst`` says the seal was made within its validity, else
+   ``jades_certificate_expired`` (``sigT`` proves nothing).
 
 **Outcome** (:attr:`JadesResult.outcome`, the ``seal`` check's outcome). ``ok``
 (``jades_valid``) only when every signature passed all of the above. ``unchecked`` when every
 signature verified but trust in the signer could not be confirmed: no ``trust_anchors``
 (``jades_no_trust_anchor``: step 9 and the TSA chains are skipped; anyone can make a certificate
-that *says* it belongs to an EU body) or revocation status unknown
-(``jades_revocation_unknown``); the payload is returned and :meth:`JadesResult.to_dict` says
+that *says* it belongs to an EU body), revocation status unknown
+(``jades_revocation_unknown``) or the time of sealing unproven (``jades_time_unproven``); the
+payload is returned and :meth:`JadesResult.to_dict` says
 ``"genuine": true``. ``error`` for any other code, with no payload and no ``genuine``.
 
 **Bounded work** (issue #11). A seal makes the verifier do at most
@@ -95,11 +103,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from verifier.jades.chain import validate_signer, validation_data
+from verifier.jades.chain import judge_unanchored, validate_signer, validation_data
 from verifier.jades.encoding import der, json_object
 from verifier.jades.errors import (
     MALFORMED,
     NO_TRUST_ANCHOR,
+    TIME_UNPROVEN,
     UNCONFIRMED,
     VALID,
     Failure,
@@ -185,6 +194,12 @@ def verify_jades(
             ", but no trust anchors are configured: the certificate chain was not checked, so "
             "who sealed is unconfirmed."
         )
+    elif unconfirmed and unconfirmed[0].code == TIME_UNPROVEN:
+        code = TIME_UNPROVEN
+        which = f" (signature {unconfirmed[0].index + 1})" if count > 1 else ""
+        message = f"{verified}, but the time it was made is unproven{which}, so the seal is " + (
+            f"not confirmed. {unconfirmed[0].message}"
+        )
     elif unconfirmed:
         code = unconfirmed[0].code
         which = f" (signature {unconfirmed[0].index + 1})" if count > 1 else ""
@@ -269,6 +284,7 @@ class _Signature:
         self.payload = payload
 
         if not self.anchors:
+            judge_unanchored(leaf_der, self.now, self.stamps.sig_tsts)
             return self.result(
                 NO_TRUST_ANCHOR,
                 "The signature verified; the certificate chain was not checked (no trust anchors).",

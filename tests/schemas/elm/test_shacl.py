@@ -127,3 +127,28 @@ def test_shapes_paths_reads_one_several_or_a_joined_string(tmp_path):
         validate(single(), "")
     with pytest.raises(FileNotFoundError):
         validate(single(), a)
+
+
+def test_exactly_one_published_shape_is_deactivated_and_the_files_are_untouched(no_cv):
+    """The one deliberate divergence (``DEACTIVATED``, docs/decisions.md): loading adds
+    ``sh:deactivated true`` to the EDC credentialStatus property shape, and nothing else."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.compare import isomorphic
+    from rdflib.namespace import SH
+
+    from schemas.elm.shacl import DEACTIVATED, _parse_shapes, load_shapes
+
+    before = no_cv.read_bytes()
+    _parse_shapes.cache_clear()  # pySHACL adds a few RDFS triples to a graph it validated with
+    ours, published = load_shapes(no_cv), load_shapes(no_cv, as_published=True)
+    (shape,) = DEACTIVATED
+    assert shape.endswith("EuropeanDigitalCredential-cred_credentialStatus")
+    added = (URIRef(shape), SH.deactivated, Literal(True))
+    assert added in ours and added not in published
+    assert len(ours) == len(published) + 1
+    without = Graph()
+    for triple in ours:
+        if triple != added:
+            without.add(triple)
+    assert isomorphic(without, published)
+    assert no_cv.read_bytes() == before
