@@ -25,6 +25,7 @@ from verifier import views
 from verifier.fetch.cache import open_cache
 from verifier.fetch.client import FetchPolicy, GuardedFetcher
 from verifier.inputs import MAX_IMAGE_BYTES
+from verifier.recognition import views as recognition
 from verifier.settings import (
     ENVIRONMENT,
     SETTINGS,
@@ -91,4 +92,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(views.bp)
     views.init_app(app)
+    recognition.init_app(app)
     return app

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,58 +98,66 @@ def render_text(report: Report) -> str:
     return "\n".join(lines)
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Fetch nothing: did:web keys and status lists are then reported unchecked.",
-)
-@click.option(
-    "--registry",
-    "registry_path",
-    type=click.Path(dir_okay=False),
-    help="Accreditation registry file [env MICROCRED_REGISTRY].",
-)
-@click.option(
-    "--registry-authority",
-    help="DID of the authority that signs the registry [env MICROCRED_REGISTRY_AUTHORITY].",
-)
-@click.option(
-    "--trusted-issuers",
-    "trusted_issuers_path",
-    type=click.Path(dir_okay=False),
-    help="Trusted-issuers file [env MICROCRED_TRUSTED_ISSUERS].",
-)
-@click.option(
-    "--trust-anchors",
-    "trust_anchors_path",
-    type=click.Path(dir_okay=False),
-    help="PEM certificates EU (JAdES) seals must chain to [env MICROCRED_TRUST_ANCHORS].",
-)
-@click.option(
-    "--seal-crls",
-    "crls_path",
-    type=click.Path(dir_okay=False),
-    help="CRLs (PEM or DER) for those certificate chains [env MICROCRED_SEAL_CRLS].",
-)
-@click.argument("document_path", metavar="FILE")
-def verify(
-    as_json: bool,
-    offline: bool,
-    registry_path: str | None,
-    registry_authority: str | None,
-    trusted_issuers_path: str | None,
-    trust_anchors_path: str | None,
-    crls_path: str | None,
-    document_path: str,
-) -> None:
-    """Verify the credential in FILE (``-`` for stdin) and print a per-check report.
+TrustFlags = dict[str, Any]
 
-    Exit 0 verified, 1 not verified, 2 unusable input, 3 unconfirmed. Only did:web documents,
-    status lists and registry keys are fetched, through the guarded client (https, public
-    addresses only, time and size limits).
-    """
+
+def trust_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The trust flags of ``microcred verify`` (``--offline``, ``--registry``,
+    ``--registry-authority``, ``--trusted-issuers``, ``--trust-anchors``, ``--seal-crls``), for
+    every command that verifies credentials; :func:`verifier_options` turns them into options."""
+    for option in reversed(
+        (
+            click.option(
+                "--offline",
+                is_flag=True,
+                help="Fetch nothing: did:web keys and status lists are then reported unchecked.",
+            ),
+            click.option(
+                "--registry",
+                "registry_path",
+                type=click.Path(dir_okay=False),
+                help="Accreditation registry file [env MICROCRED_REGISTRY].",
+            ),
+            click.option(
+                "--registry-authority",
+                help="DID of the authority that signs the registry "
+                "[env MICROCRED_REGISTRY_AUTHORITY].",
+            ),
+            click.option(
+                "--trusted-issuers",
+                "trusted_issuers_path",
+                type=click.Path(dir_okay=False),
+                help="Trusted-issuers file [env MICROCRED_TRUSTED_ISSUERS].",
+            ),
+            click.option(
+                "--trust-anchors",
+                "trust_anchors_path",
+                type=click.Path(dir_okay=False),
+                help="PEM certificates EU (JAdES) seals must chain to "
+                "[env MICROCRED_TRUST_ANCHORS].",
+            ),
+            click.option(
+                "--seal-crls",
+                "crls_path",
+                type=click.Path(dir_okay=False),
+                help="CRLs (PEM or DER) for those certificate chains [env MICROCRED_SEAL_CRLS].",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def verifier_options(
+    offline: bool,
+    registry_path: str | None = None,
+    registry_authority: str | None = None,
+    trusted_issuers_path: str | None = None,
+    trust_anchors_path: str | None = None,
+    crls_path: str | None = None,
+) -> VerifierOptions:
+    """The verification options the trust flags and the environment (``verifier.settings``)
+    give; exits 2 with one line when a setting cannot be used."""
     try:
         settings = TrustSettings.load(
             registry_path=registry_path,
@@ -162,11 +171,8 @@ def verify(
         budget = verify_budget_from(os.environ)
     except SettingsError as error:
         fail(str(error))
-    document = read_credential_file(document_path)
-    if not isinstance(document, dict):
-        fail(f"{document_path} is not a JSON object")
     fetch = None if cache is None else GuardedFetcher(policy, cache=cache)
-    options = VerifierOptions(
+    return VerifierOptions(
         fetch=fetch,
         registry=settings.registry(fetch),
         trusted=settings.trusted_issuers(),
@@ -174,6 +180,23 @@ def verify(
         crls=settings.crls,
         budget=budget,
     )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@trust_options
+@click.argument("document_path", metavar="FILE")
+def verify(as_json: bool, document_path: str, **trust: Any) -> None:
+    """Verify the credential in FILE (``-`` for stdin) and print a per-check report.
+
+    Exit 0 verified, 1 not verified, 2 unusable input, 3 unconfirmed. Only did:web documents,
+    status lists and registry keys are fetched, through the guarded client (https, public
+    addresses only, time and size limits).
+    """
+    options = verifier_options(**trust)
+    document = read_credential_file(document_path)
+    if not isinstance(document, dict):
+        fail(f"{document_path} is not a JSON object")
     report = verify_credential(document, options)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

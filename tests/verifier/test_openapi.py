@@ -36,6 +36,7 @@ JSON_ROUTES = {
     "/credentials/verify": {"post"},
     "/presentations/verify": {"post"},
     "/verify": {"get"},
+    "/api/recognise": {"post"},
     "/healthz": {"get"},
 }
 # Server errors are counted by hand: a documented 502 (the link did not answer) or 503 (busy,
