@@ -7,7 +7,7 @@
   decision as JSON (``?format=pdf``: as PDF). Errors are
   ``{"error": {"code", "message", "details"}}``.
 
-Every credential is verified with the app's trust settings (:func:`verifier.views.options`)
+Every credential is verified with the app's trust settings (:func:`verifier.web.options`)
 before the rule reads it; the decision is made again for every download, never taken from the
 browser. Rules come from the directory ``MICROCRED_RECOGNITION_RULES`` or from the request.
 """
@@ -38,7 +38,7 @@ from verifier.recognition.rules import (
     parse_rule,
 )
 from verifier.recognition.wording import CRITERIA, DECISIONS, STATUSES
-from verifier.views import checked, options, request_body, wants_json
+from verifier.web import checked, options, request_body, wants_json
 
 bp = Blueprint("recognition", __name__)
 RULES_DIRECTORY = "RECOGNITION_RULES"
