@@ -24,7 +24,11 @@ Rules (each once):
   an object or a list of objects, each with a ``type`` (a string or list of strings);
   ``credentialSchema`` also with an ``id`` (``invalid_typed_object``);
 - ``relatedResource`` (2.0): objects, each with a URL ``id`` unique among them and a well-formed
-  ``digestSRI`` or ``digestMultibase`` (``invalid_related_resource``);
+  ``digestSRI`` or ``digestMultibase`` (``invalid_related_resource``); a digest of a resource
+  whose digest is published (:data:`PUBLISHED_DIGESTS`: the base context, which VC 2.0 says to
+  treat as already retrieved) must match it (``related_resource_digest_mismatch``). Nothing is
+  fetched: a digest of any other resource, or by an algorithm with no published value, is
+  checked for its form only;
 - ``name`` / ``description`` of the credential and of an issuer object (2.0): a string, a
   language value object (``@value`` with optional ``@language`` / ``@direction`` and nothing
   else) or a list of them (``invalid_language_value``).
@@ -32,11 +36,15 @@ Rules (each once):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import base58
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -50,6 +58,20 @@ _DATE_TIME = re.compile(
 )
 _SRI = re.compile(r"^(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}$")
 _MULTIBASE = re.compile(r"^(u[A-Za-z0-9_-]+|z[1-9A-HJ-NP-Za-km-z]+|m[A-Za-z0-9+/]+={0,2})$")
+#: Published digests of related resources, by URL and algorithm. VC 2.0 (§B.1, "Base
+#: Context"): implementations MUST treat the base context as already retrieved, and the
+#: Recommendation gives its SHA2-256 digest. (Our pinned copy of that context is our own
+#: serialization, so its bytes are not the published file's: the published value is what counts.)
+PUBLISHED_DIGESTS: dict[str, dict[str, bytes]] = {
+    VC_V2: {
+        "sha256": bytes.fromhex(
+            "24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9"
+        )
+    },
+}
+#: Multihash codes of the digests a related resource may carry, and their lengths.
+_MULTIHASH = {0x12: ("sha256", 32), 0x20: ("sha384", 48), 0x13: ("sha512", 64)}
+_BY_LENGTH = {length: name for name, length in _MULTIHASH.values()}
 _LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 _LANGUAGE_MEMBERS = frozenset({"@value", "@language", "@direction"})
 
@@ -237,8 +259,67 @@ def _related(value: Any) -> Iterator[Problem]:
             isinstance(multibase, str) and _MULTIBASE.match(multibase)
         ):
             yield Problem(f"{path}/digestMultibase", code, "digestMultibase is not multibase")
+        yield from _published_digest(resource, path, "digestSRI", sri, _sri_digest)
+        yield from _published_digest(resource, path, "digestMultibase", multibase, _mb_digest)
         if "mediaType" in item and not isinstance(item["mediaType"], str):
             yield Problem(f"{path}/mediaType", code, "mediaType must be a string")
+
+
+def _published_digest(
+    resource: Any,
+    path: str,
+    member: str,
+    value: Any,
+    decode: Any,
+) -> Iterator[Problem]:
+    """A problem when ``value`` (a well-formed digest) is of a resource with a published digest
+    by the same algorithm and differs from it."""
+    published = PUBLISHED_DIGESTS.get(resource) if isinstance(resource, str) else None
+    if not published or not isinstance(value, str):
+        return
+    found = decode(value)
+    if found is None:
+        return
+    algorithm, digest = found
+    expected = published.get(algorithm)
+    if expected is not None and digest != expected:
+        yield Problem(
+            f"{path}/{member}",
+            "related_resource_digest_mismatch",
+            f"the {algorithm} digest of {resource} does not match its published digest",
+        )
+
+
+def _sri_digest(value: str) -> tuple[str, bytes] | None:
+    """``(algorithm, digest)`` of a well-formed subresource-integrity value, else None."""
+    if not _SRI.match(value):
+        return None
+    algorithm, _, encoded = value.partition("-")
+    try:
+        return algorithm, base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _mb_digest(value: str) -> tuple[str, bytes] | None:
+    """``(algorithm, digest)`` of a multibase digest: a multihash (SHA-256/384/512), or a bare
+    digest whose length names the algorithm; None when it is neither."""
+    if not _MULTIBASE.match(value):
+        return None
+    prefix, encoded = value[0], value[1:]
+    try:
+        if prefix == "u":
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        elif prefix == "m":
+            raw = base64.b64decode(encoded, validate=True)
+        else:
+            raw = base58.b58decode(encoded)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) >= 2 and raw[0] in _MULTIHASH and raw[1] == _MULTIHASH[raw[0]][1] == len(raw) - 2:
+        return _MULTIHASH[raw[0]][0], raw[2:]
+    name = _BY_LENGTH.get(len(raw))
+    return (name, raw) if name else None
 
 
 def _language_value(value: Any, path: str) -> Iterator[Problem]:

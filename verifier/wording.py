@@ -51,6 +51,10 @@ CODE_TEXT = {
     "invalid_validity_period": _("The credential's validity ends before it begins."),
     "invalid_typed_object": _("A status, schema, service, terms or evidence entry has no type."),
     "invalid_related_resource": _("A related resource is not named with an id and a digest."),
+    "related_resource_digest_mismatch": _(
+        "A related resource's digest is not the one published for that resource, so the "
+        "credential does not refer to the resource it names."
+    ),
     "invalid_language_value": _("A name or description is not text in a language."),
     "not_an_object": _("This document is not a credential."),
     "seal_valid": _("The digital signature is valid and belongs to the issuer."),

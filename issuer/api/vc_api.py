@@ -16,6 +16,7 @@ What is checked before signing, and what is added:
 - it meets the W3C VC data-model rules of its version (``schemas.vc_rules``; 400 with the
   rule's code and ``details.path``: ``invalid_issuer``, ``invalid_subject``, ``invalid_date``,
   ``invalid_validity_period``, ``invalid_typed_object``, ``invalid_related_resource``,
+  ``related_resource_digest_mismatch``,
   ``invalid_language_value``, ``invalid_id``, ``invalid_type``);
 - inline ``@context`` objects may define new terms only (400 ``context_redefines_term``);
 - its ``issuer`` (a string, or an object's ``id``) is absent — it is then set to the caller

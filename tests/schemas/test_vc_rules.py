@@ -174,3 +174,47 @@ def test_date_time_stamp_needs_a_zone() -> None:
     assert parse_date_time("2025-01-01T00:00:00", zone_required=True) is None
     assert parse_date_time("2025-01-01T00:00:00", zone_required=False) is not None
     assert parse_date_time(7, zone_required=False) is None
+
+
+# The base context's SHA2-256 digest as the VC 2.0 Recommendation publishes it (§B.1: treat the
+# base context as already retrieved), written here in hex as the Recommendation gives it.
+BASE_CONTEXT_SHA256 = "24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9"
+
+
+def _encodings(digest: bytes) -> dict[str, dict[str, str]]:
+    """The digest as every form a related resource may carry it."""
+    import base64
+
+    import base58
+
+    multihash = bytes([0x12, 0x20]) + digest
+    url_safe = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return {
+        "sri": {"digestSRI": "sha256-" + base64.b64encode(digest).decode()},
+        "base64url": {"digestMultibase": "u" + url_safe},
+        "base64": {"digestMultibase": "m" + base64.b64encode(digest).decode()},
+        "base58btc-multihash": {"digestMultibase": "z" + base58.b58encode(multihash).decode()},
+        "base64url-multihash": {
+            "digestMultibase": "u" + base64.urlsafe_b64encode(multihash).decode().rstrip("=")
+        },
+    }
+
+
+@pytest.mark.parametrize("form", list(_encodings(b"\0" * 32)))
+def test_a_digest_of_the_base_context_must_be_its_published_one(form: str) -> None:
+    published = bytes.fromhex(BASE_CONTEXT_SHA256)
+    good = _encodings(published)[form]
+    assert found(v2(relatedResource={"id": RELATED, **good})) == []
+    wrong = _encodings(bytes([published[0] ^ 1]) + published[1:])[form]
+    member = next(iter(wrong))
+    assert found(v2(relatedResource=[{"id": RELATED, **wrong}])) == [
+        (f"relatedResource/0/{member}", "related_resource_digest_mismatch")
+    ]
+
+
+def test_digests_with_nothing_published_are_checked_for_their_form_only() -> None:
+    # Nothing is fetched: another resource's digest, and a SHA-384 digest of the base context
+    # (the Recommendation publishes SHA2-256 only), cannot be compared.
+    other = _encodings(b"\1" * 32)["base64url"]
+    assert found(v2(relatedResource={"id": "https://example.com/x", **other})) == []
+    assert found(v2(relatedResource={"id": RELATED, "digestSRI": SRI})) == []
