@@ -283,6 +283,15 @@ def test_two_workers_agree_on_a_revocation_within_the_max_age(
         counts=lambda answer: answer.code == "revoked",
     )
 
+    # On a loaded machine an answer can take a second or more: poll on (a second at a time,
+    # for at most BOTH_WORKERS_WITHIN) until enough answers were asked for after the deadline.
+    give_up = time.time() + BOTH_WORKERS_WITHIN
+    while sum(a.sent >= deadline for a in after) < 4 and time.time() < give_up:
+        after = sorted(
+            after + poll_together(verifier, body, time.time() + 1.0, counter),
+            key=lambda a: a.sent,
+        )
+
     assert before and all(a.code == "not_revoked" for a in before), [a.code for a in before]
     assert {a.code for a in after} <= {"not_revoked", "revoked"}
     late = [a for a in after if a.sent >= deadline]
