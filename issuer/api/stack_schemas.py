@@ -40,9 +40,9 @@ class StackCandidate(BaseModel):
     issuedAt: str
     ects: Annotated[str, Field(description="As its signed credential states them")]
     counts: bool = Field(description="Live: active and within its validity dates.")
-    problem: (
-        Literal["revoked", "suspended", "expired", "not_yet_valid"] | SkipJsonSchema[None]
-    ) = Field(default=None, description="Why it does not count (absent when it counts).")
+    problem: Literal["revoked", "suspended", "expired", "not_yet_valid"] | SkipJsonSchema[None] = (
+        Field(default=None, description="Why it does not count (absent when it counts).")
+    )
 
 
 class Eligibility(BaseModel):
