@@ -226,3 +226,23 @@ def test_a_part_not_yet_valid_does_not_count(app, demo):
     future = datetime(2030, 1, 1, tzinfo=UTC)
     uri = issue_part(app, demo, DEMO_SPECIFICATION["slug"], now=future)[1]
     assert _eligibility(app, demo)[0] == [(uri, "not_yet_valid")]
+
+
+def test_whole_ects_are_written_without_an_exponent(app, demo, client, auth):
+    """``Decimal("10.00").normalize()`` is ``1E+1``: a specification of 10 ECTS (the rule's
+    ``minEcts`` too) must say ``10`` in the API and in the credentials issued for it."""
+    add_stack(app, demo, minEcts=20)
+    with transaction(app) as session:
+        create_specification(
+            session,
+            session.get(Partnership, demo.partnership.id),
+            {**DEMO_SPECIFICATION, "slug": "ten-ects", "ects": "10.00"},
+            base_url=BASE_URL,
+        )
+    shown = client.get("/api/v1/specifications/ten-ects", headers=auth("viewer")).json
+    assert shown["ects"] == "10"
+    rule = client.get(f"/api/v1/specifications/{AWARD}", headers=auth("viewer")).json
+    assert rule["stacking"]["minEcts"] == "20"
+    document = json.loads(issue_part(app, demo, "ten-ects")[2])
+    credit = document["credentialSubject"]["hasClaim"]["specifiedBy"]["creditPoint"]
+    assert credit["point"] == "10"
