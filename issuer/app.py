@@ -8,7 +8,15 @@ from typing import Any
 from flask import Flask
 
 from issuer import config, db, edge, errors, i18n, proxies, server_secrets
-from issuer.api import audit, bulk_jobs, credentials, organisations, specifications, vc_api
+from issuer.api import (
+    audit,
+    bulk_jobs,
+    credentials,
+    organisations,
+    specifications,
+    stacking,
+    vc_api,
+)
 from issuer.api import common as api
 from issuer.api import openapi as api_docs
 from issuer.auth import staff as staff_auth
@@ -48,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 #: The API's resource modules register their routes on ``api.bp`` when imported.
-API_MODULES = (audit, bulk_jobs, credentials, organisations, specifications)
+API_MODULES = (audit, bulk_jobs, credentials, organisations, specifications, stacking)
 # Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
 # cookies; exempt from CSRF as a whole.
 MACHINE_BLUEPRINTS = (api.bp, vc_api.bp, api_docs.bp, status_views.bp, did_views.bp)

@@ -74,6 +74,16 @@ class OpenPoint(_Closed):
     message: str
 
 
+class StackedPart(BaseModel):
+    """A part a stacked award claims (``hasPart``), as the award states it: the verifier has
+    not seen the part's own credential."""
+
+    id: str | None = Field(description="The part's achievement id.")
+    credential: str | None = Field(description="The part's credential id.")
+    title: str | None
+    ects: str | None
+
+
 class Summary(BaseModel):
     """What the credential states (``confirmed`` only when the verdict is ``verified``)."""
 
@@ -85,6 +95,7 @@ class Summary(BaseModel):
     issuer: str | None = None
     awardingBodies: list[str | None] = Field(default_factory=list)
     learningOutcomes: list[str] = Field(default_factory=list)
+    parts: Annotated[list[StackedPart] | SkipJsonSchema[None], _ABSENT] = None
 
 
 class Recognition(BaseModel):

@@ -23,6 +23,7 @@ from schemas.elm.read import (
     text,
     title,
 )
+from schemas.elm.stack import parts
 
 
 def organisation_name(body: Mapping[str, Any]) -> str | None:
@@ -41,10 +42,12 @@ def summary(credential: Mapping[str, Any]) -> dict[str, Any]:
     """What a recognition officer reads first: title, learner, awarding bodies, ECTS, EQF level,
     workload and learning outcomes (plain strings, English first; absent parts are None or
     empty). ``ects`` and ``volumeOfLearning`` are the first credit point's ``point`` and the
-    specification's ``volumeOfLearning`` as stated, whatever their JSON type."""
+    specification's ``volumeOfLearning`` as stated, whatever their JSON type. A stacked award
+    adds ``parts``: each part it claims (:func:`schemas.elm.stack.parts`: achievement id,
+    credential id, title, ECTS) — the award's word: the verifier has not seen the parts."""
     specified = specification(claim(credential))
     name = title(credential)
-    return {
+    found = {
         "title": name.value if name is not None else None,
         "learner": text(subject(credential).get("fullName")),
         "issuer": issuer_id(credential),
@@ -55,3 +58,7 @@ def summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         "learningOutcomes": [outcome.value for outcome in outcomes(specified)],
         "issued": issued(credential),
     }
+    stacked = parts(credential)
+    if stacked:
+        found["parts"] = stacked
+    return found

@@ -1,5 +1,6 @@
 """What the ``/api/v1`` views share: the blueprint, the caller's organisation and partnership,
-paging (``limit`` / ``cursor``), awarding bodies, ``201 Location`` answers, and
+paging (``limit`` / ``cursor``), awarding bodies, ``201 Location`` answers, the answer to an
+issuance, and
 :func:`field_problems`, which turns a pydantic ``ValidationError`` into the API's one refusal
 shape: 422 ``invalid_input`` with ``details.fields`` naming every bad member.
 
@@ -12,6 +13,7 @@ the service call succeeded, so a failure leaves nothing written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from sqlalchemy import Select
 
+from issuer import config
 from issuer.auth.tokens import current_caller
 from issuer.credentials import issuance
 from issuer.db import get_session
@@ -147,6 +150,21 @@ def check_slugs(value: Any) -> list[str]:
     if len(set(value)) != len(value):
         raise ValueError("names an organisation more than once")
     return value
+
+
+def issue_response(issued: issuance.Issued) -> dict[str, Any]:
+    """The answer to an issuance: the credential's metadata, its signed document, its first
+    share link with QR codes, and (this once) the learner's management link."""
+    base = config.base_url()
+    credential = issued.credential
+    token = issued.share_link.token
+    return {
+        "credential": issuance.credential_json(credential, base_url=base),
+        "document": json.loads(credential.document),
+        "shareUrl": f"{base}/c/{token}",
+        "learnerManageUrl": f"{base}/learner/{issued.manage_token}",
+        "qr": {"png": f"{base}/c/{token}/qr.png", "svg": f"{base}/c/{token}/qr.svg"},
+    }
 
 
 def partnership_credential(ref: str) -> IssuedCredential:

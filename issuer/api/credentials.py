@@ -21,6 +21,7 @@ from issuer.api.common import (
     caller_organisation,
     created,
     field_problems,
+    issue_response,
     json_body,
     limit,
     page,
@@ -46,19 +47,6 @@ def _learner_problems(error: InvalidInput) -> dict[str, Any]:
     return {
         name if name == "learner" else f"learner.{name}": problem
         for name, problem in fields.items()
-    }
-
-
-def _issue_response(issued: issuance.Issued) -> dict[str, Any]:
-    base = config.base_url()
-    credential = issued.credential
-    token = issued.share_link.token
-    return {
-        "credential": issuance.credential_json(credential, base_url=base),
-        "document": json.loads(credential.document),
-        "shareUrl": f"{base}/c/{token}",
-        "learnerManageUrl": f"{base}/learner/{issued.manage_token}",
-        "qr": {"png": f"{base}/c/{token}/qr.png", "svg": f"{base}/c/{token}/qr.svg"},
     }
 
 
@@ -125,7 +113,7 @@ def issue_credential_view() -> ResponseReturnValue:
         grade=body_model.grade,
         valid_until=body_model.validUntil,
     )
-    body = _issue_response(issued)
+    body = issue_response(issued)
     session.commit()
     return created(body, url_for("api.get_credential_view", ref=issued.credential.uuid))
 

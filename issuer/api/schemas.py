@@ -75,8 +75,18 @@ class OutcomeOut(BaseModel):
     escoSkills: list[EscoSkill] = Field(default_factory=list)
 
 
+class StackingRuleOut(BaseModel):
+    """A stackable award's rule: which specifications' credentials stack into it, how many
+    distinct ones, and the ECTS they add up to at least."""
+
+    parts: list[str]
+    minParts: Annotated[int, Field(ge=1)]
+    minEcts: Annotated[str, Field(description="Decimal text, e.g. 15")]
+
+
 class Specification(BaseModel):
-    """A stored specification: its input, normalised, with its ``uri``."""
+    """A stored specification: its input, normalised, with its ``uri`` (and, for a stackable
+    award, its ``stacking`` rule)."""
 
     slug: str
     uri: Annotated[str, Field(json_schema_extra={"format": "uri"})]
@@ -94,6 +104,7 @@ class Specification(BaseModel):
     qualityAssurance: QualityAssuranceInput
     prerequisites: Annotated[LanguageMap | SkipJsonSchema[None], _ABSENT] = None
     language: Annotated[str, Field(pattern=COUNTRY)]
+    stacking: Annotated[StackingRuleOut | SkipJsonSchema[None], _ABSENT] = None
 
 
 class SpecificationList(BaseModel):

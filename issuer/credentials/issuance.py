@@ -55,6 +55,7 @@ from keys.proof import add_proof
 from schemas.elm.build import Award, build_microcredential
 from schemas.elm.build import Learner as LearnerData
 from schemas.elm.profile import validate_microcredential
+from schemas.elm.stack import StackPart
 from schemas.errors import SchemaError, SchemaViolation
 from schemas.jsonld import check_strict
 
@@ -300,20 +301,29 @@ def issue_credential(
     bulk_job_id: int | None = None,
     bulk_line: int | None = None,
     signing_keys: SigningKeys | None = None,
+    parts: Sequence[StackPart] = (),
 ) -> Issued:
     """Issue ``specification`` to ``learner`` on behalf of ``issuer`` and the other awarding
     bodies (each signs: one proof per body); see the module docstring.
 
     Raises ``InvalidInput`` for awarding bodies that are not the specification's partners (see
-    :func:`check_awarding_bodies`), a malformed grade or ``valid_until``, or a credential that
-    fails validation (``invalid_credential``); ``Conflict`` when a body has no current key. An
+    :func:`check_awarding_bodies`), a stackable award without parts or parts for another
+    specification (``stackable_award``), a malformed grade or ``valid_until``, or a credential
+    that fails validation (``invalid_credential``); ``Conflict`` when a body has no current key. An
     ``IntegrityError`` on flush means the bulk job line ``(bulk_job_id, bulk_line)`` was issued
-    already. ``signing_keys`` lets a bulk job reuse opened keys.
+    already. ``signing_keys`` lets a bulk job reuse opened keys. ``parts`` are the credentials
+    a stacked award stacks (``issuer.stacking.services`` chooses and checks them).
     """
     now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     bodies = check_awarding_bodies(issuer, specification, awarding_bodies)
+    if (specification.stacking is not None) != bool(parts):
+        raise InvalidInput(
+            "a stackable award is issued only with its parts, by claiming it",
+            code="stackable_award",
+            details={"specification": specification.slug},
+        )
     grade = clean_grade(grade)
     if valid_until is not None and (valid_until.tzinfo is None or valid_until <= now):
         raise InvalidInput(
@@ -340,6 +350,7 @@ def issue_credential(
         grade=grade,
         valid_until=valid_until,
         status=[entry_json(entry, base_url) for entry in entries],
+        parts=parts,
     )
     document = build_microcredential(award)
     _check_document(document)
@@ -379,6 +390,8 @@ def issue_credential(
     }
     if bulk_job_id is not None:
         details |= {"bulkJob": bulk_job_id, "line": bulk_line}
+    if parts:
+        details["parts"] = [part.credential_id for part in parts]
     session.add(
         AuditEvent(
             actor=actor,

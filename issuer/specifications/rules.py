@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -94,6 +95,15 @@ def _integral(value: Any) -> Any:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """A whole number (8.0 counts, ``True`` does not)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("stacking.minParts must be a whole number")
+    return value
+
+
 class EscoSkill(_Rules):
     """An ESCO skill a learning outcome refers to."""
 
@@ -134,6 +144,43 @@ class QualityAssuranceInput(_Rules):
     agent: Agent
 
 
+MAX_PARTS = 50
+
+
+class StackingRule(_Rules):
+    """What makes a specification a stackable award: credentials of which of the partnership's
+    specifications may be its parts (``parts``, by slug), how many distinct ones a learner
+    needs (``minParts``) and the ECTS those parts must add up to at least (``minEcts``)."""
+
+    parts: Annotated[
+        list[Annotated[str, Field(pattern=SLUG)]],
+        Field(
+            min_length=1,
+            max_length=MAX_PARTS,
+            json_schema_extra={"uniqueItems": True},
+            description="Slugs of the specifications whose credentials qualify.",
+        ),
+    ]
+    minParts: Annotated[
+        int,
+        BeforeValidator(_whole),
+        Field(ge=1, le=MAX_PARTS, description="How many distinct qualifying credentials."),
+    ]
+    minEcts: Annotated[
+        Decimal,
+        BeforeValidator(_ects),
+        Field(ge=0, le=MAX_ECTS, description="ECTS the parts add up to at least (default 0)."),
+    ] = Decimal(0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StackingRule:
+        if len(set(self.parts)) != len(self.parts):
+            raise ValueError("stacking.parts names a specification more than once")
+        if self.minParts > len(self.parts):
+            raise ValueError("stacking.minParts cannot exceed the number of parts")
+        return self
+
+
 class SpecificationInput(_Rules):
     """A micro-credential specification: the EU standard elements (Council Recommendation of
     16 June 2022, Annex I) every award of it carries. An optional member given as null counts
@@ -163,6 +210,10 @@ class SpecificationInput(_Rules):
     qualityAssurance: QualityAssuranceInput
     prerequisites: TextOrMap | None = None
     language: Annotated[str, Field(pattern=COUNTRY, description="e.g. ENG")] | None = None
+    stacking: Annotated[
+        StackingRule | None,
+        Field(description="Set for a stackable award: which credentials stack into it."),
+    ] = None
 
 
 _LANGUAGE_MAP = "must be a non-empty string or a language map"
@@ -181,6 +232,7 @@ MESSAGES = {
     "learningSetting": f"learningSetting must be one of {sorted(LEARNING_SETTINGS)}",
     "prerequisites": f"prerequisites {_LANGUAGE_MAP}",
     "language": "language must be an EU language code such as ENG",
+    "stacking": "stacking must be {parts: [specification slugs], minParts, minEcts?}",
 }
 _CHOICES = {"participationMode": PARTICIPATION_MODES, "learningSetting": LEARNING_SETTINGS}
 

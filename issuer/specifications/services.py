@@ -32,12 +32,19 @@ __all__ = [
     "SPECIFICATION_FIELDS",
     "check_shapes",
     "create_specification",
+    "decimal_text",
     "get_specification",
     "list_specifications",
     "specification_data",
     "specification_json",
     "validate_specification",
 ]
+
+
+def decimal_text(value: Decimal | str) -> str:
+    """A decimal as plain text without trailing zeros or an exponent: ``10.00`` → ``10``
+    (``str(Decimal("10.00").normalize())`` would give ``1E+1``), ``7.50`` → ``7.5``."""
+    return format(Decimal(value).normalize(), "f")
 
 
 def create_specification(
@@ -65,6 +72,7 @@ def create_specification(
     )
     if exists is not None:
         raise Conflict(f"specification {slug!r} exists already")
+    stacking = _stacking_rule(session, partnership, slug, valid.get("stacking"))
     specification = Specification(
         partnership_id=partnership.id,
         slug=slug,
@@ -83,12 +91,49 @@ def create_specification(
         quality_assurance=valid["qualityAssurance"],
         prerequisites=valid.get("prerequisites"),
         language=valid.get("language", "ENG"),
+        stacking=stacking,
     )
     if shapes:
         check_shapes(specification, partnership, shapes)
     session.add(specification)
     session.flush()
     return specification
+
+
+def _stacking_rule(
+    session: Session, partnership: Partnership, slug: str, rule: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The stacking rule as stored (``minEcts`` as decimal text), after checking that every
+    part is a plain (not stackable) specification of the partnership other than ``slug``:
+    ``InvalidInput`` ``unknown_part_specification`` naming the others."""
+    if rule is None:
+        return None
+    found = {
+        spec.slug: spec
+        for spec in session.scalars(
+            select(Specification).where(
+                Specification.partnership_id == partnership.id,
+                Specification.slug.in_(rule["parts"]),
+            )
+        )
+    }
+    wrong = [
+        part
+        for part in rule["parts"]
+        if part == slug or part not in found or found[part].stacking is not None
+    ]
+    if wrong:
+        raise InvalidInput(
+            "every part of a stackable award must be a micro-credential specification of the "
+            "partnership (not a stackable award itself)",
+            code="unknown_part_specification",
+            details={"fields": {"stacking": f"not a plain specification here: {wrong}"}},
+        )
+    return {
+        "parts": list(rule["parts"]),
+        "minParts": rule["minParts"],
+        "minEcts": decimal_text(rule["minEcts"]),
+    }
 
 
 def get_specification(session: Session, partnership_id: int, slug: str) -> Specification:
@@ -125,7 +170,7 @@ def specification_json(specification: Specification) -> dict[str, Any]:
         "uri": specification.uri,
         "title": specification.title,
         "learningOutcomes": specification.learning_outcomes,
-        "ects": str(specification.ects.normalize()),
+        "ects": decimal_text(specification.ects),
         "volumeOfLearning": specification.volume_of_learning,
         "eqfLevel": specification.eqf_level,
         "iscedField": specification.isced_field,
@@ -140,6 +185,8 @@ def specification_json(specification: Specification) -> dict[str, Any]:
         data["description"] = specification.description
     if specification.prerequisites:
         data["prerequisites"] = specification.prerequisites
+    if specification.stacking is not None:
+        data["stacking"] = specification.stacking
     return data
 
 
@@ -158,7 +205,7 @@ def specification_data(specification: Specification) -> SpecificationData:
             )
             for outcome in specification.learning_outcomes
         ],
-        ects=Decimal(specification.ects).normalize(),
+        ects=Decimal(decimal_text(specification.ects)),
         volume_of_learning=specification.volume_of_learning,
         eqf_level=specification.eqf_level,
         isced_field=specification.isced_field,

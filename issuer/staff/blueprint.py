@@ -31,6 +31,10 @@ from issuer.staff.forms import first_error, shown_value
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
+#: The session key under which a page that issued keeps the learner's management URL, shown
+#: once by ``staff.issued``.
+ISSUED_STASH = "staff_issued"
+
 ERROR_TITLES = {
     400: lazy_gettext("The request was not understood"),
     403: lazy_gettext("Your role does not allow this"),

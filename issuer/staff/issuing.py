@@ -16,6 +16,7 @@ from issuer.errors import Conflict, InvalidInput
 from issuer.models import Role, ShareLink
 from issuer.sharing.links import share_url
 from issuer.staff.blueprint import (
+    ISSUED_STASH,
     actor,
     bp,
     find_credential,
@@ -24,8 +25,6 @@ from issuer.staff.blueprint import (
 )
 from issuer.staff.forms import FORM
 from issuer.staff.issue_forms import IssueForm
-
-ISSUED_STASH = "staff_issued"  # the learner management URL, shown once after issuing
 
 
 def _issue_form() -> IssueForm:

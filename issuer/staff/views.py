@@ -28,6 +28,7 @@ from issuer.staff import (  # noqa: F401  (each registers its views on bp)
     dashboard,
     issuing,
     specifications,
+    stacking,
 )
 from issuer.staff.blueprint import bp
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.elm.display import individual_display, text_of
+from schemas.elm.stack import StackPart, part_nodes
 from schemas.elm.vocab import (
     ACCREDITATION,
     ACCREDITATION_SCHEME,
@@ -187,6 +188,8 @@ class Award:
     grade: str | None = None
     valid_until: datetime | None = None
     status: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    #: The credentials a stacked award stacks (:mod:`schemas.elm.stack`); none for others.
+    parts: Sequence[StackPart] = field(default_factory=tuple)
 
 
 def xsd_datetime(moment: datetime) -> str:
@@ -317,6 +320,8 @@ def build_microcredential(award: Award) -> dict[str, Any]:
             "specifiedBy": _qualification(spec),
         },
     }
+    if award.parts:
+        subject["hasClaim"]["hasPart"] = part_nodes(award.credential_id, claim_id, award.parts)
     if learner.date_of_birth:
         subject["dateOfBirth"] = f"{learner.date_of_birth.isoformat()}T00:00:00Z"
     if learner.email:

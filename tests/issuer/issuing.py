@@ -22,16 +22,19 @@ ANA = LearnerInput(
 )
 
 
-def issue(app, demo, *, bodies=(0,), learner=ANA, issuer=None, **options):
+def issue(app, demo, *, bodies=(0,), learner=ANA, issuer=None, specification=None, **options):
     """Issue in a committed transaction, awarded by the demo organisations ``bodies`` (the
-    first issues unless ``issuer(session)`` names another; signed at ``NOW`` unless ``now=``);
+    first issues unless ``issuer(session)`` names another; signed at ``NOW`` unless ``now=``;
+    the demo's specification unless ``specification(session)`` names another);
     returns (credential id, uri, document text, the issuance's result with its tokens)."""
     with transaction(app) as session:
         orgs = [session.get(Organisation, demo.organisations[n].id) for n in bodies]
         issued = issue_credential(
             session,
             issuer=issuer(session) if issuer else orgs[0],
-            specification=session.get(Specification, demo.specification.id),
+            specification=specification(session)
+            if specification
+            else session.get(Specification, demo.specification.id),
             learner=learner,
             awarding_bodies=orgs,
             actor="token:test",

@@ -20,10 +20,13 @@ from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.errors import InvalidInput
 from issuer.models import IssuedCredential, Organisation, Partnership, Specification
-from issuer.specifications.services import create_specification
+from issuer.specifications.services import create_specification, get_specification
+from issuer.stacking.services import claim_stack, find_learner
 from schemas.elm.shacl import validate
 
 from .conftest import BASE_URL, PASSPHRASE
+from .issuing import ANA
+from .stacking import AWARD, PARTS, add_stack, issue_part
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +193,28 @@ def test_the_api_refuses_a_non_conforming_specification(app, client, auth, no_cv
     response = client.post("/api/v1/specifications", json=spec, headers=auth("admin"))
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["error"]["code"] == "shacl_violation"
+
+
+def test_a_stacked_award_conforms(app, demo, no_cv):
+    """The award's ``hasPart`` nodes (each a LearningAchievement restated with its title,
+    awardedBy, identifier, creditReceived and ``isPartOf`` the award) satisfy the shapes."""
+    add_stack(app, demo)
+    for slug in PARTS[:3]:
+        issue_part(app, demo, slug)
+    with transaction(app) as session:
+        issued, _ = claim_stack(
+            session,
+            award=get_specification(session, demo.partnership.id, AWARD),
+            learner=find_learner(session, demo.partnership.id, ANA.reference),
+            issuer=session.get(Organisation, demo.organisations[0].id),
+            actor="token:test",
+            base_url=BASE_URL,
+            passphrase=PASSPHRASE.encode(),
+        )
+        document = json.loads(issued.credential.document)
+    assert len(document["credentialSubject"]["hasClaim"]["hasPart"]) == 3
+    _conforms(document)
+    # the shapes do look at the part nodes: one without its awarding process is refused
+    del document["credentialSubject"]["hasClaim"]["hasPart"][0]["awardedBy"]
+    shapes = {v.shape.rsplit("/", 1)[-1] for v in validate(document, NO_CV[0])}
+    assert "LearningAchievement-elm_awardedBy" in shapes
