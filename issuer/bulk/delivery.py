@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from issuer import config
 from issuer.bulk.models import Delivery, DeliveryState
@@ -75,9 +75,11 @@ def _cell(value: Any) -> str:
 
 
 def _issued_rows(session: Session, job: BulkJob) -> Any:
+    earliest = aliased(ShareLink)
     first_link = (
-        select(func.min(ShareLink.id))
-        .where(ShareLink.credential_id == IssuedCredential.id)
+        select(func.min(earliest.id))
+        .where(earliest.credential_id == IssuedCredential.id)
+        .correlate(IssuedCredential)
         .scalar_subquery()
     )
     return session.execute(
@@ -241,8 +243,8 @@ def message(app: Flask, session: Session, delivery: Delivery) -> EmailMessage:
     mail["Subject"] = SUBJECT[language].format(title=title)
     mail["From"] = str(app.config.get("MAIL_FROM") or "microcred@localhost")
     mail["To"] = delivery.email
-    mail["Content-Language"] = language
     mail.set_content(BODY[language].format(**fields))
+    mail["Content-Language"] = language
     return mail
 
 

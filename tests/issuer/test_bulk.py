@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 import issuer.bulk.jobs as bulk
-from issuer.bulk.jobs import create_job, job_errors_csv, job_json
-from issuer.bulk.queue import start_job
 from issuer.bulk import runner
+from issuer.bulk.jobs import create_job, job_errors_csv, job_json
 from issuer.bulk.models import BulkBatch
+from issuer.bulk.queue import start_job
 from issuer.bulk.runner import work_on_job as run_job
 from issuer.credentials import batch
 from issuer.credentials.issuance import LearnerInput, issue_credential
@@ -345,7 +345,8 @@ def test_start_job_modes(app, demo):
         start_job(app, job_id)
 
 
-def test_two_jobs_at_once_on_one_organisation_share_no_status_index(app, demo):
+def test_two_jobs_at_once_on_one_organisation_share_no_status_index(app, demo, monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 2)  # many batches each, so that they interleave
     # the same learners in both files: their creation races too
     first = _create(app, demo, rows_csv(20, prefix="A") + b"B-0,Shared,Learner,,,\n")
     second = _create(app, demo, rows_csv(20, prefix="B"), bodies=(0, 2), reissue=True)

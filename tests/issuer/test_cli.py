@@ -537,7 +537,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
         "MICROCRED_BULK_LEASE_SECONDS": "2",
     }
     for name in ("MICROCRED_ISSUER_URL", "MICROCRED_QUEUE_URL", "REDIS_URL"):
-        environment.pop(name, None)  # the script's defaults: localhost:<port>, embedded queue  # the script's default: localhost:<port>
+        environment.pop(name, None)  # the script's defaults: localhost:<port>, embedded queue
     with subprocess.Popen(
         [sys.executable, "-m", "demo.run", "--port", str(port), "--workers", "2"],
         cwd=PROJECT_ROOT,
