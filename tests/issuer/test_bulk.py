@@ -348,7 +348,7 @@ def test_start_job_modes(app, demo):
 def test_two_jobs_at_once_on_one_organisation_share_no_status_index(app, demo, monkeypatch):
     monkeypatch.setattr(bulk, "BATCH_ROWS", 2)  # many batches each, so that they interleave
     # the same learners in both files: their creation races too
-    first = _create(app, demo, rows_csv(20, prefix="A") + b"B-0,Shared,Learner,,,\n")
+    first = _create(app, demo, rows_csv(20, prefix="A") + b"B-0,Shared,Learner,,,\n", reissue=True)
     second = _create(app, demo, rows_csv(20, prefix="B"), bodies=(0, 2), reissue=True)
     threads = [threading.Thread(target=run_job, args=(app, job_id)) for job_id in (first, second)]
     for thread in threads:
