@@ -11,7 +11,8 @@ writes ``bench/results.json``.
 
 Then (unless ``--quick``) bulk issuance end to end on the task queue (``bench/bulk.py``:
 PostgreSQL + Redis and SQLite embedded, at each of ``--bulk`` sizes (default 10,000 and
-100,000 rows), with main's path beside: rows/s, peak memory of web, workers and broker) and the verifier's HTTP throughput and p50/p99 latency
+100,000 rows), with main's path beside: rows/s, peak memory of web, workers and broker)
+and the verifier's HTTP throughput and p50/p99 latency
 under wrk with gunicorn on 2 workers for ``--http`` seconds (``bench/http_load.py``).
 
 Usage: ``python bench/run.py [--seconds S] [--outcomes 1,3,10,100] [--bulk ROWS]
