@@ -322,11 +322,11 @@ def run_services(todo: Sequence[Service], token: str, ready_timeout: float) -> i
     manager = Manager(log)
     for service in todo:
         manager.add_process(service.name, service.command, env=service.environment(os.environ))
-    name, command = worker_service()
-    processes = str(min(os.cpu_count() or 1, 4))
-    manager.add_process(
-        name, command, env={**os.environ, "PYTHON": sys.executable, "WORKER_PROCESSES": processes}
-    )
+    if any(service.name == "issuer" for service in todo):  # the issuer's queue worker
+        name, command = worker_service()
+        processes = str(min(os.cpu_count() or 1, 4))
+        environment = {**os.environ, "PYTHON": sys.executable, "WORKER_PROCESSES": processes}
+        manager.add_process(name, command, env=environment)
 
     def ready() -> None:
         for service in todo:
