@@ -159,20 +159,23 @@ class Issued:
 
 class SigningKeys:
     """Opened signing keys. Opening a sealed key runs scrypt (tens of milliseconds), so a bulk
-    job keeps one of these and opens each organisation's current key once, not once per row.
-    A key rotated meanwhile is a different stored key and is opened afresh."""
+    job, a worker process or a web process keeps one of these and opens each key once, not once
+    per row or request. A key is known by its method id and public key together (never by its
+    row id alone: one process may serve several databases, as the tests do); a key rotated
+    meanwhile is a different stored key and is opened afresh."""
 
     def __init__(self, passphrase: bytes) -> None:
         self._passphrase = passphrase
-        self._opened: dict[int, KeyPair] = {}
+        self._opened: dict[tuple[str, str], KeyPair] = {}
 
     def keypair(self, organisation: Organisation) -> KeyPair:
         """The organisation's current key pair, with its secret."""
         key = current_key(organisation)
-        pair = self._opened.get(key.id)
-        if pair is None or pair.id != key.method_id:
+        known = (key.method_id, key.public_key_multibase)
+        pair = self._opened.get(known)
+        if pair is None:
             pair = signing_keypair(organisation, self._passphrase)
-            self._opened[key.id] = pair
+            self._opened[known] = pair
         return pair
 
 
