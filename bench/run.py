@@ -9,12 +9,14 @@ templates, see ``schemas/fastpath.py``). Every credential signed in a run has it
 subject, and each signature is checked to be byte-identical on both paths. Prints a table and
 writes ``bench/results.json``.
 
-Then (unless ``--quick``) bulk issuance of ``--bulk`` CSV rows end to end through the issuer
-(``bench/bulk.py``: rows/s, peak memory) and the verifier's HTTP throughput and p50/p99 latency
+Then (unless ``--quick``) bulk issuance end to end on the task queue (``bench/bulk.py``:
+PostgreSQL + Redis and SQLite embedded, at each of ``--bulk`` sizes (default 10,000 and
+100,000 rows), with main's path beside: rows/s, peak memory of web, workers and broker)
+and the verifier's HTTP throughput and p50/p99 latency
 under wrk with gunicorn on 2 workers for ``--http`` seconds (``bench/http_load.py``).
 
 Usage: ``python bench/run.py [--seconds S] [--outcomes 1,3,10,100] [--bulk ROWS]
-[--bulk-plain ROWS] [--http SECONDS] [--quick]``.
+[--bulk-main ROWS] [--http SECONDS] [--quick]``.
 
 ``python bench/run.py hostile [--hostile-seconds S]`` runs only the hostile part (issue #11):
 the worst inputs the verifier's limits allow, each verified in this process
@@ -134,17 +136,16 @@ def main() -> None:
     parser.add_argument("--outcomes", default="1,3,10,100", help="learning outcomes per size")
     parser.add_argument(
         "--bulk",
+        default="10000,100000",
+        metavar="ROWS,ROWS",
+        help="CSV rows of each bulk issuance run on the queue (0: skip)",
+    )
+    parser.add_argument(
+        "--bulk-main",
         type=int,
         default=10_000,
         metavar="ROWS",
-        help="CSV rows for bulk issuance on our path (0: skip)",
-    )
-    parser.add_argument(
-        "--bulk-plain",
-        type=int,
-        default=1_000,
-        metavar="ROWS",
-        help="CSV rows for bulk issuance on the plain path, extrapolated (0: skip)",
+        help="CSV rows for main's bulk path (0: skip)",
     )
     parser.add_argument(
         "--http",
@@ -159,7 +160,7 @@ def main() -> None:
         measure_hostile(args.hostile_seconds)
         return
     if args.quick:
-        args.bulk = args.http = 0
+        args.bulk, args.http = "0", 0
 
     fastpath.stats.reset()
     rows = [measure(int(n), args.seconds) for n in args.outcomes.split(",")]
@@ -188,10 +189,11 @@ def main() -> None:
         "seconds_per_measurement": args.seconds,
         "results": rows,
     }
-    if args.bulk:
+    sizes = tuple(int(n) for n in str(args.bulk).split(",") if int(n))
+    if sizes:
         import bulk  # bench/bulk.py
 
-        results["bulk"] = bulk.measure(args.bulk, args.bulk_plain)
+        results["bulk"] = bulk.measure(sizes, main_rows=args.bulk_main)
         print_bulk(results["bulk"])
     if args.http:
         import http_load  # bench/http_load.py
@@ -257,33 +259,18 @@ def measure_hostile(seconds: float) -> None:
     print(f"written: {RESULTS} (hostile_load)")
 
 
-def print_bulk(result: dict[str, Any]) -> None:
-    """The bulk issuance table."""
+def print_bulk(runs: list[dict[str, Any]]) -> None:
+    """The bulk issuance table: every run on the queue, and main's path."""
     print()
     print(
-        f"{'bulk issuance':<14} {'rows':>6} {'seconds':>8} {'rows/s':>7} {'peak RSS MiB':>12} "
-        f"{'growth MiB':>10}   (CSV end to end, SQLite, one process)"
+        f"{'bulk issuance':<40} {'rows':>7} {'rows/s':>8} {'peak RSS MiB':>12} "
+        "(CSV upload to every credential stored)"
     )
-    for name in ("plain", "ours"):
-        if name not in result:
-            continue
-        row = result[name]
-        label = name + (
-            " (extrap.)"
-            if "extrapolated_wall_seconds_for_rows" in row and row["rows"] != result["ours"]["rows"]
-            else ""
-        )
-        print(
-            f"{label:<14} {row['rows']:>6} {row['wall_seconds']:>8} {row['rows_per_second']:>7} "
-            f"{row['peak_rss_mib']:>12} {row['rss_growth_mib']:>10}"
-        )
-        if label.endswith("(extrap.)"):
-            print(
-                f"{'':<14} {result['ours']['rows']:>6} "
-                f"{row['extrapolated_wall_seconds_for_rows']:>8}   (extrapolated)"
-            )
-    if "ratio" in result:
-        print(f"ours / plain rows/s: {result['ratio']}x")
+    for run in runs:
+        label = f"{run['database']} + {run['queue']} ({run['path']})"
+        rate = "-" if run["rows_per_second"] is None else run["rows_per_second"]
+        peak = "-" if run["peak_rss_mib"] is None else run["peak_rss_mib"]
+        print(f"{label:<40} {run['rows']:>7} {rate:>8} {peak:>12} {run.get('note', '')}")
 
 
 def print_http(result: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ def services(host: str, port: int, workers: int = 2, path: Path = PROCFILE) -> l
         f"http://localhost:{port}": issuer_origin,
     }
     known = {
-        "issuer": (port, "/.well-known/did.json", {"MICROCRED_BULK_WORKER": "thread"}),
+        "issuer": (port, "/.well-known/did.json", {"MICROCRED_BULK_WORKER": "queue"}),
         "verifier": (
             port + 1,
             "/healthz",
@@ -94,12 +94,18 @@ def services(host: str, port: int, workers: int = 2, path: Path = PROCFILE) -> l
         ),
     }
     commands = procfile(path)
-    if set(commands) != set(known):
-        raise ValueError(f"{path} must name exactly the processes {sorted(known)}")
+    if set(commands) != {*known, "worker"}:
+        raise ValueError(f"{path} must name exactly the processes {sorted({*known, 'worker'})}")
     return [
         Service(name, commands[name], host, at, ready, workers, env)
         for name, (at, ready, env) in known.items()
     ]
+
+
+def worker_service(path: Path = PROCFILE) -> tuple[str, str]:
+    """The Procfile's ``worker`` (the issuer's task queue, one process per core): its name and
+    shell command. It serves no port: ``make run`` starts it beside the web services."""
+    return "worker", procfile(path)["worker"]
 
 
 def with_env(todo: Sequence[Service], name: str, extra: Mapping[str, str]) -> list[Service]:

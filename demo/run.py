@@ -8,12 +8,13 @@ demo passphrase, and keeps a random secret key in ``instance/secret_key`` for bo
 
 1. brings the database to the newest migration and creates the demo partnership if it is absent,
    with a fresh issuer token (what ``microcred demo setup`` does);
-2. resumes bulk jobs left ``running`` by a server that stopped. This happens here, once, before
-   any gunicorn worker starts — never in each worker, where two would resume the same job. Their
-   remaining rows run in a thread of this process (``BULK_WORKER=thread``);
+2. (bulk jobs left running by a server that stopped need nothing here: the Procfile's
+   ``worker``, the issuer's task queue, takes them over by itself — ``issuer.bulk.queue.sweep``);
 3. writes a demo accreditation registry that accredits the demo organisations, and the
    verifier's trust settings to ``instance/verifier.env`` (for ``microcred verify``);
-4. runs the ``Procfile``'s services (issuer on ``--port``, verifier on the next port) with
+4. runs the ``Procfile``'s services (issuer on ``--port``, verifier on the next port, and the
+   queue's ``worker``, one process per core, on the embedded SQLite queue unless
+   ``MICROCRED_QUEUE_URL``/``REDIS_URL`` names a broker) with
    honcho's :class:`~honcho.manager.Manager`, their logs on stderr, and waits until each answers;
 5. prints ``issuer: <url>``, ``verifier: <url>``, then ``token: <issuer token>`` on stdout, each
    on its own line;
@@ -41,7 +42,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -52,10 +52,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from demo.partnership import describe_demo, ensure_demo
-from demo.procfile import Service, services, with_env
+from demo.procfile import Service, services, with_env, worker_service
 from demo.registry import demo_registry
 from issuer.app import create_app
-from issuer.bulk import jobs as bulk
 from issuer.db import transaction
 from issuer.errors import ApiError
 from issuer.models import Organisation
@@ -70,8 +69,6 @@ from keys.errors import KeysError
 
 READY_TIMEOUT = 60.0  # seconds for every service to answer
 POLL = 0.2
-# At start-up no server of ours is running yet, so every job still marked running is stale.
-RESUME_STALE_AFTER = timedelta(0)
 
 
 def demo_registry_env(app: Flask) -> dict[str, str]:
@@ -260,13 +257,10 @@ def prepare(app: Flask, todo: list[Service]) -> tuple[str, list[Service]]:
         setup = ensure_demo(app)
         for line in describe_demo(setup):
             note(line)
-        resumed = bulk.resume_stale_jobs(app, stale_after=RESUME_STALE_AFTER)
         registry = demo_registry_env(app)
     todo = with_env(todo, "verifier", registry)
     verifier_env = next(s.env for s in todo if s.name == "verifier")
     settings_file = write_verifier_env(app, verifier_env)
-    if resumed:
-        note(f"resuming bulk jobs {', '.join(map(str, resumed))} left running")
     note(
         f"microcred verify uses the verifier's trust settings after "
         f"`set -a; . {settings_file}; set +a`"
@@ -300,8 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        # This app lives as long as we do: resumed bulk jobs run in its worker threads.
-        app = create_app({"BULK_WORKER": "thread", "CHECK_SECRETS": False})
+        app = create_app({"CHECK_SECRETS": False})
         try:
             prepare_secrets(app)
             token, todo = prepare(app, todo)
@@ -323,12 +316,17 @@ def run_services(todo: Sequence[Service], token: str, ready_timeout: float) -> i
     """Run ``todo`` under honcho until a signal or until one stops; print the URLs and
     ``token`` once every service answers. The exit status (:func:`outcome`)."""
     # honcho starts each service from a multiprocessing child: forked from here, that child
-    # would copy this process's threads' locks (resumed bulk jobs run in threads).
+    # would copy this process's threads' locks.
     multiprocessing.set_start_method("forkserver", force=True)
     log = ServiceLog()
     manager = Manager(log)
     for service in todo:
         manager.add_process(service.name, service.command, env=service.environment(os.environ))
+    if any(service.name == "issuer" for service in todo):  # the issuer's queue worker
+        name, command = worker_service()
+        processes = str(min(os.cpu_count() or 1, 4))
+        environment = {**os.environ, "PYTHON": sys.executable, "WORKER_PROCESSES": processes}
+        manager.add_process(name, command, env=environment)
 
     def ready() -> None:
         for service in todo:

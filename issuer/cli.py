@@ -256,6 +256,7 @@ DOMAIN_COMMANDS = {
     "issue": "issuer.credentials.cli:issue_command",
     "bulk": "issuer.bulk.cli:bulk_command",
     "resume": "issuer.bulk.cli:resume_command",
+    "follow": "issuer.bulk.cli:follow_command",
     "suspend": "issuer.status.cli:suspend",
     "reinstate": "issuer.status.cli:reinstate",
     "revoke": "issuer.status.cli:revoke",

@@ -6,7 +6,12 @@ Environment variables: ``MICROCRED_SECRET_KEY`` and ``MICROCRED_DEMO`` (see
 :mod:`issuer.server_secrets`), ``DATABASE_URL`` (default: a SQLite file in the instance
 folder), ``MICROCRED_ISSUER_URL`` (the public base URL: share links, status lists, did:web),
 ``MICROCRED_VERIFIER_URL`` (what QR codes point to), ``MICROCRED_KEY_PASSPHRASE`` (seals the
-signing keys), ``MICROCRED_BULK_WORKER`` (``thread`` or ``inline``) and
+signing keys), ``MICROCRED_BULK_WORKER`` (``queue``, the default, or ``inline``),
+``MICROCRED_QUEUE_URL`` (or ``REDIS_URL``: the task queue's broker; unset: the embedded SQLite
+queue, see
+:mod:`issuer.bulk.queue`), ``MICROCRED_QUEUE_NAME``, ``MICROCRED_BULK_LEASE_SECONDS`` and
+``MICROCRED_BULK_SWEEP_SECONDS`` (how soon a dead worker's batch is taken over),
+``MICROCRED_SMTP_URL`` and ``MICROCRED_MAIL_FROM`` (learner e-mail; unset: none is sent) and
 ``MICROCRED_STATUS_LIST_MAX_AGE`` (seconds verifiers may cache a status list) and
 ``MICROCRED_EDC_SHAPES`` (the EU's EDC SHACL shapes files that a new specification's sample
 credentials must conform to; unset: no check).
@@ -41,7 +46,13 @@ def from_environment(instance_path: str, environ: Mapping[str, str] = os.environ
         "VERIFIER_BASE_URL": environ.get("MICROCRED_VERIFIER_URL", "http://localhost:5001"),
         "KEY_PASSPHRASE": environ.get("MICROCRED_KEY_PASSPHRASE"),
         "MAX_CONTENT_LENGTH": DEFAULT_MAX_UPLOAD,
-        "BULK_WORKER": environ.get("MICROCRED_BULK_WORKER", "thread"),
+        "BULK_WORKER": environ.get("MICROCRED_BULK_WORKER", "queue"),
+        "QUEUE_URL": environ.get("MICROCRED_QUEUE_URL") or environ.get("REDIS_URL") or None,
+        "QUEUE_NAME": environ.get("MICROCRED_QUEUE_NAME") or None,
+        "BULK_LEASE_SECONDS": environ.get("MICROCRED_BULK_LEASE_SECONDS") or None,
+        "BULK_SWEEP_SECONDS": environ.get("MICROCRED_BULK_SWEEP_SECONDS") or None,
+        "SMTP_URL": environ.get("MICROCRED_SMTP_URL") or None,
+        "MAIL_FROM": environ.get("MICROCRED_MAIL_FROM") or None,
         "STATUS_LIST_MAX_AGE": int(
             environ.get("MICROCRED_STATUS_LIST_MAX_AGE") or DEFAULT_STATUS_LIST_MAX_AGE
         ),

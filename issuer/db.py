@@ -17,6 +17,10 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+# The bulk queue's tables (their own module, beside issuer.models): registered on the metadata
+# wherever the database is used.
+from issuer.bulk import models as _bulk_tables  # noqa: F401
+
 EXTENSION = "microcred.db"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -450,6 +450,9 @@ class BulkJob(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime | None]  # a running job whose heartbeat is stale is resumed
     failure: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]  # when the first batch was claimed (rows/s, time left)
+    reissue: Mapped[bool] = mapped_column(Boolean, default=False)  # issue again to holders
+    content_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the upload
 
 
 class BulkJobRow(Base):
@@ -469,6 +472,8 @@ class BulkJobRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    # the learner's management token, sealed (issuer.bulk.sealing) for the export and e-mail
+    manage_token_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class ShareLink(Base):

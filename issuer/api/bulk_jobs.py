@@ -1,5 +1,6 @@
 """``/api/v1/bulk-jobs``: upload a CSV of learners and issue a credential to each row, follow the
-job, fetch its refused rows, and resume a job whose worker stopped."""
+job, fetch its refused rows, its learners' links (for a mail merge) and its e-mail report, and
+resume a failed job."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
+from issuer import config
 from issuer.api import schemas
 from issuer.api.common import awarding_bodies, bp, caller_organisation, check_slugs, created
 from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on_job, require
+from issuer.bulk import delivery, queue, runner
 from issuer.bulk import jobs as bulk
 from issuer.db import get_session
 from issuer.errors import Conflict, InvalidInput, NotFound
@@ -32,7 +35,7 @@ def _job(job_id: int) -> BulkJob:
 @operation(
     "createBulkJob",
     "bulk jobs",
-    {202: (schemas.BulkJob, "The job, started (Location: its URL)."), 404: E, 422: E},
+    {202: (schemas.BulkJob, "The job, started (Location: its URL)."), 404: E, 409: E, 422: E},
     role="issuer",
     form=schemas.BulkUpload,
 )
@@ -41,8 +44,10 @@ def create_bulk_job() -> ResponseReturnValue:
     """Upload a CSV of learners and issue a credential to each (issuer role).
 
     multipart/form-data: ``file``, ``specification``, ``awardingBodies`` as comma-separated
-    slugs. Rows that cannot be issued are listed in the job's errors.csv; the others are
-    issued."""
+    slugs; ``reissue`` and ``sameFile`` (``true``/``false``). Rows that cannot be issued are
+    listed in the job's errors.csv (a learner who holds the credential already:
+    ``already_holds_credential``, unless ``reissue``); the others are issued by the queue's
+    workers. 409 ``same_file`` when this very file was uploaded before, unless ``sameFile``."""
     session = get_session()
     caller = current_caller()
     issuer = caller_organisation()
@@ -61,6 +66,12 @@ def create_bulk_job() -> ResponseReturnValue:
             bodies = awarding_bodies(slugs, issuer)
         except ValueError as error:
             problems["awardingBodies"] = str(error)
+    flags = {}
+    for name in ("reissue", "sameFile"):
+        value = request.form.get(name, "false").strip().lower()
+        if value not in ("true", "false"):
+            problems[name] = "must be true or false"
+        flags[name] = value == "true"
     if problems or upload is None:
         raise InvalidInput(
             "the upload is missing or has malformed fields", details={"fields": problems}
@@ -74,10 +85,12 @@ def create_bulk_job() -> ResponseReturnValue:
         filename=upload.filename or "upload.csv",
         content=upload.read(),
         actor=caller.actor,
+        reissue=flags["reissue"],
+        same_file=flags["sameFile"],
     )
     job_id = job.id
     session.commit()
-    bulk.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    queue.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     session.refresh(job)
     return created(bulk.job_json(job), url_for("api.get_bulk_job", job_id=job_id), status=202)
 
@@ -141,7 +154,46 @@ def resume_bulk_job(job_id: int) -> ResponseReturnValue:
             details={"bulkJob": job_id},
         )
     )
+    runner.reopen_job(session, job)
     session.commit()
-    bulk.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    queue.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     session.refresh(job)
     return created(bulk.job_json(job), url_for("api.get_bulk_job", job_id=job_id), status=202)
+
+
+@bp.get("/bulk-jobs/<dbint:job_id>/links.csv")
+@operation(
+    "getBulkJobLinks",
+    "bulk jobs",
+    {200: (None, "CSV of every issued row's share and management links (attachment)."), 404: E},
+    role="issuer",
+)
+@require(Role.ISSUER)
+def get_bulk_job_links(job_id: int) -> ResponseReturnValue:
+    """Every issued row of a bulk job with its learner's share link and management link, for
+    a mail merge (issuer role: the management links act for the learners): line, reference,
+    given_name, family_name, email, language, credential, share_url, manage_url."""
+    job = _job(job_id)
+    ensure_caller_may_act_on_job(job)
+    text = delivery.links_csv(
+        get_session(),
+        job,
+        base_url=config.base_url(),
+        passphrase=config.key_passphrase(),
+    )
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="bulk-job-{job_id}-links.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/bulk-jobs/<dbint:job_id>/deliveries")
+@operation("getBulkJobDeliveries", "bulk jobs", {200: schemas.DeliveryReport, 404: E})
+@require(Role.VIEWER)
+def get_bulk_job_deliveries(job_id: int) -> ResponseReturnValue:
+    """What became of the job's e-mail to its learners: sent, pending, failed with reasons."""
+    return jsonify(delivery.report(get_session(), _job(job_id)))

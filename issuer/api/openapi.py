@@ -34,6 +34,7 @@ _SHARE_ERROR = {"application/json": {"schema": E}, "text/html": {"schema": HTML}
 MEDIA: dict[str, dict[str, dict[str, Any]]] = {
     "getCredentialDocument": {"200": {"application/ld+json": {"schema": SIGNED}}},
     "getBulkJobErrors": {"200": {"text/csv": {"schema": {"type": "string"}}}},
+    "getBulkJobLinks": {"200": {"text/csv": {"schema": {"type": "string"}}}},
     "getSharedCredential": {
         "200": {"text/html": {"schema": HTML}, "application/ld+json": {"schema": SIGNED}},
         "404": _SHARE_ERROR,

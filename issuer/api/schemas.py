@@ -330,6 +330,38 @@ class BulkUpload(BaseModel):
     awardingBodies: Annotated[
         str | None, Field(description="Comma-separated organisation slugs (a joint award).")
     ] = None
+    reissue: Annotated[
+        Literal["true", "false"] | None,
+        Field(
+            description="true: issue again to learners who already hold a live credential of "
+            "the specification (else such rows are refused: already_holds_credential)."
+        ),
+    ] = None
+    sameFile: Annotated[
+        Literal["true", "false"] | None,
+        Field(
+            description="true: go ahead although this very file was uploaded before (else 409 "
+            "same_file, and nothing is issued)."
+        ),
+    ] = None
+
+
+class DeliveryFailure(BaseModel):
+    """An e-mail that could not be delivered, and why."""
+
+    line: int
+    email: str
+    reason: str | None
+    attempts: int
+
+
+class DeliveryReport(BaseModel):
+    """What became of a bulk job's e-mail to its learners."""
+
+    pending: Annotated[int, Field(ge=0)]
+    sent: Annotated[int, Field(ge=0)]
+    failed: Annotated[int, Field(ge=0)]
+    failures: list[DeliveryFailure]
 
 
 class BulkJob(BaseModel):
@@ -345,6 +377,11 @@ class BulkJob(BaseModel):
     createdAt: datetime
     updatedAt: datetime
     failure: Annotated[str | None, Field(description="Why a failed job stopped.")]
+    reissue: bool
+    rowsPerSecond: Annotated[
+        float | None, Field(description="Rows finished per second since the job started.")
+    ]
+    secondsLeft: Annotated[float | None, Field(description="Seconds left at that pace.")]
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 ``create_job`` checks the file as a whole (encoding, header, size) and stores one row per data
 line, each already checked: a row that cannot be issued is stored as an error with its line
-number, so the uploader gets every problem at once. ``run_job`` then issues the pending rows,
-each in its own transaction that also marks the row and bumps the job's counters: a crash loses
-at most the row in flight, and the job resumes where it stopped (``resume_stale_jobs``). The
-unique ``(bulk_job_id, bulk_line)`` of credentials makes issuing a line twice impossible, even
-when two workers run one job or a worker dies in between; the loser of such a race marks its row
-with the credential the winner stored.
+number, so the uploader gets every problem at once; a learner who already holds a live
+credential of the specification is refused (``already_holds_credential``) unless the upload
+asks to issue again, and the same file uploaded twice is refused (``same_file``) unless the
+upload says it means it. The rows are cut into batches that the queue's workers issue
+(:mod:`issuer.bulk.runner`).
 
 The file: UTF-8 (a byte-order mark is fine), comma-separated (semicolon or tab also, as
 spreadsheets in many European locales export them), a header line naming ``REQUIRED_COLUMNS``
@@ -17,50 +16,44 @@ and any of ``OPTIONAL_COLUMNS``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import logging
 import re
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from issuer import config
+from issuer.bulk.models import BatchState, BulkBatch
 from issuer.credentials.issuance import (
-    Issued,
     LearnerInput,
-    SigningKeys,
     check_awarding_bodies,
     clean_grade,
     iso_time,
-    issue_credential,
 )
-from issuer.db import session_factory, transaction
-from issuer.errors import ApiError, InvalidInput
+from issuer.errors import Conflict, InvalidInput
 from issuer.models import (
     AuditEvent,
     BulkJob,
     BulkJobRow,
+    CredentialState,
     IssuedCredential,
     JobState,
+    Learner,
     Organisation,
     RowState,
     Specification,
     utcnow,
 )
 
-log = logging.getLogger(__name__)
-
 REQUIRED_COLUMNS = ("reference", "given_name", "family_name")
-OPTIONAL_COLUMNS = ("email", "date_of_birth", "grade")
+OPTIONAL_COLUMNS = ("email", "date_of_birth", "grade", "language")
+#: The languages a learner may be written to in (the ``language`` column; English by default).
+LANGUAGES = ("en", "da")
 # CSV column → the LearnerInput JSON member it fills
 LEARNER_MEMBERS = {
     "reference": "reference",
@@ -69,21 +62,21 @@ LEARNER_MEMBERS = {
     "email": "email",
     "date_of_birth": "dateOfBirth",
 }
-MAX_ROWS = 50_000
+#: The most rows one upload may have. 200,000 rows is ~11 MB of CSV (below the 20 MiB upload
+#: limit with room for long names), is stored by ``create_job`` in a few seconds with memory
+#: that stays flat (rows are inserted in chunks), and is issued in minutes by the queue's
+#: workers (docs/performance.md); a larger cohort is split into files.
+MAX_ROWS = 200_000
 INSERT_CHUNK = 2_000  # rows per bulk INSERT
-BATCH = 50  # pending rows fetched at a time by run_job
-# SQLite has one writer at a time and no fair queue: a waiting writer polls every 100 ms, and a
-# worker whose transactions follow each other without a gap would starve the web requests (each
-# API call writes its token's last use). So on SQLite the worker pauses now and then for longer
-# than one poll: writes wait at most about PAUSE_EVERY, for ~10% of the job's speed.
-PAUSE_EVERY = 1.0  # seconds of work
-PAUSE_FOR = 0.12  # seconds
+#: Rows per batch: what one worker signs and writes in one transaction.
+BATCH_ROWS = 200
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
-#: A running job whose heartbeat is older than this may be resumed (its worker died).
+#: A running job whose heartbeat is older than this may be resumed by hand (its worker died;
+#: the queue's sweep takes it over by itself once its batch's lease runs out).
 STALE_JOB = timedelta(minutes=2)
 
 
@@ -195,8 +188,13 @@ def _row_problem(
 ) -> tuple[str | None, str]:
     if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
         return "extra_cells", f"{len(cells)} cells; the header has {len(columns)}"
+    language = data.get("language", "")
+    if language and language.lower() not in LANGUAGES:
+        return "invalid_language", f"language: must be one of {', '.join(LANGUAGES)}"
     try:
-        LearnerInput.from_json({LEARNER_MEMBERS[c]: v for c, v in data.items() if c != "grade"})
+        LearnerInput.from_json(
+            {LEARNER_MEMBERS[c]: v for c, v in data.items() if c in LEARNER_MEMBERS}
+        )
     except InvalidInput as error:
         fields = {v: k for k, v in LEARNER_MEMBERS.items()}
         problems = error.details["fields"]
@@ -251,6 +249,41 @@ def read_rows(content: bytes) -> tuple[list[str], list[CheckedRow]]:
     return columns, rows
 
 
+def same_file_jobs(session: Session, specification: Specification, digest: str) -> list[int]:
+    """The partnership's earlier jobs of ``specification`` whose upload had this SHA-256."""
+    return list(
+        session.scalars(
+            select(BulkJob.id)
+            .where(
+                BulkJob.partnership_id == specification.partnership_id,
+                BulkJob.specification_id == specification.id,
+                BulkJob.content_sha256 == digest,
+            )
+            .order_by(BulkJob.id)
+        )
+    )
+
+
+def holders(session: Session, specification: Specification, references: Sequence[str]) -> set[str]:
+    """Which of ``references`` (learners of the specification's partnership) hold a live
+    (active or suspended) credential of ``specification``."""
+    found: set[str] = set()
+    for start in range(0, len(references), 1000):
+        found.update(
+            session.scalars(
+                select(Learner.reference)
+                .join(IssuedCredential, IssuedCredential.learner_id == Learner.id)
+                .where(
+                    Learner.partnership_id == specification.partnership_id,
+                    Learner.reference.in_(references[start : start + 1000]),
+                    IssuedCredential.specification_id == specification.id,
+                    IssuedCredential.state.in_((CredentialState.ACTIVE, CredentialState.SUSPENDED)),
+                )
+            )
+        )
+    return found
+
+
 def create_job(
     session: Session,
     *,
@@ -260,20 +293,38 @@ def create_job(
     filename: str,
     content: bytes,
     actor: str,
+    reissue: bool = False,
+    same_file: bool = False,
     now: datetime | None = None,
 ) -> BulkJob:
-    """Check an uploaded CSV and store it as a pending job, one row per data line.
+    """Check an uploaded CSV and store it as a pending job, one row per data line, cut into
+    batches of ``BATCH_ROWS``.
 
     A problem of the whole file raises ``InvalidInput``: ``bad_encoding`` (not UTF-8),
     ``empty_file``, ``missing_columns``, ``unknown_columns``, ``duplicate_columns``,
     ``malformed_csv``, ``too_many_rows`` (above ``MAX_ROWS``), and the awarding-body codes of
-    ``check_awarding_bodies``. A bad row is stored as an error with its line and one of
-    ``invalid_learner``, ``invalid_grade``, ``extra_cells`` or ``duplicate_learner`` (the
-    reference appeared on an earlier line). Flushes; the caller commits, then ``start_job``.
+    ``check_awarding_bodies``; ``Conflict`` ``same_file`` when an earlier job of the
+    specification had the very same file, unless ``same_file`` says the caller means it. A bad
+    row is stored as an error with its line and one of ``invalid_learner``, ``invalid_grade``,
+    ``invalid_language``, ``extra_cells``, ``duplicate_learner`` (the reference appeared on an
+    earlier line) or ``already_holds_credential`` (the learner holds a live credential of the
+    specification; not when ``reissue``). Flushes; the caller commits, then ``start_job``.
     """
     now = now or utcnow()
     bodies = check_awarding_bodies(issuer, specification, awarding_bodies)
     _, checked = read_rows(content)
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = same_file_jobs(session, specification, digest)
+    if earlier and not same_file:
+        raise Conflict(
+            f"this file was uploaded before (job {earlier[-1]}); upload it again only if you "
+            "mean to (sameFile)",
+            code="same_file",
+            details={"jobs": earlier},
+        )
+    held = set()
+    if not reissue:
+        held = holders(session, specification, [r.data["reference"] for r in checked if not r.code])
     job = BulkJob(
         partnership_id=specification.partnership_id,
         issuer_id=issuer.id,
@@ -287,23 +338,34 @@ def create_job(
         created_by=actor,
         created_at=now,
         updated_at=now,
+        reissue=reissue,
+        content_sha256=digest,
     )
     session.add(job)
     session.flush()
-    rows = [
-        {
-            "job_id": job.id,
-            "line": row.line,
-            "data": row.data,
-            "state": RowState.ERROR if row.code else RowState.PENDING,
-            "error_code": row.code,
-            "error_message": row.message or None,
-        }
-        for row in checked
-    ]
+    rows = []
+    for row in checked:
+        code, message = row.code, row.message
+        if code is None and row.data["reference"] in held:
+            code = "already_holds_credential"
+            message = (
+                f"{row.data['reference']!r} holds this credential already; "
+                "upload again with re-issue to issue another"
+            )
+        rows.append(
+            {
+                "job_id": job.id,
+                "line": row.line,
+                "data": row.data,
+                "state": RowState.ERROR if code else RowState.PENDING,
+                "error_code": code,
+                "error_message": message or None,
+            }
+        )
     job.error_rows = sum(1 for row in rows if row["state"] is RowState.ERROR)
     for start in range(0, len(rows), INSERT_CHUNK):
         session.execute(insert(BulkJobRow), rows[start : start + INSERT_CHUNK])
+    _cut_batches(session, job)
     session.add(
         AuditEvent(
             actor=actor,
@@ -315,6 +377,7 @@ def create_job(
                 "specification": specification.slug,
                 "rows": job.total_rows,
                 "errorRows": job.error_rows,
+                "reissue": reissue,
             },
         )
     )
@@ -322,239 +385,60 @@ def create_job(
     return job
 
 
-# --- running a job ----------------------------------------------------------------------------
-
-
-class _Worker:
-    """One run of a job: the app's settings and the signing keys opened once for the run."""
-
-    def __init__(self, app: Flask, job_id: int) -> None:
-        passphrase = app.config.get("KEY_PASSPHRASE")
-        if not passphrase:
-            raise RuntimeError("KEY_PASSPHRASE is not configured: credentials cannot be signed")
-        self.app = app
-        self.job_id = job_id
-        self.base_url = config.base_url(app)
-        self.passphrase = passphrase.encode() if isinstance(passphrase, str) else passphrase
-        self.keys = SigningKeys(self.passphrase)
-        self.sqlite = session_factory(app).kw["bind"].dialect.name == "sqlite"
-        self.last_pause = time.monotonic()
-
-    def pause_for_others(self) -> None:
-        """On SQLite, now and then leave the database to other writers (see PAUSE_EVERY)."""
-        if self.sqlite and time.monotonic() - self.last_pause >= PAUSE_EVERY:
-            time.sleep(PAUSE_FOR)
-            self.last_pause = time.monotonic()
-
-    def _touch(self, session: Session, **counters: Any) -> None:
-        """Beat the job's heartbeat (and bump counters) — the row transaction's first write, so
-        on SQLite it begins the transaction before any SAVEPOINT and takes the write lock."""
-        now = utcnow()
-        session.execute(
-            update(BulkJob)
-            .where(BulkJob.id == self.job_id)
-            .values(heartbeat_at=now, updated_at=now, **counters)
+def _cut_batches(session: Session, job: BulkJob) -> None:
+    """Cut the job's pending rows, in file order, into batches of ``BATCH_ROWS``."""
+    ids = list(
+        session.scalars(
+            select(BulkJobRow.id)
+            .where(BulkJobRow.job_id == job.id, BulkJobRow.state == RowState.PENDING)
+            .order_by(BulkJobRow.id)
         )
-
-    def process(self, row_id: int) -> None:
-        """Issue row ``row_id`` in its own transaction, or record why it cannot be issued."""
-        for _attempt in range(3):
-            try:
-                with transaction(self.app) as session:
-                    self._touch(session)
-                    row = session.scalar(
-                        select(BulkJobRow).where(BulkJobRow.id == row_id).with_for_update()
-                    )
-                    if row is None or row.state is not RowState.PENDING:
-                        return  # done meanwhile by another worker
-                    issued = self._issue(session, row)
-                    row.state = RowState.ISSUED
-                    row.credential_id = issued.credential.id
-                    self._touch(session, issued_rows=BulkJob.issued_rows + 1)
-                return
-            except ApiError as error:
-                with transaction(self.app) as session:
-                    self._mark_error(session, row_id, error.code, error.message)
-                return
-            except IntegrityError:
-                # Either this line was issued by a worker that died before marking it (or by
-                # one running at the same time), or a concurrent insert collided: look and see.
-                with transaction(self.app) as session:
-                    if self._adopt(session, row_id):
-                        return
-        raise RuntimeError(f"bulk job {self.job_id}: row {row_id} keeps colliding")
-
-    def _issue(self, session: Session, row: BulkJobRow) -> Issued:
-        job = session.get_one(BulkJob, self.job_id)
-        issuer = session.get_one(Organisation, job.issuer_id)
-        specification = session.get_one(Specification, job.specification_id)
-        bodies = [session.get_one(Organisation, oid) for oid in job.awarding_body_ids]
-        data = row.data
-        learner = LearnerInput.from_json(
-            {LEARNER_MEMBERS[c]: v for c, v in data.items() if c in LEARNER_MEMBERS}
-        )
-        return issue_credential(
-            session,
-            issuer=issuer,
-            specification=specification,
-            learner=learner,
-            awarding_bodies=bodies,
-            actor=job.created_by,
-            base_url=self.base_url,
-            passphrase=self.passphrase,
-            grade=data.get("grade") or None,
-            bulk_job_id=job.id,
-            bulk_line=row.line,
-            signing_keys=self.keys,
-        )
-
-    def _mark_error(self, session: Session, row_id: int, code: str, message: str) -> None:
-        self._touch(session)
-        row = session.get_one(BulkJobRow, row_id, with_for_update=True)
-        if row.state is RowState.PENDING:
-            row.state = RowState.ERROR
-            row.error_code = code
-            row.error_message = message
-            self._touch(session, error_rows=BulkJob.error_rows + 1)
-
-    def _adopt(self, session: Session, row_id: int) -> bool:
-        """Mark the row issued with the credential stored for its line, if there is one."""
-        self._touch(session)
-        row = session.get_one(BulkJobRow, row_id, with_for_update=True)
-        credential_id = session.scalar(
-            select(IssuedCredential.id).where(
-                IssuedCredential.bulk_job_id == self.job_id,
-                IssuedCredential.bulk_line == row.line,
-            )
-        )
-        if credential_id is None:
-            return False
-        if row.state is RowState.PENDING:
-            row.state = RowState.ISSUED
-            row.credential_id = credential_id
-            self._touch(session, issued_rows=BulkJob.issued_rows + 1)
-        return True
-
-    def pending(self, after_id: int) -> list[int]:
-        """The next batch of pending row ids, in file order."""
-        with transaction(self.app) as session:
-            return list(
-                session.scalars(
-                    select(BulkJobRow.id)
-                    .where(
-                        BulkJobRow.job_id == self.job_id,
-                        BulkJobRow.state == RowState.PENDING,
-                        BulkJobRow.id > after_id,
-                    )
-                    .order_by(BulkJobRow.id)
-                    .limit(BATCH)
-                )
-            )
-
-    def finish(self) -> None:
-        """Mark the job done, with counters recounted from its rows (the truth)."""
-        with transaction(self.app) as session:
-            counts = dict(
-                session.execute(
-                    select(BulkJobRow.state, func.count())
-                    .where(BulkJobRow.job_id == self.job_id)
-                    .group_by(BulkJobRow.state)
-                ).all()
-            )
-            job = session.get_one(BulkJob, self.job_id, with_for_update=True)
-            job.issued_rows = counts.get(RowState.ISSUED, 0)
-            job.error_rows = counts.get(RowState.ERROR, 0)
-            if not counts.get(RowState.PENDING):
-                job.state = JobState.DONE
-                job.failure = None
-            job.updated_at = utcnow()
-
-
-def run_job(app: Flask, job_id: int, *, stop_after: int | None = None) -> None:
-    """Issue the job's pending rows, each in its own transaction, then mark the job done.
-
-    A row refused with an ``ApiError`` becomes an error row and the job goes on. Any other
-    exception marks the job ``failed`` with the reason; what was issued stays, and running the
-    job again resumes it. ``stop_after`` stops after that many rows, leaving the job
-    ``running`` as a crashed worker would (for tests). A done job is left alone.
-    """
-    with transaction(app) as session:
-        job = session.get(BulkJob, job_id)
-        if job is None or job.state is JobState.DONE:
-            return
-        job.state = JobState.RUNNING
-        job.failure = None
-        job.heartbeat_at = job.updated_at = utcnow()
-    handled = 0
-    try:
-        worker = _Worker(app, job_id)
-        last_id = 0
-        while batch := worker.pending(last_id):
-            for row_id in batch:
-                if stop_after is not None and handled >= stop_after:
-                    return
-                worker.process(row_id)
-                worker.pause_for_others()
-                handled += 1
-                last_id = row_id
-        worker.finish()
-    except Exception as error:
-        log.exception("bulk job %s failed", job_id)
-        with transaction(app) as session:
-            job = session.get_one(BulkJob, job_id)
-            job.state = JobState.FAILED
-            job.failure = f"{type(error).__name__}: {error}"[:2000]
-            job.updated_at = utcnow()
-
-
-def start_job(app: Flask, job_id: int) -> None:
-    """Run the job now (``BULK_WORKER = "inline"``) or in a daemon thread (``"thread"``)."""
-    mode = app.config.get("BULK_WORKER", "thread")
-    if mode == "inline":
-        run_job(app, job_id)
-    elif mode == "thread":
-        threading.Thread(
-            target=run_job, args=(app, job_id), name=f"bulk-job-{job_id}", daemon=True
-        ).start()
-    else:
-        raise ValueError(f"BULK_WORKER must be 'inline' or 'thread', not {mode!r}")
-
-
-def resume_stale_jobs(app: Flask, *, stale_after: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Start again the jobs whose worker seems gone: running with a heartbeat older than
-    ``stale_after``, or pending (never started) for longer than that. Each job is claimed by a
-    conditional update first, so two callers never both resume one. Returns the jobs' ids."""
-    cutoff = utcnow() - stale_after
-    stale = or_(
-        and_(
-            BulkJob.state == JobState.RUNNING,
-            or_(BulkJob.heartbeat_at.is_(None), BulkJob.heartbeat_at <= cutoff),
-        ),
-        and_(BulkJob.state == JobState.PENDING, BulkJob.created_at <= cutoff),
     )
-    claimed: list[int] = []
-    with transaction(app) as session:
-        candidates = list(session.scalars(select(BulkJob.id).where(stale).order_by(BulkJob.id)))
-    for job_id in candidates:
-        with transaction(app) as session:
-            result = session.execute(
-                update(BulkJob)
-                .where(BulkJob.id == job_id, stale)
-                .values(heartbeat_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(job_id)
-    for job_id in claimed:
-        start_job(app, job_id)
-    return claimed
+    batches = [
+        {
+            "job_id": job.id,
+            "first_row_id": ids[start],
+            "last_row_id": ids[min(start + BATCH_ROWS, len(ids)) - 1],
+            "state": BatchState.PENDING,
+            "attempts": 0,
+        }
+        for start in range(0, len(ids), BATCH_ROWS)
+    ]
+    for start in range(0, len(batches), INSERT_CHUNK):
+        session.execute(insert(BulkBatch), batches[start : start + INSERT_CHUNK])
 
 
 # --- reporting --------------------------------------------------------------------------------
 
 
-def job_json(job: BulkJob) -> dict[str, Any]:
-    """The API's view of a job and its progress."""
+@dataclass(frozen=True)
+class Pace:
+    """How fast a job goes: rows finished per second since it started, and the seconds left
+    at that pace (None until there is a pace to tell)."""
+
+    rows_per_second: float | None
+    seconds_left: float | None
+
+
+def pace(job: BulkJob, *, now: datetime | None = None) -> Pace:
+    """The job's pace from its start (the first batch claimed) to ``now`` (to its last update
+    for a finished job). Rows refused at upload do not count: they took no time."""
+    if job.started_at is None:
+        return Pace(None, None)
+    end = job.updated_at if job.state in (JobState.DONE, JobState.FAILED) else (now or utcnow())
+    seconds = (end - job.started_at).total_seconds()
+    done = job.issued_rows + job.error_rows
+    left = max(job.total_rows - done, 0)
+    if seconds <= 0 or done == 0:
+        return Pace(None, None)
+    rate = done / seconds
+    return Pace(round(rate, 1), round(left / rate, 1) if job.state is not JobState.DONE else 0.0)
+
+
+def job_json(job: BulkJob, *, now: datetime | None = None) -> dict[str, Any]:
+    """The API's view of a job and its progress (``rowsPerSecond``, ``secondsLeft``: null
+    until the job has a pace)."""
+    speed = pace(job, now=now)
     return {
         "id": job.id,
         "state": job.state.value,
@@ -566,6 +450,9 @@ def job_json(job: BulkJob) -> dict[str, Any]:
         "createdAt": iso_time(job.created_at),
         "updatedAt": iso_time(job.updated_at),
         "failure": job.failure,
+        "reissue": job.reissue,
+        "rowsPerSecond": speed.rows_per_second,
+        "secondsLeft": speed.seconds_left,
     }
 
 

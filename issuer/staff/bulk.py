@@ -9,11 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from issuer import config
 from issuer.auth.scope import job_organisations, may_act
 from issuer.auth.staff import staff_required
-from issuer.bulk import jobs
+from issuer.bulk import delivery, jobs, queue, runner
 from issuer.db import get_session
-from issuer.errors import InvalidInput, NotFound
+from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
     BulkJob,
@@ -109,14 +110,27 @@ def bulk_upload() -> ResponseReturnValue:
             filename=wanted.file.filename or "upload.csv",
             content=wanted.file.read(),
             actor=actor(),
+            reissue=wanted.reissue,
+            same_file=wanted.same_file,
         )
     except InvalidInput as error:
         db.rollback()
         form.file_problem(error)
         return _bulk_page(form), 422
+    except Conflict as error:  # same_file: warn before anything is issued
+        db.rollback()
+        earlier = ", ".join(str(n) for n in error.details.get("jobs", []))
+        form.file.errors = [
+            _(
+                "This very file was uploaded before (job %(jobs)s). Nothing was issued. To "
+                "upload it again, tick the box below and choose the file again.",
+                jobs=earlier,
+            )
+        ]
+        return _bulk_page(form), 409
     job_id = job.id
     db.commit()
-    jobs.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    queue.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     return redirect(url_for("staff.bulk_job", job_id=job_id))
 
 
@@ -142,6 +156,7 @@ def bulk_job(job_id: int) -> ResponseReturnValue:
         resumable=_resumable(job) and _may_resume(job),
         finished=job.state in (JobState.DONE, JobState.FAILED),
         specification=get_session().get_one(Specification, job.specification_id),
+        deliveries=delivery.report(get_session(), job),
     )
 
 
@@ -189,7 +204,29 @@ def bulk_job_resume(job_id: int) -> ResponseReturnValue:
             details={"bulkJob": job_id},
         )
     )
+    runner.reopen_job(db, job)
     db.commit()
-    jobs.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+    queue.start_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     flash(_("The job is resumed."))
     return redirect(url_for("staff.bulk_job", job_id=job_id))
+
+
+@bp.get("/bulk/<dbint:job_id>/links.csv")
+@staff_required(Role.ISSUER)
+def bulk_job_links(job_id: int) -> ResponseReturnValue:
+    """Every issued row with its learner's share link and management link (CSV, for a mail
+    merge)."""
+    job = _job(job_id)
+    if not _may_resume(job):
+        return not_yours(_("Only the organisations that award with this bulk job can export it."))
+    text = delivery.links_csv(
+        get_session(), job, base_url=config.base_url(), passphrase=config.key_passphrase()
+    )
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="bulk-job-{job_id}-links.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import FileStorage
-from wtforms import EmailField, Field, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, Field, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import DateInput
 
@@ -166,6 +166,8 @@ class BulkUpload:
     file: FileStorage
     specification: Specification
     awarding_bodies: list[Organisation]
+    reissue: bool = False
+    same_file: bool = False
 
 
 class BulkUploadForm(AwardingForm):
@@ -178,6 +180,10 @@ class BulkUploadForm(AwardingForm):
     )
     specification = _specification_field()
     awarding_bodies = _awarding_bodies_field()
+    reissue = BooleanField(
+        lazy_gettext("Issue again to learners who already hold this credential")
+    )
+    same_file = BooleanField(lazy_gettext("Upload this file again although it was uploaded before"))
 
     def checked(self) -> BulkUpload | None:
         """The file, specification and awarding bodies; None when the form shows a problem."""
@@ -185,7 +191,13 @@ class BulkUploadForm(AwardingForm):
         specification = self.chosen_specification()
         if self.problems() or specification is None or not self.file.data:
             return None
-        return BulkUpload(self.file.data, specification, self.awarding_organisations())
+        return BulkUpload(
+            self.file.data,
+            specification,
+            self.awarding_organisations(),
+            reissue=bool(self.reissue.data),
+            same_file=bool(self.same_file.data),
+        )
 
     def file_problem(self, error: InvalidInput) -> None:
         """Show a whole-file problem bulk jobs found with the CSV at the file field."""

@@ -35,6 +35,7 @@ __all__ = [
     "decode_list",
     "encode_list",
     "is_set",
+    "reserve_batch",
     "reserve_entries",
     "set_entry",
     "set_status",
@@ -151,3 +152,63 @@ def set_indices(session: Session, status_list: StatusList) -> list[int]:
             )
         )
     )
+
+
+def reserve_batch(
+    session: Session,
+    organisation: Organisation,
+    count: int,
+    *,
+    rng: RandomIndex | None = None,
+) -> list[list[StatusEntry]]:
+    """``count`` credentials' entries at once: for each, one entry per purpose (revocation,
+    then suspension), each at a random free index of the organisation's open list, the batch's
+    indices distinct. One ``SELECT`` of the drawn indices that are taken and one multi-row
+    ``INSERT`` per purpose and attempt; a collision with a concurrent writer (the unique
+    ``(list, index)``) rolls back only that attempt's SAVEPOINT and draws again. The caller
+    links each entry to its credential in the same transaction, or deletes it."""
+    source: RandomIndex = rng or secrets.SystemRandom()
+    by_purpose: list[list[StatusEntry]] = []
+    for purpose in StatusPurpose:
+        entries: list[StatusEntry] = []
+        while len(entries) < count:
+            status_list = _open_list(session, organisation, purpose)
+            room = int(status_list.size * MAX_FILL) - _used(session, status_list)
+            wanted = min(count - len(entries), max(room, 1))
+            entries += _insert_free(session, status_list, wanted, source)
+        by_purpose.append(entries)
+    return [list(row) for row in zip(*by_purpose, strict=True)]
+
+
+def _used(session: Session, status_list: StatusList) -> int:
+    return session.query(StatusEntry).filter_by(status_list_id=status_list.id).count()
+
+
+def _insert_free(
+    session: Session, status_list: StatusList, wanted: int, source: RandomIndex
+) -> list[StatusEntry]:
+    """Insert ``wanted`` entries at random free indices of ``status_list``."""
+    for _ in range(RESERVE_ATTEMPTS):
+        drawn: set[int] = set()
+        while len(drawn) < wanted:
+            drawn.add(source.randrange(status_list.size))
+        taken = set(
+            session.scalars(
+                select(StatusEntry.list_index).where(
+                    StatusEntry.status_list_id == status_list.id,
+                    StatusEntry.list_index.in_(drawn),
+                )
+            )
+        )
+        free = sorted(drawn - taken)
+        entries = [StatusEntry(status_list_id=status_list.id, list_index=i) for i in free]
+        try:
+            with session.begin_nested():
+                session.add_all(entries)
+                session.flush()
+        except IntegrityError:
+            continue
+        for entry in entries:
+            entry.status_list = status_list
+        return entries
+    raise RuntimeError(f"no free indices found in status list {status_list.id}")

@@ -11,14 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from demo.procfile import PROCFILE, procfile, services
+from demo.procfile import PROCFILE, procfile, services, worker_service
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_procfile_at_the_root_names_the_two_services():
+def test_the_procfile_at_the_root_names_the_two_services_and_the_worker():
     assert PROCFILE == PROJECT_ROOT / "Procfile"
-    assert sorted(procfile()) == ["issuer", "verifier"]
+    assert sorted(procfile()) == ["issuer", "verifier", "worker"]
+    name, command = worker_service()
+    assert name == "worker" and "-m issuer.bulk.cli" in command
 
 
 def test_make_run_gives_each_service_its_port_and_the_gunicorn_flags():
@@ -37,7 +39,7 @@ def test_make_run_gives_each_service_its_port_and_the_gunicorn_flags():
         assert "--no-control-socket" in argv
         assert argv[-1] == f"{service.name}.wsgi:create_server()"
     assert "--config" not in issuer.argv({})
-    assert issuer.env["MICROCRED_BULK_WORKER"] == "thread"
+    assert issuer.env["MICROCRED_BULK_WORKER"] == "queue"
     assert verifier.env["MICROCRED_FETCH_ALLOW_PRIVATE"] == "1"
     assert "https://localhost:5600" in verifier.env["MICROCRED_FETCH_REWRITES"]
 

@@ -672,11 +672,13 @@ def test_oversize_upload(app, client, auth):
 
 def test_resume_a_stopped_job(app, client, auth, monkeypatch):
     from issuer.bulk import jobs as bulk
+    from issuer.bulk import runner
 
-    # the worker "dies" after one row: the job stays running with a fresh heartbeat
+    # the worker "dies" after one batch: the job stays running with a fresh heartbeat
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 1)
     monkeypatch.setattr(
-        "issuer.api.bulk_jobs.bulk.start_job",
-        lambda app, job_id: bulk.run_job(app, job_id, stop_after=1),
+        "issuer.api.bulk_jobs.queue.start_job",
+        lambda app, job_id: runner.work_on_job(app, job_id, stop_after=1),
     )
     content = "reference,given_name,family_name\nr1,A,One\nr2,B,Two\nr3,C,Three\n"
     job = upload(client, auth(), content).get_json()

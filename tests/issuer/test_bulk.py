@@ -11,17 +11,15 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import issuer.bulk.jobs as bulk
-from issuer.bulk.jobs import (
-    create_job,
-    job_errors_csv,
-    job_json,
-    resume_stale_jobs,
-    run_job,
-    start_job,
-)
+from issuer.bulk import runner
+from issuer.bulk.jobs import create_job, job_errors_csv, job_json
+from issuer.bulk.models import BulkBatch
+from issuer.bulk.queue import start_job
+from issuer.bulk.runner import work_on_job as run_job
+from issuer.credentials import batch
 from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction
 from issuer.errors import InvalidInput
@@ -34,6 +32,7 @@ from issuer.models import (
     RowState,
     Specification,
     StatusEntry,
+    utcnow,
 )
 
 from .conftest import BASE_URL, PASSPHRASE
@@ -48,7 +47,9 @@ def rows_csv(count: int, *, start: int = 0, prefix: str = "S") -> bytes:
     return "".join(lines).encode()
 
 
-def _create(app, demo, content: bytes, *, bodies=(0,), issuer=None, filename="cohort.csv") -> int:
+def _create(
+    app, demo, content: bytes, *, bodies=(0,), issuer=None, filename="cohort.csv", reissue=False
+) -> int:
     with transaction(app) as session:
         orgs = [session.get(Organisation, demo.organisations[n].id) for n in bodies]
         job = create_job(
@@ -59,6 +60,8 @@ def _create(app, demo, content: bytes, *, bodies=(0,), issuer=None, filename="co
             filename=filename,
             content=content,
             actor="token:test",
+            reissue=reissue,
+            same_file=True,
         )
         return job.id
 
@@ -235,17 +238,25 @@ def test_run_job_issues_each_valid_row_and_reports_progress(app, demo):
     assert len(_credentials(app, job_id)) == 5
 
 
-def test_a_crash_mid_job_then_resume_issues_each_row_exactly_once(app, demo):
+def test_a_worker_killed_mid_job_is_taken_over_once_its_lease_runs_out(app, demo, monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 4)
     job_id = _create(app, demo, rows_csv(12) + b"S-bad,,,,,\n")
-    run_job(app, job_id, stop_after=5)  # the worker "dies" after five rows
+    # the worker "dies" holding its second batch: claimed, never written
+    run_job(app, job_id, stop_after=1)
     job = _job(app, job_id)
     assert job.state is JobState.RUNNING
-    assert (job.issued_rows, job.error_rows) == (5, 1)
-    assert len(_credentials(app, job_id)) == 5
-    assert resume_stale_jobs(app) == []  # its heartbeat is fresh: not stale yet
-    assert resume_stale_jobs(app, stale_after=timedelta(0)) == [job_id]  # inline: runs now
+    assert (job.issued_rows, job.error_rows) == (4, 1)
+    assert runner.stalled_jobs(app, quiet_for=timedelta(minutes=1)) == []  # heard of lately
+    assert runner.stalled_jobs(app, quiet_for=timedelta(0)) == [job_id]  # free batches wait
+    run_job(app, job_id)  # another worker: the free batch, not the one whose lease holds
+    assert _job(app, job_id).state is JobState.RUNNING
+    assert runner.unfinished_jobs(app) == []
+    with transaction(app) as session:  # the dead worker's lease runs out
+        session.execute(update(BulkBatch).values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert runner.stalled_jobs(app, quiet_for=timedelta(0)) == [job_id]
+    run_job(app, job_id)
     _assert_each_valid_row_issued_once(app, job_id, valid=12, errors=1)
-    assert resume_stale_jobs(app, stale_after=timedelta(0)) == []
+    assert runner.stalled_jobs(app, quiet_for=timedelta(0)) == []
 
 
 def test_a_worker_that_died_after_issuing_but_before_marking(app, demo):
@@ -265,77 +276,80 @@ def test_a_worker_that_died_after_issuing_but_before_marking(app, demo):
             bulk_line=3,
         ).credential.id
     run_job(app, job_id)
-    _assert_each_valid_row_issued_once(app, job_id, valid=4)
-    row = next(row for row in _rows(app, job_id) if row.line == 3)
-    assert row.credential_id == orphan
+    job = _job(app, job_id)
+    assert job.state is JobState.FAILED  # the batch keeps colliding: a person looks
+    assert "keeps colliding" in job.failure
     with transaction(app) as session:
-        # the second attempt's status entries were rolled back with it
-        assert session.scalar(select(func.count()).select_from(StatusEntry)) == 2 * 4
+        # nothing of the batch was kept: its status entries went back
+        assert session.scalar(select(func.count()).select_from(StatusEntry)) == 2
+        assert session.get(IssuedCredential, orphan) is not None
 
 
 def test_a_row_refused_at_issuance_is_an_error_and_the_job_goes_on(app, demo, monkeypatch):
-    real = bulk.issue_credential
+    real = batch.check_document
 
-    def refuse_s2(session, **kwargs):
-        if kwargs["learner"].reference == "S-2":
+    def refuse_s2(document, **kwargs):
+        if document["credentialSubject"]["givenName"]["en"] == "Given 2":
             raise InvalidInput("no", code="refused_for_test")
-        return real(session, **kwargs)
+        return real(document, **kwargs)
 
-    monkeypatch.setattr(bulk, "issue_credential", refuse_s2)
+    monkeypatch.setattr(batch, "check_document", refuse_s2)
     job_id = _create(app, demo, rows_csv(4))
     run_job(app, job_id)
     _assert_each_valid_row_issued_once(app, job_id, valid=3, errors=1)
     [error] = [row for row in _rows(app, job_id) if row.state is RowState.ERROR]
     assert (error.line, error.error_code) == (4, "refused_for_test")
+    with transaction(app) as session:  # its status entries went back
+        assert session.scalar(select(func.count()).select_from(StatusEntry)) == 2 * 3
 
 
 def test_an_unexpected_failure_fails_the_job_and_it_can_be_resumed(app, demo, monkeypatch):
-    real = bulk.issue_credential
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 2)
+    real = batch.sign
     calls = []
 
-    def flaky(session, **kwargs):
-        calls.append(kwargs["bulk_line"])
-        if len(calls) == 3:
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
             raise RuntimeError("disk on fire")
-        return real(session, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(bulk, "issue_credential", flaky)
+    monkeypatch.setattr(batch, "sign", flaky)
     job_id = _create(app, demo, rows_csv(5))
     run_job(app, job_id)
     job = _job(app, job_id)
     assert job.state is JobState.FAILED
     assert "disk on fire" in job.failure and job.issued_rows == 2
-    assert resume_stale_jobs(app, stale_after=timedelta(0)) == []  # failed jobs wait for a person
+    assert runner.stalled_jobs(app, quiet_for=timedelta(0)) == []  # failed: a person decides
+    with transaction(app) as session:
+        runner.reopen_job(session, session.get(BulkJob, job_id))
     run_job(app, job_id)
     _assert_each_valid_row_issued_once(app, job_id, valid=5)
     assert job_json(_job(app, job_id))["failure"] is None
 
 
-def test_a_pending_job_never_started_is_resumed(app, demo):
+def test_a_pending_job_never_started_is_taken_by_the_sweep(app, demo):
     job_id = _create(app, demo, rows_csv(2))
-    assert resume_stale_jobs(app) == []  # just created: its starter may be on its way
-    assert resume_stale_jobs(app, stale_after=timedelta(0)) == [job_id]
+    assert runner.stalled_jobs(app, quiet_for=timedelta(minutes=1)) == []  # just created
+    assert runner.stalled_jobs(app, quiet_for=timedelta(0)) == [job_id]
+    run_job(app, job_id)
     _assert_each_valid_row_issued_once(app, job_id, valid=2)
 
 
-def test_start_job_in_a_thread(app, demo):
-    app.config["BULK_WORKER"] = "thread"
+def test_start_job_modes(app, demo):
     job_id = _create(app, demo, rows_csv(3))
-    start_job(app, job_id)
-    deadline = time.monotonic() + 60
-    while _job(app, job_id).state in (JobState.PENDING, JobState.RUNNING):
-        assert time.monotonic() < deadline, "the worker thread did not finish"
-        time.sleep(0.05)
+    start_job(app, job_id)  # inline
     _assert_each_valid_row_issued_once(app, job_id, valid=3)
     app.config["BULK_WORKER"] = "nonsense"
     with pytest.raises(ValueError):
         start_job(app, job_id)
 
 
-def test_two_jobs_at_once_on_one_organisation_share_no_status_index(app, demo):
+def test_two_jobs_at_once_on_one_organisation_share_no_status_index(app, demo, monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 2)  # many batches each, so that they interleave
     # the same learners in both files: their creation races too
-    first = _create(app, demo, rows_csv(20, prefix="A") + b"B-0,Shared,Learner,,,\n")
-    second = _create(app, demo, rows_csv(20, prefix="B"), bodies=(0, 2))
+    first = _create(app, demo, rows_csv(20, prefix="A") + b"B-0,Shared,Learner,,,\n", reissue=True)
+    second = _create(app, demo, rows_csv(20, prefix="B"), bodies=(0, 2), reissue=True)
     threads = [threading.Thread(target=run_job, args=(app, job_id)) for job_id in (first, second)]
     for thread in threads:
         thread.start()

@@ -30,6 +30,7 @@ from demo.partnership import DEMO_SPECIFICATION
 from issuer.app import create_app
 from issuer.auth.tokens import authenticate
 from issuer.bulk import jobs as bulk
+from issuer.bulk import runner
 from issuer.db import session_factory, transaction
 from issuer.models import (
     ApiToken,
@@ -199,7 +200,8 @@ def test_bulk_refuses_a_bad_file(cli, partnership, tmp_path):
     assert "family_name" in result.stderr and "[missing_columns]" in result.stderr
 
 
-def test_resume_finishes_an_interrupted_job(cli, app, partnership, tmp_path):
+def test_resume_finishes_an_interrupted_job(cli, app, partnership, tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 3)
     with transaction(app) as session:
         p = session.scalar(select(Partnership).where(Partnership.slug == "p"))
         uni = get_organisation(session, p.id, "uni")
@@ -213,7 +215,7 @@ def test_resume_finishes_an_interrupted_job(cli, app, partnership, tmp_path):
             actor="test",
         )
         job_id = job.id
-    bulk.run_job(app, job_id, stop_after=3)  # as if the worker died after three rows
+    runner.work_on_job(app, job_id, stop_after=1)  # as if the worker died after a batch
     with transaction(app) as session:
         job = session.get_one(BulkJob, job_id)
         assert (job.state, job.issued_rows) == (JobState.RUNNING, 3)
@@ -488,6 +490,7 @@ def stale_job(url: str, base_url: str) -> int:
             "KEY_PASSPHRASE": PASSPHRASE,
             "BULK_WORKER": "inline",
             "SECRET_KEY": "test",
+            "BULK_LEASE_SECONDS": 2,
         }
     )
     try:
@@ -504,7 +507,7 @@ def stale_job(url: str, base_url: str) -> int:
                 actor="test",
             )
             job_id = job.id
-        bulk.run_job(app, job_id, stop_after=1)
+        runner.work_on_job(app, job_id, stop_after=1)  # the worker died holding a batch
         return job_id
     finally:
         session_factory(app).kw["bind"].dispose()
@@ -530,8 +533,11 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
         "MICROCRED_DEMO": "1",  # as `make run` sets
         "MICROCRED_SECRET_KEY": "run-script-test-secret",  # not instance/secret_key of the repo
         "PYTHONUNBUFFERED": "1",
+        "MICROCRED_BULK_SWEEP_SECONDS": "0.5",
+        "MICROCRED_BULK_LEASE_SECONDS": "2",
     }
-    environment.pop("MICROCRED_ISSUER_URL", None)  # the script's default: localhost:<port>
+    for name in ("MICROCRED_ISSUER_URL", "MICROCRED_QUEUE_URL", "REDIS_URL"):
+        environment.pop(name, None)  # the script's defaults: localhost:<port>, embedded queue
     with subprocess.Popen(
         [sys.executable, "-m", "demo.run", "--port", str(port), "--workers", "2"],
         cwd=PROJECT_ROOT,
@@ -559,7 +565,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
                 assert r.status == 200
                 assert json.load(r)["id"] == f"did:web:localhost%3A{port}"
 
-            # the job a stopped server left running was resumed (once, by the script)
+            # the job a stopped server left running was taken over by make run's worker
             deadline = time.monotonic() + 60
             while job_state(database_url, job_id) is not JobState.DONE:
                 assert time.monotonic() < deadline, "".join(err)
@@ -573,7 +579,7 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
                 process.wait(timeout=10)
             for reader in readers:
                 reader.join(timeout=10)
-    assert "resuming bulk jobs" in "".join(err)
+    assert "worker: " in "".join(err) and "sqlite queue" in "".join(err)
     assert sum(line.startswith("demo mode (MICROCRED_DEMO=1)") for line in err) == 1
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/did.json", timeout=2)

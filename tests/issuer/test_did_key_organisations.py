@@ -29,7 +29,8 @@ from sqlalchemy.orm import sessionmaker
 from cli.main import main
 from demo.partnership import DEMO_SPECIFICATION, Demo
 from issuer.auth.tokens import create_token
-from issuer.bulk.jobs import create_job, run_job
+from issuer.bulk.jobs import create_job
+from issuer.bulk.runner import work_on_job as run_job
 from issuer.db import MIGRATIONS, make_engine, transaction, upgrade
 from issuer.errors import Conflict
 from issuer.models import (

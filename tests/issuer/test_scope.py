@@ -200,6 +200,8 @@ def upload(client: FlaskClient, headers: Headers, bodies: str = ""):  # type: ig
     fields: dict[str, Any] = {
         "specification": SPEC,
         "file": (io.BytesIO(b"reference,given_name,family_name\nb1,Ada,Lovelace\n"), "a.csv"),
+        "sameFile": "true",  # one file uploaded again and again, on purpose
+        "reissue": "true",
     }
     if bodies:
         fields["awardingBodies"] = bodies

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 import issuer.specifications.services as specification_services
 from demo.partnership import DEMO_SPECIFICATION
-from issuer.bulk.jobs import create_job, run_job
+from issuer.bulk.jobs import create_job
+from issuer.bulk.runner import work_on_job as run_job
 from issuer.config import edc_shapes, from_environment
 from issuer.credentials.issuance import LearnerInput, issue_credential
 from issuer.db import transaction

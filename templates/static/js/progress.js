@@ -14,7 +14,9 @@
     issuedRows: document.getElementById("job-issued"),
     errorRows: document.getElementById("job-errors"),
     pendingRows: document.getElementById("job-pending"),
-    totalRows: document.getElementById("job-total")
+    totalRows: document.getElementById("job-total"),
+    rowsPerSecond: document.getElementById("job-rate"),
+    secondsLeft: document.getElementById("job-left")
   };
   var failures = 0;
 
