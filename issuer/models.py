@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -196,6 +197,9 @@ class Organisation(Base):
         _enum(DidMethod), default=DidMethod.WEB, server_default=DidMethod.WEB.value
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an uploaded logo, checked and re-encoded (issuer.partnerships.logos): PNG or JPEG
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png | image/jpeg
 
     partnership: Mapped[Partnership] = relationship(back_populates="organisations")
     keys: Mapped[list[SigningKey]] = relationship(
