@@ -1,7 +1,6 @@
 """``make run`` keeps its demo token (``instance/demo_token``) across starts instead of making a
 new one each time (on main before this every start made a new token and the old ones stayed
-valid); a lost or revoked kept token is replaced and the older demo tokens are revoked. And
-``make run`` prints the public base URLs (``localhost``) the links use, not the bound address."""
+valid); a lost or revoked kept token is replaced and the older demo tokens are revoked."""
 
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ import os
 from sqlalchemy import select
 
 from demo.partnership import ensure_demo
-from demo.procfile import Service
-from demo.run import public_url
 from issuer.auth.tokens import hash_token
 from issuer.db import transaction
 from issuer.models import ApiToken
@@ -49,12 +46,3 @@ def test_a_lost_token_is_replaced_and_the_old_demo_tokens_revoked(app, demo, tmp
 def test_without_a_token_file_each_setup_makes_a_token(app, demo) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         assert ensure_demo(app).token != ensure_demo(app).token
-
-
-def test_make_run_prints_the_public_urls(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MICROCRED_ISSUER_URL", "http://localhost:5000")
-    monkeypatch.delenv("MICROCRED_VERIFIER_URL", raising=False)
-    issuer = Service("issuer", "gunicorn …", "127.0.0.1", 5000, "/")
-    verifier = Service("verifier", "gunicorn …", "127.0.0.1", 5001, "/")
-    assert public_url(issuer) == "http://localhost:5000"
-    assert public_url(verifier) == "http://127.0.0.1:5001"
