@@ -54,5 +54,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("learners", schema=None) as batch_op:
-        batch_op.drop_column("search_text")
+    # A plain ALTER TABLE (SQLite 3.35+, PostgreSQL): batch mode would re-create the table,
+    # which other tables' foreign keys refer to.
+    op.execute("ALTER TABLE learners DROP COLUMN search_text")

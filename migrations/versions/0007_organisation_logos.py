@@ -27,6 +27,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_column("logo_type")
-        batch_op.drop_column("logo")
+    # A plain ALTER TABLE (SQLite 3.35+, PostgreSQL): batch mode would re-create the table,
+    # which other tables' foreign keys refer to.
+    op.execute("ALTER TABLE organisations DROP COLUMN logo_type")
+    op.execute("ALTER TABLE organisations DROP COLUMN logo")
