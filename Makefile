@@ -72,7 +72,7 @@ lint: $(STAMP)
 
 # `make run`: the issuer at http://127.0.0.1:$(RUN_PORT) and the verifier on the next port
 # (the Procfile's services: gunicorn, 2 workers each, under honcho) over a SQLite database in
-# instance/, with the demo partnership and a fresh issuer API token (printed as `token: …`);
+# instance/, with the demo partnership and an issuer API token (printed as `token: …`, kept in instance/demo_token);
 # Ctrl-C stops it. demo/run.py does what `microcred demo setup` does, resumes bulk jobs a
 # stopped server left running, writes the verifier's demo registry and instance/verifier.env,
 # then runs the Procfile and waits until both services answer.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from demo.token import kept_token
 from issuer import config
 from issuer.auth.tokens import create_token
 from issuer.cli import check_passphrase_opens_keys, engine_of, ensure_sqlite_folder, passphrase_of
@@ -192,10 +194,12 @@ class DemoSetup:
     expected_did: str
 
 
-def ensure_demo(app: Flask) -> DemoSetup:
+def ensure_demo(app: Flask, *, token_file: Path | None = None) -> DemoSetup:
     """Bring the database to the newest schema and make sure the demo partnership exists;
-    return a fresh issuer token of its first organisation (only token hashes are stored, so
-    an existing demo gets a new token, named ``demo-<timestamp>``)."""
+    return an issuer token of its first organisation. Only token hashes are stored, so an
+    existing demo gets a new token, named ``demo-<timestamp>`` — unless ``token_file`` keeps
+    one that is still valid (``make run``: :func:`demo.token.kept_token`, which also revokes
+    the older ``demo-…`` tokens)."""
     engine = engine_of(app)
     ensure_sqlite_folder(engine)
     upgrade(engine)
@@ -210,12 +214,17 @@ def ensure_demo(app: Flask) -> DemoSetup:
             organisation = demo.organisations[0]
             token = demo.tokens[f"{organisation.slug}:{Role.ISSUER.value}"]
             created = True
+            if token_file is not None:
+                token, _ = kept_token(session, organisation, token_file, fresh=token)
         else:
             organisation = get_organisation(session, partnership.id, organisation_slug)
             add_demo_staff(session, list(partnership.organisations))
-            name = f"demo-{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}"
-            _, token = create_token(session, organisation, Role.ISSUER, name)
             created = False
+            if token_file is not None:
+                token, _ = kept_token(session, organisation, token_file)
+            else:
+                name = f"demo-{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}"
+                _, token = create_token(session, organisation, Role.ISSUER, name)
         return DemoSetup(
             created=created,
             token=token,
@@ -230,7 +239,7 @@ def describe_demo(setup: DemoSetup) -> list[str]:
     """Notes for stderr about the demo partnership."""
     lines = [
         f"demo partnership {setup.partnership} "
-        + ("created" if setup.created else "exists already: made a new token"),
+        + ("created" if setup.created else "exists already"),
         f"the token issues as {setup.organisation} ({setup.did})",
         f"staff pages: /staff — sign in as {demo_staff_email(setup.organisation)} with "
         f"password {demo_password()!r} (MICROCRED_DEMO_PASSWORD)",

@@ -16,8 +16,10 @@ demo passphrase, and keeps a random secret key in ``instance/secret_key`` for bo
    queue's ``worker``, one process per core, on the embedded SQLite queue unless
    ``MICROCRED_QUEUE_URL``/``REDIS_URL`` names a broker) with
    honcho's :class:`~honcho.manager.Manager`, their logs on stderr, and waits until each answers;
-5. prints ``issuer: <url>``, ``verifier: <url>``, then ``token: <issuer token>`` on stdout, each
-   on its own line;
+5. prints ``issuer: <url>``, ``verifier: <url>`` (the public base URLs every link, QR code and
+   DID uses: ``localhost``, not the bound address), then ``token: <issuer token>`` on stdout,
+   each on its own line; the token is kept in ``instance/demo_token`` and printed again on the
+   next start while it is valid (:mod:`demo.token`);
 6. runs until Ctrl-C or SIGTERM (honcho stops every service; exit status 0). If a service stops
    (e.g. its port is taken), honcho stops the others and the exit status is 1, after one
    ``error: …`` line.
@@ -54,6 +56,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from demo.partnership import describe_demo, ensure_demo
 from demo.procfile import Service, services, with_env, worker_service
 from demo.registry import demo_registry
+from demo.token import TOKEN_FILE
 from issuer.app import create_app
 from issuer.db import transaction
 from issuer.errors import ApiError
@@ -254,7 +257,7 @@ def prepare(app: Flask, todo: list[Service]) -> tuple[str, list[Service]]:
     """Steps 1 to 3 of the module's description: the issuer token, and ``todo`` with the
     verifier's registry settings."""
     with app.app_context():
-        setup = ensure_demo(app)
+        setup = ensure_demo(app, token_file=Path(app.instance_path) / TOKEN_FILE)
         for line in describe_demo(setup):
             note(line)
         registry = demo_registry_env(app)
@@ -312,6 +315,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signum, handler)
 
 
+PUBLIC_URLS = {"issuer": "MICROCRED_ISSUER_URL", "verifier": "MICROCRED_VERIFIER_URL"}
+
+
+def public_url(service: Service) -> str:
+    """The address people use for ``service``: the public base URL that its links, QR codes
+    and DIDs name (``http://localhost:<port>`` by default), else where it listens."""
+    setting = PUBLIC_URLS.get(service.name)
+    return (os.environ.get(setting) if setting else None) or service.url
+
+
 def run_services(todo: Sequence[Service], token: str, ready_timeout: float) -> int:
     """Run ``todo`` under honcho until a signal or until one stops; print the URLs and
     ``token`` once every service answers. The exit status (:func:`outcome`)."""
@@ -330,7 +343,7 @@ def run_services(todo: Sequence[Service], token: str, ready_timeout: float) -> i
 
     def ready() -> None:
         for service in todo:
-            say(f"{service.name}: {service.url}")
+            say(f"{service.name}: {public_url(service)}")
         say(f"token: {token}")
         note("running; press Ctrl-C to stop")
 

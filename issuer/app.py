@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from issuer import config, db, edge, errors, i18n, proxies, server_secrets
+from issuer import config, db, edge, errors, home, i18n, proxies, server_secrets
 from issuer.api import (
     audit,
     bulk_jobs,
@@ -65,5 +65,6 @@ MACHINE_BLUEPRINTS = (api.bp, vc_api.bp, api_docs.bp, status_views.bp, did_views
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the issuer on ``app`` (also used to generate the OpenAPI
     document outside a running app)."""
-    for blueprint in (*MACHINE_BLUEPRINTS, share_views.bp, learner_views.bp, staff_views.bp):
+    pages = (home.bp, share_views.bp, learner_views.bp, staff_views.bp)
+    for blueprint in (*MACHINE_BLUEPRINTS, *pages):
         app.register_blueprint(blueprint)

@@ -252,6 +252,7 @@ DOMAIN_COMMANDS = {
     "create-specification": "issuer.specifications.cli:create_specification_command",
     "rotate-key": "issuer.partnerships.cli:rotate_key_command",
     "compromise-key": "issuer.partnerships.cli:compromise_key_command",
+    "set-logo": "issuer.partnerships.cli:set_logo_command",
     "create-token": "issuer.auth.cli:create_token_command",
     "issue": "issuer.credentials.cli:issue_command",
     "bulk": "issuer.bulk.cli:bulk_command",

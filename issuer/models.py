@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -36,6 +37,7 @@ from sqlalchemy.types import TypeDecorator
 
 from issuer.audit import ddl as audit_ddl
 from issuer.audit.chain import link_new_events
+from issuer.folding import learner_search_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -195,6 +197,9 @@ class Organisation(Base):
         _enum(DidMethod), default=DidMethod.WEB, server_default=DidMethod.WEB.value
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an uploaded logo, checked and re-encoded (issuer.partnerships.logos): PNG or JPEG
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png | image/jpeg
 
     partnership: Mapped[Partnership] = relationship(back_populates="organisations")
     keys: Mapped[list[SigningKey]] = relationship(
@@ -331,6 +336,16 @@ class Learner(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # names and reference folded for search (issuer.folding), kept current on every write
+    search_text: Mapped[str] = mapped_column(String(700), default="", server_default="")
+
+
+@event.listens_for(Learner, "before_insert")
+@event.listens_for(Learner, "before_update")
+def _fold_for_search(_mapper: Any, _connection: Any, learner: Learner) -> None:
+    learner.search_text = learner_search_text(
+        learner.given_name, learner.family_name, learner.reference
+    )
 
 
 class CredentialAwardingBody(Base):

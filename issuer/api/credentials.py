@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from issuer import config
 from issuer.api import schemas
@@ -30,6 +30,7 @@ from issuer.api.common import (
 from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on, require
 from issuer.credentials import issuance
+from issuer.credentials.search import learner_words
 from issuer.db import get_session
 from issuer.errors import InvalidInput
 from issuer.models import CredentialState, IssuedCredential, Learner, Organisation, Role
@@ -118,11 +119,6 @@ def issue_credential_view() -> ResponseReturnValue:
     return created(body, url_for("api.get_credential_view", ref=issued.credential.uuid))
 
 
-def _like(word: str) -> str:
-    escaped = word.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-    return f"%{escaped}%"
-
-
 @bp.get("/credentials")
 @operation(
     "listCredentials",
@@ -135,7 +131,8 @@ def list_credentials() -> ResponseReturnValue:
     """The partnership's credentials, newest first, a page at a time.
 
     Filters: ``state``, ``specification`` (slug), ``q`` (every word must occur in the learner's
-    given name, family name or reference). ``nextCursor`` fetches the next page."""
+    given name, family name or reference, in any case, accents
+    folded: :mod:`issuer.credentials.search`). ``nextCursor`` fetches the next page."""
     session = get_session()
     caller = current_caller()
     size = limit()
@@ -153,18 +150,10 @@ def list_credentials() -> ResponseReturnValue:
     if slug:
         specification = get_specification(session, caller.partnership_id, slug)
         query = query.where(IssuedCredential.specification_id == specification.id)
-    words = (request.args.get("q") or "").split()
-    if words:
+    text = request.args.get("q") or ""
+    if text.strip():
         query = query.join(Learner, Learner.id == IssuedCredential.learner_id)
-        columns = (Learner.given_name, Learner.family_name, Learner.reference)
-        query = query.where(
-            and_(
-                *(
-                    or_(*(func.lower(c).like(_like(word), escape="\\") for c in columns))
-                    for word in words[:10]
-                )
-            )
-        )
+        query = query.where(learner_words(text))
     credentials, next_cursor = page(query, IssuedCredential.id, size)
     base = config.base_url()
     return jsonify(

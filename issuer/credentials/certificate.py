@@ -1,10 +1,16 @@
 """A printable certificate of a micro-credential: one A4 page made with fpdf2.
 
-``certificate_pdf(document, share_url=…, verify_url=…, state=…)`` draws the credential's title,
-learner, awarding bodies, date of issue, ECTS credits, EQF level, assessment and learning
-outcomes, the QR code of ``verify_url`` (the verifier's page for the share link, the same URL the
-page's QR code encodes) and that URL as text. A revoked or suspended credential is marked with a
-banner at the top and a large diagonal "REVOKED" / "SUSPENDED" across the page.
+``certificate_pdf(document, share_url=…, verify_url=…, state=…, logos=…)`` draws the awarding
+bodies' logos (when they have uploaded one), the credential's title, learner, awarding bodies,
+date of issue, ECTS credits, hours of learning, EQF level, then every other Annex I element
+(:func:`issuer.credentials.display.annex_details`: field of education, form of participation,
+assessment, grade, quality assurance, prerequisites, language, country, stackability) in two
+columns, the learning outcomes, the QR code of ``verify_url`` (the verifier's page for the share
+link, the same URL the page's QR code encodes) and that URL as text. The file then gets the
+signed credential embedded and the issuer's seal (:mod:`issuer.credentials.pdf_seal`).
+
+A revoked or suspended credential is marked with a banner at the top and a large diagonal
+"REVOKED" / "SUSPENDED" across the page.
 
 Always one page: automatic page breaks are off and the learning outcomes are measured before
 they are drawn. Their font shrinks from 10 pt to 7 pt until the list fits above the QR code; if
@@ -36,8 +42,15 @@ import qrcode.constants
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
+from PIL import Image
 
-from issuer.credentials.display import Summary, credential_summary, locale_name, long_date
+from issuer.credentials.display import (
+    Summary,
+    annex_details,
+    credential_summary,
+    locale_name,
+    long_date,
+)
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -51,6 +64,9 @@ QR_SIZE = 42.0
 FOOTER_TOP = PAGE_HEIGHT - MARGIN - QR_SIZE  # the QR code and the verification text start here
 OUTCOME_SIZES = (10.0, 9.0, 8.0, 7.0)
 MAX_OUTCOME = 400  # characters of one learning outcome
+MAX_DETAIL = 130  # characters of one Annex I element's value (at most three lines)
+LOGO_HEIGHT = 15.0
+LOGO_MAX_WIDTH = 45.0
 PT = 0.3528  # mm per point
 
 INK = (27, 31, 36)
@@ -246,6 +262,8 @@ def _facts(page: _Certificate, summary: Summary) -> None:
     facts = [(_("Date of issue"), long_date(summary.issued))]
     if summary.ects:
         facts.append((_("ECTS credits"), summary.ects))
+    if summary.hours:
+        facts.append((_("Hours of learning"), summary.hours))
     if summary.eqf_level:
         facts.append((_("EQF level"), summary.eqf_level))
     if summary.valid_until:
@@ -267,6 +285,49 @@ def _facts(page: _Certificate, summary: Summary) -> None:
         pdf.set_xy(x, top + 5)
         pdf.cell(column, 6, text, align=Align.C)
     pdf.set_xy(MARGIN, top + 14)
+
+
+def _logos(page: _Certificate, logos: Sequence[bytes]) -> None:
+    """The awarding bodies' logos in a centred row, each ``LOGO_HEIGHT`` high (at most
+    ``LOGO_MAX_WIDTH`` wide); nothing when there are none."""
+    sizes = []
+    for data in logos[:4]:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        w = min(LOGO_HEIGHT * width / max(height, 1), LOGO_MAX_WIDTH)
+        sizes.append((data, w, w * height / max(width, 1)))
+    if not sizes:
+        return
+    gap = 8.0
+    x = MARGIN + (WIDTH - sum(w for _d, w, _h in sizes) - gap * (len(sizes) - 1)) / 2
+    top = page.pdf.get_y()
+    for data, w, h in sizes:
+        page.pdf.image(
+            io.BytesIO(data),
+            x=x,
+            y=top + (LOGO_HEIGHT - h) / 2,
+            w=w,
+            h=h,
+            alt_text=_("Logo of an awarding body"),
+        )
+        x += w + gap
+    page.pdf.set_y(top + LOGO_HEIGHT + 4)
+
+
+def _details(page: _Certificate, rows: Sequence[tuple[str, str]]) -> None:
+    """The Annex I elements as label and value, two to a row."""
+    pdf = page.pdf
+    gutter = 8.0
+    column = (WIDTH - gutter) / 2
+    for start in range(0, len(rows), 2):
+        top = bottom = pdf.get_y()
+        for n, (label, value) in enumerate(rows[start : start + 2]):
+            x = MARGIN + n * (column + gutter)
+            pdf.set_y(top)
+            page.para(label, 7, bold=True, color=MUTED, align=Align.L, x=x, width=column)
+            page.para(_clip(value, MAX_DETAIL), 8.5, align=Align.L, x=x, width=column, gap=1.5)
+            bottom = max(bottom, pdf.get_y())
+        pdf.set_y(bottom)
 
 
 def _outcomes(page: _Certificate, outcomes: Sequence[str], bottom: float) -> None:
@@ -361,8 +422,8 @@ def _footer(page: _Certificate, *, share_url: str, verify_url: str, credential_i
     pdf.set_y(PAGE_HEIGHT - 17.5)
     page.para(
         _(
-            "This printout is a copy. The signed digital credential is the original: "
-            "check it with the QR code."
+            "A printout is a copy. The PDF file carries the signed credential "
+            "(credential.jsonld) and the issuer's seal: check it with the QR code."
         ),
         7,
         color=MUTED,
@@ -370,11 +431,18 @@ def _footer(page: _Certificate, *, share_url: str, verify_url: str, credential_i
 
 
 def certificate_pdf(
-    document: Mapping[str, Any], *, share_url: str, verify_url: str, state: str
+    document: Mapping[str, Any],
+    *,
+    share_url: str,
+    verify_url: str,
+    state: str,
+    logos: Sequence[bytes] = (),
 ) -> bytes:
     """The one-page A4 certificate of the credential ``document`` (its stored JSON): the QR code
     encodes ``verify_url``; a ``state`` of ``"revoked"`` or ``"suspended"`` is marked on the
-    page. See the module's docstring for fonts and how everything fits one page."""
+    page; ``logos`` (PNG or JPEG, checked by :mod:`issuer.partnerships.logos`) head the page.
+    See the module's docstring for fonts and how everything fits one page. Neither embeds the
+    credential nor seals: :func:`issuer.credentials.pdf_seal.finish_certificate` does."""
     summary = credential_summary(document, language=locale_name())
     title = _clip(summary.title.value if summary.title else _("Micro-credential"), 160)
     learner = _clip(summary.learner.value if summary.learner else _("not stated"), 120)
@@ -389,6 +457,7 @@ def certificate_pdf(
         _watermark(page, marking[0], MARKS[state][1])
 
     pdf.set_y(MARGIN)
+    _logos(page, logos)
     page.para(_("Micro-credential certificate").upper(), 9, bold=True, color=ACCENT, gap=4)
     if marking is not None:
         page.para(marking[0], 16, bold=True, color=(255, 255, 255), fill=MARKS[state][0])
@@ -404,14 +473,9 @@ def certificate_pdf(
         page.para(bodies, 12, gap=5)
     _facts(page, summary)
 
-    assessment = []
-    if summary.assessment:
-        assessment.append(_("Assessment: %(title)s", title=summary.assessment.value))
-    if summary.grade:
-        assessment.append(_("Grade: %(grade)s", grade=summary.grade.value))
-    if assessment:
-        page.para(_clip(" \u2014 ".join(assessment), 250), 9.5, color=MUTED, gap=3)
-
+    page.rule(pdf.get_y())
+    pdf.set_y(pdf.get_y() + 3)
+    _details(page, annex_details(document, language=locale_name()))
     page.rule(pdf.get_y())
     pdf.set_y(pdf.get_y() + 3)
     page.para(_("Learning outcomes"), 11, bold=True, align=Align.L, gap=1.5)

@@ -42,6 +42,7 @@ class Summary:
     description: Text | None = None
     assessment: Text | None = None
     grade: Text | None = None
+    hours: str | None = None
 
 
 def _day(value: Any) -> str | None:
@@ -79,7 +80,117 @@ def credential_summary(
         description=read.tagged(specification.get("description"), languages),
         assessment=read.assessment(claim, languages),
         grade=read.grade(claim, languages),
+        hours=_hours(specification.get("volumeOfLearning")),
     )
+
+
+def _hours(duration: Any) -> str | None:
+    found = read.hours(duration)
+    return read.plain(found) if found is not None else None
+
+
+def _labels(value: Any, languages: tuple[str, ...]) -> str | None:
+    """The labels of one or many concepts (their prefLabel in ``languages``, else their
+    label), joined by " · "."""
+    found = []
+    for node in read.as_list(value):
+        named = read.tagged(node.get("prefLabel"), languages) if isinstance(node, Mapping) else None
+        text = named.value if named is not None else read.label(node)
+        if text:
+            found.append(text.strip())
+    return " \u00b7 ".join(found) or None
+
+
+def _isced(spec: Mapping[str, Any], languages: tuple[str, ...]) -> str | None:
+    """Each ISCED-F field as "label (code)"."""
+    fields = []
+    for node in read.as_list(spec.get("thematicArea")):
+        code = (read.node_id(node) or "").rsplit("/", 1)[-1]
+        name = _labels(node, languages)
+        if name:
+            fields.append(f"{name} ({code})" if code.isdigit() else name)
+    return "; ".join(fields) or None
+
+
+def _quality_assurance(spec: Mapping[str, Any], languages: tuple[str, ...]) -> str | None:
+    parts = []
+    for accreditation in read.objects(spec.get("accreditation")):
+        title = read.tagged(accreditation.get("title"), languages)
+        kind = _labels(accreditation.get("dcType"), languages)
+        agent = _labels(accreditation.get("accreditingAgent"), languages) or read.label(
+            read.first(accreditation.get("accreditingAgent"))
+        )
+        words = [title.value] if title else []
+        if kind and kind not in words:
+            words.append(kind)
+        if agent:
+            words.append(_("by %(agent)s", agent=agent))
+        if words:
+            parts.append(" \u2014 ".join(words))
+    return "; ".join(parts) or None
+
+
+def _stackability(spec: Mapping[str, Any], languages: tuple[str, ...]) -> str | None:
+    larger = [
+        read.tagged(read.first(node).get("title"), languages)
+        for node in read.as_list(spec.get("isPartOf"))
+    ]
+    named = [t.value for t in larger if t is not None]
+    if named:
+        return _("Part of: %(titles)s", titles="; ".join(named))
+    partial = spec.get("isPartialQualification")
+    if partial is True:
+        return _("Counts towards a larger qualification")
+    if partial is False:
+        return _("A qualification in its own right")
+    return None
+
+
+def annex_details(
+    document: Mapping[str, Any], *, language: str = PREFERRED_LANGUAGE
+) -> list[tuple[str, str]]:
+    """The Annex I elements a certificate lists beside its headline facts, as (label, value)
+    pairs in the reader's language, read from the signed JSON: field of education (ISCED-F),
+    form of participation and learning setting, assessment, grade, identity verification,
+    quality assurance, prerequisites, language, the issuer's country and stackability. An
+    element the credential does not state is given as "Not stated" (prerequisites: "None";
+    identity verification, optional, is left out)."""
+    languages = (language, PREFERRED_LANGUAGE)
+    claim = read.claim(document)
+    spec = read.specification(claim)
+    proof = read.first(claim.get("provenBy"))
+    country = read.first(
+        read.first(read.first(document.get("issuer")).get("location")).get("address")
+    ).get("countryCode")
+    participation = " \u00b7 ".join(
+        v
+        for v in (
+            _labels(spec.get("mode"), languages),
+            _labels(spec.get("learningSetting"), languages),
+        )
+        if v
+    )
+    prerequisites = read.tagged(
+        read.first(spec.get("entryRequirement")).get("noteLiteral"), languages
+    )
+    assessment = read.assessment(claim, languages)
+    grade = read.grade(claim, languages)
+    rows = [
+        (_("Field of education (ISCED-F)"), _isced(spec, languages)),
+        (_("Form of participation"), participation or None),
+        (_("Assessment"), assessment.value if assessment else None),
+        (_("Grade"), grade.value if grade else None),
+        (_("Identity verification"), _labels(proof.get("idVerification"), languages)),
+        (_("Quality assurance"), _quality_assurance(spec, languages)),
+        (_("Prerequisites"), prerequisites.value if prerequisites else _("None")),
+        (_("Language"), _labels(spec.get("language"), languages)),
+        (_("Country of the issuer"), _labels(country, languages)),
+        (_("Stackability"), _stackability(spec, languages)),
+    ]
+    optional = {_("Identity verification")}
+    return [
+        (label, value or _("Not stated")) for label, value in rows if value or label not in optional
+    ]
 
 
 # --- awarding bodies' badges ------------------------------------------------------------------

@@ -185,3 +185,26 @@ def compromise_key_command(
             batch_size=batch_size,
         )
     click.echo(f"re-sealed {count} credential{'' if count == 1 else 's'}")
+
+
+@click.command("set-logo")
+@click.argument("partnership_slug", metavar="PARTNERSHIP")
+@click.argument("slug", metavar="ORGANISATION")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--remove", is_flag=True, help="Remove the organisation's logo.")
+def set_logo_command(partnership_slug: str, slug: str, image: str | None, remove: bool) -> None:
+    """Give an organisation a logo (a PNG or JPEG of at most 512 KiB), shown on its
+    certificates; or --remove it."""
+    from pathlib import Path
+
+    from issuer.partnerships.logos import set_logo
+    from issuer.partnerships.services import get_organisation
+
+    if (image is None) == (not remove):
+        raise click.UsageError("give an IMAGE or --remove")
+    data = Path(image).read_bytes() if image else None
+    with issuer_app() as app, transaction(app) as session:
+        partnership = get_partnership(session, partnership_slug)
+        organisation = get_organisation(session, partnership.id, slug)
+        set_logo(session, organisation, data, actor=ACTOR)
+    click.echo("logo removed" if remove else "logo set")

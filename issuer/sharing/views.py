@@ -11,8 +11,9 @@ response of this blueprint carries ``Cache-Control: no-store``, ``X-Robots-Tag: 
 facts come from ``issuer.credentials.display`` (the stored JSON, in the reader's language where the
 credential has it).
 
-``/c/<token>/certificate.pdf`` is a printable one-page A4 certificate
-(``issuer.credentials.certificate``), unavailable exactly when the page is.
+``/c/<token>/certificate.pdf`` is a printable one-page A4 certificate that carries the signed
+credential and the issuer's PAdES seal (``issuer.credentials.printout``), unavailable exactly
+when the page is.
 
 The QR codes (``/c/<token>/qr.png``, ``qr.svg``) encode the verifier's page for the link,
 ``{VERIFIER_BASE_URL}/verify?url=<urlencoded {ISSUER_BASE_URL}/c/<token>>``.
@@ -41,7 +42,6 @@ from issuer import config
 from issuer.api import schemas
 from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on, require
-from issuer.credentials.certificate import certificate_pdf
 from issuer.credentials.display import (
     badge,
     credential_summary,
@@ -50,6 +50,7 @@ from issuer.credentials.display import (
     long_date,
 )
 from issuer.credentials.issuance import get_credential
+from issuer.credentials.printout import certificate_file
 from issuer.db import get_session
 from issuer.edge import json_body
 from issuer.errors import ApiError, InvalidInput
@@ -203,11 +204,11 @@ def certificate_view(token: str) -> Any:
     except ApiError as error:
         return _unavailable(error, as_json=_wants_json())
     credential = link.credential
-    pdf = certificate_pdf(
-        dict(stored_document(credential)),
+    pdf = certificate_file(
+        credential,
         share_url=share_url(config.base_url(), token),
         verify_url=_qr_data(token),
-        state=credential.state.value,
+        passphrase=config.key_passphrase(),
     )
     response = Response(pdf, mimetype="application/pdf")
     filename = f"microcredential-{credential.uuid}.pdf"

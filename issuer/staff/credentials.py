@@ -5,17 +5,16 @@ organisation awards (``issuer.auth.scope``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from issuer import config
 from issuer.auth.scope import awarding_organisations, may_act
 from issuer.auth.staff import staff_required
 from issuer.credentials import issuance
+from issuer.credentials.search import learner_words
 from issuer.db import get_session
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import AuditEvent, IssuedCredential, Learner, Role, ShareLink
@@ -33,27 +32,6 @@ from issuer.staff.blueprint import (
 from issuer.staff.display import POSSIBLE_ACTIONS, STATE_LABELS, STATUS_ACTIONS
 from issuer.staff.forms import CredentialSearchForm, StatusChangeForm
 
-MAX_SEARCH_WORDS = 10
-
-
-def _search_words(text: str) -> list[Any]:
-    """A condition for each of the first words of ``text``: the learner's given or family name
-    or reference contains it (any case, taken literally)."""
-    conditions = []
-    for word in text.split()[:MAX_SEARCH_WORDS]:
-        pattern = (
-            "%" + word.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        )
-        conditions.append(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Learner.given_name, Learner.family_name, Learner.reference)
-                )
-            )
-        )
-    return conditions
-
 
 @bp.get("/credentials")
 @staff_required()
@@ -67,7 +45,7 @@ def credentials() -> ResponseReturnValue:
         .where(IssuedCredential.partnership_id == own_partnership_id())
     )
     if search.text:
-        query = query.where(and_(*_search_words(search.text)))
+        query = query.where(learner_words(search.text))
     if search.state is not None:
         query = query.where(IssuedCredential.state == search.state)
     if search.specification is not None:

@@ -557,8 +557,8 @@ def test_run_script_serves_the_issuer_until_stopped(database_url):
             reader.start()
         try:
             shown = wait_for_token(process, out, err)
-            assert shown["issuer"] == f"http://127.0.0.1:{port}"
-            assert shown["verifier"] == f"http://127.0.0.1:{port + 1}"
+            assert shown["issuer"] == f"http://localhost:{port}"
+            assert shown["verifier"] == f"http://localhost:{port + 1}"
             assert shown["token"].startswith("mc_")
 
             with urllib.request.urlopen(f"{shown['issuer']}/.well-known/did.json", timeout=10) as r:
