@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -35,6 +38,7 @@ from verifier.pdf_input import PdfSeal
 from verifier.report import Report
 
 VERIFIER_KEY_ENV: Final = "MICROCRED_VERIFIER_KEY"
+VERIFIER_KEY_FILE: Final = "verifier_key"
 OPERATOR_ENV: Final = "MICROCRED_VERIFIER_OPERATOR"
 OPERATOR_CONTACT_ENV: Final = "MICROCRED_VERIFIER_CONTACT"
 #: The demo verifier's key: published here, so it proves nothing outside a demo.
@@ -85,6 +89,26 @@ def signing_key_from(value: str | None, *, demo: bool) -> KeyPair | None:
             "`microcred keys generate` (its secretKeyMultibase), or set MICROCRED_DEMO=1",
         )
     return keypair_with_did_key(key)
+
+
+def instance_verifier_key(folder: Path) -> str:
+    """The verifier key kept in ``folder/verifier_key`` (an Ed25519 ``secretKeyMultibase``):
+    made (mode 0600) the first time, read back afterwards; several processes asking at once
+    get the same one (written under another name, then linked into place)."""
+    path = folder / VERIFIER_KEY_FILE
+    folder.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = folder / f".{VERIFIER_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(KeyPair.generate("Ed25519").secret_key_multibase + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: everyone uses that one
+        finally:
+            temporary.unlink()
+    return path.read_text(encoding="ascii").strip()
 
 
 def _public_of(secret: str) -> str:

@@ -164,9 +164,7 @@ class TestInputFailures:
         assert "answered 410" not in page.split("<details>")[0]
 
     def test_a_withdrawn_link_as_json(self, client):
-        response = client.get(
-            "/verify", query_string={"url": WITHDRAWN_URL, "format": "json"}
-        )
+        response = client.get("/verify", query_string={"url": WITHDRAWN_URL, "format": "json"})
         assert response.status_code == 410
         assert response.get_json()["error"]["code"] == "link_withdrawn"
 
@@ -199,9 +197,7 @@ class TestInputFailures:
         assert 'data-code="unsupported_file"' in page_of(response)
 
     def test_in_danish(self, client):
-        response = client.get(
-            "/verify", query_string={"url": WITHDRAWN_URL, "lang": "da"}
-        )
+        response = client.get("/verify", query_string={"url": WITHDRAWN_URL, "lang": "da"})
         assert response.status_code == 410
         assert "Dette link er trukket tilbage" in page_of(response)
 
