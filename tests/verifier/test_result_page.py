@@ -287,7 +287,7 @@ class TestResultPage:
     def test_the_operator_and_uploads_are_explained(self, client):
         page = page_of(client.get("/"))
         assert "Test Employers&#39; Association" in page
-        assert "not kept" in page or "nothing you give it is kept" in page
+        assert "none is kept after the answer is sent" in page
 
 
 class TestRecord:
