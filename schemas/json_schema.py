@@ -27,8 +27,19 @@ from jsonschema.exceptions import ValidationError
 #: Python's ``\s`` for text (``str.isspace``), as a character-class body.
 PYTHON_SPACE = "".join(
     f"\\u{code:04X}"
-    for code in [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680]
-    + [*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+    for code in [
+        *range(0x09, 0x0E),
+        *range(0x1C, 0x21),
+        0x85,
+        0xA0,
+        0x1680,
+        *range(0x2000, 0x200B),
+        0x2028,
+        0x2029,
+        0x202F,
+        0x205F,
+        0x3000,
+    ]
 )
 # Escapes whose meaning is the same in both engines or stricter in the Rust one.
 _SAFE_ESCAPE = re.compile(r"\\[.\-+*?()\[\]{}^$|/\\dntrfv]")
