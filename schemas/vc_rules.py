@@ -64,7 +64,9 @@ _MULTIBASE = re.compile(r"^(u[A-Za-z0-9_-]+|z[1-9A-HJ-NP-Za-km-z]+|m[A-Za-z0-9+/
 #: serialization, so its bytes are not the published file's: the published value is what counts.)
 PUBLISHED_DIGESTS: dict[str, dict[str, bytes]] = {
     VC_V2: {
-        "sha256": bytes.fromhex("24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9")
+        "sha256": bytes.fromhex(
+            "24a18c90e9856d526111f29376e302d970b2bd10182e33959995b0207d7043b9"
+        )
     },
 }
 #: Multihash codes of the digests a related resource may carry, and their lengths.
