@@ -51,12 +51,12 @@ from issuer.sharing.links import create_share_link, hash_manage_token, new_token
 from issuer.specifications.services import specification_data
 from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
-from keys.proof import add_proof
+from keys.proof import add_proofs
 from schemas.elm.build import Award, build_microcredential
 from schemas.elm.build import Learner as LearnerData
 from schemas.elm.profile import validate_microcredential
 from schemas.errors import SchemaError, SchemaViolation
-from schemas.jsonld import check_strict
+from schemas.jsonld import PreparedDocument
 
 MAX_REFERENCE = 200  # the learners.reference column
 MAX_NAME = 200  # learners.given_name, learners.family_name
@@ -256,12 +256,13 @@ def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     return learner
 
 
-def _check_document(document: dict[str, Any]) -> None:
+def _check_document(prepared: PreparedDocument) -> None:
     """Strict JSON-LD expansion and the Annex I profile; a failure is a data or programming
     error (the builder should never produce it), reported as ``invalid_credential``."""
+    document = prepared.document
     issues: list[dict[str, Any]] = []
     try:
-        check_strict(document)
+        prepared.check_strict()
     except SchemaError as error:
         issues.append({"code": error.code, "path": error.path, "message": error.message})
     try:
@@ -342,9 +343,12 @@ def issue_credential(
         status=[entry_json(entry, base_url) for entry in entries],
     )
     document = build_microcredential(award)
-    _check_document(document)
-    for body in bodies:  # a proof set: each proof signs the document without the others
-        document = add_proof(document, keys.keypair(body), created=now)
+    prepared = PreparedDocument(document)  # canonicalized once: checked, then every proof
+    _check_document(prepared)
+    # a proof set: each proof signs the document without the others
+    document = add_proofs(
+        document, [keys.keypair(body) for body in bodies], created=now, prepared=prepared
+    )
 
     manage_token = new_token()
     credential = IssuedCredential(
