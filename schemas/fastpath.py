@@ -26,7 +26,7 @@ not compiled. A document whose filled-in N-Quads would exceed
 **Once per document.** :class:`Prepared` reads a document's shape once and answers, each at most
 once: the strict verdict on the whole document (what :func:`schemas.jsonld.check_strict` says,
 without writing any canonical form: the values are checked as rendering checks them, and the
-template knows whether its blank nodes could ever need the RDFC-1.0 work bound), and the
+RDFC-1.0 work bound is applied to the few quads that mention blank nodes), and the
 canonical form of the document without its ``proof`` (what a Data Integrity proof signs), filled
 from the same rendered values when the two templates agree on every shared slot.
 """
@@ -49,6 +49,7 @@ from schemas.rdfc import (
     MAX_NQUADS_BYTES,
     algorithm_for,
     canonicalize_nquads,
+    check_blank_node_work,
     parse_nquads,
 )
 from schemas.shape import MAX_DEPTH, Shape, Unsupported, read_shape, shape_chars, shape_of
@@ -189,9 +190,9 @@ class Prepared:
                 return None
             _, template, values = rendered
             try:
-                if template.has_blank_nodes and not template.blank_nodes_apart:
-                    raise Unsupported("blank nodes that could need the work bound")
                 _size(template, values)
+                if template.has_blank_nodes:
+                    check_blank_node_work(_blank_quads(template, values))
                 "".join(values).encode("utf-8")  # a lone surrogate: the plain path reports it
             except Exception:
                 stats.fallbacks += 1
@@ -230,6 +231,26 @@ class Prepared:
             return None
         stats.hits += 1
         return result
+
+
+def _blank_quads(template: Template, values: list[str]) -> set[tuple[Any, ...]]:
+    """The distinct quads that mention a blank node, as :func:`schemas.rdfc.
+    check_blank_node_work` reads them: a blank node as ``("blank", label)``, any other term as
+    its N-Quads text (one text per RDF term, so equal texts are equal terms)."""
+    quads = set()
+    for spec in template.blank_quads:
+        quad = []
+        for term in spec:
+            if term[0] == "blank":
+                quad.append(term)
+            else:
+                pieces, refs = term
+                text = pieces[0]
+                for n, ref in enumerate(refs, 1):
+                    text += values[ref] + pieces[n]
+                quad.append(("term", text))
+        quads.add(tuple(quad))
+    return quads
 
 
 def _fills(outer: Template, inner: Template, proof: tuple[int, int, int, int]) -> bool:

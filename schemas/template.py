@@ -111,9 +111,9 @@ class Template:
     uses: dict[int, int] = field(default_factory=dict)
     #: Characters of the N-Quads without the slots' values.
     size: int = 0
-    #: No two blank nodes can get the same first-degree hash, whatever the leaves' values: the
-    #: RDFC-1.0 work bound can never refuse a document of this shape.
-    blank_nodes_apart: bool = True
+    #: The quads that mention a blank node, each term either ``("blank", label)`` or the
+    #: (pieces, refs) that write it: what RDFC-1.0's work bound looks at.
+    blank_quads: list[tuple[Any, ...]] = field(default_factory=list)
     #: Without blank nodes the canonical form is the sorted distinct lines of the template's
     #: N-Quads (written the canonical way); checked against pyoxigraph on first use.
     direct: bool = True
@@ -205,9 +205,6 @@ def compile_shape(
     return _build(dataset, placeholders, strings, processor.expansions)
 
 
-_ANY = ("*",)
-
-
 def _build(
     dataset: dict[str, list[dict[str, Any]]],
     placeholders: list[Any],
@@ -284,24 +281,20 @@ def _build(
         return '"' + body + '"' + suffix
 
     lines: list[str] = []
-    quads: list[tuple[tuple[str, ...], ...]] = []  # for the blank-node analysis
+    blank_quads: list[tuple[Any, ...]] = []
     for graph_name, triples in dataset.items():
         if graph_name == "@default":
-            graph, graph_term = "", ("default",)
+            graph = ""
         elif graph_name.startswith("_:"):
-            graph, graph_term = " " + constant(graph_name), ("blank", graph_name)
+            graph = " " + constant(graph_name)
         else:
-            graph, graph_term = " " + iri(graph_name), _ANY
+            graph = " " + iri(graph_name)
         for triple in triples:
-            subject, predicate, object_ = (
-                triple["subject"],
-                triple["predicate"],
-                triple["object"],
-            )
-            lines.append(f"{term(subject)} {term(predicate)} {term(object_)}{graph} .\n")
-            quads.append(
-                (_coarse(subject), _coarse(predicate, strings), _coarse(object_), graph_term)
-            )
+            terms = [term(triple["subject"]), term(triple["predicate"]), term(triple["object"])]
+            lines.append(f"{terms[0]} {terms[1]} {terms[2]}{graph} .\n")
+            terms.append(graph[1:] if graph else "")
+            if any(t.startswith("_:") for t in terms):
+                blank_quads.append(tuple(_term_spec(t) for t in terms))
     # A leaf expanded as an IRI that lands in no quad (the @id of a node without properties)
     # is still checked by strict expansion: render it too, so a relative one takes the plain
     # path, which refuses it.
@@ -316,42 +309,16 @@ def _build(
         refs=[int(part) for part in parts[1::2]],
         slots=sorted(kinds.items()),
         iri_slots=iri_slots,
-        has_blank_nodes=any(t[0] == "blank" for quad in quads for t in quad),
+        has_blank_nodes=bool(blank_quads),
         uses=uses,
         size=sum(len(part) for part in parts[0::2]),
-        blank_nodes_apart=_blank_nodes_apart(quads),
+        blank_quads=blank_quads,
     )
 
 
-def _coarse(node: dict[str, Any], strings: dict[str, int] | None = None) -> tuple[str, ...]:
-    """A term for the blank-node analysis: a blank node as itself; a predicate as its IRI;
-    any other term as "anything" (a slot may take any value, even a constant's)."""
-    if node["type"] == "blank node":
-        return ("blank", node["value"])
-    if strings is not None and node["type"] == "IRI" and node["value"] not in strings:
-        return ("iri", node["value"])
-    return _ANY
-
-
-def _blank_nodes_apart(quads: list[tuple[tuple[str, ...], ...]]) -> bool:
-    """True when RDFC-1.0's first-degree hashes tell every blank node apart whatever the
-    slots' values: the coarse signatures (:func:`_coarse`, the node itself as ``a``, other
-    blank nodes as ``z``, as sets) all differ. Equal first-degree hashes need equal coarse
-    signatures, so then the N-degree step, and its work bound, never run."""
-    mentions: dict[tuple[str, ...], list[tuple[tuple[str, ...], ...]]] = {}
-    for quad in quads:
-        for node in set(quad):
-            if node[0] == "blank":
-                mentions.setdefault(node, []).append(quad)
-    signatures = set()
-    for node, node_quads in mentions.items():
-        signature = frozenset(
-            tuple(
-                ("a",) if part == node else ("z",) if part[0] == "blank" else part for part in quad
-            )
-            for quad in node_quads
-        )
-        if signature in signatures:
-            return False
-        signatures.add(signature)
-    return True
+def _term_spec(text: str) -> tuple[Any, ...]:
+    """A term of :attr:`Template.blank_quads`: a blank node by its label, else how to write it."""
+    if text.startswith("_:"):
+        return ("blank", text)
+    parts = text.split(SLOT)
+    return (parts[0::2], [int(part) for part in parts[1::2]])
