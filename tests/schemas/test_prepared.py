@@ -119,7 +119,7 @@ def test_add_proofs_signs_what_add_proof_signs() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text() | st.text(alphabet="ab\"\\\n\x00\x7fé漢\u2028", max_size=50))
+@given(st.text() | st.text(alphabet='ab"\\\n\x00\x7fé漢\u2028', max_size=50))
 def test_escape_is_the_reference_translation(text: str) -> None:
     try:
         expected = text.translate(_ESCAPES)
