@@ -8,12 +8,20 @@ from typing import Any
 from flask import Flask
 
 from issuer import config, db, edge, errors, i18n, proxies, server_secrets
-from issuer.api import audit, bulk_jobs, credentials, organisations, specifications, vc_api
+from issuer.api import (
+    audit,
+    bulk_jobs,
+    credentials,
+    learners,
+    organisations,
+    specifications,
+    vc_api,
+)
 from issuer.api import common as api
 from issuer.api import openapi as api_docs
 from issuer.auth import staff as staff_auth
 from issuer.partnerships import views as did_views
-from issuer.sharing import learner_views
+from issuer.sharing import learner_views, record_api, record_views, set_views
 from issuer.sharing import views as share_views
 from issuer.staff import views as staff_views
 from issuer.status import views as status_views
@@ -48,14 +56,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 #: The API's resource modules register their routes on ``api.bp`` when imported.
-API_MODULES = (audit, bulk_jobs, credentials, organisations, specifications)
+API_MODULES = (audit, bulk_jobs, credentials, learners, organisations, specifications)
 # Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
 # cookies; exempt from CSRF as a whole.
-MACHINE_BLUEPRINTS = (api.bp, vc_api.bp, api_docs.bp, status_views.bp, did_views.bp)
+MACHINE_BLUEPRINTS = (
+    api.bp,
+    vc_api.bp,
+    api_docs.bp,
+    status_views.bp,
+    did_views.bp,
+    record_api.bp,
+)
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the issuer on ``app`` (also used to generate the OpenAPI
     document outside a running app)."""
-    for blueprint in (*MACHINE_BLUEPRINTS, share_views.bp, learner_views.bp, staff_views.bp):
+    pages = (share_views.bp, set_views.bp, learner_views.bp, record_views.bp, staff_views.bp)
+    for blueprint in (*MACHINE_BLUEPRINTS, *pages):
         app.register_blueprint(blueprint)

@@ -1,8 +1,9 @@
 """The tables of the learner's record: sign-in links, set links and when a set link was opened.
 
-Kept beside :mod:`issuer.models` (which imports this module, so ``Base.metadata`` is whole and
-the migrations test sees these tables) because that module is near the 600-line limit. The
-migration is ``0006_learner_records``.
+Kept beside :mod:`issuer.models` (on the same ``Base``) because that module is near the 600-line
+limit; the app (through the record's views) and ``migrations/env.py`` import it, so
+``Base.metadata`` holds these tables wherever it is compared or migrated. The migration is
+``0006_learner_records``.
 
 - ``LearnerSignin``: a sign-in link to a learner's record (only its SHA-256 is stored), valid
   until ``expires_at``.

@@ -310,6 +310,8 @@ class Specification(Base):
     prerequisites: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(3), default="ENG")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A stackable award's rule (``specifications.rules.StackingRule``); None for a plain one.
+    stacking: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     partnership: Mapped[Partnership] = relationship(back_populates="specifications")
 
@@ -540,10 +542,6 @@ def _audit_log_is_append_only(session: Session, *_: Any) -> None:
         added.sort(key=lambda obj: inspect(obj).insert_order or 0)
         link_new_events(session.connection(), AuditEvent.__table__, added)  # type: ignore[arg-type]
 
-
-# The learner record's tables live beside this module (it is near the 600-line limit); importing
-# them here keeps ``Base.metadata`` whole for Alembic and the migrations test.
-from issuer import learner_models as _learner_models  # noqa: E402, F401
 
 __all__ = [
     "ApiToken",

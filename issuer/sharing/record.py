@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.learner_models import LearnerSignin
-from issuer.models import AuditEvent, IssuedCredential, Learner, utcnow
-from issuer.sharing.links import hash_manage_token, new_token
+from issuer.models import AuditEvent, IssuedCredential, Learner, ShareLink, utcnow
+from issuer.sharing.links import LEARNER_ACTOR, hash_manage_token, new_share_link, new_token
 
 SIGNIN_DAYS = 7
 MAX_KEY_LENGTH = 200
@@ -166,3 +166,22 @@ def new_signin_link(
     return SigninLink(
         url=record_url(base_url, token), token=token, expires_at=signin.expires_at, learner=learner
     )
+
+
+def lasting_share_link(session: Session, credential: IssuedCredential) -> ShareLink:
+    """A live share link of ``credential`` that never expires (for a profile such as
+    LinkedIn's, which keeps the address): the newest one there is, else a new one made by the
+    learner (audited as ``share_link_created``). Flushes, never commits."""
+    existing = session.scalar(
+        select(ShareLink)
+        .where(
+            ShareLink.credential_id == credential.id,
+            ShareLink.withdrawn_at.is_(None),
+            ShareLink.expires_at.is_(None),
+        )
+        .order_by(ShareLink.id.desc())
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    return new_share_link(session, credential, actor=LEARNER_ACTOR)

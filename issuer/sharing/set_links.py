@@ -122,9 +122,7 @@ def chosen_credentials(
     wanted: list[str] = []
     for reference in references:
         if not isinstance(reference, str) or not reference or len(reference) > 100:
-            raise InvalidInput(
-                "credentials must be credential ids", code="unknown_credential"
-            )
+            raise InvalidInput("credentials must be credential ids", code="unknown_credential")
         uri = reference if reference.startswith("urn:") else f"urn:uuid:{reference}"
         if uri not in wanted:
             wanted.append(uri)

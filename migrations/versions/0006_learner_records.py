@@ -76,7 +76,9 @@ def upgrade() -> None:
             ["set_links.id"],
             name=op.f("fk_set_link_credentials_set_link_id_set_links"),
         ),
-        sa.PrimaryKeyConstraint("set_link_id", "credential_id", name=op.f("pk_set_link_credentials")),
+        sa.PrimaryKeyConstraint(
+            "set_link_id", "credential_id", name=op.f("pk_set_link_credentials")
+        ),
     )
     op.create_table(
         "set_link_opens",
