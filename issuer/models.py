@@ -310,8 +310,6 @@ class Specification(Base):
     prerequisites: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(3), default="ENG")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # A stackable award's rule (``specifications.rules.StackingRule``); None for a plain one.
-    stacking: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     partnership: Mapped[Partnership] = relationship(back_populates="specifications")
 
