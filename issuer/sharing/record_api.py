@@ -1,13 +1,14 @@
 """The learner record's JSON API, reached with a record key (a management or sign-in token, as
-``/record/<key>``; no account, no API token):
+``/record/<key>``; no account, no API token), beside the share-link routes of one credential
+(``/api/v1/learner/<manage-token>/share-links``):
 
-- ``GET /api/v1/record/<key>``: the learner's credentials and set links;
-- ``POST /api/v1/record/<key>/set-links``: ``{"credentials": [...], "label", "expiresAt"}`` →
+- ``GET /api/v1/learner/<key>/record``: the learner's credentials and set links;
+- ``POST /api/v1/learner/<key>/set-links``: ``{"credentials": [...], "label", "expiresAt"}`` →
   201 a set link; ``GET …/set-links/<token>``: one, with its opens; ``DELETE …/<token>``:
   withdraw (idempotent, 204);
-- ``GET /api/v1/record/<key>/credentials/<uuid>/ob3``: the signed Open Badges 3.0
+- ``GET /api/v1/learner/<key>/credentials/<uuid>/ob3``: the signed Open Badges 3.0
   ``AchievementCredential``;
-- ``POST /api/v1/record/<key>/credentials/<uuid>/linkedin``: LinkedIn's "add certification"
+- ``POST /api/v1/learner/<key>/credentials/<uuid>/linkedin``: LinkedIn's "add certification"
   URL and the lasting share link it points at.
 
 Writes are the record page's (``issuer.sharing.record_views``), with the actor ``learner``.
@@ -53,7 +54,7 @@ from issuer.sharing.set_links import (
     withdraw_set_link,
 )
 
-bp = Blueprint("record_api", __name__, url_prefix="/api/v1/record/<key>")
+bp = Blueprint("record_api", __name__, url_prefix="/api/v1/learner/<key>")
 E = schemas.ErrorResponse
 
 
@@ -85,11 +86,11 @@ def _credential_json(key: str, credential: IssuedCredential) -> dict[str, Any]:
         "awardingBodies": [body.value for body in summary.awarding_bodies],
         "issued": summary.issued,
         "state": credential.state.value,
-        "ob3Url": f"{base}/api/v1/record/{key}/credentials/{credential.uuid}/ob3",
+        "ob3Url": f"{base}/api/v1/learner/{key}/credentials/{credential.uuid}/ob3",
     }
 
 
-@bp.get("")
+@bp.get("/record")
 @operation("getLearnerRecord", "learner record", {200: models.LearnerRecord, 404: E}, role=None)
 def record(key: str) -> ResponseReturnValue:
     """Every credential of the learner from this issuer, and their set links."""

@@ -180,7 +180,8 @@ def create_set(key: str) -> ResponseReturnValue:
 def form_get(key: str) -> ResponseReturnValue:
     """The page again (a refused form's language switch asks for its URL with GET)."""
     learner_by_key(get_session(), key)
-    return redirect(url_for("record.show", key=key, **request.args.to_dict()), code=303)
+    values: dict[str, Any] = {**request.args.to_dict(), "key": key}
+    return redirect(url_for("record.show", **values), code=303)
 
 
 @bp.get("/record/<key>/sets/<token>/withdraw")

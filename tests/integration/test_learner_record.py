@@ -228,7 +228,7 @@ def test_a_set_link_is_verified_credential_by_credential(client, auth, verifier_
     other = _issue_api(client, auth, "green-data-two")
     key = first["learnerManageUrl"].rsplit("/", 1)[1]
     created = client.post(
-        f"/api/v1/record/{key}/set-links",
+        f"/api/v1/learner/{key}/set-links",
         json={"credentials": [first["credential"]["id"], other["credential"]["id"]]},
     )
     assert created.status_code == 201, created.get_json()
@@ -266,8 +266,8 @@ def test_a_set_link_is_verified_credential_by_credential(client, auth, verifier_
     assert body["recognition"]["decision"] == "partly_recognised"
 
     # the learner saw every fetch counted; withdrawn, the verifier cannot fetch the set
-    record = client.get(f"/api/v1/record/{key}").get_json()
+    record = client.get(f"/api/v1/learner/{key}/record").get_json()
     assert record["setLinks"][0]["openCount"] == 4  # one per verification above
-    assert client.delete(f"/api/v1/record/{key}/set-links/{link['token']}").status_code == 204
+    assert client.delete(f"/api/v1/learner/{key}/set-links/{link['token']}").status_code == 204
     gone = verifier_client.get(f"/verify?{verify.query}&format=json")
     assert gone.status_code == 502 and gone.get_json()["error"]["code"] == "fetch_bad_status"

@@ -105,7 +105,7 @@ def test_unknown_record_link_is_404(client, record):
     response = client.get("/record/not-a-key", headers=BROWSER)
     assert response.status_code == 404
     assert 'data-error-code="unknown_record_link"' in response.get_data(as_text=True)
-    assert client.get("/api/v1/record/not-a-key").status_code == 404
+    assert client.get("/api/v1/learner/not-a-key/record").status_code == 404
 
 
 def test_signin_link_by_email_through_the_api(client, auth, record):
@@ -225,8 +225,8 @@ def test_set_link_form_refusals(client, record):
 
 def test_set_links_through_the_api(client, record):
     ana, bo = record["ana"], record["bo"]
-    base = f"/api/v1/record/{ana[0]['key']}"
-    answer = client.get(base).get_json()
+    base = f"/api/v1/learner/{ana[0]['key']}"
+    answer = client.get(f"{base}/record").get_json()
     assert answer["learner"] == "Ana Andersen"
     assert {c["id"] for c in answer["credentials"]} == {c["id"] for c in ana}
     assert answer["setLinks"] == []
@@ -259,7 +259,7 @@ def test_set_links_through_the_api(client, record):
         assert response.status_code == 422, refused
         assert response.get_json()["error"]["code"] == code
     # another learner's record cannot see or withdraw the link
-    assert client.delete(f"/api/v1/record/{bo['key']}/set-links/{token}").status_code == 404
+    assert client.delete(f"/api/v1/learner/{bo['key']}/set-links/{token}").status_code == 404
     assert client.delete(f"{base}/set-links/{token}").status_code == 204
     assert client.delete(f"{base}/set-links/{token}").status_code == 204
     assert client.get(f"/s/{token}").status_code == 410
@@ -273,7 +273,7 @@ def test_set_limits_match_the_documented_ones():
 def test_opens_keep_the_count_and_the_latest_moments(app, record, client):
     key = record["ana"][0]["key"]
     created = client.post(
-        f"/api/v1/record/{key}/set-links", json={"credentials": [record["ana"][0]["uuid"]]}
+        f"/api/v1/learner/{key}/set-links", json={"credentials": [record["ana"][0]["uuid"]]}
     )
     token = created.get_json()["token"]
     with transaction(app) as session:
@@ -313,7 +313,7 @@ def test_add_to_linkedin_points_at_a_lasting_share_link(client, record):
         == (credential["id"])
     )
     again = client.post(
-        f"/api/v1/record/{credential['key']}/credentials/{credential['uuid']}/linkedin"
+        f"/api/v1/learner/{credential['key']}/credentials/{credential['uuid']}/linkedin"
     ).get_json()
     assert urlsplit(again["shareUrl"]).path == shared  # the same lasting link, not a new one
 
@@ -327,14 +327,14 @@ def test_open_badge_download_from_the_page_and_the_apis(client, auth, record):
     assert badge["type"] == ["VerifiableCredential", "AchievementCredential"]
     assert badge["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     learner_api = client.get(
-        f"/api/v1/record/{credential['key']}/credentials/{credential['uuid']}/ob3"
+        f"/api/v1/learner/{credential['key']}/credentials/{credential['uuid']}/ob3"
     )
     staff_api = client.get(f"/api/v1/credentials/{credential['uuid']}/ob3", headers=auth("viewer"))
     for answer in (learner_api, staff_api):
         assert answer.status_code == 200 and answer.mimetype == "application/ld+json"
         assert answer.get_json()["id"] == badge["id"]
     revoked = record["ana"][2]
-    refused = client.get(f"/api/v1/record/{revoked['key']}/credentials/{revoked['uuid']}/ob3")
+    refused = client.get(f"/api/v1/learner/{revoked['key']}/credentials/{revoked['uuid']}/ob3")
     assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "credential_revoked"
     # another learner's credential is not in this record
