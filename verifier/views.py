@@ -1,7 +1,9 @@
 """The verifier's routes: a form, a result page, a JSON API and the W3C VC API.
 
 - ``GET /``: paste JSON, upload a file, give a link, or upload a photo of a QR code.
-- ``GET /verify?url=…``: what the issuer's QR codes open — fetch the credential, check it.
+- ``GET /verify?url=…``: what the issuer's QR codes open — fetch the credential, check it; a
+  presentation (a learner's set link) is checked credential by credential, with the configured
+  recognition rule ``&rule=<id>`` evaluated on the set when asked (``verifier.sets``).
 - ``POST /verify``: the form.
 - ``POST /api/verify``: a credential as the JSON body → the JSON report.
 - ``POST /credentials/verify``: the W3C VC API shape.
@@ -21,7 +23,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, jsonify, make_response, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from pydantic import BaseModel, ValidationError
@@ -39,10 +49,13 @@ from verifier.inputs import (
 from verifier.limits import Busy
 from verifier.pdf_input import MAX_PDF_BYTES, PdfSeal
 from verifier.presentation import PresentationResult, verify_presentation
+from verifier.recognition.rules import RuleError, load_rules_directory
+from verifier.recognition.wording import DECISIONS, STATUSES
 from verifier.record import is_own_record
 from verifier.record_pdf import record_pdf
 from verifier.report import Report
 from verifier.result_page import operator, page_context
+from verifier.sets import RULES_SETTING, SetResult, is_presentation, verify_set
 from verifier.upload import credential_from_bytes, require_credential
 from verifier.web import (
     HEAVY_LANE,
@@ -54,7 +67,7 @@ from verifier.web import (
     settings,
     wants_json,
 )
-from verifier.wording import INPUT_PROBLEM_DEFAULT, INPUT_PROBLEMS
+from verifier.wording import INPUT_PROBLEM_DEFAULT, INPUT_PROBLEMS, VERDICT
 
 bp = Blueprint("verifier", __name__)
 
@@ -133,12 +146,48 @@ def verify_link() -> ResponseReturnValue:
         url = check_text(request.args.get("url", ""), "link")
         received = fetch_bytes(url, fetcher())
         document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        if is_presentation(document):
+            return _set_answer(_checked_set(document), source=url)
         if not wants_json():
             require_credential(document)
         report = checked(document, options())
     except InputError as error:
         return input_error(error)
     return respond(report, source=url, document=document, received=received, pdf_seal=pdf_seal)
+
+
+def _checked_set(document: dict[str, Any]) -> SetResult:
+    """Every credential of the presentation checked with this app's options; the configured
+    rule ``?rule=`` evaluated on them when asked (``InputError`` for a rule it cannot use)."""
+    chosen = options()
+    rule_id = check_text(request.args.get("rule", ""), "rule", 200).strip()
+    rule = None
+    if rule_id:
+        try:
+            rule = load_rules_directory(current_app.config.get(RULES_SETTING)).find(rule_id)
+        except RuleError as error:
+            raise InputError(error.code, error.message) from None
+    return verify_set(document, lambda credential: checked(credential, chosen), rule=rule)
+
+
+def _set_answer(result: SetResult, *, source: str) -> ResponseReturnValue:
+    """The set's answer as JSON or as the set's result page."""
+    if wants_json():
+        return jsonify(result.to_dict())
+    book = load_rules_directory(current_app.config.get(RULES_SETTING))
+    return render_template(
+        "verifier/set_report.html",
+        result=result,
+        source=source,
+        verdict=result.verdict.value,
+        verdict_title=VERDICT[result.verdict],
+        verdicts={verdict.value: words for verdict, words in VERDICT.items()},
+        rules=sorted(book.rules.values(), key=lambda rule: rule.title()),
+        chosen_rule=request.args.get("rule", ""),
+        decisions=DECISIONS,
+        statuses=STATUSES,
+        language=(str(get_locale()), "en"),
+    )
 
 
 @bp.post("/verify")
