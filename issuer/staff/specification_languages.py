@@ -63,9 +63,9 @@ def _label(element: str, language: str) -> str:
             "Learning outcomes in %(language)s, one per line in the order of the English ones",
             language=language,
         ),
-        "assessment_type": _("Type of assessment in %(language)s", language=language),
+        "assessment_type": _("Assessment in %(language)s", language=language),
         "prerequisites": _("Prerequisites in %(language)s", language=language),
-        "qa_title": _("Quality assurance: title in %(language)s", language=language),
+        "qa_title": _("Quality assurance in %(language)s: title", language=language),
     }
     return labels[element]
 
