@@ -220,7 +220,9 @@ def _qualification(spec: Specification) -> dict[str, Any]:
         "creditPoint": {
             "id": f"{spec.id}#credit",
             "type": "CreditPoint",
-            "framework": concept(ECTS, "European Credit Transfer System", EDUCATION_CREDIT_SCHEME),
+            "framework": concept(
+                ECTS, "European Credit Transfer System", EDUCATION_CREDIT_SCHEME
+            ),
             "point": str(spec.ects),
         },
         "volumeOfLearning": spec.volume_of_learning,

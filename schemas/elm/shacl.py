@@ -84,7 +84,9 @@ def shapes_paths(value: ShapesPath | Sequence[ShapesPath]) -> tuple[Path, ...]:
     return tuple(Path(item) for item in value)
 
 
-def load_shapes(value: ShapesPath | Sequence[ShapesPath], *, as_published: bool = False) -> Graph:
+def load_shapes(
+    value: ShapesPath | Sequence[ShapesPath], *, as_published: bool = False
+) -> Graph:
     """The shapes graph of the Turtle files ``value`` names, merged, with the property shapes of
     :data:`DEACTIVATED` marked ``sh:deactivated true`` (unless ``as_published``); parsed once
     per process for each set of files (re-read when a file's size or modification time
