@@ -2,25 +2,26 @@
 carries it, with dates, workload and level in words (``verifier.credential`` keeps the report's
 ``summary`` as stated; this module is only for pages).
 
-:func:`languages_of` lists the languages the credential's texts are given in (its title,
-description and learning outcomes); :func:`credential_view` gives one :class:`CredentialView`
-per language worth showing, the reader's first. Nothing here trusts the document: the page
-shows a view only when the seal is genuine, and says so while it is not confirmed.
+:func:`schemas.elm.languages.languages_of` lists the languages the credential's texts are given
+in (the issuer's pages pick from them the same way); :func:`credential_view` gives one
+:class:`CredentialView` per language worth showing, the reader's first. Nothing here trusts
+the document: the page shows a view only when the seal is genuine, and says so while it is
+not confirmed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from flask_babel import gettext as _
 
+from schemas.elm.languages import languages_of, shown_language
 from schemas.elm.read import (
     ENGLISH_FIRST,
-    as_list,
     assessment,
     awarding_bodies,
     claim,
@@ -38,9 +39,6 @@ from schemas.elm.read import (
     title,
 )
 from schemas.elm.read import ects as ects_of
-
-#: At most this many languages get a view (a credential may carry all 24 EU languages).
-MAX_LANGUAGES: Final = 24
 
 
 @dataclass(frozen=True)
@@ -62,29 +60,6 @@ class CredentialView:
     grade: str | None
     assessment: str | None
     outcomes: list[str] = field(default_factory=list)
-
-
-def _language_keys(value: Any) -> list[str]:
-    keys: list[str] = []
-    for item in as_list(value):
-        if isinstance(item, Mapping):
-            keys += [k for k in item if isinstance(k, str) and not k.startswith("@")]
-    return keys
-
-
-def languages_of(credential: Mapping[str, Any]) -> list[str]:
-    """The language tags the credential's title, description and outcomes are given in, in the
-    order first met (at most :data:`MAX_LANGUAGES`)."""
-    achievement = claim(credential)
-    spec = specification(achievement)
-    found: list[str] = []
-    values = [achievement.get("title"), spec.get("title"), spec.get("description")]
-    values += [o.get("title") for o in objects(spec.get("learningOutcome"))]
-    for value in values:
-        for key in _language_keys(value):
-            if key not in found:
-                found.append(key)
-    return found[:MAX_LANGUAGES]
 
 
 def language_name(tag: str) -> str:
@@ -174,9 +149,6 @@ def credential_view(
     credential has it), else the reader's page language ``reader``, else English, else the
     credential's first language; a single view when the credential has no language map."""
     available = languages_of(credential)
-    first_choice = next(
-        (lang for lang in (chosen, reader, "en") if lang and lang in available),
-        available[0] if available else reader,
-    )
+    first_choice = shown_language(available, chosen, reader) or reader
     ordered = [first_choice, *(lang for lang in available if lang != first_choice)]
     return [_view(credential, lang, reader) for lang in ordered]

@@ -16,10 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
+from flask import has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from schemas.elm import read
+from schemas.elm.languages import language_name, languages_of, reading_order, shown_language
 from schemas.elm.read import Text, parse_date
 from schemas.elm.vocab import ENGLISH
 
@@ -43,6 +45,44 @@ class Summary:
     assessment: Text | None = None
     grade: Text | None = None
     hours: str | None = None
+    prerequisites: Text | None = None
+    quality_assurance: Text | None = None
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language a credential's texts are given in: its tag (``de``), its name in itself
+    (``Deutsch``) and whether the page shows the texts in it."""
+
+    tag: str
+    name: str
+    shown: bool
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The language a page shows credentials' texts in (``shown``: a language-map key) and the
+    languages it offers to switch to (every one the credentials carry, in the order met)."""
+
+    shown: str
+    offered: list[Language] = field(default_factory=list)
+
+
+#: The query parameter that asks for a language (the page's own, ``issuer.i18n``, as well).
+LANGUAGE_PARAMETER = "lang"
+
+
+def credential_languages(*documents: Mapping[str, Any]) -> Languages:
+    """Which language the page shows the ``documents``' texts in: the one the reader asks
+    for (``?lang=``) when a credential carries it, else the page's language, else English,
+    else the first the credentials carry; and every language they carry, to switch to."""
+    available: list[str] = []
+    for document in documents:
+        available += [tag for tag in languages_of(document) if tag not in available]
+    asked = request.args.get(LANGUAGE_PARAMETER) if has_request_context() else None
+    shown = shown_language(available, asked, locale_name()) or locale_name()
+    offered = [Language(tag, language_name(tag), tag == shown) for tag in available]
+    return Languages(shown, offered)
 
 
 def _day(value: Any) -> str | None:
@@ -58,14 +98,16 @@ def credential_summary(
     document: Mapping[str, Any], *, language: str = PREFERRED_LANGUAGE
 ) -> Summary:
     """The facts a page shows, read defensively from a credential's JSON; language maps give
-    their ``language`` text when they have one, else their English, else any language's.
+    their ``language`` text when they have one, else their English, else any language's
+    (pick ``language`` with :func:`credential_languages`).
 
     The title falls back to the credential's display parameters; awarding bodies are named by
     their legal names; dates are days (``YYYY-MM-DD``), a string that is no date shown as it is.
     """
-    languages = (language, PREFERRED_LANGUAGE)
+    languages = reading_order(language)
     claim = read.claim(document)
     specification = read.specification(claim)
+    accreditation = read.first(specification.get("accreditation"))
     bodies = (read.tagged(b.get("legalName"), languages) for b in read.awarding_bodies(document))
     return Summary(
         title=read.title(document, languages)
@@ -81,6 +123,10 @@ def credential_summary(
         assessment=read.assessment(claim, languages),
         grade=read.grade(claim, languages),
         hours=_hours(specification.get("volumeOfLearning")),
+        prerequisites=read.tagged(
+            read.first(specification.get("entryRequirement")).get("noteLiteral"), languages
+        ),
+        quality_assurance=read.tagged(accreditation.get("title"), languages),
     )
 
 

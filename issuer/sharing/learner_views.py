@@ -43,11 +43,11 @@ from sqlalchemy.orm import Session
 from issuer import config
 from issuer.credentials.display import (
     badge,
+    credential_languages,
     credential_summary,
     date_time,
     expiry_label,
     last_day,
-    locale_name,
 )
 from issuer.dates import DATE_LENGTH, LATEST, DateRule, MomentError, parse_moment
 from issuer.db import get_session
@@ -158,11 +158,14 @@ def _page(
         .where(ShareLink.credential_id == credential.id)
         .order_by(ShareLink.id.desc())
     )
-    summary = credential_summary(stored_document(credential), language=locale_name())
+    document = stored_document(credential)
+    languages = credential_languages(document)
+    summary = credential_summary(document, language=languages.shown)
     page = render_template(
         "learner/manage.html",
         manage_token=manage_token,
         summary=summary,
+        languages=languages,
         state=credential.state.value,
         badge=badge,
         links=[_link_view(link) for link in links],
@@ -249,7 +252,8 @@ def confirm_withdraw(manage_token: str, token: str) -> ResponseReturnValue:
             url_for("learner.manage", manage_token=manage_token, _anchor=f"link-{link.id}"),
             code=303,
         )
-    summary = credential_summary(stored_document(credential), language=locale_name())
+    document = stored_document(credential)
+    summary = credential_summary(document, language=credential_languages(document).shown)
     page = render_template(
         "learner/withdraw.html",
         manage_token=manage_token,

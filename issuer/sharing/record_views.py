@@ -38,7 +38,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from issuer import config
-from issuer.credentials.display import badge, credential_summary, date_time, locale_name
+from issuer.credentials.display import (
+    badge,
+    credential_languages,
+    credential_summary,
+    date_time,
+)
 from issuer.credentials.issuance import SigningKeys
 from issuer.credentials.linkedin import linkedin_add_url
 from issuer.credentials.ob3 import achievement_credential
@@ -88,9 +93,8 @@ def _not_found(error: NotFound) -> Response:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _set_view(session: Session, link: SetLink) -> dict[str, Any]:
+def _set_view(session: Session, link: SetLink, language: str) -> dict[str, Any]:
     url = set_url(config.base_url(), link.token)
-    language = locale_name()
     opens = recent_opens(session, link)
     return {
         "id": link.id,
@@ -119,15 +123,16 @@ def _page(
     status: int = 200,
     error: ApiError | None = None,
 ) -> Response:
-    language = locale_name()
+    held = [(c, stored_document(c)) for c in learner_credentials(session, learner)]
+    languages = credential_languages(*(document for _c, document in held))
     credentials = [
         {
             "uuid": credential.uuid,
-            "summary": credential_summary(stored_document(credential), language=language),
+            "summary": credential_summary(document, language=languages.shown),
             "state": credential.state.value,
             "revoked": credential.state is CredentialState.REVOKED,
         }
-        for credential in learner_credentials(session, learner)
+        for credential, document in held
     ]
     chosen = request.form.getlist("credential") if request.method == "POST" else []
     page = render_template(
@@ -135,7 +140,11 @@ def _page(
         key=key,
         learner_name=f"{learner.given_name} {learner.family_name}",
         credentials=credentials,
-        sets=[_set_view(session, link) for link in learner_set_links(session, learner)],
+        sets=[
+            _set_view(session, link, languages.shown)
+            for link in learner_set_links(session, learner)
+        ],
+        languages=languages,
         badge=badge,
         messages=get_flashed_messages(category_filter=[FLASH]),
         error=error,
@@ -191,7 +200,10 @@ def confirm_withdraw(key: str, token: str) -> ResponseReturnValue:
     link = learner_set_link(session, learner_by_key(session, key), token)
     if link.withdrawn_at is not None:
         return redirect(url_for("record.show", key=key, _anchor=f"set-{link.id}"), code=303)
-    page = render_template("learner/set_withdraw.html", key=key, link=_set_view(session, link))
+    shown = credential_languages(*(stored_document(c) for c in link.credentials)).shown
+    page = render_template(
+        "learner/set_withdraw.html", key=key, link=_set_view(session, link, shown)
+    )
     return Response(page, mimetype="text/html")
 
 

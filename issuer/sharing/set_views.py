@@ -23,7 +23,12 @@ from flask import Blueprint, Response, render_template, url_for
 
 from issuer import config
 from issuer.api.spec import operation
-from issuer.credentials.display import badge, credential_summary, expiry_label, locale_name
+from issuer.credentials.display import (
+    badge,
+    credential_languages,
+    credential_summary,
+    expiry_label,
+)
 from issuer.db import get_session
 from issuer.errors import ApiError
 from issuer.sharing.links import stored_document, verify_url
@@ -80,17 +85,19 @@ def show(token: str) -> Any:
         response.headers["Content-Disposition"] = "inline"
         response.headers["Vary"] = "Accept"
         return response
-    language = locale_name()
+    shared = [(c, stored_document(c)) for c in link.credentials]
+    languages = credential_languages(*(document for _c, document in shared))
     items = [
         {
-            "summary": credential_summary(stored_document(credential), language=language),
+            "summary": credential_summary(document, language=languages.shown),
             "state": credential.state.value,
         }
-        for credential in link.credentials
+        for credential, document in shared
     ]
     page = render_template(
         "share/set.html",
         items=items,
+        languages=languages,
         badge=badge,
         share_expires_label=expiry_label(link.expires_at),
         set_url=set_url(config.base_url(), token),

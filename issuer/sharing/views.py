@@ -40,9 +40,9 @@ from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on, require
 from issuer.credentials.display import (
     badge,
+    credential_languages,
     credential_summary,
     expiry_label,
-    locale_name,
     long_date,
 )
 from issuer.credentials.issuance import get_credential
@@ -144,11 +144,14 @@ def show(token: str) -> Any:
             response.headers["Content-Disposition"] = "inline"
         response.headers["Vary"] = "Accept"
         return response
-    summary = credential_summary(stored_document(credential), language=locale_name())
+    document = stored_document(credential)
+    languages = credential_languages(document)
+    summary = credential_summary(document, language=languages.shown)
     today = utcnow().date().isoformat()
     page = render_template(
         "share/credential.html",
         summary=summary,
+        languages=languages,
         state=credential.state.value,
         credential_expired=summary.valid_until is not None and summary.valid_until < today,
         badge=badge,

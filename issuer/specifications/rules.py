@@ -30,7 +30,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from issuer.errors import InvalidInput
-from schemas.elm.vocab import ESCO_SKILL, LEARNING_SETTINGS, PARTICIPATION_MODES
+from schemas.elm.vocab import ESCO_SKILL, EU_LANGUAGE_TAGS, LEARNING_SETTINGS, PARTICIPATION_MODES
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 COUNTRY = r"^[A-Z]{3}$"
@@ -64,17 +64,22 @@ class _Rules(BaseModel):
 
 
 NotBlank = Annotated[str, Field(pattern=NOT_BLANK)]
+#: A language-map key: the two-letter tag of one of the EU's 24 official languages.
+EuLanguage = Literal[tuple(EU_LANGUAGE_TAGS)]  # type: ignore[valid-type]
 
 
 def _as_language_map(value: str | dict[str, str]) -> dict[str, str]:
     return {"en": value} if isinstance(value, str) else dict(value)
 
 
-#: Text in English, or a language map (language code → text); answers give a language map.
+#: Text in English, or a language map (EU language tag → text); answers give a language map.
 TextOrMap = Annotated[
-    NotBlank | Annotated[dict[str, NotBlank], Field(min_length=1)],
+    NotBlank | Annotated[dict[EuLanguage, NotBlank], Field(min_length=1)],
     AfterValidator(_as_language_map),
-    Field(description='Text, or a language map such as {"en": "…", "da": "…"}.'),
+    Field(
+        description='Text in English, or a language map of EU languages such as {"en": "…", '
+        '"da": "…", "de": "…"}.'
+    ),
 ]
 
 
@@ -216,7 +221,9 @@ class SpecificationInput(_Rules):
     ] = None
 
 
-_LANGUAGE_MAP = "must be a non-empty string or a language map"
+_LANGUAGE_MAP = (
+    "must be a non-empty string or a language map of EU languages (en, da, de, …) to non-empty text"
+)
 #: The problem reported for a malformed member (when its rule says no more).
 MESSAGES = {
     "slug": "slug must be lower-case letters, digits and hyphens (1-64)",

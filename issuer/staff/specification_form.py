@@ -27,6 +27,7 @@ from issuer.errors import InvalidInput
 from issuer.specifications.rules import COUNTRY, validate_specification
 from issuer.staff.display import MODE_LABELS, SETTING_LABELS
 from issuer.staff.forms import FORM, REQUIRED, StaffForm, field_problems, options, strip
+from issuer.staff.specification_languages import add_translations
 from schemas.elm.vocab import ESCO_SKILL, LEARNING_SETTINGS, PARTICIPATION_MODES
 from schemas.elm.vocab import EU_LANGUAGES as LANGUAGES
 
@@ -183,7 +184,6 @@ class SpecificationForm(StaffForm):
 
     slug = StringField(lazy_gettext("Short name"), filters=[strip])
     title_en = StringField(lazy_gettext("Title in English"), filters=[strip])
-    title_da = StringField(lazy_gettext("Title in Danish"), filters=[strip])
     description_en = TextAreaField(lazy_gettext("Description in English"), filters=[strip])
     learning_outcomes = OutcomesField(lazy_gettext("Learning outcomes, one per line"))
     ects = DecimalCommaField(lazy_gettext("ECTS credits"))
@@ -242,8 +242,6 @@ class SpecificationForm(StaffForm):
         data: dict[str, Any] = {"slug": self.slug.data or slugify(self.title_en.data or "")}
         if self.title_en.data:
             data["title"] = {"en": self.title_en.data}
-            if self.title_da.data:
-                data["title"]["da"] = self.title_da.data
         for field, member in (
             ("description_en", "description"),
             ("assessment_type", "assessmentType"),
@@ -275,6 +273,7 @@ class SpecificationForm(StaffForm):
                 "typeLabel": quality["typeLabel"],
                 "agent": {k: quality[k] for k in ("id", "legalName", "country", "countryLabel")},
             }
+        add_translations(self, data)
         return data
 
     def checked(self) -> dict[str, Any] | None:

@@ -21,6 +21,13 @@ from issuer.staff.blueprint import (
     staff_user,
 )
 from issuer.staff.specification_form import LANGUAGES, SpecificationForm
+from issuer.staff.specification_languages import (
+    TRANSLATABLE,
+    chosen_languages,
+    form_class,
+    language_label,
+    translation,
+)
 
 
 @bp.get("/specifications")
@@ -43,15 +50,22 @@ def specification(slug: str) -> ResponseReturnValue:
 
 
 def _form_page(form: SpecificationForm) -> str:
-    return render_template("staff/specification_form.html", form=form)
+    return render_template(
+        "staff/specification_form.html",
+        form=form,
+        translatable=[(tag, language_label(tag)) for tag in TRANSLATABLE],
+        translation=translation,
+        chosen_names=", ".join(language_label(tag) for tag in form.languages),
+    )
 
 
 @bp.route("/specifications/new", methods=["GET", "POST"])
 @staff_required(Role.ADMIN)
 def new_specification() -> ResponseReturnValue:
-    """Create a specification (admin): every Annex I element, each problem at its field (422);
-    created, it is audited and its page shown."""
-    form = SpecificationForm()
+    """Create a specification (admin): every Annex I element, its texts in English and in the
+    EU languages chosen (``?languages=``), each problem at its field (422); created, it is
+    audited and its page shown."""
+    form = form_class(SpecificationForm, chosen_languages())()
     if request.method == "GET":
         return _form_page(form)
     data = form.checked()

@@ -136,3 +136,34 @@ EU_LANGUAGES: Final[Mapping[str, str]] = MappingProxyType(
 
 #: The language-map key a credential's text is read in when the reader states no other.
 ENGLISH: Final = "en"
+
+#: The language-map key (ISO 639-1 tag) of each of the EU's 24 official languages, and its
+#: European Learning Model code (a key of :data:`EU_LANGUAGES`).
+EU_LANGUAGE_TAGS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "bg": "BUL",
+        "cs": "CES",
+        "da": "DAN",
+        "de": "DEU",
+        "el": "ELL",
+        "en": "ENG",
+        "et": "EST",
+        "fi": "FIN",
+        "fr": "FRA",
+        "ga": "GLE",
+        "hr": "HRV",
+        "hu": "HUN",
+        "it": "ITA",
+        "lv": "LAV",
+        "lt": "LIT",
+        "mt": "MLT",
+        "nl": "NLD",
+        "pl": "POL",
+        "pt": "POR",
+        "ro": "RON",
+        "sk": "SLK",
+        "sl": "SLV",
+        "es": "SPA",
+        "sv": "SWE",
+    }
+)
