@@ -39,8 +39,15 @@ ACTION_LABELS = {
     "share_link_expiry_set": lazy_gettext("Share link expiry set"),
     "password_changed": lazy_gettext("Password changed"),
 }
-MODE_LABELS = {"online": lazy_gettext("Online"), "blended": lazy_gettext("Blended")}
-SETTING_LABELS = {"non-formal": lazy_gettext("Non-formal learning")}
+MODE_LABELS = {
+    "online": lazy_gettext("Online"),
+    "onsite": lazy_gettext("Onsite (in person)"),
+    "blended": lazy_gettext("Blended"),
+}
+SETTING_LABELS = {
+    "formal": lazy_gettext("Formal learning"),
+    "non-formal": lazy_gettext("Non-formal learning"),
+}
 ROLE_LABELS = {
     "admin": lazy_gettext("Administrator"),
     "issuer": lazy_gettext("Issuer"),
