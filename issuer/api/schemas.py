@@ -148,6 +148,13 @@ class LearnerInput(BaseModel):
         Annotated[str, Field(max_length=issuance.MAX_EMAIL, pattern=issuance.EMAIL.pattern)] | None
     ) = None
     dateOfBirth: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = None
+    emailInCredential: Annotated[
+        bool,
+        Field(
+            description="State the e-mail address in the signed credential (every verifier "
+            "then sees it). Without it the address is kept for delivery only."
+        ),
+    ] = False
 
 
 def _unique(slugs: list[str]) -> list[str]:

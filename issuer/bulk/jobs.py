@@ -51,7 +51,7 @@ from issuer.models import (
 )
 
 REQUIRED_COLUMNS = ("reference", "given_name", "family_name")
-OPTIONAL_COLUMNS = ("email", "date_of_birth", "grade", "language")
+OPTIONAL_COLUMNS = ("email", "email_in_credential", "date_of_birth", "grade", "language")
 #: The languages a learner may be written to in (the ``language`` column; English by default).
 LANGUAGES = ("en", "da")
 # CSV column → the LearnerInput JSON member it fills
@@ -61,6 +61,7 @@ LEARNER_MEMBERS = {
     "family_name": "familyName",
     "email": "email",
     "date_of_birth": "dateOfBirth",
+    "email_in_credential": "emailInCredential",
 }
 #: The most rows one upload may have. 200,000 rows is ~11 MB of CSV (below the 20 MiB upload
 #: limit with room for long names), is stored by ``create_job`` in a few seconds with memory

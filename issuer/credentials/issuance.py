@@ -68,6 +68,8 @@ MAX_GRADE = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+FLAGS = {"": False, "true": True, "yes": True, "1": True, "ja": True, "x": True, "false": False}
+FLAGS |= {"no": False, "0": False, "nej": False}
 
 
 def _text(value: Any, *, required: bool, limit: int) -> tuple[str | None, str | None]:
@@ -84,6 +86,14 @@ def _text(value: Any, *, required: bool, limit: int) -> tuple[str | None, str | 
     return value, None
 
 
+def flag(value: Any) -> bool | None:
+    """A yes/no member: a boolean or text (:data:`FLAGS`, any case; blank or absent is no);
+    None for anything else."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    return FLAGS.get(value.strip().lower()) if isinstance(value, str) else None
+
+
 @dataclass(frozen=True)
 class LearnerInput:
     """The learner as a caller gives them; ``reference`` identifies them in the partnership."""
@@ -93,13 +103,19 @@ class LearnerInput:
     family_name: str
     email: str | None = None
     date_of_birth: date | None = None
+    email_in_credential: bool = False  # kept for delivery; signed in only when asked
+
+    @property
+    def credential_email(self) -> str | None:
+        """The e-mail address the credential states: only when asked to include it."""
+        return self.email if self.email_in_credential else None
 
     @classmethod
     def from_json(cls, data: Any) -> LearnerInput:
-        """Read ``{"reference", "givenName", "familyName", "email"?, "dateOfBirth"?}``.
-
-        Strings are trimmed; the first three are required and non-empty, ``email`` must look
-        like an address and ``dateOfBirth`` be an ISO date (YYYY-MM-DD) in the past. Blank
+        """Read ``{"reference", "givenName", "familyName", "email"?, "dateOfBirth"?,
+        "emailInCredential"?}``. Strings are trimmed; the first three are required and
+        non-empty, ``email`` must look like an address and ``dateOfBirth`` be an ISO date (YYYY-MM-DD) in the past;
+        ``emailInCredential`` (a boolean, or yes/no text from a CSV cell) needs an ``email``. Blank
         optional fields count as absent; unknown members are ignored. Raises ``InvalidInput``
         whose ``details.fields`` maps each bad field to its problem.
         """
@@ -135,6 +151,11 @@ class LearnerInput:
             else:
                 if not date(1900, 1, 1) <= birth < utcnow().date():
                     problems["dateOfBirth"] = "must lie between 1900 and today"
+        include = flag(data.get("emailInCredential"))
+        if include is None:
+            problems["emailInCredential"] = "must be true or false"
+        elif include and email is None and "email" not in problems:
+            problems["emailInCredential"] = "needs an e-mail address"
         if problems:
             raise InvalidInput(
                 "the learner is missing or has malformed fields", details={"fields": problems}
@@ -145,6 +166,7 @@ class LearnerInput:
             family_name=values["familyName"],
             email=email,
             date_of_birth=birth,
+            email_in_credential=bool(include),
         )
 
 
@@ -363,7 +385,7 @@ def issue_credential(
             id=stored_learner.subject_id,
             given_name=learner.given_name,
             family_name=learner.family_name,
-            email=learner.email,
+            email=learner.credential_email,
             date_of_birth=learner.date_of_birth,
         ),
         issuer=organisation_data(issuer),

@@ -94,6 +94,7 @@ LEARNER_FIELDS = {
     "familyName": ("family_name", issuance.MAX_NAME),
     "email": ("email", issuance.MAX_EMAIL),
     "dateOfBirth": ("date_of_birth", 10),
+    "emailInCredential": ("email_in_credential", 0),
 }
 
 
@@ -103,6 +104,8 @@ def _learner_message(member: str, problem: str) -> str:
         return str(REQUIRED)
     if member == "email" and "plausible" in problem:
         return _("Enter an e-mail address, such as name@example.org.")
+    if member == "emailInCredential":
+        return _("Give the e-mail address to include it in the credential.")
     if member == "dateOfBirth":
         return _("Enter a date between 1900 and today.")
     return _(
@@ -129,6 +132,7 @@ class IssueForm(AwardingForm):
     given_name = StringField(lazy_gettext("Given name"))
     family_name = StringField(lazy_gettext("Family name"))
     email = EmailField(lazy_gettext("E-mail address"))
+    email_in_credential = BooleanField(lazy_gettext("Include the e-mail address in the credential"))
     date_of_birth = StringField(lazy_gettext("Date of birth"), widget=DateInput())
     awarding_bodies = _awarding_bodies_field()
 
