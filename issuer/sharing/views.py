@@ -54,18 +54,18 @@ from issuer.credentials.printout import certificate_file
 from issuer.db import get_session
 from issuer.edge import json_body
 from issuer.errors import ApiError, InvalidInput
-from issuer.models import AuditEvent, Role, ShareLink, utcnow
+from issuer.models import Role, ShareLink, utcnow
 from issuer.sharing.links import (
     LEARNER_ACTOR,
     credential_link,
-    hash_manage_token,
     iso_moment,
     learner_credential,
+    learner_manage_url,
     link_state,
     live_link,
     new_share_link,
-    new_token,
     parse_expiry,
+    renew_learner_link,
     set_share_link_expiry,
     share_url,
     stored_document,
@@ -439,16 +439,9 @@ def staff_renew_learner_link(credential_uuid: str) -> Any:
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
     ensure_caller_may_act_on(credential)  # 403 on another member's credential
-    token = new_token()
-    credential.manage_token_hash = hash_manage_token(token)
-    session.add(
-        AuditEvent(
-            actor=caller.actor,
-            organisation_id=caller.organisation_id,
-            action="learner_link_renewed",
-            credential_id=credential.id,
-        )
+    token = renew_learner_link(
+        session, credential, actor=caller.actor, organisation_id=caller.organisation_id
     )
     session.commit()
-    base = config.base_url().rstrip("/")
-    return {"learnerManageUrl": f"{base}/learner/{token}", "manageToken": token}, 201
+    url = learner_manage_url(config.base_url(), token)
+    return {"learnerManageUrl": url, "manageToken": token}, 201

@@ -218,6 +218,10 @@ class StatusChangeForm(StaffForm):
         return True
 
 
+class ConfirmForm(StaffForm):
+    """A button that changes something: no fields, only the CSRF token."""
+
+
 # --- searching --------------------------------------------------------------------------------
 
 

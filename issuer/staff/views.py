@@ -27,6 +27,7 @@ from issuer.staff import (  # noqa: F401  (each registers its views on bp)
     credentials,
     dashboard,
     issuing,
+    learner_links,
     specifications,
     stacking,
 )
