@@ -114,8 +114,8 @@ class LearnerInput:
     def from_json(cls, data: Any) -> LearnerInput:
         """Read ``{"reference", "givenName", "familyName", "email"?, "dateOfBirth"?,
         "emailInCredential"?}``. Strings are trimmed; the first three are required and
-        non-empty, ``email`` must look like an address and ``dateOfBirth`` be an ISO date (YYYY-MM-DD) in the past;
-        ``emailInCredential`` (a boolean, or yes/no text from a CSV cell) needs an ``email``. Blank
+        non-empty, ``email`` must look like an address, ``dateOfBirth`` be an ISO date
+        (YYYY-MM-DD) in the past, ``emailInCredential`` (:func:`flag`) needs an ``email``. Blank
         optional fields count as absent; unknown members are ignored. Raises ``InvalidInput``
         whose ``details.fields`` maps each bad field to its problem.
         """

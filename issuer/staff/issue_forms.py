@@ -184,9 +184,7 @@ class BulkUploadForm(AwardingForm):
     )
     specification = _specification_field()
     awarding_bodies = _awarding_bodies_field()
-    reissue = BooleanField(
-        lazy_gettext("Issue again to learners who already hold this credential")
-    )
+    reissue = BooleanField(lazy_gettext("Issue again to learners who already hold this credential"))
     same_file = BooleanField(lazy_gettext("Upload this file again although it was uploaded before"))
 
     def checked(self) -> BulkUpload | None:

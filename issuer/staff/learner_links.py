@@ -38,6 +38,10 @@ def new_learner_link(ref: str) -> ResponseReturnValue:
         db.commit()
         manage_url = learner_manage_url(config.base_url(), token)
     page = render_template(
-        "staff/learner_link.html", credential=found, ref=found.uuid, form=form, manage_url=manage_url
+        "staff/learner_link.html",
+        credential=found,
+        ref=found.uuid,
+        form=form,
+        manage_url=manage_url,
     )
     return page, (201 if manage_url else 200), {"Cache-Control": "no-store"}

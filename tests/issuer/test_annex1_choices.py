@@ -43,16 +43,16 @@ def test_the_credential_carries_the_eu_concepts(client, auth, mode, setting):
         "participationMode": mode,
         "learningSetting": setting,
     }
-    assert client.post("/api/v1/specifications", json=spec, headers=auth("admin")).status_code == 201
+    assert (
+        client.post("/api/v1/specifications", json=spec, headers=auth("admin")).status_code == 201
+    )
     body = {
         "specification": f"choice-{mode}",
         "learner": {"reference": "s-1", "givenName": "Ada", "familyName": "Lovelace"},
     }
     response = client.post("/api/v1/credentials", json=body, headers=auth("issuer"))
     assert response.status_code == 201, response.get_json()
-    qualification = response.get_json()["document"]["credentialSubject"]["hasClaim"][
-        "specifiedBy"
-    ]
+    qualification = response.get_json()["document"]["credentialSubject"]["hasClaim"]["specifiedBy"]
     if mode == "onsite":
         assert qualification["mode"]["id"] == ONSITE
         assert qualification["learningSetting"]["id"] == FORMAL

@@ -18,8 +18,7 @@ from tests.issuer.test_staff import SPEC, post, staff, text  # noqa: F401
 def _issue(client, auth, reference: str, **learner: object):  # type: ignore[no-untyped-def]
     body = {
         "specification": SPEC,
-        "learner": {"reference": reference, "givenName": "Ada", "familyName": "Lovelace"}
-        | learner,
+        "learner": {"reference": reference, "givenName": "Ada", "familyName": "Lovelace"} | learner,
     }
     return client.post("/api/v1/credentials", json=body, headers=auth("issuer"))
 
@@ -76,12 +75,12 @@ def test_the_staff_form_has_the_checkbox_and_honours_it(app, staff):  # noqa: F8
 
 def test_the_bulk_csv_column(app, demo):
     content = (
-        "reference,given_name,family_name,email,email_in_credential\n"
-        "b-1,Ada,One,one@example.org,\n"
-        "b-2,Bo,Two,two@example.org,yes\n"
-        "b-3,Cy,Three,,yes\n"
-        "b-4,Di,Four,four@example.org,maybe\n"
-    ).encode()
+        b"reference,given_name,family_name,email,email_in_credential\n"
+        b"b-1,Ada,One,one@example.org,\n"
+        b"b-2,Bo,Two,two@example.org,yes\n"
+        b"b-3,Cy,Three,,yes\n"
+        b"b-4,Di,Four,four@example.org,maybe\n"
+    )
     job_id = _create(app, demo, content)
     run_bulk_job(app, job_id)
     lines = {c.bulk_line: c.document for c in _credentials(app, job_id)}
