@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from issuer.bulk import wording
 from issuer.bulk.models import BatchState, BulkBatch
 from issuer.credentials.issuance import (
     LearnerInput,
@@ -464,10 +465,12 @@ def _cell(value: Any) -> str:
 
 
 def job_errors_csv(session: Session, job: BulkJob) -> str:
-    """The job's error rows as CSV (``line,reference,code,message``), in file order."""
+    """The job's error rows as CSV (``line,reference,code,reason,message``), in file order: the
+    stable code, the reason in words in the request's language (:func:`wording.reason`) and the
+    technical message."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["line", "reference", "code", "message"])
+    writer.writerow(["line", "reference", "code", "reason", "message"])
     rows = session.execute(
         select(BulkJobRow.line, BulkJobRow.data, BulkJobRow.error_code, BulkJobRow.error_message)
         .where(BulkJobRow.job_id == job.id, BulkJobRow.state == RowState.ERROR)
@@ -475,6 +478,12 @@ def job_errors_csv(session: Session, job: BulkJob) -> str:
     )
     for line, data, code, message in rows:
         writer.writerow(
-            [line, _cell((data or {}).get("reference", "")), code or "", _cell(message or "")]
+            [
+                line,
+                _cell((data or {}).get("reference", "")),
+                code or "",
+                _cell(wording.reason(code, message)),
+                _cell(message or ""),
+            ]
         )
     return out.getvalue()
