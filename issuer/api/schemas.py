@@ -5,7 +5,7 @@ answers against). The specification's rules are ``issuer.specifications.rules``'
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
@@ -405,6 +405,10 @@ class AuditEvent(BaseModel):
     credential: str | None = None
     reason: str | None = None
     details: dict[str, Any] | None = None
+    event: str = Field(description="The action in words, in the request's language.")
+    summary: list[str] = Field(description="The details in words, one sentence each.")
+    credentialTitle: str | None = None
+    learner: str | None = Field(default=None, description="The credential's learner, by name.")
 
 
 class AuditEventList(BaseModel):
@@ -414,10 +418,23 @@ class AuditEventList(BaseModel):
     nextCursor: str | None
 
 
-class AuditQuery(BaseModel):
-    """Narrowing and paging of the audit log."""
+class AuditExportQuery(BaseModel):
+    """Narrowing of the audit log."""
 
     credential: Annotated[str | None, Field(description="Only this credential's events.")] = None
+    action: Annotated[
+        str | None, Field(max_length=40, description="Only this action, e.g. revoke.")
+    ] = None
+    actor: Annotated[
+        str | None, Field(max_length=300, description="Only actors containing this text.")
+    ] = None
+    since: Annotated[date | None, Field(description="From this day (UTC).")] = None
+    until: Annotated[date | None, Field(description="To this day (UTC), included.")] = None
+
+
+class AuditQuery(AuditExportQuery):
+    """Narrowing and paging of the audit log."""
+
     limit: _limit_between(500) = Field(default=None, description="1-500, default 100")  # type: ignore[valid-type]
     cursor: Annotated[str, Field(pattern=CURSOR)] | None = None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import get_locale, lazy_gettext
 
+from issuer.audit.wording import ACTION_LABELS
 from issuer.credentials import issuance
 from issuer.models import CredentialState
 
@@ -25,19 +26,6 @@ JOB_STATE_LABELS = {
     "running": lazy_gettext("Issuing"),
     "done": lazy_gettext("Finished"),
     "failed": lazy_gettext("Stopped by an error"),
-}
-ACTION_LABELS = {
-    "issue": lazy_gettext("Issued"),
-    "suspend": lazy_gettext("Suspended"),
-    "reinstate": lazy_gettext("Reinstated"),
-    "revoke": lazy_gettext("Revoked"),
-    "bulk_upload": lazy_gettext("Bulk file uploaded"),
-    "bulk_resume": lazy_gettext("Bulk job resumed"),
-    "create_specification": lazy_gettext("Specification created"),
-    "share_link_created": lazy_gettext("Share link created"),
-    "share_link_withdrawn": lazy_gettext("Share link withdrawn"),
-    "share_link_expiry_set": lazy_gettext("Share link expiry set"),
-    "password_changed": lazy_gettext("Password changed"),
 }
 MODE_LABELS = {
     "online": lazy_gettext("Online"),

@@ -594,7 +594,7 @@ def test_bulk_job_with_bad_rows(app, client, auth):
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment")
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0] == "line,reference,code,message"
+    assert lines[0] == "line,reference,code,reason,message"
     rows = [line.split(",") for line in lines[1:]]
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("3", "b2", "invalid_learner"),
