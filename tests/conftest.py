@@ -73,5 +73,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many requests each fuzzing run sent, and to how many operations."""
     for run, counts in FUZZ_TALLY.items():
         terminalreporter.write_line(
-            f"schemathesis ({run}): {sum(counts.values())} requests over {len(counts)} operations"
+            f"schemathesis ({run}): {sum(counts.values())} requests "
+            f"over {len(counts)} operations"
         )

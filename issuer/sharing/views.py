@@ -54,7 +54,8 @@ from issuer.credentials.printout import certificate_file
 from issuer.db import get_session
 from issuer.edge import json_body
 from issuer.errors import ApiError, InvalidInput
-from issuer.models import Role, ShareLink, utcnow
+from issuer.models import IssuedCredential, Role, ShareLink, utcnow
+from issuer.partnerships.logos import logo_path
 from issuer.sharing.links import (
     LEARNER_ACTOR,
     credential_link,
@@ -169,6 +170,7 @@ def show(token: str) -> Any:
         state=credential.state.value,
         credential_expired=summary.valid_until is not None and summary.valid_until < today,
         badge=badge,
+        logos=_logo_paths(credential),
         long_date=long_date,
         share_expires=iso_moment(link.expires_at),
         share_expires_label=expiry_label(link.expires_at),
@@ -183,6 +185,17 @@ def show(token: str) -> Any:
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _logo_paths(credential: IssuedCredential) -> dict[str, str]:
+    """The public logo path of each awarding body that has a logo, by its legal name (as the
+    page's summary names it)."""
+    paths = {}
+    for body in credential.awarding_bodies:
+        path = logo_path(body.partnership.slug, body)
+        if path:
+            paths[body.legal_name] = path
+    return paths
 
 
 @bp.get("/c/<token>/certificate.pdf", endpoint="certificate")

@@ -26,6 +26,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     EmailField,
@@ -217,6 +218,15 @@ class StatusChangeForm(StaffForm):
             "reason", _("Write a single line of at most %(limit)d characters.", limit=MAX_REASON)
         )
         return True
+
+
+class LogoForm(StaffForm):
+    """An organisation's logo: a PNG or JPEG file (``issuer.partnerships.logos`` checks it)."""
+
+    logo = FileField(
+        lazy_gettext("Logo (PNG or JPEG)"),
+        validators=[FileRequired(lazy_gettext("Choose an image file."))],
+    )
 
 
 class ConfirmForm(StaffForm):

@@ -28,6 +28,7 @@ from issuer.staff import (  # noqa: F401  (each registers its views on bp)
     dashboard,
     issuing,
     learner_links,
+    organisation,
     specifications,
     stacking,
 )

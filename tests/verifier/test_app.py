@@ -77,7 +77,8 @@ def client(pages, trusted_path):
 @pytest.fixture
 def untrusting_client(pages):
     """A verifier with no trust source at all (as any verifier started outside make run)."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "FETCHER": StubFetcher(pages)})
+    app = create_app({"TESTING": True,
+            "SECRET_KEY": "test", "FETCHER": StubFetcher(pages)})
     return app.test_client()
 
 
@@ -185,9 +186,9 @@ class TestPage:
         assert "Green Data Analytics" in page
 
     def test_unconfirmed_page_says_what_is_missing(self, untrusting_client, signed):
-        page = untrusting_client.post("/verify", data={"credential": json.dumps(signed)}).get_data(
-            as_text=True
-        )
+        page = untrusting_client.post(
+            "/verify", data={"credential": json.dumps(signed)}
+        ).get_data(as_text=True)
         assert 'data-verdict="unconfirmed"' in page
         assert "Genuine signature — not confirmed" in page
         assert 'data-verified="false"' in page

@@ -164,7 +164,7 @@ def entry(at: float, body: bytes = b"{}", max_age: float = 10.0, etag: str = '"e
 
 class TestBackends:
     def test_round_trip(self, backend: FetchCache, clock: Clock) -> None:
-        stored = replace(entry(clock.now, b"line one\nline two\x00\xff"), last_modified="x")
+        stored = replace(entry(clock.now, b'line one\nline two\x00\xff'), last_modified="x")
         assert backend.get("k") is None
         assert backend.put("k", stored) == stored
         assert backend.get("k") == stored
@@ -255,7 +255,9 @@ class TestFetcherOverTheCache:
         assert client(f"{ORIGIN}/list") == b"revoked"
         assert state.full["/list"] == 2
 
-    def test_no_cache_revalidates_every_time_and_no_store_is_not_kept(self, backend, clock, origin):
+    def test_no_cache_revalidates_every_time_and_no_store_is_not_kept(
+        self, backend, clock, origin
+    ):
         state, server = origin
         state.pages["/nc"] = Page(b"nc", cache_control="no-cache")
         state.pages["/ns"] = Page(b"ns", cache_control="no-store")
@@ -293,7 +295,9 @@ class TestFetcherOverTheCache:
         state, server = origin
         state.pages["/list"] = Page(b"v1")
         fetcher(server, backend, clock)(f"{ORIGIN}/list")
-        strict = GuardedFetcher(FetchPolicy(rewrites={ORIGIN: server}), cache=backend, clock=clock)
+        strict = GuardedFetcher(
+            FetchPolicy(rewrites={ORIGIN: server}), cache=backend, clock=clock
+        )
         with pytest.raises(FetchError) as refused:
             strict(f"{ORIGIN}/list")  # same URL, but private addresses are not allowed here
         assert refused.value.code == "fetch_forbidden_address"

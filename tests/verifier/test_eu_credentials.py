@@ -284,7 +284,9 @@ class TestTheEuSealedSample:
         assert report.summary is None
 
     @pytest.mark.parametrize("where", [0.1, 0.5, 0.9])
-    def test_a_one_character_change_to_the_protected_header_is_a_seal_error(self, eu_sealed, where):
+    def test_a_one_character_change_to_the_protected_header_is_a_seal_error(
+        self, eu_sealed, where
+    ):
         signature = eu_sealed["signatures"][0]
         header = b64url_decode(signature["protected"]).decode("utf-8")
         at = _letter_at(header, int(len(header) * where))

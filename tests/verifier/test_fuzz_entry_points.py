@@ -115,7 +115,9 @@ def mutated_seals(draw: st.DrawFn) -> dict[str, Any]:
     return sample
 
 
-SAMPLE: dict[str, Any] = json.loads(SEALED.read_text(encoding="utf-8")) if SEALED.is_file() else {}
+SAMPLE: dict[str, Any] = (
+    json.loads(SEALED.read_text(encoding="utf-8")) if SEALED.is_file() else {}
+)
 
 
 class TestJades:
@@ -209,3 +211,5 @@ class TestQr:
     @given(small_images() | st.binary(max_size=20_000))
     def test_fuzz_qr(self, data: bytes) -> None:
         assert_code_or_text(data)
+
+

@@ -239,3 +239,5 @@ def test_fuzz_schemathesis(app: Any) -> None:
     tally = run_schemathesis(app, 800, derandomize=False, run="verifier, long")
     assert tally["server errors"] == 0
     assert tally["mismatches"] == 0
+
+

@@ -253,7 +253,9 @@ class TestStatusReadAt:
         assert "(status read 2026-11-01 00:00:00 UTC)" in result.message
 
     def test_an_unreachable_list_stays_unchecked(self, credential, issuer_key):
-        fetch = EntryFetch({f"{LISTS}/1": (status_list(issuer_key, "revocation", [], 1), READ_1)})
+        fetch = EntryFetch(
+            {f"{LISTS}/1": (status_list(issuer_key, "revocation", [], 1), READ_1)}
+        )
         result = check_revocation(credential, fetch=fetch, now=NOW)
         assert outcome(result) == ("unchecked", "status_unavailable")
         assert f"{LISTS}/2" not in result.details.get("statusReadAt", {})

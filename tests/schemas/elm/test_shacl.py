@@ -77,7 +77,9 @@ def test_the_full_profile_passes_with_an_eu_accreditation_type(full):
         type_label="Accredited",
         agent=ACCREDITATION_AGENCY,
     )
-    spec = type(award.specification)(**{**award.specification.__dict__, "quality_assurance": eu_qa})
+    spec = type(award.specification)(
+        **{**award.specification.__dict__, "quality_assurance": eu_qa}
+    )
     document = build_microcredential(type(award)(**{**award.__dict__, "specification": spec}))
     assert validate(document, full) == []
 
