@@ -67,6 +67,18 @@ def plain_app():  # type: ignore[no-untyped-def]
     from verifier.app import create_app
 
     suite_base.canonicalize = canonicalize_plain  # type: ignore[attr-defined]
+    try:  # issue #15: the seal takes the canonical form the format check prepared
+        import verifier.verify as verify
+        from schemas.jsonld import PreparedDocument
+    except ImportError:
+        return create_app()
+
+    class PlainPrepared(PreparedDocument):  # type: ignore[misc,valid-type]
+        def canonical_unsecured(self, hash_algorithm: str = "sha256") -> str:
+            bare = {k: v for k, v in self.document.items() if k != "proof"}
+            return canonicalize_plain(bare, loader=self.loader, hash_algorithm=hash_algorithm)
+
+    verify.PreparedDocument = PlainPrepared  # type: ignore[misc]
     return create_app()
 
 
@@ -125,13 +137,27 @@ def wait_healthy(port: int, server: subprocess.Popen[bytes], timeout: float = 30
 
 
 def check_verified(port: int, body: bytes, samples: int = 3) -> int:
-    """POST ``samples`` times; every answer must be 200 with ``verified: true``."""
+    """POST ``samples`` times; every answer must be 200 with a genuine seal (``verified: true``
+    for the reference credential; the EU sample names no trust source: ``unconfirmed``)."""
     for _ in range(samples):
         status, answer = _request(port, "POST", "/api/verify", body)
         report = json.loads(answer)
-        if status != 200 or report.get("verified") is not True:
+        seal = next((c for c in report.get("checks", []) if c.get("check") == "seal"), {})
+        if status != 200 or seal.get("outcome") != "ok":
             raise RuntimeError(f"/api/verify answered {status}: {answer[:500]!r}")
     return samples
+
+
+def signed_eu_sample() -> bytes:
+    """The EU sample (``bench/eu.py``) signed by the reference key, as a request body."""
+    import eu  # bench/eu.py
+
+    from demo.reference import reference_keypair
+    from keys.proof import add_proof
+
+    keypair = reference_keypair()
+    document = eu.eu_sample(keypair, 1)[0]
+    return json.dumps(add_proof(document, keypair, created=SIGNED_AT)).encode()
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -297,6 +323,8 @@ def measure(seconds: float = 10.0, paths: tuple[str, ...] = ("plain", "ours")) -
     }
     for path in paths:
         result[path] = run_server(path, seconds, body)
+    eu_body = signed_eu_sample()
+    result["eu_sample"] = {"request_bytes": len(eu_body), **run_server("ours", seconds, eu_body)}
     if "plain" in result and "ours" in result:
         result["ratio"] = round(
             result["ours"]["requests_per_second"] / result["plain"]["requests_per_second"], 1

@@ -9,6 +9,11 @@ templates, see ``schemas/fastpath.py``). Every credential signed in a run has it
 subject, and each signature is checked to be byte-identical on both paths. Prints a table and
 writes ``bench/results.json``.
 
+Then the parts of issue #15 (``bench/eu.py``): the EU sample (plain, ours, the whole report and
+the floor — the same work given the canonical N-Quads — side by side), a 3-body joint award
+against a 1-body one (issue and verify), and the whole report (``verify_credential``, offline)
+for every size of the outcome curve.
+
 Then (unless ``--quick``) bulk issuance end to end on the task queue (``bench/bulk.py``:
 PostgreSQL + Redis and SQLite embedded, at each of ``--bulk`` sizes (default 10,000 and
 100,000 rows), with main's path beside: rows/s, peak memory of web, workers and broker)
@@ -114,6 +119,9 @@ def measure(outcomes: int, seconds: float) -> dict[str, Any]:
         row[f"sign_{name}"] = round(rate(seconds, sign)[1], 1)
         row[f"verify_{name}"] = round(rate(seconds, verify)[1], 1)
     use_path("ours")
+    import eu  # bench/eu.py
+
+    row["report_ours"] = round(eu.report_rate(signed["ours"], seconds), 1)
     row["sign_ratio"] = round(row["sign_ours"] / row["sign_plain"], 1)
     row["verify_ratio"] = round(row["verify_ours"] / row["verify_plain"], 1)
     return row
@@ -133,7 +141,7 @@ def main() -> None:
         "--hostile-seconds", type=float, default=30.0, help="seconds of hostile load"
     )
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
-    parser.add_argument("--outcomes", default="1,3,10,100", help="learning outcomes per size")
+    parser.add_argument("--outcomes", default="1,3,10,100,300", help="learning outcomes per size")
     parser.add_argument(
         "--bulk",
         default="10000,100000",
@@ -163,18 +171,26 @@ def main() -> None:
         args.bulk, args.http = "0", 0
 
     fastpath.stats.reset()
+    load_at_start = list(os.getloadavg())
     rows = [measure(int(n), args.seconds) for n in args.outcomes.split(",")]
     header = (
         f"{'outcomes':>8} {'bytes':>7} | {'sign plain':>10} {'sign ours':>10} {'x':>5} | "
-        f"{'verify plain':>12} {'verify ours':>11} {'x':>5}   (credentials/s, one core)"
+        f"{'verify plain':>12} {'verify ours':>11} {'x':>5} | {'report':>7}"
+        "   (credentials/s, one core)"
     )
     print(header)
     for row in rows:
         print(
             f"{row['learning_outcomes']:>8} {row['bytes']:>7} | {row['sign_plain']:>10} "
             f"{row['sign_ours']:>10} {row['sign_ratio']:>5} | {row['verify_plain']:>12} "
-            f"{row['verify_ours']:>11} {row['verify_ratio']:>5}"
+            f"{row['verify_ours']:>11} {row['verify_ratio']:>5} | {row['report_ours']:>7}"
         )
+    import eu  # bench/eu.py
+
+    eu_row = eu.measure_eu(args.seconds, use_path)
+    print_eu(eu_row)
+    joint = eu.measure_joint(args.seconds)
+    print_joint(joint)
     print(
         f"fast path: {fastpath.stats.hits} hits, {fastpath.stats.compiled} shapes compiled, "
         f"{fastpath.stats.fallbacks} fallbacks"
@@ -187,7 +203,11 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "unit": "credentials per second, one core",
         "seconds_per_measurement": args.seconds,
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": list(os.getloadavg()),
         "results": rows,
+        "eu_sample": eu_row,
+        "joint_award": joint,
     }
     sizes = tuple(int(n) for n in str(args.bulk).split(",") if int(n))
     if sizes:
@@ -259,6 +279,37 @@ def measure_hostile(seconds: float) -> None:
     print(f"written: {RESULTS} (hostile_load)")
 
 
+def print_eu(row: dict[str, Any]) -> None:
+    """The EU sample table: plain, ours, the floor, ours / floor."""
+    print()
+    print(f"EU sample ({row['bytes']:,} bytes, {row['quads']} quads), one core, per second")
+    print(f"{'':<34} {'plain':>8} {'ours':>8} {'floor':>8} {'ours/floor':>10}")
+    lines = [
+        ("sign (add a proof)", row["sign_per_s_plain"], row["sign_per_s"],
+         row["floor_sign_per_s"], row["sign_of_floor"]),
+        ("verify the proof", row["verify_per_s_plain"], row["verify_per_s"],
+         row["floor_verify_per_s"], row["verify_of_floor"]),
+        ("whole report (verify_credential)", "-", row["report_per_s"],
+         row["floor_verify_per_s"], row["report_of_verify_floor"]),
+    ]  # fmt: skip
+    for label, plain, ours, floor, share in lines:
+        print(f"{label:<34} {plain:>8} {ours:>8} {floor:>8} {share:>10.1%}")
+
+
+def print_joint(result: dict[str, Any]) -> None:
+    """The joint award table: 1 and 3 awarding bodies."""
+    print()
+    print(f"{'joint award':<12} {'issue/s':>8} {'report/s':>9}   (reference credential)")
+    for count in (1, 3):
+        row = result[f"{count}_body"]
+        print(f"{count} bod{'y' if count == 1 else 'ies':<9} {row['issue_per_s']:>8} "
+              f"{row['report_per_s']:>9}")  # fmt: skip
+    print(
+        f"3 bodies cost {result['issue_cost_ratio']}x to issue, "
+        f"{result['verify_cost_ratio']}x to verify"
+    )
+
+
 def print_bulk(runs: list[dict[str, Any]]) -> None:
     """The bulk issuance table: every run on the queue, and main's path."""
     print()
@@ -289,6 +340,14 @@ def print_http(result: dict[str, Any]) -> None:
             f"{name:<14} {row['requests_per_second']:>7} {row['p50_ms']:>8} "
             f"{row.get('p90_ms', '-'):>8} {row['p99_ms']:>8} {row['requests']:>8} "
             f"{row['socket_errors'] + row['non_2xx']:>6}"
+        )
+    if "eu_sample" in result:
+        row = result["eu_sample"]
+        print(
+            f"{'ours EU':<14} {row['requests_per_second']:>7} {row['p50_ms']:>8} "
+            f"{row.get('p90_ms', '-'):>8} {row['p99_ms']:>8} {row['requests']:>8} "
+            f"{row['socket_errors'] + row['non_2xx']:>6}   (the EU sample, "
+            f"{row['request_bytes']:,} bytes)"
         )
     if "ratio" in result:
         print(f"ours / plain req/s: {result['ratio']}x")

@@ -69,6 +69,7 @@ from issuer.server_secrets import (
     instance_secret,
 )
 from keys.errors import KeysError
+from verifier.record import VERIFIER_KEY_ENV, instance_verifier_key
 
 READY_TIMEOUT = 60.0  # seconds for every service to answer
 POLL = 0.2
@@ -124,11 +125,15 @@ def answers(url: str) -> bool:
 
 def prepare_secrets(app: Flask) -> None:
     """In demo mode (``MICROCRED_DEMO=1``, as ``make run`` sets), say so, and give both services
-    the instance folder's secret key (made once) unless ``MICROCRED_SECRET_KEY`` is set. Then
-    refuse what the services would refuse (``InsecureSettings``), before any of them starts."""
+    the instance folder's secret key (made once) unless ``MICROCRED_SECRET_KEY`` is set, and
+    the verifier its signing key (``instance/verifier_key``) unless ``MICROCRED_VERIFIER_KEY``
+    is. Then refuse what the services would refuse (``InsecureSettings``), before any of them
+    starts."""
     if app.config["DEMO"]:
         note(DEMO_NOTICE)
         os.environ.setdefault(SECRET_ENV, instance_secret(Path(app.instance_path)))
+        # The verifier signs its verification records with its own key (verifier.record).
+        os.environ.setdefault(VERIFIER_KEY_ENV, instance_verifier_key(Path(app.instance_path)))
         app.config["SECRET_KEY"] = os.environ[SECRET_ENV]
     check_server_secrets(app.config)
 

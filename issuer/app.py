@@ -12,6 +12,7 @@ from issuer.api import (
     audit,
     bulk_jobs,
     credentials,
+    learners,
     organisations,
     specifications,
     stacking,
@@ -21,7 +22,7 @@ from issuer.api import common as api
 from issuer.api import openapi as api_docs
 from issuer.auth import staff as staff_auth
 from issuer.partnerships import views as did_views
-from issuer.sharing import learner_views
+from issuer.sharing import learner_views, record_api, record_views, set_views
 from issuer.sharing import views as share_views
 from issuer.staff import views as staff_views
 from issuer.status import views as status_views
@@ -56,15 +57,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 #: The API's resource modules register their routes on ``api.bp`` when imported.
-API_MODULES = (audit, bulk_jobs, credentials, organisations, specifications, stacking)
+API_MODULES = (audit, bulk_jobs, credentials, learners, organisations, specifications, stacking)
 # Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
 # cookies; exempt from CSRF as a whole.
-MACHINE_BLUEPRINTS = (api.bp, vc_api.bp, api_docs.bp, status_views.bp, did_views.bp)
+MACHINE_BLUEPRINTS = (
+    api.bp,
+    vc_api.bp,
+    api_docs.bp,
+    status_views.bp,
+    did_views.bp,
+    record_api.bp,
+)
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint of the issuer on ``app`` (also used to generate the OpenAPI
     document outside a running app)."""
-    pages = (home.bp, share_views.bp, learner_views.bp, staff_views.bp)
+    pages = (
+        home.bp,
+        share_views.bp,
+        set_views.bp,
+        learner_views.bp,
+        record_views.bp,
+        staff_views.bp,
+    )
     for blueprint in (*MACHINE_BLUEPRINTS, *pages):
         app.register_blueprint(blueprint)

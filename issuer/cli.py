@@ -262,6 +262,7 @@ DOMAIN_COMMANDS = {
     "reinstate": "issuer.status.cli:reinstate",
     "revoke": "issuer.status.cli:revoke",
     "audit": "issuer.audit.cli:audit",
+    "learners": "issuer.sharing.cli:learners",
 }
 
 

@@ -30,7 +30,8 @@ from keys.lifecycle import check_lifecycle
 from keys.multikey import decode_multibase, encode_multibase
 from keys.purposes import AssertionProofPurpose, ProofPurpose
 from keys.resolver import DidResolver
-from schemas.loader import StaticDocumentLoader
+from schemas.jsonld import PreparedDocument
+from schemas.loader import StaticDocumentLoader, document_loader
 
 PROOF_TYPE = "DataIntegrityProof"
 SIGNATURE_LENGTHS = {Algorithm.ED25519: 64, Algorithm.P256: 64, Algorithm.P384: 96}
@@ -153,6 +154,7 @@ def create_proof(
     document: Mapping[str, Any],
     keypair: KeyPair,
     *,
+    prepared: PreparedDocument | None = None,
     cryptosuite: str | None = None,
     verification_method: str | None = None,
     created: datetime | str | None = None,
@@ -169,6 +171,9 @@ def create_proof(
     ``verification_method`` defaults to the key's id; ``created`` to now. Existing proofs are
     not signed over unless ``previous_proof`` names them (a proof chain). ``challenge`` and
     ``domain`` (a presentation's proof, ``proof_purpose="authentication"``) are signed with it.
+    ``prepared`` (a :class:`~schemas.jsonld.PreparedDocument` of this very ``document``, over
+    the same loader) lends its canonical form of the unsecured document, so a proof set
+    canonicalizes it once.
     """
     if not keypair.has_secret:
         raise InvalidKey("signing needs a secret key")
@@ -201,6 +206,11 @@ def create_proof(
         suite,
         keypair.algorithm,
         loader=loader,
+        canonical_document=(
+            prepared.canonical_unsecured(suite.hash_name(keypair.algorithm))
+            if _prepared_for(prepared, document, loader) and previous_proof is None
+            else None
+        ),
     )
     return {**options, "proofValue": encode_multibase(keypair.sign(data.combined))}
 
@@ -211,10 +221,56 @@ def add_proof(document: Mapping[str, Any], keypair: KeyPair, **options: Any) -> 
     ``options`` are those of ``create_proof``.
     """
     new_proof = create_proof(document, keypair, **options)
-    result = copy.deepcopy(dict(document))
+    result = copy_json(dict(document))
     existing = proofs_of(document)
     result["proof"] = [*existing, new_proof] if existing else new_proof
     return result
+
+
+def add_proofs(
+    document: Mapping[str, Any], keypairs: Sequence[KeyPair], **options: Any
+) -> dict[str, Any]:
+    """A copy of ``document`` with one more proof per key pair, in order: a proof set, the same
+    bytes as calling :func:`add_proof` once per key pair, but the document is canonicalized once
+    whatever the number of proofs. ``options`` are those of :func:`create_proof` (the same for
+    every proof; ``prepared`` of ``document`` may be given, from the check before signing)."""
+    if options.get("previous_proof") is not None or options.get("proof_id") is not None:
+        raise ValueError("add_proofs makes a proof set: no proof ids or chains")
+    prepared = options.pop("prepared", None)
+    if not _prepared_for(prepared, document, options.get("loader")):
+        prepared = PreparedDocument(document, loader=options.get("loader"))
+    new = [create_proof(document, keypair, prepared=prepared, **options) for keypair in keypairs]
+    result = copy_json(dict(document))
+    proofs = [*proofs_of(document), *new]
+    if proofs:
+        result["proof"] = proofs if len(proofs) > 1 else proofs[0]
+    return result
+
+
+def _prepared_for(
+    prepared: PreparedDocument | None,
+    document: Mapping[str, Any],
+    loader: StaticDocumentLoader | None,
+) -> bool:
+    """True when ``prepared`` describes ``document`` (the same object) over ``loader``."""
+    return (
+        prepared is not None
+        and prepared.document is document
+        and prepared.loader is (loader or document_loader)
+    )
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, strings, numbers, booleans and None
+    shared, as they cannot change); anything else is copied by ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_json(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 @dataclass(frozen=True)
@@ -262,6 +318,7 @@ def verify_proof(
     loader: StaticDocumentLoader | None = None,
     now: datetime | None = None,
     canonical_documents: dict[tuple[str, ...], str] | None = None,
+    prepared: PreparedDocument | None = None,
 ) -> VerifiedProof:
     """Verify one proof of ``document``; return who made it, or raise a ``KeysError``.
 
@@ -273,7 +330,8 @@ def verify_proof(
     ``key_expired``), its controller authorizes it for the purpose, the key suits the
     cryptosuite, and the signature verifies. Canonicalization errors from ``schemas`` (unknown
     context, undefined term) pass through. ``canonical_documents`` is a cache shared by the
-    proofs of one document.
+    proofs of one document; ``prepared`` (a :class:`~schemas.jsonld.PreparedDocument` of this
+    very ``document``) gives the canonical form of the unsecured document.
     """
     now = now or datetime.now(UTC)
     purpose = purpose or AssertionProofPurpose()
@@ -295,6 +353,10 @@ def verify_proof(
     signed_document = document_to_sign(document, proof, proofs_of(document))
     cache_key = (suite.hash_name(keypair.algorithm), *_previous_proof_ids(proof))
     cached = canonical_documents.get(cache_key) if canonical_documents is not None else None
+    if cached is None and _prepared_for(prepared, document, loader):
+        assert prepared is not None
+        if len(cache_key) == 1:  # no previousProof: the proof signs the unsecured document
+            cached = prepared.canonical_unsecured(cache_key[0])
     data = create_verify_data(
         signed_document,
         proof_configuration(signed_document, proof),

@@ -40,6 +40,7 @@ from keys.proof import VerifiedProof, proofs_of, verify_proof
 from keys.purposes import DEFAULT_CLOCK_SKEW, AssertionProofPurpose, ControllerProofPurpose
 from keys.resolver import DidResolver
 from schemas.errors import SchemaError
+from schemas.jsonld import PreparedDocument
 from schemas.loader import StaticDocumentLoader
 
 NO_PROOF = "no_proof"
@@ -114,6 +115,7 @@ def verify_proofs(
     deadline: float | None = None,
     chain_controllers: Iterable[str] | _Same | None = SAME_AS_SEAL,
     purpose: ControllerProofPurpose | None = None,
+    prepared: PreparedDocument | None = None,
 ) -> ProofSetResult:
     """Verify each proof of ``document`` for assertionMethod; never raises for a bad proof.
 
@@ -127,7 +129,9 @@ def verify_proofs(
     ``previousProof``): by default ``controllers``, ``None`` for any — and then a chain's start
     by another key passes when a proof by one of ``controllers`` names it (see the module). With a
     ``deadline`` (monotonic seconds), each proof reached after it is left unchecked with the code
-    ``time_budget_exceeded`` (so the set is not verified).
+    ``time_budget_exceeded`` (so the set is not verified). ``prepared`` (a
+    :class:`~schemas.jsonld.PreparedDocument` of ``document``, say the one the ``format`` check
+    used) lends its canonical form: the document is canonicalized once for every proof.
     """
     now = now or datetime.now(UTC)
     try:
@@ -178,6 +182,7 @@ def verify_proofs(
                 loader=loader,
                 now=now,
                 canonical_documents=canonical_documents,
+                prepared=prepared,
             )
         except (KeysError, SchemaError) as error:
             results.append(

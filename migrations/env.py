@@ -6,6 +6,7 @@ import os
 
 from alembic import context
 
+import issuer.learner_models  # noqa: F401 (its tables join Base.metadata)
 from issuer.db import make_engine
 from issuer.models import Base
 

@@ -2,17 +2,14 @@
 
 The plain path (:func:`schemas.jsonld.canonicalize_plain`) runs pyld's strict expansion and
 ``toRdf`` on every document, which costs about 90% of signing and verifying. Documents issued by
-the same code have the same *shape*: the same ``@context``, the same keys in the same nesting,
-the same ``type`` values, the same kinds of leaf values (string, integer, float) and the same
+the same code have the same *shape* (:mod:`schemas.shape`): the same ``@context``, the same keys
+in the same nesting, the same ``type`` values, the same kinds of leaf values and the same
 booleans and nulls. Only the leaf strings and numbers differ.
 
-So for each shape this module runs the plain machinery once on a *placeholder* copy of the
-document, in which every leaf string is a unique absolute IRI (``urn:x-microcred-fp-…:N``) and
-every number a unique number, and reads off where each placeholder lands in pyld's RDF: as an IRI
-(an ``@id`` or a coerced ``@id``/``@vocab`` value: pyld's ``_expand_iri`` is watched to learn with
-which active context), as a literal's lexical form, or nowhere. The result is an N-Quads template;
-a new document of the same shape fills the template with its own values and hands the N-Quads to
-pyoxigraph's RDFC-1.0, exactly as the plain path hands pyld's N-Quads to it.
+So each shape is compiled once (:mod:`schemas.template`) into an N-Quads template, and a new
+document of the same shape fills the template with its own values. Without blank nodes the
+canonical form is the sorted distinct lines; with them the N-Quads go to pyoxigraph's RDFC-1.0,
+exactly as the plain path's do.
 
 Anything the template cannot reproduce with certainty falls back to the plain path: a shape it
 does not handle (``@json`` literals, a placeholder merged into a larger string, a slot used as
@@ -25,41 +22,67 @@ and :data:`MAX_CACHE_CHARS` characters of shape keys and templates in all (the l
 go first); a shape whose member names and constants exceed :data:`MAX_SHAPE_CHARS` characters is
 not compiled. A document whose filled-in N-Quads would exceed
 :data:`schemas.rdfc.MAX_NQUADS_BYTES` takes the plain path, which refuses it.
+
+**Once per document.** :class:`Prepared` reads a document's shape once and answers, each at most
+once: the strict verdict on the whole document (what :func:`schemas.jsonld.check_strict` says,
+without writing any canonical form: the values are checked as rendering checks them, and the
+RDFC-1.0 work bound is applied to the few quads that mention blank nodes), and the
+canonical form of the document without its ``proof`` (what a Data Integrity proof signs), filled
+from the same rendered values when the two templates agree on every shared slot.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import re
-import secrets
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph
-from pyld.jsonld import (
-    RDF_LANGSTRING,
-    XSD_DOUBLE,
-    XSD_STRING,
-    _canonicalize_double,
-    _is_double,
-)
+from pyld.jsonld import _canonicalize_double
 
-from schemas.contexts_check import check_contexts
 from schemas.loader import StaticDocumentLoader
-from schemas.pyld_index import indexed_values
 from schemas.rdfc import (
     MAX_NQUADS_BYTES,
     algorithm_for,
     canonicalize_nquads,
-    check_dataset_size,
+    check_blank_node_work,
     parse_nquads,
 )
+from schemas.shape import MAX_DEPTH, Shape, Unsupported, read_shape, shape_chars, shape_of
 from schemas.strict import StrictProcessor, is_absolute_iri
+from schemas.template import (
+    DOUBLE,
+    INTEGER,
+    INTEGER_DOUBLE,
+    IRI,
+    LITERAL,
+    PLAIN_IRI,
+    Template,
+    compile_shape,
+    escape,
+)
+
+__all__ = [
+    "MAX_CACHE_CHARS",
+    "MAX_DEPTH",
+    "MAX_MEMO",
+    "MAX_SHAPES",
+    "MAX_SHAPE_CHARS",
+    "Prepared",
+    "Stats",
+    "Template",
+    "Unsupported",
+    "canonicalize_fast",
+    "canonicalize_ground",
+    "clear_cache",
+    "shape_of",
+    "sorted_lines",
+    "stats",
+]
 
 #: Shapes cached per loader (least recently used are dropped first).
 MAX_SHAPES = 512
@@ -67,49 +90,18 @@ MAX_SHAPES = 512
 MAX_CACHE_CHARS = 32 * 1024 * 1024
 #: Characters of member names and constant values a shape may have to be compiled.
 MAX_SHAPE_CHARS = 256 * 1024
-#: Deepest nesting accepted (as :data:`schemas.jsonld.MAX_DEPTH`; deeper goes the plain way).
-MAX_DEPTH = 64
 #: IRI expansions of unusual values remembered per template.
 MAX_MEMO = 1024
+#: Plain absolute IRIs pyoxigraph has accepted, remembered (process-wide) so that a value seen
+#: before costs one lookup.
+MAX_KNOWN_IRIS = 65_536
 
-RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
-
-_NONCE = secrets.token_hex(6)
-_PLACEHOLDER_PREFIX = f"urn:x-microcred-fp-{_NONCE}:"
-_INT_BASE = 900_000_000_000
-_INT_STEP = 7
-# An IRI written between <> in N-Quads as is: a scheme, then none of IRIREF's excluded characters.
-_PLAIN_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*$")
-# How RDFC-1.0 (and pyoxigraph) write a literal's characters: ECHAR where N-Quads has one,
-# UCHAR for the other controls, everything else as is.
-_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]}
-_ESCAPES.update(
-    {
-        0x08: "\\b",
-        0x09: "\\t",
-        0x0A: "\\n",
-        0x0C: "\\f",
-        0x0D: "\\r",
-        ord('"'): '\\"',
-        ord("\\"): "\\\\",
-    }
-)
-
-# Shape tokens (never strings, so they cannot be confused with keys or constant values).
-_OPEN_OBJECT, _CLOSE, _OPEN_LIST, _STR, _INT, _FLOAT, _TRUE, _FALSE, _NULL = range(9)
-_CONSTANT_KEYS = frozenset({"type", "@type", "@language", "@direction", "@index", "@vocab"})
-
-# Slot kinds in a template.
-_IRI, _LITERAL, _LITERAL_DOUBLE, _INTEGER, _INTEGER_DOUBLE, _DOUBLE = range(6)
-
-
-class Unsupported(Exception):
-    """This document or shape is not handled here; use the plain path."""
+Options = Callable[[StaticDocumentLoader], dict[str, Any]]
 
 
 @dataclass(slots=True)
 class Stats:
-    """Counts of what :func:`canonicalize_fast` did, for tests and the benchmark."""
+    """Counts of what the fast path did, for tests and the benchmark."""
 
     hits: int = 0
     compiled: int = 0
@@ -123,31 +115,6 @@ class Stats:
 stats = Stats()
 
 
-@dataclass(slots=True)
-class _IriSlot:
-    index: int
-    active_ctx: dict[str, Any]
-    vocab: bool
-    base: Any
-
-
-@dataclass
-class Template:
-    """The N-Quads of one shape with ``{N}`` where leaf value N goes, and how to render it."""
-
-    text: str
-    slots: list[tuple[int, int]]  # (leaf index, kind) for the leaves the text uses
-    iri_slots: dict[int, _IriSlot]
-    has_blank_nodes: bool
-    #: How often each leaf appears in the text (a node's @id: once per quad of the node).
-    uses: dict[int, int] = field(default_factory=dict)
-    #: Without blank nodes the canonical form is the sorted distinct lines of the template's
-    #: N-Quads (written the canonical way); checked against pyoxigraph on first use.
-    direct: bool = True
-    checked: bool = False
-    memo: dict[tuple[int, str], str] = field(default_factory=dict)
-
-
 class _Marker:
     """Stands for "this shape goes the plain way" in the cache."""
 
@@ -157,101 +124,11 @@ _caches: weakref.WeakKeyDictionary[StaticDocumentLoader, OrderedDict[tuple[Any, 
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
-
-
-def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
-    """Return ``(shape key, leaf values)`` of ``document``; :class:`Unsupported` if unusual.
-
-    The key holds the ``@context``, every key, ``type`` (and ``@``-keyword) string values, the
-    booleans and nulls, and the kind of every other leaf; the leaves are the strings and numbers
-    not in the key, in document order. Anything :func:`schemas.contexts_check.check_contexts` might
-    refuse (nested ``@context``, non-JSON values, non-finite numbers, deep nesting) is
-    :class:`Unsupported`, so the plain path reports it.
-    """
-    tokens: list[Any] = []
-    leaves: list[Any] = []
-    chars = 0
-    context = document.get("@context")
-    if isinstance(context, str):
-        tokens.append(context)
-    elif isinstance(context, list) and context and all(isinstance(c, str) for c in context):
-        tokens.append(tuple(context))
-    else:
-        raise Unsupported("@context")
-    add_token = tokens.append
-    add_leaf = leaves.append
-
-    def walk(value: Any, depth: int, constant: bool) -> None:
-        nonlocal chars
-        kind = type(value)
-        if kind is str:
-            if constant:
-                chars += len(value)
-                add_token(value)
-            else:
-                add_token(_STR)
-                add_leaf(value)
-        elif kind is dict:
-            if depth > MAX_DEPTH:
-                raise Unsupported("depth")
-            add_token(_OPEN_OBJECT)
-            for key, item in value.items():
-                if type(key) is not str or key == "@context":
-                    raise Unsupported("key")
-                chars += len(key)
-                add_token(key)
-                walk(item, depth + 1, key in _CONSTANT_KEYS)
-            add_token(_CLOSE)
-        elif kind is list:
-            if depth > MAX_DEPTH:
-                raise Unsupported("depth")
-            add_token(_OPEN_LIST)
-            for item in value:
-                walk(item, depth + 1, constant)
-            add_token(_CLOSE)
-        elif kind is bool:
-            add_token(_TRUE if value else _FALSE)
-        elif value is None:
-            add_token(_NULL)
-        elif kind is int:
-            if abs(value) >= 1e21:
-                raise Unsupported("large integer")
-            add_token(_INT)
-            add_leaf(value)
-        elif kind is float:
-            if not math.isfinite(value) or abs(value) >= 1e21:
-                raise Unsupported("float")
-            if _is_double(value):
-                add_token(_FLOAT)
-                add_leaf(value)
-            else:  # an integral float: pyld writes it as an integer
-                add_token(_INT)
-                add_leaf(value)
-        else:
-            raise Unsupported("not JSON")
-
-    add_token(_OPEN_OBJECT)
-    for key, item in document.items():
-        if type(key) is not str:
-            raise Unsupported("key")
-        if key == "@context":
-            continue
-        chars += len(key)
-        add_token(key)
-        walk(item, 2, key in _CONSTANT_KEYS)
-        if chars > MAX_SHAPE_CHARS:
-            raise Unsupported("large shape")
-    add_token(_CLOSE)
-    if chars > MAX_SHAPE_CHARS:
-        raise Unsupported("large shape")
-    return tuple(tokens), leaves
+_known_iris: dict[str, None] = {}
 
 
 def canonicalize_fast(
-    document: Any,
-    loader: StaticDocumentLoader,
-    hash_algorithm: str,
-    options: Callable[[StaticDocumentLoader], dict[str, Any]],
+    document: Any, loader: StaticDocumentLoader, hash_algorithm: str, options: Options
 ) -> str | None:
     """RDFC-1.0 canonical N-Quads of ``document`` through its shape's template, or ``None``.
 
@@ -261,22 +138,9 @@ def canonicalize_fast(
     try:
         if not isinstance(document, dict):
             raise Unsupported("not an object")
-        key, leaves = shape_of(document)
-        cache = _cache_for(loader)
-        entry = cache.get(key)
-        if entry is None:
-            template = _compile(document, loader, options)
-            _remember(cache, key, template)
-            if template is not _PLAIN:
-                stats.compiled += 1
-        elif len(cache) > 1:
-            with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
-                cache.move_to_end(key)
-        if entry is not None:
-            template = entry[0]
-        if not isinstance(template, Template):
-            raise Unsupported("shape")
-        result = _render(template, leaves, hash_algorithm)
+        shape = read_shape(document)
+        template = _template(shape, document, loader, options)
+        result = _canonical(template, _render_values(template, shape.leaves), hash_algorithm)
     except Exception:  # anything unexpected: the plain path decides
         stats.fallbacks += 1
         return None
@@ -284,14 +148,166 @@ def canonicalize_fast(
     return result
 
 
+class Prepared:
+    """One document, read once, for several questions (see the module): :meth:`strict_ok`
+    and :meth:`canonical_unsecured`. Each answers ``None`` for "ask the plain path"; neither
+    raises. The document must not change while this is in use."""
+
+    def __init__(self, document: Any, loader: StaticDocumentLoader, options: Options) -> None:
+        self.document = document
+        self._loader = loader
+        self._options = options
+        self._shape: Shape | None = None
+        self._template: Template | None = None
+        self._values: list[str] | None = None
+        self._failed = False
+        self._strict: bool | None = None
+        self._unsecured: dict[str, str | None] = {}
+
+    def _rendered(self) -> tuple[Shape, Template, list[str]] | None:
+        """The document's shape, template and rendered values (once), or None."""
+        if self._values is None and not self._failed:
+            try:
+                if not isinstance(self.document, dict):
+                    raise Unsupported("not an object")
+                self._shape = read_shape(self.document)
+                self._template = _template(self._shape, self.document, self._loader, self._options)
+                self._values = _render_values(self._template, self._shape.leaves)
+            except Exception:
+                self._failed = True
+                stats.fallbacks += 1
+        if self._values is None:
+            return None
+        assert self._shape is not None and self._template is not None
+        return self._shape, self._template, self._values
+
+    def strict_ok(self) -> bool | None:
+        """True when strict expansion and RDFC-1.0 of the whole document would succeed (what
+        :func:`schemas.jsonld.check_strict` accepts); None to ask the plain path."""
+        if self._strict is None:
+            rendered = self._rendered()
+            if rendered is None:
+                return None
+            _, template, values = rendered
+            try:
+                _size(template, values)
+                if template.has_blank_nodes:
+                    check_blank_node_work(_blank_quads(template, values))
+                "".join(values).encode("utf-8")  # a lone surrogate: the plain path reports it
+            except Exception:
+                stats.fallbacks += 1
+                return None
+            stats.hits += 1
+            self._strict = True
+        return self._strict
+
+    def canonical_unsecured(self, hash_algorithm: str) -> str | None:
+        """The canonical N-Quads of the document without its top-level ``proof`` (as
+        :func:`schemas.jsonld.canonicalize` gives them), or None to ask that function."""
+        if hash_algorithm not in self._unsecured:
+            self._unsecured[hash_algorithm] = self._canonical_unsecured(hash_algorithm)
+        return self._unsecured[hash_algorithm]
+
+    def _canonical_unsecured(self, hash_algorithm: str) -> str | None:
+        rendered = self._rendered()
+        if rendered is None:
+            return None
+        shape, template, values = rendered
+        try:
+            if shape.proof is None:
+                result = _canonical(template, values, hash_algorithm)
+            else:
+                bare = shape.without_proof()
+                unsecured = {k: v for k, v in self.document.items() if k != "proof"}
+                inner = _template(bare, unsecured, self._loader, self._options)
+                if _fills(template, inner, shape.proof):
+                    first, end = shape.proof[2], shape.proof[3]
+                    shared = values[:first] + values[end:]
+                else:
+                    shared = _render_values(inner, bare.leaves)
+                result = _canonical(inner, shared, hash_algorithm)
+        except Exception:
+            stats.fallbacks += 1
+            return None
+        stats.hits += 1
+        return result
+
+
+def _blank_quads(template: Template, values: list[str]) -> set[tuple[Any, ...]]:
+    """The distinct quads that mention a blank node, as :func:`schemas.rdfc.
+    check_blank_node_work` reads them: a blank node as ``("blank", label)``, any other term as
+    its N-Quads text (one text per RDF term, so equal texts are equal terms)."""
+    quads = set()
+    for spec in template.blank_quads:
+        quad = []
+        for term in spec:
+            if term[0] == "blank":
+                quad.append(term)
+            else:
+                pieces, refs = term
+                text = pieces[0]
+                for n, ref in enumerate(refs, 1):
+                    text += values[ref] + pieces[n]
+                quad.append(("term", text))
+        quads.add(tuple(quad))
+    return quads
+
+
+def _fills(outer: Template, inner: Template, proof: tuple[int, int, int, int]) -> bool:
+    """True when ``outer``'s rendered leaves, less the proof's, are exactly what ``inner``
+    would render: every leaf ``inner`` uses has the same kind in ``outer`` and, as an IRI, the
+    same expansion. Decided once per pair of templates."""
+    known = outer.unsecured
+    if known is not None and known[0] is inner:
+        return bool(known[1])
+    first, end = proof[2], proof[3]
+    outer_kinds = dict(outer.slots)
+    agree = True
+    for index, kind in inner.slots:
+        at = index if index < first else index + (end - first)
+        if outer_kinds.get(at) != kind or (
+            kind == IRI and not inner.iri_slots[index].same_expansion(outer.iri_slots[at])
+        ):
+            agree = False
+            break
+    outer.unsecured = (inner, agree)
+    return agree
+
+
+def _template(
+    shape: Shape, document: dict[str, Any], loader: StaticDocumentLoader, options: Options
+) -> Template:
+    """The cached template of ``shape`` (compiled from ``document`` on first sight);
+    :class:`Unsupported` when the shape goes the plain way."""
+    cache = _cache_for(loader)
+    key = shape.key
+    entry = cache.get(key)
+    if entry is None:
+        template: Template | _Marker = _PLAIN
+        if shape_chars(key) <= MAX_SHAPE_CHARS:
+            try:
+                template = compile_shape(document, loader, options)
+            except Exception:
+                template = _PLAIN
+        _remember(cache, key, template)
+        if isinstance(template, Template):
+            stats.compiled += 1
+    else:
+        template = entry[0]
+        if len(cache) > 1:
+            with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
+                cache.move_to_end(key)
+    if not isinstance(template, Template):
+        raise Unsupported("shape")
+    return template
+
+
 def _remember(
     cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], template: Any
 ) -> None:
     """Cache ``template`` under ``key``, dropping the least recently used entries beyond
     :data:`MAX_SHAPES` or :data:`MAX_CACHE_CHARS`."""
-    size = sum(len(t) for t in key if isinstance(t, str)) + (
-        len(template.text) if isinstance(template, Template) else 0
-    )
+    size = shape_chars(key) + (template.size if isinstance(template, Template) else 0)
     if size > MAX_CACHE_CHARS:
         return
     with _lock:
@@ -305,6 +321,7 @@ def clear_cache() -> None:
     """Forget every compiled shape (tests use this)."""
     with _lock:
         _caches.clear()
+        _known_iris.clear()
 
 
 def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[tuple[Any, ...], Any]:
@@ -315,35 +332,49 @@ def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[tuple[Any, ...], Any
     return cache
 
 
-def _render(template: Template, leaves: list[Any], hash_algorithm: str) -> str:
+def _render_values(template: Template, leaves: list[Any]) -> list[str]:
+    """Every leaf the template uses, rendered as its slot writes it (others left as they are);
+    :class:`Unsupported` (or pyoxigraph's error) when the plain path must decide."""
     values: list[Any] = list(leaves)
     for index, kind in template.slots:
         value = values[index]
-        if kind == _LITERAL:
+        if kind == LITERAL:
             if type(value) is not str:
                 raise Unsupported("kind")
-            values[index] = value.translate(_ESCAPES)
-        elif kind == _IRI:
+            values[index] = escape(value)
+        elif kind == IRI:
             values[index] = _iri(template, index, value)
-        elif kind == _INTEGER:
+        elif kind == INTEGER:
             values[index] = str(int(value))
-        elif kind == _DOUBLE:
+        elif kind == DOUBLE:
             values[index] = _canonicalize_double(value)
-        elif kind == _INTEGER_DOUBLE:
+        elif kind == INTEGER_DOUBLE:
             values[index] = _canonicalize_double(float(value))
-        else:  # _LITERAL_DOUBLE: a string coerced to xsd:double, as pyld converts it
+        else:  # LITERAL_DOUBLE: a string coerced to xsd:double, as pyld converts it
             try:
                 number = float(value)
             except (ValueError, TypeError):
-                values[index] = value.translate(_ESCAPES)
+                values[index] = escape(value)
             else:
                 values[index] = _canonicalize_double(number)
-    size = len(template.text) + sum(
-        uses * len(values[index]) for index, uses in template.uses.items()
-    )
+    return values
+
+
+def _size(template: Template, values: list[str]) -> int:
+    """Characters of the filled-in N-Quads; :class:`Unsupported` beyond the bound (the plain
+    path refuses such a document)."""
+    size = template.size + sum(uses * len(values[index]) for index, uses in template.uses.items())
     if size > MAX_NQUADS_BYTES:
         raise Unsupported("too large: the plain path refuses it")
-    nquads = template.text.format(*values)
+    return size
+
+
+def _canonical(template: Template, values: list[str], hash_algorithm: str) -> str:
+    """The canonical N-Quads of ``template`` filled with rendered ``values``."""
+    _size(template, values)
+    pieces = list(template.pieces)
+    pieces[1::2] = [values[index] for index in template.refs]
+    nquads = "".join(pieces)
     if template.has_blank_nodes:
         return canonicalize_nquads(nquads, hash_algorithm)
     if not template.direct:
@@ -364,8 +395,8 @@ def sorted_lines(nquads: str) -> str:
     """The distinct lines of ``nquads`` (each ending in a newline), sorted by code point.
 
     This is RDFC-1.0's output for a dataset without blank nodes when ``nquads`` is written
-    the canonical way (literals escaped as :data:`_ESCAPES`, language tags in lower case, no
-    ``xsd:string`` datatype), as templates are.
+    the canonical way (literals escaped as :func:`schemas.template.escape` does, language tags
+    in lower case, no ``xsd:string`` datatype), as templates are.
     """
     lines = nquads.split("\n")  # a newline inside a literal is escaped
     lines.pop()
@@ -387,207 +418,28 @@ def _iri(template: Template, index: int, value: Any) -> str:
     if type(value) is not str:
         raise Unsupported("not a string")
     slot = template.iri_slots[index]
-    if _PLAIN_IRI.match(value) is not None and is_absolute_iri(value):
+    known = value in _known_iris
+    if known or (PLAIN_IRI.match(value) is not None and is_absolute_iri(value)):
         mappings = slot.active_ctx["mappings"]
         if value[: value.index(":")] not in mappings and not (slot.vocab and value in mappings):
-            pyoxigraph.NamedNode(value)  # an IRI pyoxigraph refuses: ValueError, plain path
+            if not known:
+                pyoxigraph.NamedNode(value)  # an IRI pyoxigraph refuses: ValueError, plain path
+                if len(_known_iris) >= MAX_KNOWN_IRIS:
+                    _known_iris.clear()
+                _known_iris[value] = None
             return value  # what pyld's _expand_iri returns for an absolute IRI, no term involved
     memo_key = (index, value)
-    known = template.memo.get(memo_key)
-    if known is not None:
-        return known
+    remembered = template.memo.get(memo_key)
+    if remembered is not None:
+        return remembered
     # A term, a compact IRI or something relative: ask pyld, with the recorded active context.
     expanded = StrictProcessor()._expand_iri(
         slot.active_ctx, value, base=slot.base, vocab=slot.vocab
     )
-    if not is_absolute_iri(expanded) or _PLAIN_IRI.match(expanded) is None:
+    if not is_absolute_iri(expanded) or PLAIN_IRI.match(expanded) is None:
         raise Unsupported("IRI expansion")
     pyoxigraph.NamedNode(expanded)
     if len(template.memo) >= MAX_MEMO:
         template.memo.clear()
     template.memo[memo_key] = expanded
     return expanded
-
-
-class _RecordingProcessor(StrictProcessor):  # type: ignore[misc]
-    """The strict processor, noting how each placeholder string is expanded as an IRI."""
-
-    def __init__(self, placeholders: dict[str, int]) -> None:
-        super().__init__()
-        self._placeholders = placeholders
-        self.expansions: dict[int, list[tuple[dict[str, Any], bool, Any]]] = {}
-
-    def _expand_iri(
-        self,
-        active_ctx: Any,
-        value: Any,
-        base: Any = None,
-        vocab: bool = False,
-        local_ctx: Any = None,
-        defined: Any = None,
-    ) -> Any:
-        if isinstance(value, str) and value in self._placeholders:
-            self.expansions.setdefault(self._placeholders[value], []).append(
-                (active_ctx, vocab, base)
-            )
-        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
-
-
-def _placeholder_document(document: dict[str, Any], leaves: list[Any]) -> tuple[Any, list[Any]]:
-    """A copy of ``document`` with every leaf replaced by its placeholder (same order)."""
-    counter = iter(range(len(leaves)))
-    placeholders: list[Any] = []
-
-    def replace(value: Any, constant: bool) -> Any:
-        kind = type(value)
-        if kind is dict:
-            return {k: replace(v, k in _CONSTANT_KEYS) for k, v in value.items()}
-        if kind is list:
-            return [replace(v, constant) for v in value]
-        if kind is str and constant:
-            return value
-        if kind is str or kind is int or kind is float:
-            index = next(counter)
-            if kind is str:
-                new: Any = f"{_PLACEHOLDER_PREFIX}{index}"
-            elif kind is float and _is_double(value):
-                new = index + 0.3125
-            else:
-                new = _INT_BASE + _INT_STEP * index
-            placeholders.append(new)
-            return new
-        return value
-
-    copy = {
-        key: (value if key == "@context" else replace(value, key in _CONSTANT_KEYS))
-        for key, value in document.items()
-    }
-    return copy, placeholders
-
-
-def _compile(
-    document: dict[str, Any],
-    loader: StaticDocumentLoader,
-    options: Callable[[StaticDocumentLoader], dict[str, Any]],
-) -> Template | _Marker:
-    """The template of ``document``'s shape, or :data:`_PLAIN` if it cannot have one."""
-    try:
-        check_contexts(document, loader=loader)
-        _, leaves = shape_of(document)
-        placeholder_doc, placeholders = _placeholder_document(document, leaves)
-        strings = {p: i for i, p in enumerate(placeholders) if isinstance(p, str)}
-        processor = _RecordingProcessor(strings)
-        with indexed_values():
-            dataset = processor.to_rdf(placeholder_doc, options(loader))
-        check_dataset_size(dataset)
-        return _build(dataset, placeholders, strings, processor.expansions)
-    except Exception:
-        return _PLAIN
-
-
-def _build(
-    dataset: dict[str, list[dict[str, Any]]],
-    placeholders: list[Any],
-    strings: dict[str, int],
-    expansions: dict[int, list[tuple[dict[str, Any], bool, Any]]],
-) -> Template:
-    numbers: dict[str, tuple[int, bool]] = {}  # lexical form -> (leaf index, float leaf)
-    for index, value in enumerate(placeholders):
-        if isinstance(value, float):
-            numbers[_canonicalize_double(value)] = (index, True)
-        elif isinstance(value, int):
-            numbers[str(value)] = (index, False)
-            numbers[_canonicalize_double(float(value))] = (index, False)
-    kinds: dict[int, int] = {}
-    uses: dict[int, int] = {}
-    iri_slots: dict[int, _IriSlot] = {}
-    has_blank = False
-
-    def use(index: int, kind: int) -> str:
-        if kinds.setdefault(index, kind) != kind:
-            raise Unsupported("one leaf, two kinds")
-        uses[index] = uses.get(index, 0) + 1
-        return f"{{{index}}}"
-
-    def constant(text: str) -> str:
-        if _NONCE in text:
-            raise Unsupported("placeholder inside a larger value")
-        return text.replace("{", "{{").replace("}", "}}")
-
-    def iri(value: str) -> str:
-        index = strings.get(value)
-        if index is None:
-            if _PLAIN_IRI.match(value) is None:
-                raise Unsupported("constant IRI needing care")
-            pyoxigraph.NamedNode(value)
-            return "<" + constant(value) + ">"
-        seen = {(id(ctx), vocab, base) for ctx, vocab, base in expansions.get(index, [])}
-        if len(seen) != 1:
-            raise Unsupported("IRI expanded in no or several ways")
-        ctx, vocab, base = expansions[index][0]
-        iri_slots[index] = _IriSlot(index, ctx, vocab, base)
-        return "<" + use(index, _IRI) + ">"
-
-    def term(node: dict[str, Any]) -> str:
-        nonlocal has_blank
-        kind = node["type"]
-        value = node["value"]
-        if kind == "IRI":
-            return iri(value)
-        if kind == "blank node":
-            has_blank = True
-            return constant(value)
-        datatype = node.get("datatype") or XSD_STRING
-        if datatype == RDF_JSON:
-            raise Unsupported("JSON literal")
-        language = node.get("language")
-        if language is not None:
-            suffix = "@" + constant(language.lower())  # pyoxigraph writes tags in lower case
-        elif datatype == XSD_STRING:
-            suffix = ""
-        else:
-            if _PLAIN_IRI.match(datatype) is None:
-                raise Unsupported("datatype")
-            suffix = "^^<" + constant(datatype) + ">"
-        double = datatype == XSD_DOUBLE and language is None
-        if value in strings:
-            body = use(strings[value], _LITERAL_DOUBLE if double else _LITERAL)
-        elif value in numbers:
-            index, is_float = numbers[value]
-            if not isinstance(placeholders[index], int | float):
-                raise Unsupported("number")
-            body = use(index, _DOUBLE if is_float else _INTEGER_DOUBLE if double else _INTEGER)
-        else:
-            body = constant(value.translate(_ESCAPES))
-        if datatype == RDF_LANGSTRING and language is None:
-            raise Unsupported("langString without a language")
-        return '"' + body + '"' + suffix
-
-    lines: list[str] = []
-    for graph_name, triples in dataset.items():
-        if graph_name == "@default":
-            graph = ""
-        elif graph_name.startswith("_:"):
-            has_blank = True
-            graph = " " + constant(graph_name)
-        else:
-            graph = " " + iri(graph_name)
-        for triple in triples:
-            lines.append(
-                f"{term(triple['subject'])} {term(triple['predicate'])} "
-                f"{term(triple['object'])}{graph} .\n"
-            )
-    # A leaf expanded as an IRI that lands in no quad (the @id of a node without properties)
-    # is still checked by strict expansion: render it too, so a relative one takes the plain
-    # path, which refuses it.
-    for index in expansions:
-        if index not in kinds:
-            iri(placeholders[index])
-            uses[index] = 0
-    return Template(
-        text="".join(lines),
-        slots=sorted(kinds.items()),
-        iri_slots=iri_slots,
-        has_blank_nodes=has_blank,
-        uses=uses,
-    )

@@ -15,7 +15,7 @@ from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from schemas.contexts_check import check_contexts
 from schemas.errors import InvalidJsonLd, SchemaError, UndefinedTerm
-from schemas.fastpath import canonicalize_fast
+from schemas.fastpath import Prepared, canonicalize_fast
 from schemas.loader import StaticDocumentLoader, document_loader
 from schemas.pyld_index import indexed_values
 from schemas.rdfc import algorithm_for, canonicalize_nquads, check_dataset_size
@@ -185,7 +185,43 @@ def _describe(exc: JsonLdError) -> str:
 def check_strict(document: Any, *, loader: StaticDocumentLoader | None = None) -> None:
     """Raise exactly what :func:`expand_strict` raises for ``document`` (an unknown or unpinned
     context, an undefined term with its path, invalid JSON-LD), at a fraction of the cost: the
-    document is canonicalized through the per-shape fast path, whose compiled shapes carry the
-    strict verdict, and shapes that fail fall back to the plain path that names the problem.
-    A graph too costly to canonicalize is refused (``CanonicalizationRefused``) as well."""
-    canonicalize(document, loader=loader, strict=True)
+    document's values are checked against its shape's compiled template (which carries the
+    strict verdict on the shape), and shapes or values the template cannot vouch for go the
+    plain way, which names the problem. A graph too costly to canonicalize is refused
+    (``CanonicalizationRefused``) as well."""
+    PreparedDocument(document, loader=loader).check_strict()
+
+
+class PreparedDocument:
+    """A document read once for every question a verification or an issuance asks of it: the
+    strict verdict (:meth:`check_strict`) and the canonical form of the document without its
+    ``proof`` (:meth:`canonical_unsecured`, what every Data Integrity proof of it signs, for
+    each hash at most once). The answers are those of :func:`check_strict` and
+    :func:`canonicalize` (the plain path stays the reference: whatever the fast path cannot
+    vouch for is asked of it). The document must not change while this is in use."""
+
+    def __init__(self, document: Any, *, loader: StaticDocumentLoader | None = None) -> None:
+        self.document = document
+        self.loader = loader or document_loader
+        self._fast = Prepared(document, self.loader, _options)
+        self._canonical: dict[str, str] = {}
+
+    def check_strict(self) -> None:
+        """Return if strict expansion and canonicalization of the whole document succeed;
+        else raise what :func:`check_strict` raises."""
+        if self._fast.strict_ok():
+            return
+        canonicalize_plain(self.document, loader=self.loader, strict=True)
+
+    def canonical_unsecured(self, hash_algorithm: str = "sha256") -> str:
+        """:func:`canonicalize` of the document without its top-level ``proof`` (strict),
+        computed once per hash algorithm; its errors pass through."""
+        known = self._canonical.get(hash_algorithm)
+        if known is None:
+            algorithm_for(hash_algorithm)
+            known = self._fast.canonical_unsecured(hash_algorithm)
+            if known is None:
+                bare = {k: v for k, v in self.document.items() if k != "proof"}
+                known = canonicalize(bare, loader=self.loader, hash_algorithm=hash_algorithm)
+            self._canonical[hash_algorithm] = known
+        return known

@@ -245,13 +245,11 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 REPORT_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 413, 503))
-LINK_RESPONSES = SpecResponse(HTTP_200=ReportModel, **_errors(400, 502, 503))
-VC_API_RESPONSES = SpecResponse(
-    HTTP_200=VcApiResult, HTTP_400=VcApiBadRequest, **_errors(413, 503)
+LINK_RESPONSES = SpecResponse(
+    HTTP_200=ReportModel, **_errors(400, 404, 410, 413, 415, 422, 502, 503, 504)
 )
-VP_API_RESPONSES = SpecResponse(
-    HTTP_200=VpApiResult, HTTP_400=VpApiBadRequest, **_errors(413, 503)
-)
+VC_API_RESPONSES = SpecResponse(HTTP_200=VcApiResult, HTTP_400=VcApiBadRequest, **_errors(413, 503))
+VP_API_RESPONSES = SpecResponse(HTTP_200=VpApiResult, HTTP_400=VpApiBadRequest, **_errors(413, 503))
 HEALTH_RESPONSES = SpecResponse(HTTP_200=Health)
 
 spec = SpecTree(
@@ -261,7 +259,7 @@ spec = SpecTree(
     description=(
         "Checks EU micro-credentials (W3C VCs with Data Integrity proofs, or JAdES-sealed) and "
         "answers with a report whose verdict is verified, unconfirmed or not_verified. Every "
-        "refusal is {\"error\": {\"code\", \"message\"}}."
+        'refusal is {"error": {"code", "message"}}.'
     ),
     mode="strict",
     page_templates={},

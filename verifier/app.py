@@ -8,7 +8,9 @@ else ``MICROCRED_CACHE_DIR``, default ``instance/verifier-cache`` under the proj
 ``MICROCRED_VERIFY_BUDGET``, the seconds one verification may take, see ``verifier.limits``). A
 trust file that is configured but cannot be used stops the app at start-up.
 ``MICROCRED_SECRET_KEY`` is required, and not a known default, unless ``MICROCRED_DEMO=1``
-(``keys.server_secret``).
+(``keys.server_secret``). ``MICROCRED_VERIFIER_KEY`` signs verification records (the demo key
+in demo mode; refused outside it), ``MICROCRED_VERIFIER_OPERATOR`` and
+``MICROCRED_VERIFIER_CONTACT`` say who runs the service (``verifier.record``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from verifier.fetch.cache import open_cache
 from verifier.fetch.client import FetchPolicy, GuardedFetcher
 from verifier.inputs import MAX_IMAGE_BYTES
 from verifier.recognition import views as recognition
+from verifier.record import OPERATOR_CONTACT_ENV, OPERATOR_ENV, VERIFIER_KEY_ENV, signing_key_from
 from verifier.settings import (
     ENVIRONMENT,
     SETTINGS,
@@ -33,6 +36,7 @@ from verifier.settings import (
     fetch_policy_from,
     verify_budget_from,
 )
+from verifier.web import RECORD_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -72,10 +76,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         **{key.upper(): os.environ.get(variable) for key, variable in ENVIRONMENT.items()},
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         BABEL_DEFAULT_LOCALE="en",
+        VERIFIER_KEY=os.environ.get(VERIFIER_KEY_ENV),
+        VERIFIER_OPERATOR=os.environ.get(OPERATOR_ENV),
+        VERIFIER_CONTACT=os.environ.get(OPERATOR_CONTACT_ENV),
     )
     if test_config is not None:
         app.config.update(test_config)
     server_secret.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
+    app.extensions[RECORD_KEY] = signing_key_from(
+        app.config["VERIFIER_KEY"], demo=server_secret.flag(app.config["DEMO"])
+    )
     if FETCHER not in app.extensions:
         app.extensions[FETCHER] = app.config.get("FETCHER") or GuardedFetcher(
             FetchPolicy(

@@ -62,9 +62,6 @@ def parse_credential(data: str | bytes) -> dict[str, Any]:
         document = read_document(data)
     except LimitExceeded as error:
         words = _PLAIN_WORDS.get(error.code, error.message)
-        if error.code == "not_json":  # the parser's words, as the form has always shown them
-            detail = error.message.removeprefix("This is not valid JSON (").removesuffix(").")
-            words = f"This is not JSON: {detail}"
         raise InputError(error.code, words, error.status) from None
     if not isinstance(document, dict):
         raise InputError("not_an_object", "The JSON is not an object, so not a credential.")
@@ -73,7 +70,8 @@ def parse_credential(data: str | bytes) -> dict[str, Any]:
 
 _PLAIN_WORDS: Final = {
     "too_large": f"The credential is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
-    "not_utf8": "The file is not UTF-8 text.",
+    "not_utf8": "This is not a credential: the file is not text.",
+    "not_json": "This is not a credential: the text is not JSON.",
     "empty": "No credential was given.",
     "too_deep": "The JSON is nested too deeply.",
     "too_many_nodes": (
@@ -92,25 +90,46 @@ def check_text(value: str, what: str, max_length: int | None = None) -> str:
         kind = "a NUL character" if found.group() == "\x00" else "a lone surrogate"
         raise InputError("invalid_input", f"The {what} holds {kind}, which is not text.")
     if max_length is not None and len(value) > max_length:
-        raise InputError(
-            "invalid_input", f"The {what} is longer than {max_length:,} characters."
-        )
+        raise InputError("invalid_input", f"The {what} is longer than {max_length:,} characters.")
     return value
 
 
 def fetch_credential(url: str, fetcher: GuardedFetcher) -> dict[str, Any]:
-    """Fetch the credential at ``url`` (asking for JSON-LD) and parse it."""
+    """Fetch the credential at ``url`` (asking for JSON-LD) and parse it; the errors of
+    :func:`fetch_bytes` and :func:`parse_credential`."""
+    return parse_credential(fetch_bytes(url, fetcher))
+
+
+#: What an answer's HTTP status means for a credential link: (code, message, our status).
+_LINK_STATUS: Final = {
+    410: (
+        "link_withdrawn",
+        "The link has been withdrawn: the credential is no longer shared there.",
+        410,
+    ),
+    404: ("link_not_found", "There is no credential at this link.", 404),
+}
+
+
+def fetch_bytes(url: str, fetcher: GuardedFetcher) -> bytes:
+    """What the link ``url`` answers (asking for JSON-LD), within the fetch limits.
+    ``InputError`` otherwise: ``empty`` or ``invalid_input`` for no usable link;
+    ``link_withdrawn`` (410) when it answered 410 Gone (a withdrawn share link),
+    ``link_not_found`` (404) for 404; ``fetch_bad_status`` (502) for another error answer,
+    ``fetch_failed`` (502) when the host cannot be found or reached, ``fetch_timeout`` (504),
+    and the guarded client's other codes (400: a link it may not open)."""
     if not isinstance(url, str) or not url.strip():
         raise InputError("empty", "No link was given.")
     check_text(url, "link", MAX_URL_LENGTH)
     try:
-        fetched = fetcher.fetch(url.strip(), accept=CREDENTIAL_MEDIA_TYPES)
+        return fetcher.fetch(url.strip(), accept=CREDENTIAL_MEDIA_TYPES).content
     except FetchError as error:
-        status = 502 if error.code in ("fetch_failed", "fetch_timeout", "fetch_bad_status") else 400
-        raise InputError(
-            error.code, f"The link could not be opened: {error.message}", status
-        ) from None
-    return parse_credential(fetched.content)
+        if error.code == "fetch_bad_status" and error.status in _LINK_STATUS:
+            code, message, status = _LINK_STATUS[error.status]
+            raise InputError(code, message, status) from None
+        status = {"fetch_failed": 502, "fetch_bad_status": 502, "fetch_timeout": 504}
+        message = f"The link could not be opened: {error.message}"
+        raise InputError(error.code, message, status.get(error.code, 400)) from None
 
 
 def credential_url_from_qr_text(text: str) -> str:

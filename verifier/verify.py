@@ -23,6 +23,7 @@ from typing import Any
 from cryptography import x509
 
 from keys.resolver import DidResolver
+from schemas.jsonld import PreparedDocument
 from schemas.loader import StaticDocumentLoader
 from verifier.checks.accreditation import check_accreditation
 from verifier.checks.expiry import check_expiry
@@ -112,7 +113,13 @@ def verify_credential(
         return refused
     if is_jades(document):
         return _verify_jades_sealed(document, options, now, resolver, budget, holder)
-    results = [_guarded("format", lambda: check_format(document, loader=options.loader))]
+    # Read once: the format check's strict verdict and the seal's canonical form come from it.
+    prepared = (
+        PreparedDocument(document, loader=options.loader) if isinstance(document, dict) else None
+    )
+    results = [
+        _guarded("format", lambda: check_format(document, loader=options.loader, prepared=prepared))
+    ]
     if not isinstance(document, Mapping):
         results.append(
             CheckResult("seal", Outcome.ERROR, "not_an_object", "There is no credential to check.")
@@ -128,6 +135,7 @@ def verify_credential(
             now=now,
             loader=options.loader,
             deadline=budget.deadline,
+            prepared=prepared,
         ),
     )
     return _finish(document, [*results, seal], options, now, resolver, budget, holder)

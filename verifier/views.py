@@ -1,7 +1,9 @@
 """The verifier's routes: a form, a result page, a JSON API and the W3C VC API.
 
 - ``GET /``: paste JSON, upload a file, give a link, or upload a photo of a QR code.
-- ``GET /verify?url=…``: what the issuer's QR codes open — fetch the credential, check it.
+- ``GET /verify?url=…``: what the issuer's QR codes open — fetch the credential, check it; a
+  presentation (a learner's set link) is checked credential by credential, with the configured
+  recognition rule ``&rule=<id>`` evaluated on the set when asked (``verifier.sets``).
 - ``POST /verify``: the form.
 - ``POST /api/verify``: a credential as the JSON body → the JSON report.
 - ``POST /credentials/verify``: the W3C VC API shape.
@@ -21,7 +23,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, jsonify, make_response, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from pydantic import BaseModel, ValidationError
@@ -29,34 +39,35 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from verifier import api, vc_api
 from verifier.inputs import (
-    MAX_DOCUMENT_BYTES,
     InputError,
     check_text,
     credential_url_from_qr_text,
     decode_qr,
-    fetch_credential,
+    fetch_bytes,
     parse_credential,
 )
 from verifier.limits import Busy
+from verifier.pdf_input import MAX_PDF_BYTES, PdfSeal
 from verifier.presentation import PresentationResult, verify_presentation
+from verifier.recognition.rules import RuleError, load_rules_directory
+from verifier.recognition.wording import DECISIONS, STATUSES
+from verifier.record import is_own_record
+from verifier.record_pdf import record_pdf
 from verifier.report import Report
+from verifier.result_page import operator, page_context
+from verifier.sets import RULES_SETTING, SetResult, is_presentation, verify_set
+from verifier.upload import credential_from_bytes, require_credential
 from verifier.web import (
     HEAVY_LANE,
     checked,
     fetcher,
     options,
+    record_key,
     request_body,
     settings,
     wants_json,
 )
-from verifier.wording import (
-    CHECK_TITLES,
-    CODE_TEXT,
-    ELEMENT_STATUS,
-    OUTCOME_LABELS,
-    VERDICT,
-    VERDICT_HELP,
-)
+from verifier.wording import INPUT_PROBLEM_DEFAULT, INPUT_PROBLEMS, VERDICT
 
 bp = Blueprint("verifier", __name__)
 
@@ -66,37 +77,49 @@ def json_error(error: InputError) -> ResponseReturnValue:
     return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
 
 
-def respond(report: Report, *, source: str | None = None) -> ResponseReturnValue:
-    """The report as JSON or as the result page."""
+def respond(
+    report: Report,
+    *,
+    source: str | None = None,
+    document: Any = None,
+    received: bytes = b"",
+    pdf_seal: PdfSeal | None = None,
+) -> ResponseReturnValue:
+    """The report as JSON (with ``pdf``, the PDF's seal, when a certificate PDF was given) or
+    as the result page (``verifier.result_page``)."""
     if wants_json():
-        return jsonify(report.to_dict())
-    return render_template(
-        "verifier/report.html",
-        report=report,
-        source=source,
-        titles=CHECK_TITLES,
-        outcomes=OUTCOME_LABELS,
-        explanations=CODE_TEXT,
-        verdict=report.verdict.value,
-        verdict_title=VERDICT[report.verdict],
-        verdict_help=VERDICT_HELP[report.verdict],
-        element_status=ELEMENT_STATUS,
+        data = report.to_dict()
+        if pdf_seal is not None:
+            data["pdf"] = pdf_seal.to_dict()
+        return jsonify(data)
+    context = page_context(
+        report, source=source, document=document, received=received, pdf_seal=pdf_seal
     )
+    return render_template("verifier/report.html", **context)
 
 
 def input_error(error: InputError) -> ResponseReturnValue:
-    """A bad input as JSON or as the form page with the message."""
+    """A bad input as JSON, or as the form page headed by what went wrong and what to do."""
     if wants_json():
         return json_error(error)
-    return render_template("verifier/index.html", error=error), error.status
+    return _form_page(error), error.status
+
+
+def _form_page(error: InputError | None = None) -> str:
+    problem = INPUT_PROBLEMS.get(error.code, INPUT_PROBLEM_DEFAULT) if error else None
+    return render_template(
+        "verifier/index.html",
+        error=error,
+        problem=problem,
+        sources=settings().describe(),
+        operator=operator(),
+    )
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The form."""
-    response = make_response(
-        render_template("verifier/index.html", error=None, sources=settings().describe())
-    )
+    response = make_response(_form_page())
     if request.args.get("lang") in ("en", "da"):
         response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
     return response
@@ -114,40 +137,106 @@ def verify_link() -> ResponseReturnValue:
     """Fetch the credential at ``?url=`` and check it (the QR code's target).
 
     The JSON report with ``Accept: application/json`` (or ``?format=json``), else the result
-    page. 400 for a missing or unusable link, 502 when it does not answer."""
+    page. 400 for a missing or unusable link; 410 when the link was withdrawn (the issuer's
+    share link answered 410 Gone), 404 when it finds nothing; 502 when its host cannot be
+    reached or answers with another error, 504 when it does not answer in time; 415, 422 for
+    what is not a credential (on the page: ``{"hello": "world"}`` too); a certificate PDF's
+    embedded credential is checked (``verifier.pdf_input``)."""
     try:
         url = check_text(request.args.get("url", ""), "link")
-        document = fetch_credential(url, fetcher())
+        received = fetch_bytes(url, fetcher())
+        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        if is_presentation(document):
+            return _set_answer(_checked_set(document), source=url)
+        if not wants_json():
+            require_credential(document)
         report = checked(document, options())
     except InputError as error:
         return input_error(error)
-    return respond(report, source=url)
+    return respond(report, source=url, document=document, received=received, pdf_seal=pdf_seal)
+
+
+def _checked_set(document: dict[str, Any]) -> SetResult:
+    """Every credential of the presentation checked with this app's options; the configured
+    rule ``?rule=`` evaluated on them when asked (``InputError`` for a rule it cannot use)."""
+    chosen = options()
+    rule_id = check_text(request.args.get("rule", ""), "rule", 200).strip()
+    rule = None
+    if rule_id:
+        try:
+            rule = load_rules_directory(current_app.config.get(RULES_SETTING)).find(rule_id)
+        except RuleError as error:
+            raise InputError(error.code, error.message) from None
+    return verify_set(document, lambda credential: checked(credential, chosen), rule=rule)
+
+
+def _set_answer(result: SetResult, *, source: str) -> ResponseReturnValue:
+    """The set's answer as JSON or as the set's result page."""
+    if wants_json():
+        return jsonify(result.to_dict())
+    book = load_rules_directory(current_app.config.get(RULES_SETTING))
+    return render_template(
+        "verifier/set_report.html",
+        result=result,
+        source=source,
+        verdict=result.verdict.value,
+        verdict_title=VERDICT[result.verdict],
+        verdicts={verdict.value: words for verdict, words in VERDICT.items()},
+        rules=sorted(book.rules.values(), key=lambda rule: rule.title()),
+        chosen_rule=request.args.get("rule", ""),
+        decisions=DECISIONS,
+        statuses=STATUSES,
+        language=(str(get_locale()), "en"),
+    )
 
 
 @bp.post("/verify")
 def verify_form() -> ResponseReturnValue:
-    """Check what the form carries: a file, pasted JSON, a link, or a QR photo."""
+    """Check what the form carries: a file (credential JSON or certificate PDF), pasted JSON,
+    a link, or a QR photo. Uploaded files are read in memory and never stored."""
     try:
-        document, source = _form_document()
+        received, source = _form_input()
+        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        require_credential(document)
         report = checked(document, options(), request.content_length or 0)
     except InputError as error:
         return input_error(error)
-    return respond(report, source=source)
+    return respond(report, source=source, document=document, received=received, pdf_seal=pdf_seal)
 
 
-def _form_document() -> tuple[dict[str, Any], str | None]:
+def _form_input() -> tuple[bytes, str | None]:
+    """The bytes to check and where they came from (a file name or a link)."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         name = check_text(upload.filename, "file name")
-        return parse_credential(upload.stream.read(MAX_DOCUMENT_BYTES + 1)), name
+        return upload.stream.read(MAX_PDF_BYTES + 1), name
     photo = request.files.get("qr")
     if photo is not None and photo.filename:
         url = credential_url_from_qr_text(decode_qr(photo.read()))
-        return fetch_credential(url, fetcher()), url
+        return fetch_bytes(url, fetcher()), url
     if request.form.get("url", "").strip():
         url = check_text(request.form["url"], "link").strip()
-        return fetch_credential(url, fetcher()), url
-    return parse_credential(check_text(request.form.get("credential", ""), "credential")), None
+        return fetch_bytes(url, fetcher()), url
+    pasted = check_text(request.form.get("credential", ""), "credential")
+    return pasted.encode("utf-8", "surrogatepass"), None
+
+
+@bp.post("/record.pdf")
+def record_pdf_download() -> ResponseReturnValue:
+    """The verification record (the signed JSON the result page offers, posted back) as a PDF
+    that embeds it; 400 ``not_our_record`` unless this verifier signed it."""
+    key = record_key()
+    try:
+        record = parse_credential(check_text(request.form.get("record", ""), "record"))
+    except InputError as error:
+        return input_error(error)
+    if key is None or not is_own_record(record, key):
+        failure = InputError("not_our_record", "This is not a record this verifier signed.")
+        return input_error(failure)
+    response = make_response(record_pdf(record))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = 'attachment; filename="verification-record.pdf"'
+    return response
 
 
 @bp.post("/api/verify")
@@ -301,7 +390,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     if wants_json() or request.path.startswith(("/api/", "/credentials/", "/presentations/")):
         return jsonify({"error": {"code": code, "message": error.description}}), status
     failure = InputError(code, error.description or str(error.name), status)
-    return render_template("verifier/index.html", error=failure), status
+    return _form_page(failure), status
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from keys.keypairs import KeyPair
 from verifier.fetch.client import GuardedFetcher
 from verifier.inputs import MAX_DOCUMENT_BYTES, InputError
 from verifier.limits import Busy, HeavyLane
@@ -19,6 +20,7 @@ from verifier.settings import SETTINGS, SettingsError, TrustSettings
 from verifier.verify import VerifierOptions, verify_credential
 
 READ_CHUNK = 64 * 1024
+RECORD_KEY = "microcred.record_key"
 HEAVY_LANE = HeavyLane()  # per process: one large verification at a time (verifier.limits)
 
 
@@ -40,6 +42,13 @@ def settings() -> TrustSettings:
     """This app's trust settings."""
     found: TrustSettings = current_app.extensions[SETTINGS]
     return found
+
+
+def record_key() -> KeyPair | None:
+    """The key this verifier signs verification records with (``verifier.record``); None when
+    none is configured."""
+    key: KeyPair | None = current_app.extensions.get(RECORD_KEY)
+    return key
 
 
 def options() -> VerifierOptions:

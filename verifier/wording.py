@@ -148,7 +148,9 @@ CODE_TEXT = {
         "could not be found out."
     ),
     "no_presentation": _(
-        "The credential was not presented by its holder, so ownership is not shown."
+        "Nothing to do here: this check applies only when a digital wallet presents the "
+        "credential. A link or file can be shown by anyone, so check the holder's identity as "
+        "you normally would, for example against their ID."
     ),
     "holder_is_subject": _(
         "The person who presented the credential is the person it was issued to."
@@ -166,7 +168,23 @@ CODE_TEXT = {
         "not apply."
     ),
     "jades_valid": _("The European seal is valid."),
+    "pdf_seal_intact": _("The PDF is exactly as the signer sealed it."),
+    "pdf_seal_broken": _(
+        "The PDF was changed after it was sealed, or its seal is false. Rely only on the "
+        "credential inside it, checked here."
+    ),
+    "pdf_changed_after_seal": _(
+        "Something was added to the PDF after it was sealed. Rely only on the credential "
+        "inside it, checked here."
+    ),
+    "pdf_not_sealed": _("The PDF itself carries no seal; the credential inside it does."),
 }
+
+# One sentence for the checks not made because the seal is invalid (said once, not per check).
+NOT_MADE = _(
+    "The other checks were not made: once the seal is broken, nothing in the credential can "
+    "be trusted."
+)
 
 # The status of one EU standard element in the recognition table.
 ELEMENT_STATUS = {
@@ -195,3 +213,148 @@ VERDICT_HELP = {
     ),
     Verdict.NOT_VERIFIED: _("Do not rely on this credential."),
 }
+
+# What the reader can do next, after the verdict.
+VERDICT_NEXT = {
+    Verdict.VERIFIED: _(
+        "Check that the name on it is the name of the person you are dealing with. Download "
+        "the verification record to keep with your files."
+    ),
+    Verdict.UNCONFIRMED: _(
+        "Ask the learner or the institution named on it, or check again later. The "
+        "verification record says what could not be confirmed."
+    ),
+    Verdict.NOT_VERIFIED: _(
+        "Ask the learner for the link from their QR code or the original file, and check "
+        "again. If it still fails, contact the institution named on it."
+    ),
+}
+VERDICT_BY_NAME = {verdict.value: words for verdict, words in VERDICT.items()}
+
+# What went wrong with what a person gave the verifier, by the input error's code: a title
+# (the page's heading) and what they can do. The technical message is shown folded beneath.
+_TRY_FILE = _(
+    "Ask the learner for the credential file (it ends in .jsonld or .json), the certificate "
+    "PDF, or the link from their QR code."
+)
+INPUT_PROBLEMS = {
+    "empty": (
+        _("Nothing was given to check"),
+        _("Give a link, a photo of the QR code, the credential file or the certificate PDF."),
+    ),
+    "link_withdrawn": (
+        _("This link has been withdrawn"),
+        _(
+            "The person who shared the credential has stopped sharing it at this link, so "
+            "there is nothing to check here. This says nothing about whether the credential "
+            "is genuine. Ask the learner for a new link or for the credential file."
+        ),
+    ),
+    "link_not_found": (
+        _("There is no credential at this link"),
+        _("Check that the link is complete, or ask the learner for a new link."),
+    ),
+    "fetch_failed": (
+        _("The link could not be reached"),
+        _(
+            "The website in the link did not answer: the address may be mistyped, or the site "
+            "may be down. Check the link, or try again later."
+        ),
+    ),
+    "fetch_timeout": (
+        _("The link did not answer in time"),
+        _("The website in the link is slow or down. Try again later."),
+    ),
+    "fetch_bad_status": (
+        _("The link gave an error"),
+        _(
+            "The website in the link answered with an error. Try again later, or ask the "
+            "learner for the credential file."
+        ),
+    ),
+    "fetch_bad_scheme": (
+        _("This is not a web link"),
+        _("Links to credentials start with https://."),
+    ),
+    "fetch_forbidden_address": (
+        _("This link is not checked here"),
+        _("The link points to a private network, which this verifier does not visit."),
+    ),
+    "fetch_too_large": (
+        _("What the link gave is too large"),
+        _("It is larger than any credential. Ask the learner for the credential file."),
+    ),
+    "fetch_too_many_redirects": (
+        _("The link goes round in circles"),
+        _("It sends the verifier on to other addresses too many times. Ask for a new link."),
+    ),
+    "not_json": (_("This is not a credential"), _TRY_FILE),
+    "not_utf8": (_("This is not a credential"), _TRY_FILE),
+    "not_an_object": (_("This is not a credential"), _TRY_FILE),
+    "not_a_credential": (_("This is not a credential"), _TRY_FILE),
+    "unsupported_file": (
+        _("This kind of file cannot be checked"),
+        _(
+            "Give the credential file (JSON-LD) or the certificate PDF. For a photo of a QR "
+            "code, use the photo field."
+        ),
+    ),
+    "pdf_without_credential": (
+        _("This PDF does not carry the credential"),
+        _(
+            "Only a certificate PDF with the signed credential inside can be checked; a "
+            "printed or scanned certificate proves nothing by itself. Ask the learner for the "
+            "link from the QR code, or for the credential file."
+        ),
+    ),
+    "pdf_unreadable": (
+        _("The PDF could not be read"),
+        _("The file may be damaged. Ask the learner for it again, or for the link."),
+    ),
+    "pdf_too_large": (
+        _("The PDF is too large"),
+        _("It is larger than any certificate. Ask the learner for the credential file."),
+    ),
+    "too_large": (
+        _("The file is too large"),
+        _("It is larger than any credential this verifier checks."),
+    ),
+    "too_many_nodes": (
+        _("The file is too large"),
+        _("It is larger than any credential this verifier checks."),
+    ),
+    "too_deep": (_("This is not a credential"), _TRY_FILE),
+    "invalid_input": (
+        _("What was given is not text"),
+        _("Copy the link or the credential again; something garbled it."),
+    ),
+    "qr_not_a_credential_link": (
+        _("This QR code does not hold a link to a credential"),
+        _("Take a photo of the QR code on the learner's certificate or credential page."),
+    ),
+    "no_qr_code": (
+        _("No QR code was found in the photo"),
+        _("Take the photo again, closer and in focus, with the whole QR code in the picture."),
+    ),
+    "not_an_image": (
+        _("The photo could not be read"),
+        _("Give a photo (JPEG or PNG) of the QR code."),
+    ),
+    "image_too_large": (
+        _("The photo is too large"),
+        _("Take it again at a lower resolution."),
+    ),
+    "busy": (
+        _("The verifier is busy"),
+        _("Try again in a moment."),
+    ),
+    "configuration_error": (
+        _("The verifier cannot check credentials right now"),
+        _("Its trust settings cannot be used. Tell the operator of this service."),
+    ),
+}
+#: For a code not listed above (a page that does not exist, say).
+INPUT_PROBLEM_DEFAULT = (
+    _("This could not be checked"),
+    _("Go back to the form and try again."),
+)

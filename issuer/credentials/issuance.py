@@ -53,13 +53,13 @@ from issuer.sharing.links import create_share_link, hash_manage_token, new_token
 from issuer.specifications.services import specification_data
 from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
-from keys.proof import add_proof
+from keys.proof import add_proofs
 from schemas.elm.build import Award, build_microcredential
 from schemas.elm.build import Learner as LearnerData
 from schemas.elm.profile import validate_microcredential
 from schemas.elm.stack import StackPart
 from schemas.errors import SchemaError, SchemaViolation
-from schemas.jsonld import check_strict
+from schemas.jsonld import PreparedDocument
 
 MAX_REFERENCE = 200  # the learners.reference column
 MAX_NAME = 200  # learners.given_name, learners.family_name
@@ -299,18 +299,19 @@ def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     return learner
 
 
-def check_document(document: dict[str, Any], *, profile: bool = True) -> None:
-    """Strict JSON-LD expansion and (``profile``) the Annex I profile; a failure is a data or
-    programming error (the builder should never produce it), reported as
+def check_document(prepared: PreparedDocument) -> None:
+    """Strict JSON-LD expansion and the Annex I profile of a credential read once
+    (:class:`schemas.jsonld.PreparedDocument`, whose canonical form its proofs then reuse); a
+    failure is a data or programming error (the builder should never produce it), reported as
     ``invalid_credential``."""
+    document = prepared.document
     issues: list[dict[str, Any]] = []
     try:
-        check_strict(document)
+        prepared.check_strict()
     except SchemaError as error:
         issues.append({"code": error.code, "path": error.path, "message": error.message})
     try:
-        if profile:
-            validate_microcredential(document)
+        validate_microcredential(document)
     except SchemaViolation as violation:
         issues += [
             {"code": violation.code, "path": i.path, "element": i.element, "message": i.message}
@@ -397,9 +398,12 @@ def issue_credential(
         parts=parts,
     )
     document = build_microcredential(award)
-    check_document(document)
-    for body in bodies:  # a proof set: each proof signs the document without the others
-        document = add_proof(document, keys.keypair(body), created=now)
+    prepared = PreparedDocument(document)  # canonicalized once: checked, then every proof
+    check_document(prepared)
+    # a proof set: each proof signs the document without the others
+    document = add_proofs(
+        document, [keys.keypair(body) for body in bodies], created=now, prepared=prepared
+    )
 
     manage_token = new_token()
     credential = IssuedCredential(

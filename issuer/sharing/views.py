@@ -27,15 +27,11 @@ Staff with the issuer role may create a link for a credential of their partnersh
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import qrcode
-import qrcode.constants
 from flask import Blueprint, Response, render_template, request, url_for
-from qrcode.image.svg import SvgPathFillImage
 from sqlalchemy import select
 
 from issuer import config
@@ -73,11 +69,10 @@ from issuer.sharing.links import (
     verify_url,
     withdraw_share_link,
 )
+from issuer.sharing.qr import qr_png, qr_svg
+from issuer.sharing.web import JSONLD, wants_json
 
 bp = Blueprint("share", __name__)
-
-JSONLD = "application/ld+json"
-JSON_TYPES = (JSONLD, "application/json")
 
 
 @bp.after_request
@@ -115,18 +110,6 @@ def _optional_expiry(data: Mapping[str, Any]) -> datetime | None:
 # --- the credential page ---------------------------------------------------------------------
 
 
-def _wants_json() -> bool:
-    fmt = request.args.get("format")
-    if fmt in ("jsonld", "json") or request.args.get("download") == "1":
-        return True
-    if fmt == "html":
-        return False
-    if "Accept" not in request.headers:
-        return True  # a program that says nothing; every browser sends Accept
-    best = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES])
-    return best in JSON_TYPES
-
-
 def _unavailable(error: ApiError, *, as_json: bool) -> Response:
     if as_json:
         raise error
@@ -147,7 +130,7 @@ def _unavailable(error: ApiError, *, as_json: bool) -> Response:
 )
 def show(token: str) -> Any:
     """The shared credential: its signed JSON-LD, or an HTML page for people."""
-    as_json = _wants_json()
+    as_json = wants_json()
     try:
         link = live_link(get_session(), token)
     except ApiError as error:
@@ -215,7 +198,7 @@ def certificate_view(token: str) -> Any:
     try:
         link = live_link(get_session(), token)
     except ApiError as error:
-        return _unavailable(error, as_json=_wants_json())
+        return _unavailable(error, as_json=wants_json())
     credential = link.credential
     pdf = certificate_file(
         credential,
@@ -231,9 +214,6 @@ def certificate_view(token: str) -> Any:
 
 # --- QR codes ---------------------------------------------------------------------------------
 
-QR_BOX_SIZE = 10  # PNG pixels per module; the SVG draws 1 mm per module
-QR_BORDER = 4  # the quiet zone scanners need
-
 
 def _qr_data(token: str) -> str:
     return verify_url(
@@ -242,37 +222,11 @@ def _qr_data(token: str) -> str:
     )
 
 
-def qr_code(data: str) -> qrcode.QRCode:
-    """The QR code of ``data`` (error correction M, smallest version that fits)."""
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=QR_BOX_SIZE,
-        border=QR_BORDER,
-    )
-    code.add_data(data)
-    code.make(fit=True)
-    return code
-
-
-def qr_png(data: str) -> bytes:
-    """``data`` as a black-on-white PNG QR code."""
-    buffer = io.BytesIO()
-    qr_code(data).make_image().save(buffer)
-    return buffer.getvalue()
-
-
-def qr_svg(data: str) -> bytes:
-    """``data`` as an SVG QR code (one path on a white background)."""
-    buffer = io.BytesIO()
-    qr_code(data).make_image(image_factory=SvgPathFillImage).save(buffer)
-    return buffer.getvalue()
-
-
 def _qr(token: str, render: Any, mimetype: str) -> Any:
     try:
         live_link(get_session(), token)
     except ApiError as error:
-        return _unavailable(error, as_json=_wants_json())
+        return _unavailable(error, as_json=wants_json())
     return Response(render(_qr_data(token)), mimetype=mimetype)
 
 

@@ -7,7 +7,8 @@ European Learning Model puts it. The schema also holds the one table of the elem
 :data:`ELEMENTS` by the schema's own annotations, the issuer and the verifier. Each subschema
 that checks an element carries ``x-element`` (an element's key); an issue names the deepest one
 on its schema path, so a caller can say which element is missing or malformed. The schema is
-read and the validator compiled once per process.
+read and the validators compiled once per process; a compiled validator answers first and
+``jsonschema`` names the issues only when there are some (:mod:`schemas.json_schema`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from schemas.errors import SchemaIssue, SchemaViolation
+from schemas.json_schema import Schema
 from schemas.paths import format_path
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "json"
@@ -104,8 +105,8 @@ _MAX_MESSAGE = 200
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(microcredential_schema())
+def _validator() -> Schema:
+    return Schema(microcredential_schema())
 
 
 def schema_issues(document: Any) -> list[SchemaIssue]:
@@ -128,8 +129,8 @@ def credential_schema() -> Mapping[str, Any]:
 
 
 @cache
-def _credential_validator() -> Draft202012Validator:
-    return Draft202012Validator(credential_schema())
+def _credential_validator() -> Schema:
+    return Schema(credential_schema())
 
 
 def credential_issues(document: Any) -> list[SchemaIssue]:
@@ -149,9 +150,9 @@ def unstated_elements(document: Any) -> list[str]:
 
 
 @cache
-def _stated_validator(key: str) -> Draft202012Validator:
+def _stated_validator(key: str) -> Schema:
     schema = microcredential_schema()
-    return Draft202012Validator({**schema["x-stated"][key], "$defs": schema["$defs"]})
+    return Schema({**schema["x-stated"][key], "$defs": schema["$defs"]})
 
 
 def definition_issues(
@@ -166,7 +167,7 @@ def definition_issues(
     validator = _definition_validator(name)
     issues = []
     for error in validator.iter_errors(value):
-        _, description = _annotations(error.absolute_schema_path, validator.schema)
+        _, description = _annotations(error.absolute_schema_path, validator.reference.schema)
         inner = format_path(error.absolute_path)
         issues.append(
             SchemaIssue(
@@ -179,9 +180,9 @@ def definition_issues(
 
 
 @cache
-def _definition_validator(name: str) -> Draft202012Validator:
+def _definition_validator(name: str) -> Schema:
     defs = microcredential_schema()["$defs"]
-    return Draft202012Validator({**defs[name], "$defs": defs})
+    return Schema({**defs[name], "$defs": defs})
 
 
 def validate_microcredential(document: Any) -> None:

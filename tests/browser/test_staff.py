@@ -119,7 +119,7 @@ def test_staff_creates_a_specification_and_issues_a_credential(page: Page, stack
     expect(page.locator("main")).to_contain_text("Clara Christensen")
     page.goto(f"{stack.verifier_url}/verify?url={share_url}")
     expect(page.locator("[data-verified]")).to_have_attribute("data-verified", "true")
-    expect(page.locator("dl.content")).to_contain_text("Université de Lyon (démo)")
+    expect(page.locator("#credential")).to_contain_text("Université de Lyon (démo)")
 
 
 def test_staff_change_their_password_and_other_sessions_end(page: Page, stack: Stack):

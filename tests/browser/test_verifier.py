@@ -148,11 +148,14 @@ def test_employer_opens_the_qr_code_and_sees_verified(page: Page, stack: Stack):
         expect(check(page, name)).to_have_attribute("data-outcome", "ok")
     expect(check(page, "seal")).to_contain_text("Seal (digital signature): passed")
     expect(check(page, "seal").locator(".mark")).to_have_attribute("aria-hidden", "true")
-    expect(page.locator("dl.content")).to_contain_text("Green Data Analytics")
-    expect(page.locator("dl.content")).to_contain_text("Ana Andersen")
-    # The verdict comes before the checks, and the checks before the content.
+    shown = page.locator(".credential-view:not([hidden])")
+    expect(shown).to_contain_text("Green Data Analytics")
+    expect(shown).to_contain_text("Ana Andersen")
+    expect(shown.locator("[data-fact=workload]")).to_contain_text("ECTS credits")
+    # Issue 17: the verdict comes first, then the credential, then the checks (folded).
+    expect(check(page, "seal").locator("p.detail")).not_to_be_visible()
     order = page.evaluate(
-        """() => ['[data-verified]', 'ul.checks', 'dl.content'].map(
+        """() => ['[data-verified]', '#credential', 'ul.checks'].map(
             s => document.querySelector(s).getBoundingClientRect().top)"""
     )
     assert order == sorted(order)
@@ -210,7 +213,7 @@ def test_bad_input_is_explained_on_the_form(page: Page, stack: Stack):
     page.goto(stack.verifier_url + "/")
     page.get_by_label("Or paste the credential").fill("this is not JSON")
     page.get_by_role("button", name="Check", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("This is not JSON")
+    expect(page.get_by_role("alert")).to_contain_text("This is not a credential")
     assert_fits_narrow_screen(page)
 
 
@@ -255,7 +258,7 @@ def test_each_verdict_has_its_colour(page: Page, stack: Stack):
     expect(verdict(page)).to_have_text(re.compile("Genuine signature — not confirmed"))
     assert verdict_colour(page) == COLOURS["unconfirmed"]
     expect(page.locator("ul.open-points")).to_contain_text("not on any list this verifier trusts")
-    expect(page.locator("dl.content")).to_contain_text("not confirmed")
+    expect(page.locator("#credential")).to_contain_text("not confirmed")
     assert_fits_narrow_screen(page)
     screenshot(page, "verifier-unconfirmed")
 

@@ -366,7 +366,7 @@ def test_a_signing_failure_leaves_nothing_written(app, client, auth, monkeypatch
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the HSM is on fire")
 
-    monkeypatch.setattr("issuer.credentials.issuance.add_proof", broken)
+    monkeypatch.setattr("issuer.credentials.issuance.add_proofs", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500, as in production
     response = issue(client, auth())
     assert response.status_code == 500

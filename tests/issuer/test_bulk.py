@@ -294,10 +294,10 @@ def test_a_worker_that_died_after_issuing_but_before_marking(app, demo):
 def test_a_row_refused_at_issuance_is_an_error_and_the_job_goes_on(app, demo, monkeypatch):
     real = batch.check_document
 
-    def refuse_s2(document, **kwargs):
-        if document["credentialSubject"]["givenName"]["en"] == "Given 2":
+    def refuse_s2(prepared):
+        if prepared.document["credentialSubject"]["givenName"]["en"] == "Given 2":
             raise InvalidInput("no", code="refused_for_test")
-        return real(document, **kwargs)
+        return real(prepared)
 
     monkeypatch.setattr(batch, "check_document", refuse_s2)
     job_id = _create(app, demo, rows_csv(4))

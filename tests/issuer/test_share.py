@@ -44,7 +44,7 @@ from issuer.sharing.links import (
     share_url,
     verify_url,
 )
-from issuer.sharing.views import QR_BORDER, QR_BOX_SIZE, qr_code
+from issuer.sharing.qr import QR_BORDER, QR_BOX_SIZE, qr_code
 from keys.proof import add_proof
 from schemas.elm.build import Learner as LearnerData
 from schemas.elm.build import build_microcredential

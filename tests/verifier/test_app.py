@@ -194,7 +194,7 @@ class TestPage:
         assert 'data-verified="false"' in page
         assert "no list of trusted issuers" in page
         # The name is shown as the credential's claim, not as fact.
-        assert "not confirmed" in page.split('class="content"')[1]
+        assert "not confirmed" in page.split('class="credential-card"')[1]
 
     def test_home_page_names_the_trust_sources(self, client, untrusting_client):
         page = client.get("/").get_data(as_text=True)

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 
 from schemas.elm.profile import credential_issues
 from schemas.errors import SchemaError, UndefinedTerm
-from schemas.jsonld import check_strict, dropped_terms
+from schemas.jsonld import PreparedDocument, check_strict, dropped_terms
 from schemas.loader import StaticDocumentLoader
 from schemas.vc_rules import Problem, check_credential, vc_version
 from verifier.report import CheckResult, Outcome
@@ -40,19 +40,24 @@ def check_format(
     *,
     loader: StaticDocumentLoader | None = None,
     securing: Securing = DATA_INTEGRITY,
+    prepared: PreparedDocument | None = None,
 ) -> CheckResult:
     """``ok`` when the document is JSON-LD over pinned contexts with no undefined term and has
     the members of a Verifiable Credential; ``error`` naming the first problem otherwise —
     except that, when ``securing`` is :data:`JADES` (the payload of a JAdES seal), places the
     contexts cannot express make a ``warning`` (:data:`DROPPED_BY_CONTEXT`) naming each one,
-    when nothing else is wrong."""
+    when nothing else is wrong. ``prepared`` (a :class:`~schemas.jsonld.PreparedDocument` of
+    this very ``document``) keeps what the strict check learns for the checks after it."""
     if not isinstance(document, Mapping):
         return CheckResult(
             CHECK, Outcome.ERROR, "not_an_object", "The document is not a JSON object."
         )
     dropped: list[UndefinedTerm] = []
     try:
-        check_strict(dict(document), loader=loader)
+        if prepared is not None and prepared.document is document:
+            prepared.check_strict()
+        else:
+            check_strict(dict(document), loader=loader)
     except SchemaError as error:
         if securing == JADES and isinstance(error, UndefinedTerm):
             try:

@@ -36,6 +36,7 @@ from cryptography import x509
 from keys.proof_set import BUDGET_EXCEEDED, ProofSetResult, verify_proofs
 from keys.resolver import DidResolver
 from schemas.elm.read import awarding_bodies, issuer_id, node_id
+from schemas.jsonld import PreparedDocument
 from schemas.loader import StaticDocumentLoader
 from verifier.credential import organisation_name
 from verifier.jades.verify import verify_jades
@@ -60,12 +61,14 @@ def check_seal(
     now: datetime,
     loader: StaticDocumentLoader | None = None,
     deadline: float | None = None,
+    prepared: PreparedDocument | None = None,
 ) -> CheckResult:
     """``ok`` when there is at least one proof and every proof verifies with a key of the issuer
     or an awarding body; ``unchecked`` when a key could not be fetched, or the ``deadline``
     (monotonic seconds) passed before a proof, and nothing failed; ``error`` otherwise, naming
     the first failing proof — or, when every proof verified, the first awarding body that did
-    not seal the credential with its own key."""
+    not seal the credential with its own key. ``prepared`` (of this very ``document``) lends
+    the canonical form the ``format`` check may have made: every proof uses it."""
     issuer = issuer_id(document)
     unbound = isinstance(issuer, str) and not issuer.startswith("did:")
     outcome = verify_proofs(
@@ -76,6 +79,7 @@ def check_seal(
         now=now,
         deadline=deadline,
         chain_controllers=None,
+        prepared=prepared,
     )
     result = _result(outcome)
     if result.outcome is not Outcome.OK:

@@ -72,12 +72,14 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
-    """A fetch that did not give a usable answer; ``code`` is stable."""
+    """A fetch that did not give a usable answer; ``code`` is stable. ``status`` is the HTTP
+    status the server answered with, for ``fetch_bad_status`` (else None)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,9 @@ class GuardedFetcher:
                 continue
             if response.status == 200 or (response.status == 304 and conditional):
                 return response
-            raise FetchError("fetch_bad_status", f"{current} answered {response.status}")
+            raise FetchError(
+                "fetch_bad_status", f"{current} answered {response.status}", response.status
+            )
         raise FetchError("fetch_too_many_redirects", f"{url} redirects more than allowed")
 
     def _target(self, url: str) -> tuple[str, str, str, int]:

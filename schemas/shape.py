@@ -1,0 +1,178 @@
+"""The *shape* of a JSON-LD document and its leaf values, read in one walk (see
+:mod:`schemas.fastpath`).
+
+The shape holds the ``@context``, every object's keys in order, the string values of ``type``
+and the ``@``-keywords of :data:`CONSTANT_KEYS`, booleans and nulls, and the *kind* of every
+other leaf (string, integer, float); the leaves are those other strings and numbers, in
+document order.
+Two documents with the same shape differ only in their leaves. A top-level ``proof`` member is
+noted as it is read, so the shape and leaves of the document *without* it (what a Data
+Integrity proof signs) come from the same walk (:meth:`Shape.without_proof`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pyld.jsonld import _is_double
+
+#: Deepest nesting accepted (as :data:`schemas.contexts_check.MAX_DEPTH`; deeper goes the plain
+#: way, which refuses it).
+MAX_DEPTH = 64
+
+# Shape tokens (never strings, so they cannot be confused with keys or constant values).
+OPEN_OBJECT, CLOSE, OPEN_LIST, STR, INT, FLOAT, TRUE, FALSE, NULL = range(9)
+CONSTANT_KEYS = frozenset({"type", "@type", "@language", "@direction", "@index", "@vocab"})
+
+
+class Unsupported(Exception):
+    """This document or shape is not handled by the fast path; use the plain path."""
+
+
+@dataclass(slots=True)
+class Shape:
+    """A document's shape tokens and leaves, and where its top-level ``proof`` sits in both
+    (``proof`` = (first token, end token, first leaf, end leaf), or None)."""
+
+    tokens: list[Any]
+    leaves: list[Any]
+    proof: tuple[int, int, int, int] | None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The shape key (hashable; equal for documents of the same shape)."""
+        return tuple(self.tokens)
+
+    def without_proof(self) -> Shape:
+        """The shape and leaves of the document without its top-level ``proof`` member."""
+        if self.proof is None:
+            return self
+        first, end, leaf_first, leaf_end = self.proof
+        return Shape(
+            self.tokens[:first] + self.tokens[end:],
+            self.leaves[:leaf_first] + self.leaves[leaf_end:],
+            None,
+        )
+
+
+def read_shape(document: dict[str, Any]) -> Shape:
+    """The :class:`Shape` of ``document``; :class:`Unsupported` if unusual: anything
+    :func:`schemas.contexts_check.check_contexts` might refuse (an inline or nested
+    ``@context``, non-JSON values, non-finite numbers, deep nesting) or integers of 1e21 and
+    above, so the plain path reports it."""
+    tokens: list[Any] = []
+    leaves: list[Any] = []
+    add = tokens.append
+    leaf = leaves.append
+    context = document.get("@context")
+    if isinstance(context, str):
+        add(context)
+    elif isinstance(context, list) and context and all(isinstance(c, str) for c in context):
+        add(tuple(context))
+    else:
+        raise Unsupported("@context")
+
+    def number(value: Any) -> None:
+        if type(value) is int:
+            if abs(value) >= 1e21:
+                raise Unsupported("large integer")
+            add(INT)
+        elif not math.isfinite(value) or abs(value) >= 1e21:
+            raise Unsupported("float")
+        else:  # an integral float: pyld writes it as an integer
+            add(FLOAT if _is_double(value) else INT)
+        leaf(value)
+
+    def scalar(value: Any) -> None:
+        if value is True:
+            add(TRUE)
+        elif value is False:
+            add(FALSE)
+        elif value is None:
+            add(NULL)
+        elif type(value) is int or type(value) is float:
+            number(value)
+        else:
+            raise Unsupported("not JSON")
+
+    def members(value: dict[str, Any], depth: int) -> None:
+        if "@context" in value:
+            raise Unsupported("nested @context")
+        add(tuple(value))  # the keys, in order
+        for key, item in value.items():
+            if type(key) is not str:
+                raise Unsupported("key")
+            kind = type(item)
+            if kind is str:
+                if key in CONSTANT_KEYS:
+                    add(item)
+                else:
+                    add(STR)
+                    leaf(item)
+            elif kind is dict:
+                if depth > MAX_DEPTH:
+                    raise Unsupported("depth")
+                add(OPEN_OBJECT)
+                members(item, depth + 1)
+                add(CLOSE)
+            elif kind is list:
+                items(item, depth, key in CONSTANT_KEYS)
+            else:
+                scalar(item)
+
+    def items(value: list[Any], depth: int, constant: bool) -> None:
+        if depth > MAX_DEPTH:
+            raise Unsupported("depth")
+        add(OPEN_LIST)
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                if constant:
+                    add(item)
+                else:
+                    add(STR)
+                    leaf(item)
+            elif kind is dict:
+                if depth >= MAX_DEPTH:
+                    raise Unsupported("depth")
+                add(OPEN_OBJECT)
+                members(item, depth + 2)
+                add(CLOSE)
+            elif kind is list:
+                items(item, depth + 1, constant)
+            else:
+                scalar(item)
+        add(CLOSE)
+
+    add(OPEN_OBJECT)
+    proof: tuple[int, int, int, int] | None = None
+    for key, item in document.items():
+        if type(key) is not str:
+            raise Unsupported("key")
+        if key == "@context":
+            continue
+        first, leaf_first = len(tokens), len(leaves)
+        members({key: item}, 2)
+        if key == "proof":
+            proof = (first, len(tokens), leaf_first, len(leaves))
+    add(CLOSE)
+    return Shape(tokens, leaves, proof)
+
+
+def shape_chars(key: tuple[Any, ...]) -> int:
+    """Characters of member names and constant values in a shape key (its size in memory)."""
+    total = 0
+    for token in key:
+        if type(token) is str:
+            total += len(token)
+        elif type(token) is tuple:
+            total += sum(len(part) for part in token if type(part) is str)
+    return total
+
+
+def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
+    """Return ``(shape key, leaf values)`` of ``document``; see :func:`read_shape`."""
+    shape = read_shape(document)
+    return shape.key, shape.leaves

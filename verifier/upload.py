@@ -1,0 +1,63 @@
+"""What a file or a fetched answer holds: a credential's JSON, or a certificate PDF that carries
+its signed credential (``verifier.pdf_input``). A photo or any other kind of file is refused
+with its own code, so the page can say what to do instead.
+
+- :func:`credential_from_bytes`: the credential, and the PDF's seal when it came in a PDF;
+  ``InputError`` ``unsupported_file`` (415) for an image (the QR photo field is for those) or
+  another binary file, else the codes of ``verifier.inputs.parse_credential`` and
+  ``verifier.pdf_input.read_pdf``;
+- :func:`require_credential`: ``not_a_credential`` (422) for a JSON object that has none of the
+  members of a credential (``{"hello": "world"}``), for the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from cryptography import x509
+
+from verifier.inputs import InputError, parse_credential
+from verifier.pdf_input import PdfSeal, is_pdf, read_pdf
+
+#: How images start (PNG, JPEG, GIF, WebP's RIFF, BMP): a photo given as the credential file.
+IMAGE_MAGIC: Final = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM")
+#: How other common binary files start (ZIP: Word, Excel, Open Document; old Office files).
+BINARY_MAGIC: Final = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+CREDENTIAL_MEMBERS: Final = ("@context", "type", "credentialSubject", "proof", "payload")
+
+
+def credential_from_bytes(
+    data: bytes, trust_anchors: list[x509.Certificate] | None = None
+) -> tuple[dict[str, Any], PdfSeal | None]:
+    """The credential ``data`` holds, and the PDF's seal when ``data`` is a certificate PDF
+    (None otherwise); :class:`InputError` for anything else (see the module)."""
+    if is_pdf(data):
+        found = read_pdf(data, trust_anchors)
+        return parse_credential(found.credential), found.seal
+    if data.startswith(IMAGE_MAGIC):
+        raise InputError(
+            "unsupported_file",
+            "The file is an image, not a credential. For a photo of a QR code, use the photo "
+            "field.",
+            415,
+        )
+    if data.startswith(BINARY_MAGIC):
+        raise InputError(
+            "unsupported_file",
+            "The file is not a credential: give the credential file (JSON-LD) or the "
+            "certificate PDF.",
+            415,
+        )
+    return parse_credential(data), None
+
+
+def require_credential(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` if it has at least one member of a credential (or of a JAdES seal);
+    :class:`InputError` ``not_a_credential`` (422) otherwise."""
+    if not any(member in document for member in CREDENTIAL_MEMBERS):
+        raise InputError(
+            "not_a_credential",
+            "This is JSON, but not a credential: it has none of a credential's members.",
+            422,
+        )
+    return document
