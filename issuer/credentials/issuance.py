@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from issuer.edge import flag
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
@@ -68,8 +69,6 @@ MAX_GRADE = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-FLAGS = {"": False, "true": True, "yes": True, "1": True, "ja": True, "x": True, "false": False}
-FLAGS |= {"no": False, "0": False, "nej": False}
 
 
 def _text(value: Any, *, required: bool, limit: int) -> tuple[str | None, str | None]:
@@ -84,14 +83,6 @@ def _text(value: Any, *, required: bool, limit: int) -> tuple[str | None, str | 
     if CONTROL.search(value):
         return None, "must not contain control characters (line breaks, tabs …)"
     return value, None
-
-
-def flag(value: Any) -> bool | None:
-    """A yes/no member: a boolean or text (:data:`FLAGS`, any case; blank or absent is no);
-    None for anything else."""
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    return FLAGS.get(value.strip().lower()) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
