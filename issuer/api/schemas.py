@@ -291,10 +291,15 @@ class IssueResponse(BaseModel):
 
 
 class CredentialDetail(BaseModel):
-    """A credential's metadata and its signed document."""
+    """A credential's metadata and its signed document; ``replaces`` / ``replacedBy`` link a
+    credential corrected by re-issue and its correction."""
 
     credential: Credential
     document: SignedCredential
+    replaces: Annotated[str | None, Field(description="The credential this one corrects.")] = None
+    replacedBy: Annotated[
+        str | None, Field(description="The credential that corrects this one (revoked).")
+    ] = None
 
 
 class CredentialList(BaseModel):

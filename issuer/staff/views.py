@@ -24,6 +24,7 @@ from issuer.staff import (  # noqa: F401  (each registers its views on bp)
     account,
     audit,
     bulk,
+    corrections,
     credentials,
     dashboard,
     issuing,
