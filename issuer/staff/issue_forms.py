@@ -132,7 +132,7 @@ class IssueForm(AwardingForm):
     given_name = StringField(lazy_gettext("Given name"))
     family_name = StringField(lazy_gettext("Family name"))
     email = EmailField(lazy_gettext("E-mail address"))
-    email_in_credential = BooleanField(lazy_gettext("Include the e-mail address in the credential"))
+    email_in_credential = BooleanField(lazy_gettext("Include it in the credential"))
     date_of_birth = StringField(lazy_gettext("Date of birth"), widget=DateInput())
     awarding_bodies = _awarding_bodies_field()
 
@@ -241,7 +241,7 @@ class CorrectionForm(StaffForm):
     given_name = StringField(lazy_gettext("Given name"))
     family_name = StringField(lazy_gettext("Family name"))
     email = EmailField(lazy_gettext("E-mail address"))
-    email_in_credential = BooleanField(lazy_gettext("Include the e-mail address in the credential"))
+    email_in_credential = BooleanField(lazy_gettext("Include it in the credential"))
     date_of_birth = StringField(lazy_gettext("Date of birth"), widget=DateInput())
 
     def corrections(self) -> dict[str, Any]:

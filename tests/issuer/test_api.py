@@ -281,7 +281,12 @@ def test_issue_a_credential(app, client, auth, demo):
     assert json.loads(stored) == document
     response = client.get(f"/api/v1/credentials/{uuid}", headers=auth("viewer", EMPLOYER))
     assert response.status_code == 200
-    assert response.get_json() == {"credential": credential, "document": document}
+    assert response.get_json() == {
+        "credential": credential,
+        "document": document,
+        "replaces": None,
+        "replacedBy": None,
+    }
     # the urn:uuid: form names it as well
     assert client.get(f"/api/v1/credentials/{credential['id']}", headers=auth()).status_code == 200
     # the share link serves the same document

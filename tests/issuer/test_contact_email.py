@@ -55,7 +55,7 @@ def test_the_staff_form_has_the_checkbox_and_honours_it(app, staff):  # noqa: F8
     client = staff("issuer")
     form = text(client.get("/staff/issue"))
     assert 'name="email_in_credential"' in form
-    assert "Include the e-mail address in the credential" in form
+    assert "Include it in the credential" in form
     learner = {"specification": SPEC, "given_name": "Ida", "family_name": "Jensen"}
     for reference, extra, stated in (
         ("f-1", {}, False),
