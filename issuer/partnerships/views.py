@@ -208,4 +208,5 @@ def organisation_logo(partnership: str, organisation: str) -> Response:
     response.cache_control.max_age = logos.CACHE_SECONDS
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 (body dropped) when the ETag matches
+    return response
