@@ -11,6 +11,7 @@ from issuer import config, db, edge, errors, home, i18n, proxies, server_secrets
 from issuer.api import (
     audit,
     bulk_jobs,
+    corrections,
     credentials,
     learners,
     organisations,
@@ -57,7 +58,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 #: The API's resource modules register their routes on ``api.bp`` when imported.
-API_MODULES = (audit, bulk_jobs, credentials, learners, organisations, specifications, stacking)
+API_MODULES = (
+    audit,
+    bulk_jobs,
+    corrections,
+    credentials,
+    learners,
+    organisations,
+    specifications,
+    stacking,
+)
 # Machine interfaces: authenticated by bearer tokens or unguessable URLs, JSON only, never
 # cookies; exempt from CSRF as a whole.
 MACHINE_BLUEPRINTS = (

@@ -17,9 +17,10 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-# The bulk queue's tables (their own module, beside issuer.models): registered on the metadata
-# wherever the database is used.
+# The tables kept in their own modules beside issuer.models (bulk queue, corrections): on the
+# metadata wherever the database is used.
 from issuer.bulk import models as _bulk_tables  # noqa: F401
+from issuer.credentials import models as _correction_tables  # noqa: F401
 
 EXTENSION = "microcred.db"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -202,3 +202,16 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["dbint"] = DbIntConverter
     app.config.setdefault("MAX_JSON_BODY", DEFAULT_MAX_JSON_BODY)
     app.before_request(refuse_unreadable_text)
+
+
+#: Yes/no text as forms, CSV cells and query strings write it (any case).
+FLAGS = {"": False, "true": True, "yes": True, "1": True, "ja": True, "x": True, "false": False}
+FLAGS |= {"no": False, "0": False, "nej": False}
+
+
+def flag(value: Any) -> bool | None:
+    """A yes/no value: a boolean or text (:data:`FLAGS`; blank or absent is no); None for
+    anything else."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    return FLAGS.get(value.strip().lower()) if isinstance(value, str) else None

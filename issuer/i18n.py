@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("en", "da")
@@ -25,7 +25,10 @@ CATALOGUE = SOURCES / "LC_MESSAGES"
 
 
 def select_locale() -> str:
-    """The page's language: ``?lang=``, the ``lang`` cookie, ``Accept-Language``, English."""
+    """The page's language: ``?lang=``, the ``lang`` cookie, ``Accept-Language``, English
+    (English too outside a request: a command's or a worker's text)."""
+    if not has_request_context():
+        return "en"
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in LANGUAGES:
         return chosen

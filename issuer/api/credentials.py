@@ -29,7 +29,7 @@ from issuer.api.common import (
 )
 from issuer.api.spec import operation
 from issuer.auth.tokens import current_caller, ensure_caller_may_act_on, require
-from issuer.credentials import issuance
+from issuer.credentials import issuance, reissue
 from issuer.credentials.search import learner_words
 from issuer.db import get_session
 from issuer.errors import InvalidInput
@@ -170,10 +170,17 @@ def list_credentials() -> ResponseReturnValue:
 def get_credential_view(ref: str) -> ResponseReturnValue:
     """A credential's metadata and signed document; 404 ``unknown_credential``."""
     credential = partnership_credential(ref)
+    session = get_session()
+    replaces, replaced_by = (
+        reissue.replaces(session, credential),
+        reissue.replaced_by(session, credential),
+    )
     return jsonify(
         {
             "credential": issuance.credential_json(credential, base_url=config.base_url()),
             "document": json.loads(credential.document),
+            "replaces": replaces.credential_uri if replaces else None,
+            "replacedBy": replaced_by.credential_uri if replaced_by else None,
         }
     )
 

@@ -5,7 +5,7 @@ answers against). The specification's rules are ``issuer.specifications.rules``'
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
@@ -148,6 +148,13 @@ class LearnerInput(BaseModel):
         Annotated[str, Field(max_length=issuance.MAX_EMAIL, pattern=issuance.EMAIL.pattern)] | None
     ) = None
     dateOfBirth: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = None
+    emailInCredential: Annotated[
+        bool,
+        Field(
+            description="State the e-mail address in the signed credential (every verifier "
+            "then sees it). Without it the address is kept for delivery only."
+        ),
+    ] = False
 
 
 def _unique(slugs: list[str]) -> list[str]:
@@ -284,10 +291,15 @@ class IssueResponse(BaseModel):
 
 
 class CredentialDetail(BaseModel):
-    """A credential's metadata and its signed document."""
+    """A credential's metadata and its signed document; ``replaces`` / ``replacedBy`` link a
+    credential corrected by re-issue and its correction."""
 
     credential: Credential
     document: SignedCredential
+    replaces: Annotated[str | None, Field(description="The credential this one corrects.")] = None
+    replacedBy: Annotated[
+        str | None, Field(description="The credential that corrects this one (revoked).")
+    ] = None
 
 
 class CredentialList(BaseModel):
@@ -398,6 +410,10 @@ class AuditEvent(BaseModel):
     credential: str | None = None
     reason: str | None = None
     details: dict[str, Any] | None = None
+    event: str = Field(description="The action in words, in the request's language.")
+    summary: list[str] = Field(description="The details in words, one sentence each.")
+    credentialTitle: str | None = None
+    learner: str | None = Field(default=None, description="The credential's learner, by name.")
 
 
 class AuditEventList(BaseModel):
@@ -407,10 +423,23 @@ class AuditEventList(BaseModel):
     nextCursor: str | None
 
 
-class AuditQuery(BaseModel):
-    """Narrowing and paging of the audit log."""
+class AuditExportQuery(BaseModel):
+    """Narrowing of the audit log."""
 
     credential: Annotated[str | None, Field(description="Only this credential's events.")] = None
+    action: Annotated[
+        str | None, Field(max_length=40, description="Only this action, e.g. revoke.")
+    ] = None
+    actor: Annotated[
+        str | None, Field(max_length=300, description="Only actors containing this text.")
+    ] = None
+    since: Annotated[date | None, Field(description="From this day (UTC).")] = None
+    until: Annotated[date | None, Field(description="To this day (UTC), included.")] = None
+
+
+class AuditQuery(AuditExportQuery):
+    """Narrowing and paging of the audit log."""
+
     limit: _limit_between(500) = Field(default=None, description="1-500, default 100")  # type: ignore[valid-type]
     cursor: Annotated[str, Field(pattern=CURSOR)] | None = None
 

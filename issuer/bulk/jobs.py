@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from issuer.bulk import wording
 from issuer.bulk.models import BatchState, BulkBatch
 from issuer.credentials.issuance import (
     LearnerInput,
@@ -51,7 +52,7 @@ from issuer.models import (
 )
 
 REQUIRED_COLUMNS = ("reference", "given_name", "family_name")
-OPTIONAL_COLUMNS = ("email", "date_of_birth", "grade", "language")
+OPTIONAL_COLUMNS = ("email", "email_in_credential", "date_of_birth", "grade", "language")
 #: The languages a learner may be written to in (the ``language`` column; English by default).
 LANGUAGES = ("en", "da")
 # CSV column → the LearnerInput JSON member it fills
@@ -61,6 +62,7 @@ LEARNER_MEMBERS = {
     "family_name": "familyName",
     "email": "email",
     "date_of_birth": "dateOfBirth",
+    "email_in_credential": "emailInCredential",
 }
 #: The most rows one upload may have. 200,000 rows is ~11 MB of CSV (below the 20 MiB upload
 #: limit with room for long names), is stored by ``create_job`` in a few seconds with memory
@@ -463,10 +465,12 @@ def _cell(value: Any) -> str:
 
 
 def job_errors_csv(session: Session, job: BulkJob) -> str:
-    """The job's error rows as CSV (``line,reference,code,message``), in file order."""
+    """The job's error rows as CSV (``line,reference,code,reason,message``), in file order: the
+    stable code, the reason in words in the request's language (:func:`wording.reason`) and the
+    technical message."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["line", "reference", "code", "message"])
+    writer.writerow(["line", "reference", "code", "reason", "message"])
     rows = session.execute(
         select(BulkJobRow.line, BulkJobRow.data, BulkJobRow.error_code, BulkJobRow.error_message)
         .where(BulkJobRow.job_id == job.id, BulkJobRow.state == RowState.ERROR)
@@ -474,6 +478,12 @@ def job_errors_csv(session: Session, job: BulkJob) -> str:
     )
     for line, data, code, message in rows:
         writer.writerow(
-            [line, _cell((data or {}).get("reference", "")), code or "", _cell(message or "")]
+            [
+                line,
+                _cell((data or {}).get("reference", "")),
+                code or "",
+                _cell(wording.reason(code, message)),
+                _cell(message or ""),
+            ]
         )
     return out.getvalue()

@@ -68,6 +68,7 @@ LEARNER_MEMBERS = {
     "family_name": "familyName",
     "email": "email",
     "date_of_birth": "dateOfBirth",
+    "email_in_credential": "emailInCredential",
 }
 LIVE = (CredentialState.ACTIVE, CredentialState.SUSPENDED)
 

@@ -199,7 +199,7 @@ def sign(
                         id=item.subject_id,
                         given_name=given.given_name,
                         family_name=given.family_name,
-                        email=given.email,
+                        email=given.credential_email,
                         date_of_birth=given.date_of_birth,
                     ),
                     issuer=issuer,

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from issuer.edge import flag
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
@@ -93,13 +94,19 @@ class LearnerInput:
     family_name: str
     email: str | None = None
     date_of_birth: date | None = None
+    email_in_credential: bool = False  # kept for delivery; signed in only when asked
+
+    @property
+    def credential_email(self) -> str | None:
+        """The e-mail address the credential states: only when asked to include it."""
+        return self.email if self.email_in_credential else None
 
     @classmethod
     def from_json(cls, data: Any) -> LearnerInput:
-        """Read ``{"reference", "givenName", "familyName", "email"?, "dateOfBirth"?}``.
-
-        Strings are trimmed; the first three are required and non-empty, ``email`` must look
-        like an address and ``dateOfBirth`` be an ISO date (YYYY-MM-DD) in the past. Blank
+        """Read ``{"reference", "givenName", "familyName", "email"?, "dateOfBirth"?,
+        "emailInCredential"?}``. Strings are trimmed; the first three are required and
+        non-empty, ``email`` must look like an address, ``dateOfBirth`` be an ISO date
+        (YYYY-MM-DD) in the past, ``emailInCredential`` (:func:`flag`) needs an ``email``. Blank
         optional fields count as absent; unknown members are ignored. Raises ``InvalidInput``
         whose ``details.fields`` maps each bad field to its problem.
         """
@@ -135,6 +142,11 @@ class LearnerInput:
             else:
                 if not date(1900, 1, 1) <= birth < utcnow().date():
                     problems["dateOfBirth"] = "must lie between 1900 and today"
+        include = flag(data.get("emailInCredential"))
+        if include is None:
+            problems["emailInCredential"] = "must be true or false"
+        elif include and email is None and "email" not in problems:
+            problems["emailInCredential"] = "needs an e-mail address"
         if problems:
             raise InvalidInput(
                 "the learner is missing or has malformed fields", details={"fields": problems}
@@ -145,6 +157,7 @@ class LearnerInput:
             family_name=values["familyName"],
             email=email,
             date_of_birth=birth,
+            email_in_credential=bool(include),
         )
 
 
@@ -364,7 +377,7 @@ def issue_credential(
             id=stored_learner.subject_id,
             given_name=learner.given_name,
             family_name=learner.family_name,
-            email=learner.email,
+            email=learner.credential_email,
             date_of_birth=learner.date_of_birth,
         ),
         issuer=organisation_data(issuer),

@@ -1,5 +1,7 @@
 """Organisations' logos: checked, re-encoded and stored in the database
-(``organisations.logo``, ``logo_type``); shown on the certificate PDF.
+(``organisations.logo``, ``logo_type``); shown on the certificate PDF and, through the public
+``/orgs/<partnership>/<organisation>/logo`` route, on the learner's credential page and the
+staff pages.
 
 :func:`check_logo` accepts a PNG or JPEG only (read by Pillow from its header, never from a file
 name or a declared type) of at most ``MAX_BYTES`` and ``MAX_PIXELS``, at least ``MIN_SIDE`` px a
@@ -25,6 +27,18 @@ MIN_SIDE = 16
 MAX_SIDE = 1024
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 SET_LOGO = "set_logo"
+
+
+#: How long browsers and proxies may keep a logo before asking again (with its ETag).
+CACHE_SECONDS = 300
+
+
+def logo_path(partnership_slug: str, organisation: Organisation) -> str | None:
+    """The public path of ``organisation``'s logo (``/orgs/<partnership>/<organisation>/logo``,
+    beside its DID document), or None when it has none."""
+    if organisation.logo_type is None:
+        return None
+    return f"/orgs/{partnership_slug}/{organisation.slug}/logo"
 
 
 def _refuse(message: str) -> InvalidInput:

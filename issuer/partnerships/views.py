@@ -1,4 +1,5 @@
-"""DID documents: each organisation's did:web, and the issuer host's own.
+"""DID documents: each organisation's did:web, and the issuer host's own; beside an
+organisation's document, its logo (``/orgs/<partnership>/<organisation>/logo``, public, cached).
 
 An organisation's DID is ``did:web:<host>:orgs:<partnership>:<organisation>`` (see
 ``partnerships.organisation_did``); by the did:web "Read" steps its document lives at
@@ -40,13 +41,14 @@ server. Nothing here serves or assumes http.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from issuer import config
 from issuer.api import schemas
@@ -54,6 +56,7 @@ from issuer.api.spec import operation
 from issuer.db import get_session
 from issuer.errors import NotFound
 from issuer.models import Organisation, Partnership
+from issuer.partnerships import logos
 from issuer.partnerships.services import did_web_base, is_did_key, public_keypairs
 from keys.did_key import DID_CONTEXT
 from keys.did_web import build_did_document
@@ -171,3 +174,39 @@ def host_did_document() -> Response:
 def base_path_did_document() -> Response:
     """The issuer's DID document when ``ISSUER_BASE_URL`` has a path (``did:web:<host>:<path>``)."""
     return _issuer_document_response(with_path=True)
+
+
+@bp.get("/orgs/<partnership>/<organisation>/logo")
+@operation(
+    "getOrganisationLogo",
+    "public",
+    {
+        200: (None, "The organisation's logo (PNG or JPEG), cacheable, with an ETag."),
+        304: (None, "Not modified since the ETag the request names."),
+        404: schemas.ErrorResponse,
+    },
+    role=None,
+)
+def organisation_logo(partnership: str, organisation: str) -> Response:
+    """An organisation's uploaded logo as stored (re-encoded by ``issuer.partnerships.logos``);
+    public and cacheable (``Cache-Control: public``, an ETag, 304 when it matches); 404
+    ``no_logo`` when the organisation has none, ``unknown_organisation`` when there is no such
+    organisation."""
+    found = get_session().scalar(
+        select(Organisation)
+        .join(Partnership, Organisation.partnership_id == Partnership.id)
+        .where(Partnership.slug == partnership, Organisation.slug == organisation)
+        .options(undefer(Organisation.logo))
+    )
+    if found is None:
+        raise NotFound("no such organisation", code=UNKNOWN_ORGANISATION)
+    if found.logo is None or found.logo_type is None:
+        raise NotFound("this organisation has no logo", code="no_logo")
+    response = Response(found.logo, mimetype=found.logo_type)
+    response.set_etag(hashlib.sha256(found.logo).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = logos.CACHE_SECONDS
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.make_conditional(request)  # 304 (body dropped) when the ETag matches
+    return response

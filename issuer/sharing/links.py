@@ -46,6 +46,34 @@ def hash_manage_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+LEARNER_LINK_RENEWED = "learner_link_renewed"
+
+
+def renew_learner_link(
+    session: Session, credential: IssuedCredential, *, actor: str, organisation_id: int | None
+) -> str:
+    """Give ``credential``'s learner a new management token and return it (the caller shows it
+    once: only its hash is stored); the old token stops working at once. Audited as
+    ``learner_link_renewed`` for ``organisation_id`` (the acting organisation). Flushes."""
+    token = new_token()
+    credential.manage_token_hash = hash_manage_token(token)
+    session.add(
+        AuditEvent(
+            actor=actor,
+            organisation_id=organisation_id,
+            action=LEARNER_LINK_RENEWED,
+            credential_id=credential.id,
+        )
+    )
+    session.flush()
+    return token
+
+
+def learner_manage_url(base_url: str, token: str) -> str:
+    """The learner's management link for ``token``."""
+    return f"{base_url.rstrip('/')}/learner/{token}"
+
+
 def create_share_link(
     session: Session, credential: IssuedCredential, *, expires_at: datetime | None = None
 ) -> ShareLink:

@@ -50,18 +50,19 @@ from issuer.credentials.printout import certificate_file
 from issuer.db import get_session
 from issuer.edge import json_body
 from issuer.errors import ApiError, InvalidInput
-from issuer.models import AuditEvent, Role, ShareLink, utcnow
+from issuer.models import IssuedCredential, Role, ShareLink, utcnow
+from issuer.partnerships.logos import logo_path
 from issuer.sharing.links import (
     LEARNER_ACTOR,
     credential_link,
-    hash_manage_token,
     iso_moment,
     learner_credential,
+    learner_manage_url,
     link_state,
     live_link,
     new_share_link,
-    new_token,
     parse_expiry,
+    renew_learner_link,
     set_share_link_expiry,
     share_url,
     stored_document,
@@ -155,6 +156,7 @@ def show(token: str) -> Any:
         state=credential.state.value,
         credential_expired=summary.valid_until is not None and summary.valid_until < today,
         badge=badge,
+        logos=_logo_paths(credential),
         long_date=long_date,
         share_expires=iso_moment(link.expires_at),
         share_expires_label=expiry_label(link.expires_at),
@@ -169,6 +171,17 @@ def show(token: str) -> Any:
     response = Response(page, mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _logo_paths(credential: IssuedCredential) -> dict[str, str]:
+    """The public logo path of each awarding body that has a logo, by its legal name (as the
+    page's summary names it)."""
+    paths = {}
+    for body in credential.awarding_bodies:
+        path = logo_path(body.partnership.slug, body)
+        if path:
+            paths[body.legal_name] = path
+    return paths
 
 
 @bp.get("/c/<token>/certificate.pdf", endpoint="certificate")
@@ -396,16 +409,9 @@ def staff_renew_learner_link(credential_uuid: str) -> Any:
     session = get_session()
     credential = get_credential(session, caller.partnership_id, credential_uuid)
     ensure_caller_may_act_on(credential)  # 403 on another member's credential
-    token = new_token()
-    credential.manage_token_hash = hash_manage_token(token)
-    session.add(
-        AuditEvent(
-            actor=caller.actor,
-            organisation_id=caller.organisation_id,
-            action="learner_link_renewed",
-            credential_id=credential.id,
-        )
+    token = renew_learner_link(
+        session, credential, actor=caller.actor, organisation_id=caller.organisation_id
     )
     session.commit()
-    base = config.base_url().rstrip("/")
-    return {"learnerManageUrl": f"{base}/learner/{token}", "manageToken": token}, 201
+    url = learner_manage_url(config.base_url(), token)
+    return {"learnerManageUrl": url, "manageToken": token}, 201

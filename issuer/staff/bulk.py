@@ -12,7 +12,7 @@ from sqlalchemy import select
 from issuer import config
 from issuer.auth.scope import job_organisations, may_act
 from issuer.auth.staff import staff_required
-from issuer.bulk import delivery, jobs, queue, runner
+from issuer.bulk import delivery, jobs, queue, runner, wording
 from issuer.db import get_session
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
@@ -153,6 +153,7 @@ def bulk_job(job_id: int) -> ResponseReturnValue:
         job=job,
         progress=jobs.job_json(job),
         error_rows=rows,
+        reason=wording.reason,
         resumable=_resumable(job) and _may_resume(job),
         finished=job.state in (JobState.DONE, JobState.FAILED),
         specification=get_session().get_one(Specification, job.specification_id),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from issuer import config
 from issuer.auth.scope import awarding_organisations, may_act
 from issuer.auth.staff import staff_required
-from issuer.credentials import issuance
+from issuer.credentials import issuance, reissue
 from issuer.credentials.search import learner_words
 from issuer.db import get_session
 from issuer.errors import Conflict, InvalidInput, NotFound
@@ -94,6 +94,8 @@ def credential(ref: str) -> ResponseReturnValue:
         events=events,
         actions=POSSIBLE_ACTIONS[found.state] if may_change else [],
         may_change=may_change,
+        replaces=reissue.replaces(db, found),
+        replaced_by=reissue.replaced_by(db, found),
     )
 
 

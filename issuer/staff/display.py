@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import get_locale, lazy_gettext
 
+from issuer.audit.wording import ACTION_LABELS
 from issuer.credentials import issuance
 from issuer.models import CredentialState
 
@@ -26,21 +27,15 @@ JOB_STATE_LABELS = {
     "done": lazy_gettext("Finished"),
     "failed": lazy_gettext("Stopped by an error"),
 }
-ACTION_LABELS = {
-    "issue": lazy_gettext("Issued"),
-    "suspend": lazy_gettext("Suspended"),
-    "reinstate": lazy_gettext("Reinstated"),
-    "revoke": lazy_gettext("Revoked"),
-    "bulk_upload": lazy_gettext("Bulk file uploaded"),
-    "bulk_resume": lazy_gettext("Bulk job resumed"),
-    "create_specification": lazy_gettext("Specification created"),
-    "share_link_created": lazy_gettext("Share link created"),
-    "share_link_withdrawn": lazy_gettext("Share link withdrawn"),
-    "share_link_expiry_set": lazy_gettext("Share link expiry set"),
-    "password_changed": lazy_gettext("Password changed"),
+MODE_LABELS = {
+    "online": lazy_gettext("Online"),
+    "onsite": lazy_gettext("Onsite (in person)"),
+    "blended": lazy_gettext("Blended"),
 }
-MODE_LABELS = {"online": lazy_gettext("Online"), "blended": lazy_gettext("Blended")}
-SETTING_LABELS = {"non-formal": lazy_gettext("Non-formal learning")}
+SETTING_LABELS = {
+    "formal": lazy_gettext("Formal learning"),
+    "non-formal": lazy_gettext("Non-formal learning"),
+}
 ROLE_LABELS = {
     "admin": lazy_gettext("Administrator"),
     "issuer": lazy_gettext("Issuer"),

@@ -26,6 +26,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     EmailField,
@@ -38,11 +39,12 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import DateInput
 
 from issuer.auth.staff import MAX_PASSWORD, MIN_PASSWORD
 from issuer.errors import InvalidInput
 from issuer.models import CredentialState, Specification
-from issuer.staff.display import STATE_LABELS, localised
+from issuer.staff.display import ACTION_LABELS, STATE_LABELS, localised
 
 FORM = "form"  # where a problem of the whole form is shown: at the top
 REQUIRED = lazy_gettext("This field is required.")
@@ -218,6 +220,19 @@ class StatusChangeForm(StaffForm):
         return True
 
 
+class LogoForm(StaffForm):
+    """An organisation's logo: a PNG or JPEG file (``issuer.partnerships.logos`` checks it)."""
+
+    logo = FileField(
+        lazy_gettext("Logo (PNG or JPEG)"),
+        validators=[FileRequired(lazy_gettext("Choose an image file."))],
+    )
+
+
+class ConfirmForm(StaffForm):
+    """A button that changes something: no fields, only the CSRF token."""
+
+
 # --- searching --------------------------------------------------------------------------------
 
 
@@ -258,6 +273,28 @@ class CredentialSearchForm(GetForm):
 
 
 class AuditFilterForm(GetForm):
-    """Narrow the audit log to one credential (its uuid or ``urn:uuid:``)."""
+    """Narrow the audit log: one credential (its uuid or ``urn:uuid:``), an action, an actor
+    (part of their e-mail address or token name), a range of days (UTC, both included)."""
 
     credential = StringField(lazy_gettext("Credential identifier"), filters=[strip])
+    action = SelectField(
+        lazy_gettext("Action"),
+        choices=options((a, label) for a, label in ACTION_LABELS.items()),
+        filters=[strip],
+        validate_choice=False,
+    )
+    actor = StringField(lazy_gettext("By"), filters=[strip])
+    since = StringField(lazy_gettext("From"), filters=[strip], widget=DateInput())
+    until = StringField(lazy_gettext("To"), filters=[strip], widget=DateInput())
+
+    def show_problems(self, error: InvalidInput) -> None:
+        """Show the audit filter's problems (:func:`issuer.audit.events.read_filter`)."""
+        words = {
+            "since": _("Enter a date, such as 2026-01-31."),
+            "until": _("Enter a date on or after the first date."),
+            "actor": _("Write a single line of at most %(limit)d characters.", limit=300),
+            "action": _("Choose an action from the list."),
+        }
+        for name in field_problems(error):
+            if name in words:
+                self.add_error(name, words[name])

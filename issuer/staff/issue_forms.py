@@ -94,6 +94,7 @@ LEARNER_FIELDS = {
     "familyName": ("family_name", issuance.MAX_NAME),
     "email": ("email", issuance.MAX_EMAIL),
     "dateOfBirth": ("date_of_birth", 10),
+    "emailInCredential": ("email_in_credential", 0),
 }
 
 
@@ -103,6 +104,8 @@ def _learner_message(member: str, problem: str) -> str:
         return str(REQUIRED)
     if member == "email" and "plausible" in problem:
         return _("Enter an e-mail address, such as name@example.org.")
+    if member == "emailInCredential":
+        return _("Give the e-mail address to include it in the credential.")
     if member == "dateOfBirth":
         return _("Enter a date between 1900 and today.")
     return _(
@@ -129,6 +132,7 @@ class IssueForm(AwardingForm):
     given_name = StringField(lazy_gettext("Given name"))
     family_name = StringField(lazy_gettext("Family name"))
     email = EmailField(lazy_gettext("E-mail address"))
+    email_in_credential = BooleanField(lazy_gettext("Include it in the credential"))
     date_of_birth = StringField(lazy_gettext("Date of birth"), widget=DateInput())
     awarding_bodies = _awarding_bodies_field()
 
@@ -180,9 +184,7 @@ class BulkUploadForm(AwardingForm):
     )
     specification = _specification_field()
     awarding_bodies = _awarding_bodies_field()
-    reissue = BooleanField(
-        lazy_gettext("Issue again to learners who already hold this credential")
-    )
+    reissue = BooleanField(lazy_gettext("Issue again to learners who already hold this credential"))
     same_file = BooleanField(lazy_gettext("Upload this file again although it was uploaded before"))
 
     def checked(self) -> BulkUpload | None:
@@ -230,3 +232,32 @@ class BulkUploadForm(AwardingForm):
         }
         message = messages.get(error.code)
         self.add_error("file", message() if message else error.message)
+
+
+class CorrectionForm(StaffForm):
+    """Correct a credential by re-issue: the learner's details as they should read (filled in
+    with the stored ones) and the reason is fixed (``superseded``)."""
+
+    given_name = StringField(lazy_gettext("Given name"))
+    family_name = StringField(lazy_gettext("Family name"))
+    email = EmailField(lazy_gettext("E-mail address"))
+    email_in_credential = BooleanField(lazy_gettext("Include it in the credential"))
+    date_of_birth = StringField(lazy_gettext("Date of birth"), widget=DateInput())
+
+    def corrections(self) -> dict[str, Any]:
+        """The learner members as the form gives them (``issuer.credentials.reissue`` keeps
+        only what changed)."""
+        return {
+            member: self[field].data
+            for member, (field, _limit) in LEARNER_FIELDS.items()
+            if member != "reference"
+        }
+
+    def show_problems(self, error: InvalidInput) -> None:
+        """Show the re-issue's problems with learner members at their fields, or (nothing
+        changed) at the top of the form."""
+        if error.code == "nothing_to_correct":
+            self.add_error("form", _("Change at least one detail: nothing would be corrected."))
+        for member, problem in field_problems(error).items():
+            if member in LEARNER_FIELDS:
+                self.add_error(LEARNER_FIELDS[member][0], _learner_message(member, problem))

@@ -24,9 +24,12 @@ from issuer.staff import (  # noqa: F401  (each registers its views on bp)
     account,
     audit,
     bulk,
+    corrections,
     credentials,
     dashboard,
     issuing,
+    learner_links,
+    organisation,
     specifications,
     stacking,
 )

@@ -65,17 +65,22 @@ ESCO_SKILL: Final = "http://data.europa.eu/esco/skill/"
 #: The Publications Office's authority tables: prefix of a language's IRI (``ENG``, ``DAN``).
 LANGUAGE: Final = "http://publications.europa.eu/resource/authority/language/"
 
-#: Participation modes offered, by our name: the concept's IRI and label, as the EU's own
-#: samples use them.
+#: Participation modes offered (Annex I: online, onsite or blended), by our name: the concept's
+#: IRI and label in the EU vocabulary "Mode of learning and assessment" (``learning-assessment``).
+#: Online and blended as the EU's own samples use them; onsite is the vocabulary's "Presential"
+#: (``9191af2ed9``, valid since 2020-06-24), not in the samples.
 PARTICIPATION_MODES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
         "online": ("http://data.europa.eu/snb/learning-assessment/920fbb3cbe", "Online"),
+        "onsite": ("http://data.europa.eu/snb/learning-assessment/9191af2ed9", "Presential"),
         "blended": ("http://data.europa.eu/snb/learning-assessment/e92d221e4d", "Blended"),
     }
 )
-#: Learning settings offered, by our name: the concept's IRI and label.
+#: Learning settings offered, by our name: the concept's IRI and label in the EU vocabulary
+#: "Learning setting type" (``learning-setting``), which has exactly these two concepts.
 LEARNING_SETTINGS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
+        "formal": ("http://data.europa.eu/snb/learning-setting/6fd4685715", "formal learning"),
         "non-formal": (
             "http://data.europa.eu/snb/learning-setting/e207a81fc7",
             "non-formal learning",

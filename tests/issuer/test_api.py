@@ -281,7 +281,12 @@ def test_issue_a_credential(app, client, auth, demo):
     assert json.loads(stored) == document
     response = client.get(f"/api/v1/credentials/{uuid}", headers=auth("viewer", EMPLOYER))
     assert response.status_code == 200
-    assert response.get_json() == {"credential": credential, "document": document}
+    assert response.get_json() == {
+        "credential": credential,
+        "document": document,
+        "replaces": None,
+        "replacedBy": None,
+    }
     # the urn:uuid: form names it as well
     assert client.get(f"/api/v1/credentials/{credential['id']}", headers=auth()).status_code == 200
     # the share link serves the same document
@@ -594,7 +599,7 @@ def test_bulk_job_with_bad_rows(app, client, auth):
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment")
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0] == "line,reference,code,message"
+    assert lines[0] == "line,reference,code,reason,message"
     rows = [line.split(",") for line in lines[1:]]
     assert [(r[0], r[1], r[2]) for r in rows] == [
         ("3", "b2", "invalid_learner"),

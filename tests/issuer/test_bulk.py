@@ -130,7 +130,7 @@ def test_create_job_checks_every_row_and_keeps_line_numbers(app, demo):
     with transaction(app) as session:
         report = job_errors_csv(session, session.get(BulkJob, job_id))
     parsed = list(csv.reader(io.StringIO(report)))
-    assert parsed[0] == ["line", "reference", "code", "message"]
+    assert parsed[0] == ["line", "reference", "code", "reason", "message"]
     assert [(r[0], r[1], r[2]) for r in parsed[1:]] == [
         ("3", "S-2", "invalid_learner"),
         ("5", "S-3", "invalid_learner"),
@@ -139,8 +139,14 @@ def test_create_job_checks_every_row_and_keeps_line_numbers(app, demo):
         ("9", "S-5", "extra_cells"),
         ("11", "S-7", "invalid_grade"),
     ]
-    assert "family_name" in parsed[1][3] and "email" in parsed[1][3]  # names the CSV columns
-    assert "2" in parsed[3][3]  # the duplicate names the line it repeats
+    assert "family_name" in parsed[1][4] and "email" in parsed[1][4]  # names the CSV columns
+    assert "2" in parsed[3][4]  # the duplicate names the line it repeats
+    # the reason in words, for people (issue 17)
+    assert parsed[1][3] == "Family name is missing. E-mail address is not an e-mail address."
+    assert parsed[3][3] == "The same learner reference is on line 2 already."
+    assert parsed[4][3] == "Date of birth must be a date written YYYY-MM-DD."
+    assert parsed[5][3] == "The row has more cells than the header line has columns."
+    assert parsed[6][3] == "Grade must be one line, without tabs or line breaks."
 
 
 FILE_PROBLEMS = [

@@ -552,7 +552,7 @@ def test_bulk_upload_with_an_error_row_and_its_report(app, staff):
     assert report.status_code == 200 and report.mimetype == "text/csv"
     assert "attachment" in report.headers["Content-Disposition"]
     lines = report.get_data(as_text=True).splitlines()
-    assert lines[0] == "line,reference,code,message"
+    assert lines[0] == "line,reference,code,reason,message"
     assert lines[1].startswith("3,b-2,invalid_learner,")
     with transaction(app) as session:
         credentials = session.scalars(
