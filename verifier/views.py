@@ -31,6 +31,7 @@ from flask import (
     make_response,
     render_template,
     request,
+    send_from_directory,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -366,6 +367,16 @@ def _vc_api_body(body: dict[str, Any], model: type[_Body], document: str) -> _Bo
         else:
             message = f"{where}: {first['msg']}"
         raise InputError("invalid_input", message) from None
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """The verifier's icon (the same as the issuer's), cached for a day, so no page logs a 404
+    for it."""
+    return send_from_directory(
+        current_app.static_folder or "", "favicon.ico", mimetype="image/vnd.microsoft.icon",
+        max_age=86400,
+    )  # fmt: skip
 
 
 @bp.get("/healthz")

@@ -298,3 +298,15 @@ def test_danish_catalogue_is_compiled_from_its_po_file():
     expected = {m.id: m.string for m in source if m.id and m.string}
     assert {m.id: m.string for m in compiled if m.id} == expected
     assert all(m.string for m in source if m.id), "untranslated strings in messages.po"
+
+
+def test_the_favicon_is_served(client):
+    """Browsers ask every page for /favicon.ico: an icon, not a 404 in the log."""
+    response = client.get("/favicon.ico")
+    try:
+        assert response.status_code == 200
+        assert response.mimetype == "image/vnd.microsoft.icon"
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # the ICO header
+        assert response.cache_control.max_age == 86400
+    finally:
+        response.close()
