@@ -100,6 +100,13 @@ def test_learner_pages(page: Page, stack: Stack, axe: Path):
     assert_accessible(page, axe)
     page.goto(stack.issued["good"].manage_url)
     assert_accessible(page, axe)
+    # the learner's record, reached with the management link's token
+    token = stack.issued["good"].manage_url.rstrip("/").rsplit("/", 1)[-1]
+    answer = page.goto(f"{stack.issuer_url}/record/{token}")
+    assert answer is not None and answer.status == 200
+    assert_accessible(page, axe)
+    page.goto(stack.issuer_url + "/")  # the issuer's home page
+    assert_accessible(page, axe)
 
 
 def test_staff_pages(page: Page, stack: Stack, axe: Path):
@@ -107,5 +114,16 @@ def test_staff_pages(page: Page, stack: Stack, axe: Path):
     assert_accessible(page, axe)
     sign_in(page, stack)
     assert_accessible(page, axe)
-    page.goto(stack.issuer_url + "/staff/issue")
-    assert_accessible(page, axe)
+    for path in (
+        "/staff/issue",
+        "/staff/credentials",
+        "/staff/specifications",
+        "/staff/specifications/new",
+        "/staff/bulk",
+        "/staff/audit",
+        "/staff/stacks",
+        "/staff/organisation",
+    ):
+        answer = page.goto(stack.issuer_url + path)
+        assert answer is not None and answer.status == 200, path
+        assert_accessible(page, axe)
