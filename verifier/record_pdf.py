@@ -9,61 +9,23 @@ Latin-1 replaced. Every string from a credential is drawn as plain text.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
 from flask_babel import gettext as _
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
+from verifier.pdf_page import PdfPage
 from verifier.record import record_json
 from verifier.wording import CHECK_TITLES, CODE_TEXT, OUTCOME_LABELS, VERDICT_BY_NAME
 
-FONT_DIR: Final = Path("/usr/share/fonts/truetype/dejavu")
-FONTS: Final = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 COLOURS: Final = {"verified": (20, 110, 50), "unconfirmed": (150, 90, 0)}
 NOT_VERIFIED_COLOUR: Final = (164, 14, 38)
-MAX_TEXT: Final = 600
 EMBEDDED_RECORD: Final = "verification-record.json"
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_margins(18, 18, 18)
-        self.pdf.set_auto_page_break(True, margin=18)
-        self.unicode = all((FONT_DIR / name).is_file() for name in FONTS.values())
-        if self.unicode:
-            for style, name in FONTS.items():
-                self.pdf.add_font("DejaVu", style, str(FONT_DIR / name))
-        self.family = "DejaVu" if self.unicode else "Helvetica"
-        self.pdf.add_page()
-
-    def clean(self, value: object) -> str:
-        text = str(value)[:MAX_TEXT]
-        if self.unicode:
-            return text
-        text = unicodedata.normalize("NFKD", text.replace("—", "-").replace("…", "..."))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-        return text.encode("latin-1", "replace").decode("latin-1")
-
-    def line(self, value: object, size: float = 10, style: str = "", indent: float = 0) -> None:
-        self.pdf.set_font(self.family, style, size)
-        self.pdf.set_x(self.pdf.l_margin + indent)
-        self.pdf.multi_cell(
-            self.pdf.epw - indent,
-            size * 0.5,
-            self.clean(value),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
 
 
 def record_pdf(record: Mapping[str, Any]) -> bytes:
     """The PDF of a signed verification record (``verifier.record``), the record embedded."""
-    page = _Writer()
+    page = PdfPage()
     subject = record.get("credentialSubject", {})
     verdict = str(subject.get("verdict"))
     page.line(_("Verification record"), 16, "B")

@@ -9,65 +9,23 @@ credential or a rule is drawn as plain text.
 
 from __future__ import annotations
 
-import unicodedata
-from pathlib import Path
-
 from flask_babel import gettext as _
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
+from verifier.pdf_page import PdfPage
 from verifier.recognition.evaluate import Decision
 from verifier.recognition.wording import CRITERIA, DECISIONS, STATUSES
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONTS = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 COLOURS = {
     "recognised": (20, 110, 50),
     "partly_recognised": (150, 90, 0),
     "not_recognised": (164, 14, 38),
 }
-MAX_TEXT = 600
-
-
-class _Page:
-    def __init__(self) -> None:
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_margins(18, 18, 18)
-        self.pdf.set_auto_page_break(True, margin=18)
-        self.unicode = all((FONT_DIR / name).is_file() for name in FONTS.values())
-        if self.unicode:
-            for style, name in FONTS.items():
-                self.pdf.add_font("DejaVu", style, str(FONT_DIR / name))
-        self.family = "DejaVu" if self.unicode else "Helvetica"
-        self.pdf.add_page()
-
-    def clean(self, value: object) -> str:
-        text = str(value)[:MAX_TEXT]
-        if self.unicode:
-            return text
-        text = unicodedata.normalize("NFKD", text.replace("—", "-").replace("…", "..."))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-        return text.encode("latin-1", "replace").decode("latin-1")
-
-    def line(self, value: object, size: float = 10, style: str = "", indent: float = 0) -> None:
-        self.pdf.set_font(self.family, style, size)
-        self.pdf.set_x(self.pdf.l_margin + indent)
-        self.pdf.multi_cell(
-            self.pdf.epw - indent,
-            size * 0.5,
-            self.clean(value),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
-
-    def gap(self, height: float = 3) -> None:
-        self.pdf.ln(height)
 
 
 def decision_pdf(decision: Decision, languages: tuple[str, ...] = ("en",)) -> bytes:
     """The PDF of ``decision``, its words in the current language (labels from the rule in the
     first of ``languages`` it has)."""
-    page = _Page()
+    page = PdfPage()
     rule = decision.rule
     page.line(_("Recognition decision"), 16, "B")
     page.gap()
