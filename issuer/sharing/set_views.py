@@ -34,7 +34,7 @@ from issuer.errors import ApiError
 from issuer.sharing.links import stored_document, verify_url
 from issuer.sharing.qr import qr_png, qr_svg
 from issuer.sharing.set_links import live_set_link, presentation, record_open, set_url
-from issuer.sharing.web import JSONLD, wants_json
+from issuer.sharing.web import JSONLD, qr_answer, unavailable, wants_json
 
 bp = Blueprint("sets", __name__)
 
@@ -49,13 +49,6 @@ def _private(response: Response) -> Response:
 
 def _verify_url(token: str) -> str:
     return verify_url(config.verifier_url(), set_url(config.base_url(), token))
-
-
-def _unavailable(error: ApiError, *, as_json: bool) -> Response:
-    if as_json:
-        raise error
-    page = render_template("share/unavailable.html", error=error)
-    return Response(page, status=error.status, mimetype="text/html")
 
 
 @bp.get("/s/<token>")
@@ -76,7 +69,7 @@ def show(token: str) -> Any:
     try:
         link = live_set_link(session, token)
     except ApiError as error:
-        return _unavailable(error, as_json=as_json)
+        return unavailable(error, as_json=as_json)
     record_open(session, link)
     session.commit()
     if as_json:
@@ -112,11 +105,9 @@ def show(token: str) -> Any:
 
 
 def _qr(token: str, render: Any, mimetype: str) -> Any:
-    try:
-        live_set_link(get_session(), token)
-    except ApiError as error:
-        return _unavailable(error, as_json=wants_json())
-    return Response(render(_verify_url(token)), mimetype=mimetype)
+    return qr_answer(
+        lambda: live_set_link(get_session(), token), lambda: _verify_url(token), render, mimetype
+    )
 
 
 @bp.get("/s/<token>/qr.png", endpoint="qr_png")

@@ -70,7 +70,7 @@ from issuer.sharing.links import (
     withdraw_share_link,
 )
 from issuer.sharing.qr import qr_png, qr_svg
-from issuer.sharing.web import JSONLD, wants_json
+from issuer.sharing.web import JSONLD, qr_answer, unavailable, wants_json
 
 bp = Blueprint("share", __name__)
 
@@ -110,13 +110,6 @@ def _optional_expiry(data: Mapping[str, Any]) -> datetime | None:
 # --- the credential page ---------------------------------------------------------------------
 
 
-def _unavailable(error: ApiError, *, as_json: bool) -> Response:
-    if as_json:
-        raise error
-    page = render_template("share/unavailable.html", error=error)
-    return Response(page, status=error.status, mimetype="text/html")
-
-
 @bp.get("/c/<token>")
 @operation(
     "getSharedCredential",
@@ -134,7 +127,7 @@ def show(token: str) -> Any:
     try:
         link = live_link(get_session(), token)
     except ApiError as error:
-        return _unavailable(error, as_json=as_json)
+        return unavailable(error, as_json=as_json)
     credential = link.credential
     if as_json:
         response = Response(credential.document.encode("utf-8"), mimetype=JSONLD)
@@ -201,7 +194,7 @@ def certificate_view(token: str) -> Any:
     try:
         link = live_link(get_session(), token)
     except ApiError as error:
-        return _unavailable(error, as_json=wants_json())
+        return unavailable(error, as_json=wants_json())
     credential = link.credential
     pdf = certificate_file(
         credential,
@@ -226,11 +219,9 @@ def _qr_data(token: str) -> str:
 
 
 def _qr(token: str, render: Any, mimetype: str) -> Any:
-    try:
-        live_link(get_session(), token)
-    except ApiError as error:
-        return _unavailable(error, as_json=wants_json())
-    return Response(render(_qr_data(token)), mimetype=mimetype)
+    return qr_answer(
+        lambda: live_link(get_session(), token), lambda: _qr_data(token), render, mimetype
+    )
 
 
 @bp.get("/c/<token>/qr.png", endpoint="qr_png")
