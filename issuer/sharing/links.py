@@ -12,7 +12,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import func, select
@@ -92,8 +92,16 @@ def link_is_live(link: ShareLink, *, now: datetime | None = None) -> bool:
     return link.withdrawn_at is None and (link.expires_at is None or link.expires_at > now)
 
 
-def link_state(link: ShareLink, *, now: datetime | None = None) -> str:
-    """``"live"``, ``"withdrawn"`` or ``"expired"`` (withdrawn wins when both apply)."""
+class Withdrawable(Protocol):
+    """A link the learner can withdraw and that may expire: a share link or a set link."""
+
+    withdrawn_at: datetime | None
+    expires_at: datetime | None
+
+
+def link_state(link: Withdrawable, *, now: datetime | None = None) -> str:
+    """``"live"``, ``"withdrawn"`` or ``"expired"`` (withdrawn wins when both apply) of a share
+    link or a set link."""
     if link.withdrawn_at is not None:
         return "withdrawn"
     if link.expires_at is not None and link.expires_at <= (now or utcnow()):

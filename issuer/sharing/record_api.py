@@ -35,7 +35,14 @@ from issuer.edge import json_body
 from issuer.errors import InvalidInput
 from issuer.learner_models import SetLink
 from issuer.models import IssuedCredential
-from issuer.sharing.links import iso_moment, parse_expiry, share_url, stored_document, verify_url
+from issuer.sharing.links import (
+    iso_moment,
+    link_state,
+    parse_expiry,
+    share_url,
+    stored_document,
+    verify_url,
+)
 from issuer.sharing.record import (
     lasting_share_link,
     learner_by_key,
@@ -49,7 +56,6 @@ from issuer.sharing.set_links import (
     learner_set_links,
     new_set_link,
     recent_opens,
-    set_link_state,
     set_url,
     withdraw_set_link,
 )
@@ -71,7 +77,7 @@ def set_link_json(link: SetLink, opens: list[Any] | None = None) -> dict[str, An
         "createdAt": iso_moment(link.created_at),
         "expiresAt": iso_moment(link.expires_at),
         "withdrawnAt": iso_moment(link.withdrawn_at),
-        "live": set_link_state(link) == "live",
+        "live": link_state(link) == "live",
         "openCount": link.open_count,
         "opens": [iso_moment(moment) for moment in opens or []],
     }

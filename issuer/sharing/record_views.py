@@ -51,7 +51,7 @@ from issuer.db import get_session
 from issuer.errors import ApiError, NotFound
 from issuer.learner_models import SetLink
 from issuer.models import CredentialState, Learner
-from issuer.sharing.links import share_url, stored_document, verify_url
+from issuer.sharing.links import link_state, share_url, stored_document, verify_url
 from issuer.sharing.record import (
     lasting_share_link,
     learner_by_key,
@@ -65,7 +65,6 @@ from issuer.sharing.set_links import (
     learner_set_links,
     new_set_link,
     recent_opens,
-    set_link_state,
     set_url,
     withdraw_set_link,
 )
@@ -103,7 +102,7 @@ def _set_view(session: Session, link: SetLink, language: str) -> dict[str, Any]:
         "url": url,
         "verify_url": verify_url(config.verifier_url(), url),
         "qr_url": url_for("sets.qr_svg", token=link.token),
-        "state": set_link_state(link),
+        "state": link_state(link),
         "created_label": date_time(link.created_at),
         "withdrawn_label": date_time(link.withdrawn_at),
         "titles": [

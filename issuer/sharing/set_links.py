@@ -27,6 +27,7 @@ from issuer.sharing.links import (
     MAX_TOKEN_LENGTH,
     Gone,
     iso_moment,
+    link_state,
     new_token,
     stored_document,
 )
@@ -46,22 +47,13 @@ def set_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/s/{token}"
 
 
-def set_link_state(link: SetLink, *, now: datetime | None = None) -> str:
-    """``"live"``, ``"withdrawn"`` or ``"expired"`` (withdrawn wins when both apply)."""
-    if link.withdrawn_at is not None:
-        return "withdrawn"
-    if link.expires_at is not None and link.expires_at <= (now or utcnow()):
-        return "expired"
-    return "live"
-
-
 def live_set_link(session: Session, token: str) -> SetLink:
     """The live set link ``token``: ``NotFound`` (``unknown_set_link``) or ``Gone``
     (``set_link_withdrawn`` / ``set_link_expired``) otherwise."""
     link = find_set_link(session, token)
     if link is None:
         raise NotFound("no such set link", code="unknown_set_link")
-    state = set_link_state(link)
+    state = link_state(link)
     if state == "withdrawn":
         raise Gone("the learner has withdrawn this link", code="set_link_withdrawn")
     if state == "expired":
