@@ -13,7 +13,6 @@ Demo mode (``MICROCRED_DEMO=1``, or the ``DEMO`` config flag) accepts both demo 
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -28,6 +27,7 @@ from keys.server_secret import (
     check_secret_key,
     demo_from_environment,
     flag,
+    kept_secret,
 )
 
 __all__ = [
@@ -71,21 +71,7 @@ def instance_secret(folder: Path) -> str:
     first time, read back afterwards. Safe when several processes ask at once: the file is
     written in full under another name, then linked into place unless one is there already."""
     path = folder / SECRET_FILE
-    folder.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        temporary = folder / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process made it first: everyone uses that one
-        finally:
-            temporary.unlink()
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
-    value = path.read_text(encoding="ascii").strip()
+    value = kept_secret(folder, SECRET_FILE, lambda: secrets.token_hex(32))
     if not value:
         raise InsecureSettings(SECRET_ENV, f"{path} is empty: remove it to make a new secret")
     return value

@@ -12,7 +12,9 @@ a verifier deployed alone) need the same rule; each app adds its own settings on
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+import secrets
+from collections.abc import Callable, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any, Final
 
 SECRET_ENV: Final = "MICROCRED_SECRET_KEY"
@@ -72,3 +74,26 @@ def settle_secret_key(config: MutableMapping[str, Any]) -> None:
     if flag(config.get("DEMO")) and not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = DEMO_SECRET
     check_secret_key(config)
+
+
+def kept_secret(folder: Path, name: str, make: Callable[[], str]) -> str:
+    """The secret kept in ``folder/name``: ``make()`` written there (mode 0600) the first time,
+    read back afterwards (stripped; the file's mode tightened to 0600 if it was looser). Safe when
+    several processes ask at once: the file is written in full under another name, then linked
+    into place unless one is there already, and everyone uses the one in place."""
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(make() + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: everyone uses that one
+        finally:
+            temporary.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +31,7 @@ from keys.errors import KeysError
 from keys.keypairs import KeyPair
 from keys.proof import add_proof, format_datetime, verify_proof
 from keys.resolver import DidResolver
-from keys.server_secret import InsecureSettings
+from keys.server_secret import InsecureSettings, kept_secret
 from verifier.pdf_input import PdfSeal
 from verifier.report import Report
 
@@ -95,20 +93,9 @@ def instance_verifier_key(folder: Path) -> str:
     """The verifier key kept in ``folder/verifier_key`` (an Ed25519 ``secretKeyMultibase``):
     made (mode 0600) the first time, read back afterwards; several processes asking at once
     get the same one (written under another name, then linked into place)."""
-    path = folder / VERIFIER_KEY_FILE
-    folder.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        temporary = folder / f".{VERIFIER_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(KeyPair.generate("Ed25519").secret_key_multibase + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process made it first: everyone uses that one
-        finally:
-            temporary.unlink()
-    return path.read_text(encoding="ascii").strip()
+    return kept_secret(
+        folder, VERIFIER_KEY_FILE, lambda: KeyPair.generate("Ed25519").secret_key_multibase
+    )
 
 
 def _public_of(secret: str) -> str:
