@@ -41,6 +41,7 @@ from issuer.bulk.sealing import Sealer
 from issuer.credentials import batch as issuing
 from issuer.credentials.issuance import LearnerInput, process_keys
 from issuer.db import transaction
+from issuer.manyrows import update_rows
 from issuer.models import (
     BulkJob,
     BulkJobRow,
@@ -271,15 +272,18 @@ def _write(
             )
         )
         fresh = [s for s in signed if s.prepared.row.key in pending]
-        dropped = [e for s in signed if s not in fresh for e in s.prepared.entry_ids]
+        dropped = [
+            e for s in signed if s.prepared.row.key not in pending for e in s.prepared.entry_ids
+        ]
         dropped += released
         if dropped:  # refused, or issued meanwhile by another worker: the reservations go back
             session.execute(delete(StatusEntry).where(StatusEntry.id.in_(dropped)))
         _mark_errors(session, run.job_id, {r.key: (r.code, r.message) for r in refused})
         stored = issuing.store(session, run.award, fresh, now=now)
         if stored:
-            session.execute(
-                update(BulkJobRow),
+            update_rows(
+                session.connection(),
+                BulkJobRow.__table__,
                 [
                     {
                         "id": item.key,
@@ -298,7 +302,6 @@ def _write(
         session.execute(
             update(BulkBatch).where(BulkBatch.id == batch_id).values(state=BatchState.DONE)
         )
-        session.expunge_all()
 
 
 def _release(app: Flask, prepared: list[issuing.Prepared]) -> None:
