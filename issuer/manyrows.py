@@ -19,14 +19,37 @@ their Python-side default (``default=`` of the column, computed once per call), 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Row, Table, bindparam, func, or_, update
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    ColumnElement,
+    Dialect,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
 Rows = Sequence[Mapping[str, Any]]
+
+
+def among(
+    dialect: Dialect, column: ColumnElement[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` in SQL whose text does not depend on how many values there are:
+    on PostgreSQL ``column = ANY(:array)`` (one parameter: the statement is prepared once and
+    its plan kept), on SQLite the usual ``IN``."""
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _columns(table: Table, rows: Rows) -> tuple[list[str], dict[str, Any]]:

@@ -21,7 +21,7 @@ with its code and message; the others are issued.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +38,7 @@ from issuer.credentials.issuance import (
 )
 from issuer.errors import ApiError
 from issuer.folding import learner_search_text
-from issuer.manyrows import insert_rows, update_rows
+from issuer.manyrows import among, insert_rows, update_rows
 from issuer.models import (
     AuditEvent,
     CredentialAwardingBody,
@@ -132,36 +132,46 @@ class Stored:
     share_token: str
 
 
-def _learners(
-    session: Session, partnership_id: int, rows: Sequence[BatchRow]
+def known_learners(
+    session: Session, partnership_id: int, references: Collection[str]
 ) -> dict[str, tuple[int, str]]:
-    """The partnership's learners of ``rows`` by reference, as ``(id, subject id)``; the
-    missing ones created (``INSERT … ON CONFLICT DO NOTHING``: one created meanwhile by
-    another transaction is read back instead)."""
-    table = Learner.__table__
-    references = {row.learner.reference for row in rows}
-
-    def read(wanted: set[str]) -> dict[str, tuple[int, str]]:
-        query = select(table.c.reference, table.c.id, table.c.subject_id).where(
-            table.c.partnership_id == partnership_id, table.c.reference.in_(wanted)
-        )
-        return {ref: (id_, subject) for ref, id_, subject in connection.execute(query)}
-
+    """The partnership's stored learners among ``references``, as ``(id, subject id)`` by
+    reference (one query)."""
+    if not references:
+        return {}
     connection = session.connection()
-    found = read(references)
-    missing = {r.learner.reference: r.learner for r in rows if r.learner.reference not in found}
-    if missing:
-        created = insert_rows(
-            connection,
-            table,
-            [_new_learner(partnership_id, given) for given in missing.values()],
-            returning=("reference", "id", "subject_id"),
-            skip_conflicts=True,
-        )
-        found.update({ref: (id_, subject) for ref, id_, subject in created})
-        if len(found) < len(references):
-            found.update(read(references - set(found)))
-    return found
+    table = Learner.__table__
+    query = select(table.c.reference, table.c.id, table.c.subject_id).where(
+        table.c.partnership_id == partnership_id,
+        among(connection.dialect, table.c.reference, references),
+    )
+    return {ref: (id_, subject) for ref, id_, subject in connection.execute(query)}
+
+
+def learners_of(
+    session: Session, partnership_id: int, given: Sequence[LearnerInput]
+) -> tuple[dict[str, tuple[int, str]], set[str]]:
+    """The partnership's learners of ``given`` by reference, as ``(id, subject id)``, the
+    missing ones created; and the references created now. Inserts first (``INSERT … ON
+    CONFLICT DO NOTHING``: the unique ``(partnership, reference)`` decides, by an index probe
+    whatever the table's statistics say), then reads back only those that were there already
+    (or were created meanwhile by another transaction). A later learner of the same
+    reference in ``given`` wins."""
+    if not given:
+        return {}, set()
+    new = {learner.reference: learner for learner in given}
+    created = insert_rows(
+        session.connection(),
+        Learner.__table__,
+        [_new_learner(partnership_id, learner) for learner in new.values()],
+        returning=("reference", "id", "subject_id"),
+        skip_conflicts=True,
+    )
+    found = {ref: (id_, subject) for ref, id_, subject in created}
+    fresh = set(found)
+    if len(found) < len(new):
+        found.update(known_learners(session, partnership_id, set(new) - fresh))
+    return found, fresh
 
 
 def _new_learner(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
@@ -178,13 +188,22 @@ def _new_learner(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
     }
 
 
-def prepare(session: Session, award: BatchAward, rows: Sequence[BatchRow]) -> list[Prepared]:
-    """Subject ids (new learners stored) and status entries for ``rows``, in their order.
-    Writes in the session's transaction; the caller commits, so that what is signed next is
-    what the database keeps."""
+def prepare(
+    session: Session,
+    award: BatchAward,
+    rows: Sequence[BatchRow],
+    *,
+    learners: dict[str, tuple[int, str]] | None = None,
+) -> list[Prepared]:
+    """Subject ids (new learners stored) and status entries for ``rows``, in their order;
+    ``learners``: the rows' learners when the caller has them already (:func:`learners_of`,
+    in this transaction). Writes in the session's transaction; the caller commits, so that
+    what is signed next is what the database keeps."""
     if not rows:
         return []
-    learners = _learners(session, award.specification.partnership_id, rows)
+    if learners is None:
+        partnership_id = award.specification.partnership_id
+        learners, _ = learners_of(session, partnership_id, [row.learner for row in rows])
     reserved = reserve_batch(session, award.issuer, len(rows))
     return [
         Prepared(
