@@ -328,7 +328,8 @@ class Learner(Base):
     __table_args__ = (UniqueConstraint("partnership_id", "reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    # no index of its own: the unique (partnership_id, reference) leads with it
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
     reference: Mapped[str] = mapped_column(String(200))  # student number or e-mail
     subject_id: Mapped[str] = mapped_column(String(300), unique=True)  # urn:uuid:… or a DID
     given_name: Mapped[str] = mapped_column(String(200))
@@ -365,14 +366,18 @@ class IssuedCredential(Base):
     and an audit event. Through the ORM it is write-once."""
 
     __tablename__ = "credentials"
-    __table_args__ = (UniqueConstraint("bulk_job_id", "bulk_line"),)
+    __table_args__ = (
+        UniqueConstraint("bulk_job_id", "bulk_line"),
+        # a learner's credentials, and whether they hold one of a specification (bulk jobs)
+        Index("ix_credentials_learner_id_specification_id", "learner_id", "specification_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     credential_uri: Mapped[str] = mapped_column(String(200), unique=True)  # urn:uuid:…
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     specification_id: Mapped[int] = mapped_column(ForeignKey("specifications.id"), index=True)
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"))
     document: Mapped[str] = mapped_column(Text)  # the signed JSON, byte for byte
     state: Mapped[CredentialState] = mapped_column(
         _enum(CredentialState), default=CredentialState.ACTIVE

@@ -5,9 +5,10 @@ A job's rows are cut into batches (``bulk_batches``, made by ``create_job``). An
 workers, in any number of processes or machines, run :func:`work_on_job` for a job: each
 claims a pending batch whose lease is free or has run out (a conditional ``UPDATE``), then
 
-1. in a short transaction, reads the batch's pending rows, refuses those whose learner already
-   holds a live credential of the specification (unless the job re-issues), and reserves the
-   status entries of the rest at once (:func:`issuer.credentials.batch.prepare`);
+1. in a short transaction, reads the batch's pending rows, stores their new learners, refuses
+   the rows whose learner already holds a live credential of the specification (unless the job
+   re-issues), and reserves the status entries of the rest at once
+   (:func:`issuer.credentials.batch.prepare`);
 2. signs every row's credential with no transaction open (on its own core);
 3. in one transaction, locks the rows, keeps those still pending, and writes the credentials,
    their links and audit events, the rows' outcomes and the job's counters, and marks the batch
@@ -41,13 +42,13 @@ from issuer.bulk.sealing import Sealer
 from issuer.credentials import batch as issuing
 from issuer.credentials.issuance import LearnerInput, process_keys
 from issuer.db import transaction
+from issuer.manyrows import among, update_rows
 from issuer.models import (
     BulkJob,
     BulkJobRow,
     CredentialState,
     IssuedCredential,
     JobState,
-    Learner,
     Organisation,
     RowState,
     Specification,
@@ -158,19 +159,16 @@ def _learner(data: dict[str, Any]) -> LearnerInput:
     )
 
 
-def _holders(session: Session, run: _Run, references: set[str]) -> set[str]:
-    """Which of ``references`` hold a live credential of the job's specification."""
-    if not references or run.reissue:
+def _holders(session: Session, run: _Run, learner_ids: set[int]) -> set[int]:
+    """Which of the (stored) learners ``learner_ids`` hold a live credential of the job's
+    specification, not issued by this job."""
+    if not learner_ids or run.reissue:
         return set()
-    award = run.award
     return set(
         session.scalars(
-            select(Learner.reference)
-            .join(IssuedCredential, IssuedCredential.learner_id == Learner.id)
-            .where(
-                Learner.partnership_id == award.specification.partnership_id,
-                Learner.reference.in_(references),
-                IssuedCredential.specification_id == award.specification.id,
+            select(IssuedCredential.learner_id).where(
+                among(session.get_bind().dialect, IssuedCredential.learner_id, learner_ids),
+                IssuedCredential.specification_id == run.award.specification.id,
                 IssuedCredential.state.in_(LIVE),
                 or_(
                     IssuedCredential.bulk_job_id.is_(None),
@@ -188,7 +186,8 @@ def _mark_errors(session: Session, job_id: int, errors: dict[int, tuple[str, str
     pending = set(
         session.scalars(
             select(BulkJobRow.id).where(
-                BulkJobRow.id.in_(errors), BulkJobRow.state == RowState.PENDING
+                among(session.get_bind().dialect, BulkJobRow.id, errors),
+                BulkJobRow.state == RowState.PENDING,
             )
         )
     )
@@ -234,16 +233,23 @@ def _prepare(run: _Run, batch: BulkBatch) -> list[issuing.Prepared]:
                 errors[row_id] = ("invalid_learner", str(error))
                 continue
             todo.append(issuing.BatchRow(row_id, line, learner, data.get("grade") or None))
-        holders = _holders(session, run, {row.learner.reference for row in todo})
+        learners, created = issuing.learners_of(
+            session, run.award.specification.partnership_id, [row.learner for row in todo]
+        )
+        holders = _holders(
+            session, run, {learners[ref][0] for ref in set(learners) - created}
+        )  # a learner created now holds nothing
         for row in todo:
-            if row.learner.reference in holders:
+            if learners[row.learner.reference][0] in holders:
                 errors[row.key] = (
                     "already_holds_credential",
                     f"{row.learner.reference!r} holds this credential already; "
                     "upload again with re-issue to issue another",
                 )
         _mark_errors(session, run.job_id, errors)
-        prepared = issuing.prepare(session, run.award, [r for r in todo if r.key not in errors])
+        prepared = issuing.prepare(
+            session, run.award, [r for r in todo if r.key not in errors], learners=learners
+        )
         session.expunge_all()
         return prepared
 
@@ -262,24 +268,28 @@ def _write(
         session.execute(
             update(BulkJob).where(BulkJob.id == run.job_id).values(heartbeat_at=now, updated_at=now)
         )
+        dialect = session.get_bind().dialect
         keys = [s.prepared.row.key for s in signed] + [r.key for r in refused]
         pending = set(
             session.scalars(
                 select(BulkJobRow.id)
-                .where(BulkJobRow.id.in_(keys), BulkJobRow.state == RowState.PENDING)
+                .where(among(dialect, BulkJobRow.id, keys), BulkJobRow.state == RowState.PENDING)
                 .with_for_update()
             )
         )
         fresh = [s for s in signed if s.prepared.row.key in pending]
-        dropped = [e for s in signed if s not in fresh for e in s.prepared.entry_ids]
+        dropped = [
+            e for s in signed if s.prepared.row.key not in pending for e in s.prepared.entry_ids
+        ]
         dropped += released
         if dropped:  # refused, or issued meanwhile by another worker: the reservations go back
-            session.execute(delete(StatusEntry).where(StatusEntry.id.in_(dropped)))
+            session.execute(delete(StatusEntry).where(among(dialect, StatusEntry.id, dropped)))
         _mark_errors(session, run.job_id, {r.key: (r.code, r.message) for r in refused})
         stored = issuing.store(session, run.award, fresh, now=now)
         if stored:
-            session.execute(
-                update(BulkJobRow),
+            update_rows(
+                session.connection(),
+                BulkJobRow.__table__,
                 [
                     {
                         "id": item.key,
@@ -298,7 +308,6 @@ def _write(
         session.execute(
             update(BulkBatch).where(BulkBatch.id == batch_id).values(state=BatchState.DONE)
         )
-        session.expunge_all()
 
 
 def _release(app: Flask, prepared: list[issuing.Prepared]) -> None:

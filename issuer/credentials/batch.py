@@ -10,8 +10,9 @@ learners, in three steps so that signing needs no open transaction:
    (:class:`schemas.jsonld.PreparedDocument`), checked whole — strict JSON-LD expansion and the
    Annex I profile (a compiled JSON Schema validator: microseconds) — and signed by every body
    over that one canonical form;
-3. :func:`store` (in the batch's write transaction): learners updated, credentials, awarding
-   bodies, status-entry links, share links and audit events written with multi-row statements.
+3. :func:`store` (in the batch's write transaction): learners updated where they changed,
+   credentials, awarding bodies, status-entry links, share links and audit events written with
+   one multi-row statement each (:mod:`issuer.manyrows`), the audit events hashed in one pass.
 
 A row that cannot be issued (an ``ApiError`` while building or signing) comes back as a refusal
 with its code and message; the others are issued.
@@ -20,15 +21,15 @@ with its code and message; the others are issued.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from issuer.audit.chain import NewEvent, append_events
 from issuer.credentials.issuance import (
     LearnerInput,
     SigningKeys,
@@ -36,6 +37,8 @@ from issuer.credentials.issuance import (
     serialize,
 )
 from issuer.errors import ApiError
+from issuer.folding import learner_search_text
+from issuer.manyrows import among, insert_rows, update_rows
 from issuer.models import (
     AuditEvent,
     CredentialAwardingBody,
@@ -129,49 +132,84 @@ class Stored:
     share_token: str
 
 
-def _learners(session: Session, partnership_id: int, rows: Sequence[BatchRow]) -> dict[str, Any]:
-    """The partnership's learners of ``rows`` by reference, the missing ones created."""
-    references = {row.learner.reference for row in rows}
-    query = select(Learner).where(
-        Learner.partnership_id == partnership_id, Learner.reference.in_(references)
+def known_learners(
+    session: Session, partnership_id: int, references: Collection[str]
+) -> dict[str, tuple[int, str]]:
+    """The partnership's stored learners among ``references``, as ``(id, subject id)`` by
+    reference (one query)."""
+    if not references:
+        return {}
+    connection = session.connection()
+    table = Learner.__table__
+    query = select(table.c.reference, table.c.id, table.c.subject_id).where(
+        table.c.partnership_id == partnership_id,
+        among(connection.dialect, table.c.reference, references),
     )
-    found = {learner.reference: learner for learner in session.scalars(query)}
-    missing = {r.learner.reference: r.learner for r in rows if r.learner.reference not in found}
-    new = [
-        Learner(
-            partnership_id=partnership_id,
-            reference=given.reference,
-            subject_id=f"urn:uuid:{uuid.uuid4()}",
-            given_name=given.given_name,
-            family_name=given.family_name,
-            email=given.email,
-            date_of_birth=given.date_of_birth,
-        )
-        for given in missing.values()
-    ]
-    if new:
-        try:
-            with session.begin_nested():
-                session.add_all(new)
-                session.flush()
-        except IntegrityError:  # created meanwhile by another transaction: read them all again
-            pass
-        found = {learner.reference: learner for learner in session.scalars(query)}
-    return found
+    return {ref: (id_, subject) for ref, id_, subject in connection.execute(query)}
 
 
-def prepare(session: Session, award: BatchAward, rows: Sequence[BatchRow]) -> list[Prepared]:
-    """Subject ids (new learners stored) and status entries for ``rows``, in their order.
-    Flushes; the caller commits, so that what is signed next is what the database keeps."""
+def learners_of(
+    session: Session, partnership_id: int, given: Sequence[LearnerInput]
+) -> tuple[dict[str, tuple[int, str]], set[str]]:
+    """The partnership's learners of ``given`` by reference, as ``(id, subject id)``, the
+    missing ones created; and the references created now. Inserts first (``INSERT … ON
+    CONFLICT DO NOTHING``: the unique ``(partnership, reference)`` decides, by an index probe
+    whatever the table's statistics say), then reads back only those that were there already
+    (or were created meanwhile by another transaction). A later learner of the same
+    reference in ``given`` wins."""
+    if not given:
+        return {}, set()
+    new = {learner.reference: learner for learner in given}
+    created = insert_rows(
+        session.connection(),
+        Learner.__table__,
+        [_new_learner(partnership_id, learner) for learner in new.values()],
+        returning=("reference", "id", "subject_id"),
+        skip_conflicts=True,
+    )
+    found = {ref: (id_, subject) for ref, id_, subject in created}
+    fresh = set(found)
+    if len(found) < len(new):
+        found.update(known_learners(session, partnership_id, set(new) - fresh))
+    return found, fresh
+
+
+def _new_learner(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
+    """A ``learners`` row for ``given`` with a fresh subject id (and its search text)."""
+    return {
+        "partnership_id": partnership_id,
+        "reference": given.reference,
+        "subject_id": f"urn:uuid:{uuid.uuid4()}",
+        "given_name": given.given_name,
+        "family_name": given.family_name,
+        "email": given.email,
+        "date_of_birth": given.date_of_birth,
+        "search_text": learner_search_text(given.given_name, given.family_name, given.reference),
+    }
+
+
+def prepare(
+    session: Session,
+    award: BatchAward,
+    rows: Sequence[BatchRow],
+    *,
+    learners: dict[str, tuple[int, str]] | None = None,
+) -> list[Prepared]:
+    """Subject ids (new learners stored) and status entries for ``rows``, in their order;
+    ``learners``: the rows' learners when the caller has them already (:func:`learners_of`,
+    in this transaction). Writes in the session's transaction; the caller commits, so that
+    what is signed next is what the database keeps."""
     if not rows:
         return []
-    learners = _learners(session, award.specification.partnership_id, rows)
+    if learners is None:
+        partnership_id = award.specification.partnership_id
+        learners, _ = learners_of(session, partnership_id, [row.learner for row in rows])
     reserved = reserve_batch(session, award.issuer, len(rows))
     return [
         Prepared(
             row=row,
-            learner_id=learners[row.learner.reference].id,
-            subject_id=learners[row.learner.reference].subject_id,
+            learner_id=learners[row.learner.reference][0],
+            subject_id=learners[row.learner.reference][1],
             entry_ids=[entry.id for entry in entries],
             entries=[entry_json(entry, award.base_url) for entry in entries],
         )
@@ -222,80 +260,122 @@ def sign(
 def store(
     session: Session, award: BatchAward, signed: Sequence[Signed], *, now: datetime
 ) -> list[Stored]:
-    """Write the signed rows: learners' names (and e-mail, date of birth when given),
-    credentials, awarding bodies, status-entry links, a share link each and an ``issue`` audit
-    event each (last: the audit chain's lock is held from then to commit). Flushes; an
-    ``IntegrityError`` means a row's bulk line was stored meanwhile by another worker."""
+    """Write the signed rows: learners' names (and e-mail, date of birth when given) where they
+    changed, credentials, awarding bodies, status-entry links, a share link each and an
+    ``issue`` audit event each (last: the audit chain's lock is held from then to commit), with
+    one multi-row statement each (:mod:`issuer.manyrows`). An ``IntegrityError`` means a row's
+    bulk line was stored meanwhile by another worker."""
     if not signed:
         return []
+    connection = session.connection()
+    update_rows(
+        connection,
+        Learner.__table__,
+        _learner_updates(signed),
+        keep_where_null=("email", "date_of_birth"),
+        only_changed=True,
+    )
+    ids = _insert_credentials(connection, award, signed, now)
+    update_rows(
+        connection,
+        StatusEntry.__table__,
+        [
+            {"id": entry_id, "credential_id": ids[item.credential_uri]}
+            for item in signed
+            for entry_id in item.prepared.entry_ids
+        ],
+    )
+    insert_rows(
+        connection,
+        CredentialAwardingBody.__table__,
+        [
+            {"credential_id": ids[item.credential_uri], "organisation_id": body.id, "position": n}
+            for item in signed
+            for n, body in enumerate(award.bodies)
+        ],
+    )
+    tokens = [new_token() for _ in signed]
+    insert_rows(
+        connection,
+        ShareLink.__table__,
+        [
+            {"credential_id": ids[item.credential_uri], "token": token, "created_at": now}
+            for item, token in zip(signed, tokens, strict=True)
+        ],
+    )
+    append_events(connection, AuditEvent.__table__, _issue_events(award, signed, ids))
+    return [
+        Stored(item.prepared.row.key, ids[item.credential_uri], item.manage_token, token)
+        for item, token in zip(signed, tokens, strict=True)
+    ]
+
+
+def _learner_updates(signed: Sequence[Signed]) -> list[dict[str, Any]]:
+    """One ``learners`` update per learner: names, search text, and e-mail and date of birth
+    (None: keep the stored one); a later row of the same learner wins."""
     updates: dict[int, dict[str, Any]] = {}
     for item in signed:
         given = item.prepared.row.learner
-        values: dict[str, Any] = {
-            "id": item.prepared.learner_id,
-            "given_name": given.given_name,
-            "family_name": given.family_name,
-        }
+        values = updates.setdefault(
+            item.prepared.learner_id,
+            {"id": item.prepared.learner_id, "email": None, "date_of_birth": None},
+        )
+        values["given_name"] = given.given_name
+        values["family_name"] = given.family_name
+        values["search_text"] = learner_search_text(
+            given.given_name, given.family_name, given.reference
+        )
         if given.email is not None:
             values["email"] = given.email
         if given.date_of_birth is not None:
             values["date_of_birth"] = given.date_of_birth
-        updates.setdefault(item.prepared.learner_id, {}).update(values)
-    for values in updates.values():
-        session.execute(update(Learner).where(Learner.id == values["id"]).values(**values))
-    credentials = [
-        IssuedCredential(
-            credential_uri=item.credential_uri,
-            partnership_id=award.specification.partnership_id,
-            issuer_id=award.issuer.id,
-            specification_id=award.specification.id,
-            learner_id=item.prepared.learner_id,
-            document=item.document,
-            state=CredentialState.ACTIVE,
-            issued_at=now,
-            bulk_job_id=award.bulk_job_id,
-            bulk_line=item.prepared.row.line,
-            manage_token_hash=hash_manage_token(item.manage_token),
-        )
+    return list(updates.values())
+
+
+def _insert_credentials(
+    connection: Connection, award: BatchAward, signed: Sequence[Signed], now: datetime
+) -> dict[str, int]:
+    """Insert the signed credentials; their ids by credential URI."""
+    rows = [
+        {
+            "credential_uri": item.credential_uri,
+            "partnership_id": award.specification.partnership_id,
+            "issuer_id": award.issuer.id,
+            "specification_id": award.specification.id,
+            "learner_id": item.prepared.learner_id,
+            "document": item.document,
+            "state": CredentialState.ACTIVE,
+            "issued_at": now,
+            "bulk_job_id": award.bulk_job_id,
+            "bulk_line": item.prepared.row.line,
+            "manage_token_hash": hash_manage_token(item.manage_token),
+        }
         for item in signed
     ]
-    session.add_all(credentials)
-    session.flush()
-    session.execute(
-        update(StatusEntry),
-        [
-            {"id": entry_id, "credential_id": credential.id}
-            for item, credential in zip(signed, credentials, strict=True)
-            for entry_id in item.prepared.entry_ids
-        ],
+    returned = insert_rows(
+        connection, IssuedCredential.__table__, rows, returning=("credential_uri", "id")
     )
-    links = [ShareLink(credential_id=c.id, token=new_token()) for c in credentials]
-    session.add_all(
-        CredentialAwardingBody(credential_id=c.id, organisation_id=body.id, position=n)
-        for c in credentials
-        for n, body in enumerate(award.bodies)
-    )
-    session.add_all(links)
-    session.flush()
+    return {uri: id_ for uri, id_ in returned}
+
+
+def _issue_events(
+    award: BatchAward, signed: Sequence[Signed], ids: dict[str, int]
+) -> list[NewEvent]:
+    """The ``issue`` audit event of each signed row, in order."""
     slugs = [body.slug for body in award.bodies]
-    session.add_all(
-        AuditEvent(
+    return [
+        NewEvent(
             actor=award.actor,
             action="issue",
             organisation_id=award.issuer.id,
-            credential_id=credential.id,
+            credential_id=ids[item.credential_uri],
             details={
-                "credential": credential.credential_uri,
+                "credential": item.credential_uri,
                 "specification": award.specification.slug,
                 "awardingBodies": slugs,
                 "bulkJob": award.bulk_job_id,
                 "line": item.prepared.row.line,
             },
         )
-        for item, credential in zip(signed, credentials, strict=True)
-    )
-    session.flush()
-    return [
-        Stored(item.prepared.row.key, credential.id, item.manage_token, link.token)
-        for item, credential, link in zip(signed, credentials, links, strict=True)
+        for item in signed
     ]

@@ -10,12 +10,14 @@ issuance order (herd privacy). An index is reserved by inserting a row under a u
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from issuer.manyrows import insert_rows
 from issuer.models import (
     IssuedCredential,
     Organisation,
@@ -106,7 +108,17 @@ def status_list_url(base_url: str, status_list: StatusList) -> str:
     return f"{base_url.rstrip('/')}/status/{status_list.id}"
 
 
-def entry_json(entry: StatusEntry, base_url: str) -> dict[str, Any]:
+class ListedEntry(Protocol):
+    """An entry's place: its list and index (a ``StatusEntry``, or one just :class:`Reserved`)."""
+
+    @property
+    def status_list(self) -> StatusList: ...
+
+    @property
+    def list_index(self) -> int: ...
+
+
+def entry_json(entry: ListedEntry, base_url: str) -> dict[str, Any]:
     """The credential's ``BitstringStatusListEntry`` for ``entry``."""
     url = status_list_url(base_url, entry.status_list)
     return {
@@ -154,61 +166,87 @@ def set_indices(session: Session, status_list: StatusList) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """A status entry reserved for a credential not yet stored: its row id, list and index."""
+
+    id: int
+    status_list: StatusList
+    list_index: int
+
+
 def reserve_batch(
     session: Session,
     organisation: Organisation,
     count: int,
     *,
     rng: RandomIndex | None = None,
-) -> list[list[StatusEntry]]:
+) -> list[list[Reserved]]:
     """``count`` credentials' entries at once: for each, one entry per purpose (revocation,
     then suspension), each at a random free index of the organisation's open list, the batch's
-    indices distinct. One ``SELECT`` of the drawn indices that are taken and one multi-row
-    ``INSERT`` per purpose and attempt; a collision with a concurrent writer (the unique
-    ``(list, index)``) rolls back only that attempt's SAVEPOINT and draws again. The caller
-    links each entry to its credential in the same transaction, or deletes it."""
+    indices distinct. Per purpose, one count of the newest list's entries and one multi-row
+    ``INSERT … ON CONFLICT DO NOTHING``; indices found taken (by anyone, committed or not:
+    the unique ``(list, index)`` decides) are drawn again, a few at a time. The caller links
+    each entry to its credential in the same transaction, or deletes it."""
     source: RandomIndex = rng or secrets.SystemRandom()
-    by_purpose: list[list[StatusEntry]] = []
+    by_purpose: list[list[Reserved]] = []
     for purpose in StatusPurpose:
-        entries: list[StatusEntry] = []
+        entries: list[Reserved] = []
         while len(entries) < count:
-            status_list = _open_list(session, organisation, purpose)
-            room = int(status_list.size * MAX_FILL) - _used(session, status_list)
+            status_list, used = _newest_open_list(session, organisation, purpose)
+            room = int(status_list.size * MAX_FILL) - used
             wanted = min(count - len(entries), max(room, 1))
             entries += _insert_free(session, status_list, wanted, source)
         by_purpose.append(entries)
     return [list(row) for row in zip(*by_purpose, strict=True)]
 
 
-def _used(session: Session, status_list: StatusList) -> int:
-    return session.query(StatusEntry).filter_by(status_list_id=status_list.id).count()
+def _newest_open_list(
+    session: Session, organisation: Organisation, purpose: StatusPurpose
+) -> tuple[StatusList, int]:
+    """The organisation's newest list for ``purpose`` and how many entries it holds, when it
+    is open (at most :data:`MAX_FILL` full); otherwise a new list (and 0). Older lists are
+    not counted: a list is only ever followed by another once it is full."""
+    newest = session.scalars(
+        select(StatusList)
+        .where(StatusList.organisation_id == organisation.id, StatusList.purpose == purpose)
+        .order_by(StatusList.id.desc())
+        .limit(1)
+    ).first()
+    if newest is not None:
+        used = session.scalar(select(func.count()).where(StatusEntry.status_list_id == newest.id))
+        if (used or 0) < newest.size * MAX_FILL:
+            return newest, used or 0
+    status_list = StatusList(organisation_id=organisation.id, purpose=purpose, size=LIST_SIZE)
+    session.add(status_list)
+    session.flush()
+    return status_list, 0
 
 
 def _insert_free(
     session: Session, status_list: StatusList, wanted: int, source: RandomIndex
-) -> list[StatusEntry]:
-    """Insert ``wanted`` entries at random free indices of ``status_list``."""
+) -> list[Reserved]:
+    """Insert ``wanted`` entries at random free indices of ``status_list``: draw, insert
+    skipping the indices taken, draw again for those, up to :data:`RESERVE_ATTEMPTS` times."""
+    connection = session.connection()
+    table = StatusEntry.__table__
+    reserved: list[Reserved] = []
+    tried: set[int] = set()
     for _ in range(RESERVE_ATTEMPTS):
         drawn: set[int] = set()
-        while len(drawn) < wanted:
-            drawn.add(source.randrange(status_list.size))
-        taken = set(
-            session.scalars(
-                select(StatusEntry.list_index).where(
-                    StatusEntry.status_list_id == status_list.id,
-                    StatusEntry.list_index.in_(drawn),
-                )
-            )
+        while len(drawn) < wanted - len(reserved):
+            index = source.randrange(status_list.size)
+            if index not in tried:
+                drawn.add(index)
+        tried |= drawn
+        rows = [
+            {"status_list_id": status_list.id, "list_index": i, "is_set": False}
+            for i in sorted(drawn)
+        ]
+        inserted = insert_rows(
+            connection, table, rows, returning=("id", "list_index"), skip_conflicts=True
         )
-        free = sorted(drawn - taken)
-        entries = [StatusEntry(status_list_id=status_list.id, list_index=i) for i in free]
-        try:
-            with session.begin_nested():
-                session.add_all(entries)
-                session.flush()
-        except IntegrityError:
-            continue
-        for entry in entries:
-            entry.status_list = status_list
-        return entries
+        reserved += [Reserved(row.id, status_list, row.list_index) for row in inserted]
+        if len(reserved) == wanted:
+            return sorted(reserved, key=lambda entry: entry.list_index)
     raise RuntimeError(f"no free indices found in status list {status_list.id}")
