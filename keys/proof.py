@@ -8,7 +8,6 @@ A proof naming ``previousProof`` (a proof chain) also signs the proofs it names.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -216,12 +215,15 @@ def create_proof(
 
 
 def add_proof(document: Mapping[str, Any], keypair: KeyPair, **options: Any) -> dict[str, Any]:
-    """A copy of ``document`` with one more proof; earlier proofs are kept (a proof set).
+    """A new top-level object: ``document``'s members and one more proof; earlier proofs are
+    kept (a proof set). ``document`` is left as it was; its nested values are shared, not
+    copied (copying a credential with an embedded image cost more than signing it): copy the
+    result before changing anything inside it.
 
     ``options`` are those of ``create_proof``.
     """
     new_proof = create_proof(document, keypair, **options)
-    result = copy_json(dict(document))
+    result = dict(document)
     existing = proofs_of(document)
     result["proof"] = [*existing, new_proof] if existing else new_proof
     return result
@@ -230,7 +232,8 @@ def add_proof(document: Mapping[str, Any], keypair: KeyPair, **options: Any) -> 
 def add_proofs(
     document: Mapping[str, Any], keypairs: Sequence[KeyPair], **options: Any
 ) -> dict[str, Any]:
-    """A copy of ``document`` with one more proof per key pair, in order: a proof set, the same
+    """A new top-level object (nested values shared, as :func:`add_proof`): ``document``'s
+    members with one more proof per key pair, in order: a proof set, the same
     bytes as calling :func:`add_proof` once per key pair, but the document is canonicalized once
     whatever the number of proofs. ``options`` are those of :func:`create_proof` (the same for
     every proof; ``prepared`` of ``document`` may be given, from the check before signing)."""
@@ -240,7 +243,7 @@ def add_proofs(
     if not _prepared_for(prepared, document, options.get("loader")):
         prepared = PreparedDocument(document, loader=options.get("loader"))
     new = [create_proof(document, keypair, prepared=prepared, **options) for keypair in keypairs]
-    result = copy_json(dict(document))
+    result = dict(document)
     proofs = [*proofs_of(document), *new]
     if proofs:
         result["proof"] = proofs if len(proofs) > 1 else proofs[0]
@@ -258,19 +261,6 @@ def _prepared_for(
         and prepared.document is document
         and prepared.loader is (loader or document_loader)
     )
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts and lists copied, strings, numbers, booleans and None
-    shared, as they cannot change); anything else is copied by ``copy.deepcopy``."""
-    kind = type(value)
-    if kind is dict:
-        return {key: copy_json(item) for key, item in value.items()}
-    if kind is list:
-        return [copy_json(item) for item in value]
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
-        return value
-    return copy.deepcopy(value)
 
 
 @dataclass(frozen=True)

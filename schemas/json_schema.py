@@ -146,10 +146,13 @@ class Schema:
         """True when the compiled validator is in use."""
         return self._compiled is not None
 
-    def surely_valid(self, instance: Any) -> bool:
+    def surely_valid(self, instance: Any, *, plain: bool | None = None) -> bool:
         """True only when the compiled validator says ``instance`` is valid (then it is);
-        False means "ask the reference"."""
-        if self._compiled is None or not is_plain_json(instance):
+        False means "ask the reference". ``plain``: what :func:`is_plain_json` says of
+        ``instance``, when the caller knows already (it is asked otherwise)."""
+        if plain is None:
+            plain = is_plain_json(instance)
+        if self._compiled is None or not plain:
             return False
         try:
             return bool(self._compiled.is_valid(instance))
@@ -162,6 +165,7 @@ class Schema:
             return iter(())
         return self.reference.iter_errors(instance)
 
-    def is_valid(self, instance: Any) -> bool:
-        """``jsonschema``'s verdict on ``instance``, from the compiled validator when it can."""
-        return self.surely_valid(instance) or bool(self.reference.is_valid(instance))
+    def is_valid(self, instance: Any, *, plain: bool | None = None) -> bool:
+        """``jsonschema``'s verdict on ``instance``, from the compiled validator when it can
+        (``plain`` as :meth:`surely_valid`)."""
+        return self.surely_valid(instance, plain=plain) or bool(self.reference.is_valid(instance))

@@ -66,8 +66,6 @@ def escape(text: str) -> str:
     it is after one pass in C; only text with a quote, a backslash or a control character is
     translated. A lone surrogate raises ``UnicodeEncodeError`` (the plain path reports it).
     """
-    if text.isascii():
-        return text.translate(_ESCAPES)
     data = text.encode("utf-8")
     if len(data.translate(None, _ESCAPED_BYTES)) == len(data):
         return text

@@ -155,26 +155,39 @@ def check_structure(document: Any, limits: Limits = LIMITS) -> None:
     string or member name, more proofs or more status entries than ``limits`` allow (layer 2).
     Iterative and linear, stopping at the first value past the limit."""
     nodes = 0
+    max_nodes, max_string = limits.max_nodes, limits.max_string
     stack = [document]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        value = stack.pop()
+        value = pop()
         nodes += 1
-        if nodes > limits.max_nodes:
+        if nodes > max_nodes:
             raise LimitExceeded(
                 "too_many_nodes",
                 f"The document holds more than {limits.max_nodes:,} JSON values; this verifier "
                 "checks documents up to that size.",
                 413,
             )
-        if isinstance(value, str):
+        kind = type(value)  # exact types first: what json.loads makes, at C speed
+        if kind is str:
+            if len(value) > max_string:
+                _check_string(value, limits)
+        elif kind is dict:
+            for key in value:
+                if isinstance(key, str) and len(key) > max_string:
+                    _check_string(key, limits)
+            extend(value.values())
+        elif kind is list:
+            extend(value)
+        elif isinstance(value, str):
             _check_string(value, limits)
         elif isinstance(value, Mapping):
             for key in value:
                 if isinstance(key, str):
                     _check_string(key, limits)
-            stack.extend(value.values())
+            extend(value.values())
         elif isinstance(value, list | tuple):
-            stack.extend(value)
+            extend(value)
     if isinstance(document, Mapping):
         _check_count(document.get("proof"), limits.max_proofs, "too_many_proofs", "proofs")
         _check_count(

@@ -23,7 +23,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from schemas.errors import SchemaIssue, SchemaViolation
-from schemas.json_schema import Schema
+from schemas.json_schema import Schema, is_plain_json
 from schemas.paths import format_path
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "json"
@@ -146,7 +146,12 @@ def unstated_elements(document: Any) -> list[str]:
 
     When such an element is present, its shape is still checked by :func:`schema_issues`.
     """
-    return [key for key in STATED_ELEMENTS if not _stated_validator(key).is_valid(document)]
+    plain = is_plain_json(document)  # once for every element's validator
+    return [
+        key
+        for key in STATED_ELEMENTS
+        if not _stated_validator(key).is_valid(document, plain=plain)
+    ]
 
 
 @cache
