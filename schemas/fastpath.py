@@ -181,6 +181,13 @@ class Prepared:
         assert self._shape is not None and self._template is not None
         return self._shape, self._template, self._values
 
+    def plain_json(self) -> bool | None:
+        """True when the document is plain JSON (``dict`` with string keys, ``list``, ``str``,
+        ``int``, ``float``, ``bool``, ``None``: what :func:`schemas.json_schema.is_plain_json`
+        asks), known from its shape having been read; None when this cannot tell."""
+        self._rendered()
+        return True if self._shape is not None else None
+
     def strict_ok(self) -> bool | None:
         """True when strict expansion and RDFC-1.0 of the whole document would succeed (what
         :func:`schemas.jsonld.check_strict` accepts); None to ask the plain path."""

@@ -159,9 +159,12 @@ class Schema:
         except Exception:  # not JSON it can read (a huge integer…): the reference decides
             return False
 
-    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
-        """``jsonschema``'s errors for ``instance`` — none at all when it is surely valid."""
-        if self.surely_valid(instance):
+    def iter_errors(
+        self, instance: Any, *, plain: bool | None = None
+    ) -> Iterator[ValidationError]:
+        """``jsonschema``'s errors for ``instance`` — none at all when it is surely valid
+        (``plain`` as :meth:`surely_valid`)."""
+        if self.surely_valid(instance, plain=plain):
             return iter(())
         return self.reference.iter_errors(instance)
 

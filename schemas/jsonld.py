@@ -213,6 +213,11 @@ class PreparedDocument:
             return
         canonicalize_plain(self.document, loader=self.loader, strict=True)
 
+    def plain_json(self) -> bool | None:
+        """True when the document is known to be plain JSON (its shape was read); None when
+        unknown (then :func:`schemas.json_schema.is_plain_json` decides)."""
+        return self._fast.plain_json()
+
     def canonical_unsecured(self, hash_algorithm: str = "sha256") -> str:
         """:func:`canonicalize` of the document without its top-level ``proof`` (strict),
         computed once per hash algorithm; its errors pass through."""

@@ -302,7 +302,7 @@ def check_document(prepared: PreparedDocument) -> None:
     except SchemaError as error:
         issues.append({"code": error.code, "path": error.path, "message": error.message})
     try:
-        validate_microcredential(document)
+        validate_microcredential(document, plain=prepared.plain_json())
     except SchemaViolation as violation:
         issues += [
             {"code": violation.code, "path": i.path, "element": i.element, "message": i.message}

@@ -109,16 +109,17 @@ def _validator() -> Schema:
     return Schema(microcredential_schema())
 
 
-def schema_issues(document: Any) -> list[SchemaIssue]:
+def schema_issues(document: Any, *, plain: bool | None = None) -> list[SchemaIssue]:
     """Return every way ``document`` falls short of the profile; an empty list if it meets it.
 
     Each issue has the document path (see :mod:`schemas.paths`), a message for people, and the
     key of the Annex I element concerned (one of :data:`ANNEX_I_ELEMENTS`, or of
     :data:`STATED_ELEMENTS` when one is stated wrongly; ``None`` for a problem of shape that
     belongs to no single element). A missing container (say ``hasClaim``) gives one issue per
-    element that lives in it. Never raises for any JSON value.
+    element that lives in it. Never raises for any JSON value. ``plain``: True when the caller
+    knows ``document`` is plain JSON (:meth:`schemas.json_schema.Schema.surely_valid`).
     """
-    return [_issue(error) for error in _validator().iter_errors(document)]
+    return [_issue(error) for error in _validator().iter_errors(document, plain=plain)]
 
 
 @cache
@@ -133,12 +134,14 @@ def _credential_validator() -> Schema:
     return Schema(credential_schema())
 
 
-def credential_issues(document: Any) -> list[SchemaIssue]:
+def credential_issues(document: Any, *, plain: bool | None = None) -> list[SchemaIssue]:
     """Every way ``document`` falls short of a W3C Verifiable Credential's shape (the first
     context, ``VerifiableCredential`` among the types, an issuer, a subject, well-formed dates);
-    an empty list if it has it. Never raises for any JSON value."""
+    an empty list if it has it. Never raises for any JSON value (``plain`` as
+    :func:`schema_issues`)."""
     schema = credential_schema()
-    return [_issue(error, schema) for error in _credential_validator().iter_errors(document)]
+    validator = _credential_validator()
+    return [_issue(error, schema) for error in validator.iter_errors(document, plain=plain)]
 
 
 def unstated_elements(document: Any) -> list[str]:
@@ -190,12 +193,12 @@ def _definition_validator(name: str) -> Schema:
     return Schema({**defs[name], "$defs": defs})
 
 
-def validate_microcredential(document: Any) -> None:
+def validate_microcredential(document: Any, *, plain: bool | None = None) -> None:
     """Return if ``document`` meets the profile; else raise :class:`SchemaViolation`.
 
-    The exception's ``issues`` are those :func:`schema_issues` returns.
+    The exception's ``issues`` are those :func:`schema_issues` returns (``plain`` as there).
     """
-    issues = schema_issues(document)
+    issues = schema_issues(document, plain=plain)
     if issues:
         raise SchemaViolation(issues)
 

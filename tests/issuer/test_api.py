@@ -382,7 +382,7 @@ def test_a_signing_failure_leaves_nothing_written(app, client, auth, monkeypatch
 def test_a_refused_credential_leaves_nothing_written(app, client, auth, monkeypatch):
     from schemas.errors import SchemaIssue, SchemaViolation
 
-    def refuse(document: Any) -> None:
+    def refuse(document: Any, **_: Any) -> None:
         raise SchemaViolation([SchemaIssue(path="issuer", message="no", element="3")])
 
     monkeypatch.setattr("issuer.credentials.issuance.validate_microcredential", refuse)

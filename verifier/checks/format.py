@@ -69,7 +69,8 @@ def check_format(
             if error.path is None and problems:  # JSON-LD could not say where: the rule does
                 return _rules_error(problems)
             return CheckResult(CHECK, Outcome.ERROR, error.code, str(error), _path(error))
-    issues = credential_issues(document)
+    known = prepared is not None and prepared.document is document
+    issues = credential_issues(document, plain=prepared.plain_json() if known else None)
     if issues:
         return CheckResult(
             CHECK,
