@@ -123,6 +123,25 @@ def test_learner_is_upserted_by_reference_and_given_names_win(app, demo):
         assert session.scalar(select(func.count()).select_from(Learner)) == 2
 
 
+def test_a_learner_created_meanwhile_is_taken_over_in_the_same_transaction(app, demo):
+    partnership_id = demo.specification.partnership_id
+    given = LearnerInput("S-3003", "Cy", "Crane")
+    with transaction(app) as session:
+        made = issuance.insert_learner(session, partnership_id, given)
+        assert made is not None and made.subject_id.startswith("urn:uuid:")
+        assert made.search_text == "cy crane s-3003"  # as the ORM's hook folds it
+        # a second creation finds the reference taken: nothing raised, the transaction goes on
+        assert issuance.insert_learner(session, partnership_id, given) is None
+        renamed = LearnerInput("S-3003", "Cyril", "Crane")
+        assert issuance.upsert_learner(session, partnership_id, renamed) is made
+        session.flush()
+    with transaction(app) as session:
+        stored = session.scalars(select(Learner).where(Learner.reference == "S-3003")).all()
+        assert [(learner.given_name, learner.search_text) for learner in stored] == [
+            ("Cyril", "cyril crane s-3003")
+        ]
+
+
 def test_status_entries_are_distinct_random_indices(app, demo):
     documents = [
         json.loads(issue(app, demo, learner=LearnerInput(f"S-{n}", "A", "B"))[2]) for n in range(6)
