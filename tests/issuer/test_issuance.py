@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import issuer.credentials.issuance as issuance
+import issuer.credentials.learner_rows as learner_rows
 from issuer.credentials.issuance import (
     LearnerInput,
     change_status,
@@ -127,13 +128,13 @@ def test_a_learner_created_meanwhile_is_taken_over_in_the_same_transaction(app, 
     partnership_id = demo.specification.partnership_id
     given = LearnerInput("S-3003", "Cy", "Crane")
     with transaction(app) as session:
-        made = issuance.insert_learner(session, partnership_id, given)
+        made = learner_rows.insert_learner(session, partnership_id, given)
         assert made is not None and made.subject_id.startswith("urn:uuid:")
         assert made.search_text == "cy crane s-3003"  # as the ORM's hook folds it
         # a second creation finds the reference taken: nothing raised, the transaction goes on
-        assert issuance.insert_learner(session, partnership_id, given) is None
+        assert learner_rows.insert_learner(session, partnership_id, given) is None
         renamed = LearnerInput("S-3003", "Cyril", "Crane")
-        assert issuance.upsert_learner(session, partnership_id, renamed) is made
+        assert learner_rows.upsert_learner(session, partnership_id, renamed) is made
         session.flush()
     with transaction(app) as session:
         stored = session.scalars(select(Learner).where(Learner.reference == "S-3003")).all()
