@@ -180,15 +180,21 @@ class SigningKeys:
     def __init__(self, passphrase: bytes) -> None:
         self._passphrase = passphrase
         self._opened: dict[tuple[str, str], KeyPair] = {}
+        self._opening = threading.Lock()
 
     def keypair(self, organisation: Organisation) -> KeyPair:
-        """The organisation's current key pair, with its secret."""
+        """The organisation's current key pair, with its secret. Threads of one process (the
+        issuer's threaded workers) that ask for a key not yet open wait for one opening rather
+        than each running scrypt."""
         key = current_key(organisation)
         known = (key.method_id, key.public_key_multibase)
         pair = self._opened.get(known)
         if pair is None:
-            pair = signing_keypair(organisation, self._passphrase)
-            self._opened[known] = pair
+            with self._opening:
+                pair = self._opened.get(known)
+                if pair is None:
+                    pair = signing_keypair(organisation, self._passphrase)
+                    self._opened[known] = pair
         return pair
 
 

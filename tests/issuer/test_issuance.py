@@ -5,7 +5,10 @@ own verifier is checked in tests/integration/test_issued_credentials_verify.py."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -141,6 +144,35 @@ def test_a_learner_created_meanwhile_is_taken_over_in_the_same_transaction(app, 
         assert [(learner.given_name, learner.search_text) for learner in stored] == [
             ("Cyril", "cyril crane s-3003")
         ]
+
+
+def test_threads_asking_for_a_key_not_yet_open_open_it_once(monkeypatch):
+    opened: list[str] = []
+    gate = threading.Barrier(4)
+
+    def slow_open(organisation, passphrase):
+        opened.append(organisation.slug)
+        time.sleep(0.05)  # scrypt's time: the other threads ask meanwhile
+        return f"pair of {organisation.slug}"
+
+    key = SimpleNamespace(method_id="did:web:a.example#key-1", public_key_multibase="z6Mk")
+    monkeypatch.setattr(issuance, "current_key", lambda organisation: key)
+    monkeypatch.setattr(issuance, "signing_keypair", slow_open)
+    keys = issuance.SigningKeys(b"passphrase")
+    organisation = SimpleNamespace(slug="a")
+    pairs: list[object] = []
+
+    def ask() -> None:
+        gate.wait()
+        pairs.append(keys.keypair(organisation))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == ["a"]
+    assert pairs == ["pair of a"] * 4
 
 
 def test_status_entries_are_distinct_random_indices(app, demo):
