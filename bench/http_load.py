@@ -1,8 +1,10 @@
-"""Benchmark: the verifier's HTTP throughput and latency under a local load generator (issue #6).
+"""Benchmark: the verifier's and the issuer's HTTP throughput and latency under a local load
+generator (issues #6 and #15).
 
-Starts the verifier under gunicorn with 2 sync workers on 127.0.0.1 (a free port; the flags of
-the Procfile, control socket off), waits for ``/healthz``, then POSTs the signed reference
-credential (``demo.reference.reference_credential`` signed with
+**Verifier.** Starts the verifier as ``make run`` does (the Procfile's line, read by
+``demo.procfile``: gunicorn with 2 workers and ``verifier/gunicorn_conf.py``, threaded workers
+with HTTP keep-alive) on 127.0.0.1 (a free port), waits for ``/healthz``, then POSTs the signed
+reference credential (``demo.reference.reference_credential`` signed with
 ``demo.reference.reference_keypair()``: a did:key, so verifying it touches no network) to
 ``/api/verify`` for a fixed time with 8 connections:
 
@@ -15,12 +17,21 @@ A few responses are checked to say ``"verified": true`` before and after the loa
 non-2xx answer or socket error is counted. gunicorn's whole process group is terminated at the
 end, even on error.
 
-``path`` "ours" serves ``verifier.app:create_app()`` as deployed (fast path); "plain" serves
+``path`` "ours" serves ``verifier.wsgi:create_server()`` as deployed (fast path); "plain" serves
 ``bench.http_load:plain_app()``, the same app with the cryptosuites switched to
 ``schemas.jsonld.canonicalize_plain`` (as ``bench/run.py`` does).
 
-The load generator runs on the same machine as the two workers and competes with them for the
-cores: the figures are a lower bound for a dedicated server.
+**Issuer** (:func:`measure_issuer`, ``results.json["http"]["issuer"]``): the issuer as the
+Procfile runs it (2 workers) on a fresh database with the demo partnership (a temporary SQLite
+file, or the PostgreSQL database named by ``MICROCRED_BENCH_ISSUER_DATABASE``, which the
+benchmark empties first), then ``wrk`` POSTs ``/api/v1/credentials`` with the first
+organisation's issuer token, each request for a learner of its own (a Lua script numbers them
+per wrk thread), for the same time and with the same 8 connections: issues/s, p50/p99. Every
+answer must be 201; the credentials stored afterwards are counted and must be at least the
+requests wrk saw answered. Needs wrk.
+
+The load generator runs on the same machine as the two workers (and the issuer's database) and
+competes with them for the cores: the figures are a lower bound for a dedicated server.
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -49,7 +61,12 @@ WORKERS = 2
 CONNECTIONS = 8
 WRK_THREADS = 2
 SIGNED_AT = datetime(2026, 7, 1, tzinfo=UTC)
-APPS = {"ours": "verifier.app:create_app()", "plain": "bench.http_load:plain_app()"}
+APPS = {"ours": "verifier.wsgi:create_server()", "plain": "bench.http_load:plain_app()"}
+ISSUER_APP = "issuer.wsgi:create_server()"
+ISSUER_BASE_URL = "https://issuer.example"
+ISSUER_PASSPHRASE = "bench-http-passphrase"
+ISSUER_DATABASE_ENV = "MICROCRED_BENCH_ISSUER_DATABASE"
+ISSUE_PATH = "/api/v1/credentials"
 
 LUA = """\
 wrk.method = "POST"
@@ -58,6 +75,27 @@ local file = assert(io.open("{body}", "rb"))
 wrk.body = file:read("*a")
 file:close()
 """
+
+# One issuance per request, each for a learner of its own: "<run>-<wrk thread>-<n>".
+ISSUE_LUA = string.Template("""\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+local counter = 0
+function request()
+  counter = counter + 1
+  local reference = string.format("$run-%d-%d", thread_number, counter)
+  local body = string.format(
+    '{"specification":"$specification","learner":{"reference":"%s",' ..
+    '"givenName":"Bench","familyName":"Learner %s"}}', reference, reference)
+  return wrk.format(nil, "$path", nil, body)
+end
+""")
 
 
 def plain_app():  # type: ignore[no-untyped-def]
@@ -99,16 +137,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def gunicorn_command(port: int, app: str) -> list[str]:
-    return [
-        sys.executable, "-m", "gunicorn",
-        "--workers", str(WORKERS),
-        "--bind", f"{HOST}:{port}",
-        "--graceful-timeout", "10",
-        "--name", "microcred-bench-verifier",
-        "--no-control-socket",
-        app,
-    ]  # fmt: skip
+def gunicorn_command(port: int, app: str, service: str = "verifier") -> list[str]:
+    """The Procfile's line for ``service`` as ``make run`` runs it (its gunicorn settings
+    included) on ``port``, serving ``app``."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from demo.procfile import services
+
+    base = port - 1 if service == "verifier" else port  # the verifier runs on the next port
+    found = next(s for s in services(HOST, base, WORKERS) if s.name == service)
+    command = found.argv({})
+    return [*command[:-1], app]
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -193,14 +232,21 @@ def parse_wrk(output: str) -> dict[str, Any]:
 
 
 def run_wrk(port: int, body: bytes, seconds: float) -> dict[str, Any]:
+    """``wrk`` POSTing ``body`` to ``/api/verify`` for ``seconds``; its figures."""
     with tempfile.TemporaryDirectory(prefix="microcred-wrk-") as folder:
         body_path = Path(folder) / "body.json"
         body_path.write_bytes(body)
-        script = Path(folder) / "post.lua"
-        script.write_text(LUA.format(body=str(body_path)))
+        return wrk_script(port, "/api/verify", LUA.format(body=str(body_path)), seconds)
+
+
+def wrk_script(port: int, path: str, script: str, seconds: float) -> dict[str, Any]:
+    """``wrk`` with the Lua ``script`` against ``path`` for ``seconds``; its figures."""
+    with tempfile.TemporaryDirectory(prefix="microcred-wrk-") as folder:
+        script_path = Path(folder) / "post.lua"
+        script_path.write_text(script)
         command = [
             "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s",
-            "--latency", "-s", str(script), f"http://{HOST}:{port}/api/verify",
+            "--latency", "-s", str(script_path), f"http://{HOST}:{port}{path}",
         ]  # fmt: skip
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=seconds + 30, check=False
@@ -311,14 +357,17 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=5)
 
 
-def measure(seconds: float = 10.0, paths: tuple[str, ...] = ("plain", "ours")) -> dict[str, Any]:
-    """Verifier HTTP throughput and latency, for each path; the results."""
+def measure(
+    seconds: float = 10.0, paths: tuple[str, ...] = ("plain", "ours"), *, issuer: bool = True
+) -> dict[str, Any]:
+    """Verifier HTTP throughput and latency, for each path, and (with ``issuer`` and wrk) the
+    issuer's issuance API (:func:`measure_issuer`, under ``"issuer"``); the results."""
     body = signed_reference()
     result: dict[str, Any] = {
         "unit": "requests per second (each request verifies one credential); latency in ms",
         "endpoint": "POST /api/verify",
         "request_bytes": len(body),
-        "server": f"gunicorn, {WORKERS} sync workers, {HOST}",
+        "server": f"gunicorn, {WORKERS} workers, verifier/gunicorn_conf.py, {HOST}",
         "generator": "wrk" if shutil.which("wrk") else "python",
     }
     for path in paths:
@@ -329,8 +378,174 @@ def measure(seconds: float = 10.0, paths: tuple[str, ...] = ("plain", "ours")) -
         result["ratio"] = round(
             result["ours"]["requests_per_second"] / result["plain"]["requests_per_second"], 1
         )
+    if issuer and shutil.which("wrk"):
+        result["issuer"] = measure_issuer(seconds)
     return result
 
 
+# --- the issuer's single-credential issuance API ----------------------------------------------
+
+
+def issuer_database(folder: Path) -> str:
+    """The issuer's database for a run: ``MICROCRED_BENCH_ISSUER_DATABASE`` (a PostgreSQL
+    database, emptied here: its ``public`` schema is dropped and made anew), else a SQLite file
+    in ``folder``."""
+    url = os.environ.get(ISSUER_DATABASE_ENV)
+    if not url:
+        return f"sqlite:///{folder / 'issuer.sqlite3'}"
+    from sqlalchemy import text
+
+    from issuer.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def prepare_issuer(url: str) -> tuple[str, str]:
+    """Migrate the database at ``url`` and create the demo partnership in it; (the first
+    organisation's issuer token, the demo specification's slug)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from demo.partnership import create_demo
+    from issuer.db import make_engine, upgrade
+    from issuer.models import Role
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with sessionmaker(bind=engine).begin() as session:
+        demo = create_demo(session, base_url=ISSUER_BASE_URL, passphrase=ISSUER_PASSPHRASE.encode())
+        token = demo.tokens[f"{demo.organisations[0].slug}:{Role.ISSUER.value}"]
+        slug = demo.specification.slug
+    engine.dispose()
+    return token, slug
+
+
+def count_credentials(url: str) -> int:
+    """How many credentials the database at ``url`` holds."""
+    from sqlalchemy import func, select
+
+    from issuer.db import make_engine
+    from issuer.models import IssuedCredential
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = int(connection.scalar(select(func.count()).select_from(IssuedCredential)) or 0)
+    engine.dispose()
+    return count
+
+
+def issue_once(port: int, token: str, specification: str, reference: str) -> None:
+    """One issuance over HTTP; RuntimeError unless it answers 201 with a signed document."""
+    body = json.dumps(
+        {
+            "specification": specification,
+            "learner": {"reference": reference, "givenName": "Bench", "familyName": "Check"},
+        }
+    ).encode()
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        connection.request("POST", ISSUE_PATH, body=body, headers=headers)
+        response = connection.getresponse()
+        status, answer = response.status, response.read()
+    finally:
+        connection.close()
+    if status != 201 or "proof" not in json.loads(answer).get("document", {}):
+        raise RuntimeError(f"{ISSUE_PATH} answered {status}: {answer[:500]!r}")
+
+
+def wait_issuer(port: int, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until the issuer answers its DID document (as ``make run`` does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the issuer exited with {server.returncode} before answering")
+        try:
+            if _request(port, "GET", "/.well-known/did.json")[0] < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the issuer did not answer within {timeout} s")
+
+
+def measure_issuer(seconds: float) -> dict[str, Any]:
+    """The issuer's ``POST /api/v1/credentials`` under wrk for ``seconds`` (see the module);
+    issues/s, latency percentiles, errors and the credentials stored."""
+    with tempfile.TemporaryDirectory(prefix="microcred-bench-issuer-") as name:
+        folder = Path(name)
+        url = issuer_database(folder)
+        token, specification = prepare_issuer(url)
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "MICROCRED_ISSUER_URL": ISSUER_BASE_URL,
+            "MICROCRED_KEY_PASSPHRASE": ISSUER_PASSPHRASE,
+            "MICROCRED_SECRET_KEY": secrets.token_hex(32),
+        }
+        env.pop("MICROCRED_DEMO", None)
+        log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally)
+        server = subprocess.Popen(
+            gunicorn_command(port, ISSUER_APP, "issuer"),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        run = secrets.token_hex(4)
+        try:
+            wait_issuer(port, server)
+            for number in range(2 * WORKERS):  # opens every worker's keys before the clock
+                issue_once(port, token, specification, f"{run}-warm-{number}")
+            before = count_credentials(url)
+            script = ISSUE_LUA.substitute(
+                token=token, run=run, specification=specification, path=ISSUE_PATH
+            )
+            result = wrk_script(port, ISSUE_PATH, script, seconds)
+            issue_once(port, token, specification, f"{run}-after")
+            stored = count_credentials(url) - before - 1
+        except Exception:
+            log.seek(0)
+            sys.stderr.write(log.read()[-4000:].decode(errors="replace"))
+            raise
+        finally:
+            stop(server)
+            log.close()
+    if stored < result["requests"] - result["non_2xx"]:
+        raise RuntimeError(f"wrk saw {result['requests']} answers; {stored} credentials stored")
+    database = "postgresql" if url.startswith("postgresql") else "sqlite"
+    return {
+        "unit": "issues per second (each request issues one credential to a new learner)",
+        "endpoint": f"POST {ISSUE_PATH}",
+        "server": f"gunicorn, {WORKERS} workers (the Procfile's issuer line), {HOST}",
+        "database": database,
+        "issues_per_second": result["requests_per_second"],
+        "stored": stored,
+        **result,
+        "workers": WORKERS,
+        "connections": CONNECTIONS,
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    """``python bench/http_load.py [SECONDS] [verifier|issuer]``: both by default; the JSON."""
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    part = sys.argv[2] if len(sys.argv) > 2 else "all"
+    if part == "issuer":
+        print(json.dumps({"issuer": measure_issuer(seconds)}, indent=2))
+    elif part == "verifier":
+        print(json.dumps({**measure(seconds, issuer=False)}, indent=2))
+    else:
+        print(json.dumps(measure(seconds), indent=2))
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(float(sys.argv[1]) if len(sys.argv) > 1 else 5.0), indent=2))
+    main()

@@ -17,8 +17,9 @@ for every size of the outcome curve.
 Then (unless ``--quick``) bulk issuance end to end on the task queue (``bench/bulk.py``:
 PostgreSQL + Redis and SQLite embedded, at each of ``--bulk`` sizes (default 10,000 and
 100,000 rows), with main's path beside: rows/s, peak memory of web, workers and broker)
-and the verifier's HTTP throughput and p50/p99 latency
-under wrk with gunicorn on 2 workers for ``--http`` seconds (``bench/http_load.py``).
+and the verifier's HTTP throughput and p50/p99 latency, and the issuer's single-credential
+issuance API (issues/s, p50/p99), under wrk with gunicorn on 2 workers for ``--http`` seconds
+(``bench/http_load.py``).
 
 Usage: ``python bench/run.py [--seconds S] [--outcomes 1,3,10,100] [--bulk ROWS]
 [--bulk-main ROWS] [--http SECONDS] [--quick]``.
@@ -351,6 +352,14 @@ def print_http(result: dict[str, Any]) -> None:
         )
     if "ratio" in result:
         print(f"ours / plain req/s: {result['ratio']}x")
+    if "issuer" in result:
+        row = result["issuer"]
+        print(
+            f"{'issuer API':<14} {row['issues_per_second']:>7} {row['p50_ms']:>8} "
+            f"{row.get('p90_ms', '-'):>8} {row['p99_ms']:>8} {row['requests']:>8} "
+            f"{row['socket_errors'] + row['non_2xx']:>6}   (POST /api/v1/credentials, issues/s, "
+            f"{row['database']}, a new learner per request)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from issuer.credentials.learner_rows import upsert_learner
 from issuer.edge import flag
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
@@ -38,7 +38,6 @@ from issuer.models import (
     CredentialAwardingBody,
     CredentialState,
     IssuedCredential,
-    Learner,
     Organisation,
     ShareLink,
     Specification,
@@ -181,15 +180,21 @@ class SigningKeys:
     def __init__(self, passphrase: bytes) -> None:
         self._passphrase = passphrase
         self._opened: dict[tuple[str, str], KeyPair] = {}
+        self._opening = threading.Lock()
 
     def keypair(self, organisation: Organisation) -> KeyPair:
-        """The organisation's current key pair, with its secret."""
+        """The organisation's current key pair, with its secret. Threads of one process (the
+        issuer's threaded workers) that ask for a key not yet open wait for one opening rather
+        than each running scrypt."""
         key = current_key(organisation)
         known = (key.method_id, key.public_key_multibase)
         pair = self._opened.get(known)
         if pair is None:
-            pair = signing_keypair(organisation, self._passphrase)
-            self._opened[known] = pair
+            with self._opening:
+                pair = self._opened.get(known)
+                if pair is None:
+                    pair = signing_keypair(organisation, self._passphrase)
+                    self._opened[known] = pair
         return pair
 
 
@@ -252,42 +257,6 @@ def check_awarding_bodies(
             )
         seen.add(body.id)
     return bodies
-
-
-def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner:
-    """The partnership's learner with ``given.reference``, created (with a fresh ``urn:uuid:``
-    subject id) or updated: the given names replace the stored ones; e-mail and date of birth
-    replace them when given. A concurrent creation of the same learner is taken over."""
-    query = select(Learner).where(
-        Learner.partnership_id == partnership_id, Learner.reference == given.reference
-    )
-    learner = session.scalar(query)
-    if learner is None:
-        learner = Learner(
-            partnership_id=partnership_id,
-            reference=given.reference,
-            subject_id=f"urn:uuid:{uuid.uuid4()}",
-            given_name=given.given_name,
-            family_name=given.family_name,
-            email=given.email,
-            date_of_birth=given.date_of_birth,
-        )
-        try:
-            with session.begin_nested():
-                session.add(learner)
-                session.flush()
-            return learner
-        except IntegrityError:  # created meanwhile by another transaction: use that one
-            learner = session.scalar(query)
-            if learner is None:
-                raise
-    learner.given_name = given.given_name
-    learner.family_name = given.family_name
-    if given.email is not None:
-        learner.email = given.email
-    if given.date_of_birth is not None:
-        learner.date_of_birth = given.date_of_birth
-    return learner
 
 
 def check_document(prepared: PreparedDocument) -> None:

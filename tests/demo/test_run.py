@@ -38,7 +38,9 @@ def test_make_run_gives_each_service_its_port_and_the_gunicorn_flags():
         assert argv[argv.index("--workers") + 1] == "3"
         assert "--no-control-socket" in argv
         assert argv[-1] == f"{service.name}.wsgi:create_server()"
-    assert "--config" not in issuer.argv({})
+    for service in (issuer, verifier):  # each with its own gunicorn settings
+        argv = service.argv({})
+        assert argv[argv.index("--config") + 1] == f"python:{service.name}.gunicorn_conf"
     assert issuer.env["MICROCRED_BULK_WORKER"] == "queue"
     assert verifier.env["MICROCRED_FETCH_ALLOW_PRIVATE"] == "1"
     assert "https://localhost:5600" in verifier.env["MICROCRED_FETCH_REWRITES"]

@@ -5,12 +5,16 @@ own verifier is checked in tests/integration/test_issued_credentials_verify.py."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 import issuer.credentials.issuance as issuance
+import issuer.credentials.learner_rows as learner_rows
 from issuer.credentials.issuance import (
     LearnerInput,
     change_status,
@@ -121,6 +125,54 @@ def test_learner_is_upserted_by_reference_and_given_names_win(app, demo):
         assert learner.email == "ana@example.org"  # kept: not given the second time
         assert learner.subject_id.startswith("urn:uuid:")
         assert session.scalar(select(func.count()).select_from(Learner)) == 2
+
+
+def test_a_learner_created_meanwhile_is_taken_over_in_the_same_transaction(app, demo):
+    partnership_id = demo.specification.partnership_id
+    given = LearnerInput("S-3003", "Cy", "Crane")
+    with transaction(app) as session:
+        made = learner_rows.insert_learner(session, partnership_id, given)
+        assert made is not None and made.subject_id.startswith("urn:uuid:")
+        assert made.search_text == "cy crane s-3003"  # as the ORM's hook folds it
+        # a second creation finds the reference taken: nothing raised, the transaction goes on
+        assert learner_rows.insert_learner(session, partnership_id, given) is None
+        renamed = LearnerInput("S-3003", "Cyril", "Crane")
+        assert learner_rows.upsert_learner(session, partnership_id, renamed) is made
+        session.flush()
+    with transaction(app) as session:
+        stored = session.scalars(select(Learner).where(Learner.reference == "S-3003")).all()
+        assert [(learner.given_name, learner.search_text) for learner in stored] == [
+            ("Cyril", "cyril crane s-3003")
+        ]
+
+
+def test_threads_asking_for_a_key_not_yet_open_open_it_once(monkeypatch):
+    opened: list[str] = []
+    gate = threading.Barrier(4)
+
+    def slow_open(organisation, passphrase):
+        opened.append(organisation.slug)
+        time.sleep(0.05)  # scrypt's time: the other threads ask meanwhile
+        return f"pair of {organisation.slug}"
+
+    key = SimpleNamespace(method_id="did:web:a.example#key-1", public_key_multibase="z6Mk")
+    monkeypatch.setattr(issuance, "current_key", lambda organisation: key)
+    monkeypatch.setattr(issuance, "signing_keypair", slow_open)
+    keys = issuance.SigningKeys(b"passphrase")
+    organisation = SimpleNamespace(slug="a")
+    pairs: list[object] = []
+
+    def ask() -> None:
+        gate.wait()
+        pairs.append(keys.keypair(organisation))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == ["a"]
+    assert pairs == ["pair of a"] * 4
 
 
 def test_status_entries_are_distinct_random_indices(app, demo):

@@ -1,0 +1,90 @@
+"""The learner row an issuance is for: found by the partnership's reference, or created.
+
+Kept apart from :mod:`issuer.credentials.issuance`, which calls :func:`upsert_learner` for every
+credential it issues.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer.folding import learner_search_text
+from issuer.models import Learner, utcnow
+
+if TYPE_CHECKING:
+    from issuer.credentials.issuance import LearnerInput
+
+# INSERT … ON CONFLICT DO NOTHING, by database
+_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner:
+    """The partnership's learner with ``given.reference``, created (with a fresh ``urn:uuid:``
+    subject id) or updated: the given names replace the stored ones; e-mail and date of birth
+    replace them when given. A concurrent creation of the same learner is taken over."""
+    query = select(Learner).where(
+        Learner.partnership_id == partnership_id, Learner.reference == given.reference
+    )
+    learner = session.scalar(query)
+    if learner is None:
+        created = insert_learner(session, partnership_id, given)
+        if created is not None:
+            return created
+        learner = session.scalar(query)  # created meanwhile by another transaction: use that one
+        if learner is None:
+            raise RuntimeError(f"learner {given.reference!r} was neither created nor found")
+    learner.given_name = given.given_name
+    learner.family_name = given.family_name
+    if given.email is not None:
+        learner.email = given.email
+    if given.date_of_birth is not None:
+        learner.date_of_birth = given.date_of_birth
+    return learner
+
+
+def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner | None:
+    """A new learner of the partnership with a fresh ``urn:uuid:`` subject id, in one statement
+    (``INSERT … ON CONFLICT DO NOTHING RETURNING`` on PostgreSQL and SQLite); None when the
+    partnership has a learner with ``given.reference`` already (created by a concurrent
+    transaction: this one carries on unharmed, no savepoint needed)."""
+    values = {
+        "partnership_id": partnership_id,
+        "reference": given.reference,
+        "subject_id": f"urn:uuid:{uuid.uuid4()}",
+        "given_name": given.given_name,
+        "family_name": given.family_name,
+        "email": given.email,
+        "date_of_birth": given.date_of_birth,
+        "created_at": utcnow(),
+        # what the ORM's before_insert hook fills, which a statement like this one bypasses
+        "search_text": learner_search_text(given.given_name, given.family_name, given.reference),
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERT_INSERTS:
+        return _insert_learner_in_savepoint(session, values)
+    statement = (
+        _UPSERT_INSERTS[dialect](Learner)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["partnership_id", "reference"])
+        .returning(Learner)
+    )
+    return session.scalars(statement).first()
+
+
+def _insert_learner_in_savepoint(session: Session, values: dict[str, Any]) -> Learner | None:
+    """:func:`insert_learner` for a database without ``ON CONFLICT``: the insert in a SAVEPOINT,
+    rolled back alone when the reference is taken."""
+    learner = Learner(**values)
+    try:
+        with session.begin_nested():
+            session.add(learner)
+            session.flush()
+    except IntegrityError:
+        return None
+    return learner
