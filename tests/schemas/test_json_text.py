@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.json_text import JsonInputError, load_json, nesting_depth
+from schemas.json_text import JsonInputError, count_values, load_json, nesting_depth
 
 
 def code_of(data, **limits) -> str:
@@ -94,3 +94,39 @@ def test_any_bytes_parse_or_refuse_with_a_code(data):
         load_json(data, max_bytes=1000)
     except JsonInputError as error:
         assert error.code in {"empty", "not_utf8", "not_json", "too_deep", "invalid_input"}
+
+
+def _depth_and_values(value) -> tuple[int, int]:
+    """The nesting depth and number of JSON values of a parsed value, counted on the value."""
+    if isinstance(value, dict):
+        inner = [_depth_and_values(v) for v in value.values()]
+    elif isinstance(value, list):
+        inner = [_depth_and_values(v) for v in value]
+    else:
+        return 0, 1
+    return 1 + max((d for d, _ in inner), default=0), 1 + sum(n for _, n in inner)
+
+
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(alphabet='ab"\\[]{},: \n\u00e9'),
+        lambda c: st.lists(c) | st.dictionaries(st.text(alphabet='k"\\[{,'), c),
+        max_leaves=40,
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_scan_counts_what_the_parser_finds(value, ensure_ascii, compact):
+    """Depth and values from the scan (quotes, backslashes and brackets inside strings, with
+    and without escaped quotes, any whitespace) equal those of the parsed value."""
+    text = json.dumps(
+        value, ensure_ascii=ensure_ascii, separators=(",", ":") if compact else None
+    )
+    depth, values = _depth_and_values(value)
+    assert nesting_depth(text, 64) == depth
+    assert count_values(text) == values
+
+
+def test_a_raw_lone_surrogate_in_text_given_as_str_is_refused():
+    """Text handed over as ``str`` (not decoded from UTF-8 here) may hold a raw surrogate."""
+    assert code_of('{"a": "x\ud800"}') == "invalid_input"
