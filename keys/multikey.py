@@ -21,6 +21,7 @@ point, a secret where a public key is expected). Nothing here logs or formats ke
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final, TypeAlias
 
 import base58
@@ -33,6 +34,7 @@ PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 MULTIBASE_BASE58BTC: Final = "z"
+_BASE58BTC_ALPHABET: Final = base58.BITCOIN_ALPHABET.decode("ascii")
 
 ED25519_PUBLIC_HEADER: Final = b"\xed\x01"
 ED25519_SECRET_HEADER: Final = b"\x80\x26"
@@ -83,14 +85,12 @@ def decode_multibase(value: str) -> bytes:
     body = value[1:]
     if not body:
         raise InvalidKey("multibase value is empty")
-    try:
-        data = base58.b58decode(body)
-    except ValueError:
-        raise InvalidKey("multibase value is not valid base58btc") from None
-    # base58 strips trailing whitespace before decoding; accept only the canonical form.
-    if base58.b58encode(data).decode("ascii") != body:
-        raise InvalidKey("multibase value is not canonical base58btc")
-    return data
+    # Only the alphabet (base58 would strip trailing whitespace). Every text of alphabet
+    # characters is the one canonical encoding of what it decodes to: its leading "1"s are the
+    # leading zero bytes, and the rest, which starts with another digit, is the number.
+    if body.strip(_BASE58BTC_ALPHABET):
+        raise InvalidKey("multibase value is not valid base58btc")
+    return base58.b58decode(body)
 
 
 def _split_header(multibase: str) -> tuple[bytes, bytes]:
@@ -128,13 +128,25 @@ def encode_public_key(public_key: PublicKey) -> str:
     raise UnsupportedKeyType(f"unsupported public key type {type(public_key).__name__}")
 
 
+#: Public keys decoded lately (a verifier meets the same few issuers' keys again and again; the
+#: key objects are immutable). Failures are not remembered.
+DECODED_KEYS_KEPT: Final = 1024
+
+
 def decode_public_key(multibase: str) -> PublicKey:
-    """Decode a Multikey ``publicKeyMultibase`` to a public key object.
+    """Decode a Multikey ``publicKeyMultibase`` to a public key object (the same object for the
+    same text while it is among the last :data:`DECODED_KEYS_KEPT` decoded).
 
     Raises :class:`UnsupportedKeyType` for an unknown multicodec header and :class:`InvalidKey`
-    for a secret-key header, a wrong length or a point that is not on the curve. EC points must
-    be compressed (33 bytes for P-256, 49 for P-384).
+    for a value that is not a string, a secret-key header, a wrong length or a point that is
+    not on the curve. EC points must be compressed (33 bytes for P-256, 49 for P-384).
     """
+    if type(multibase) is not str:  # what a document says may be anything, even unhashable
+        return _decode_public_key(multibase)
+    return _remembered_public_key(multibase)
+
+
+def _decode_public_key(multibase: str) -> PublicKey:
     header, body = _split_header(multibase)
     if header == ED25519_PUBLIC_HEADER:
         if len(body) != _ED25519_KEY_LENGTH:
@@ -150,6 +162,9 @@ def decode_public_key(multibase: str) -> PublicKey:
         return ec.EllipticCurvePublicKey.from_encoded_point(curve_class(), body)
     except ValueError:
         raise InvalidKey(f"{name} public key is not a point on the curve") from None
+
+
+_remembered_public_key = lru_cache(maxsize=DECODED_KEYS_KEPT)(_decode_public_key)
 
 
 def encode_secret_key(private_key: PrivateKey) -> str:

@@ -197,7 +197,7 @@ class Prepared:
                 return None
             _, template, values = rendered
             try:
-                _size(template, values)
+                _filled(template, values)
                 if template.has_blank_nodes:
                     check_blank_node_work(_blank_quads(template, values))
                 "".join(values).encode("utf-8")  # a lone surrogate: the plain path reports it
@@ -367,20 +367,21 @@ def _render_values(template: Template, leaves: list[Any]) -> list[str]:
     return values
 
 
-def _size(template: Template, values: list[str]) -> int:
-    """Characters of the filled-in N-Quads; :class:`Unsupported` beyond the bound (the plain
-    path refuses such a document)."""
-    size = template.size + sum(uses * len(values[index]) for index, uses in template.uses.items())
-    if size > MAX_NQUADS_BYTES:
+def _filled(template: Template, values: list[str]) -> list[str]:
+    """The rendered value of each of ``template``'s slots, in order (a leaf used by several
+    quads once per use); :class:`Unsupported` when the N-Quads they make would pass the bound
+    (the plain path refuses such a document). Gathered and measured in C, without writing the
+    N-Quads."""
+    filled = list(map(values.__getitem__, template.refs))
+    if template.size + sum(map(len, filled)) > MAX_NQUADS_BYTES:
         raise Unsupported("too large: the plain path refuses it")
-    return size
+    return filled
 
 
 def _canonical(template: Template, values: list[str], hash_algorithm: str) -> str:
     """The canonical N-Quads of ``template`` filled with rendered ``values``."""
-    _size(template, values)
     pieces = list(template.pieces)
-    pieces[1::2] = [values[index] for index in template.refs]
+    pieces[1::2] = _filled(template, values)
     nquads = "".join(pieces)
     if template.has_blank_nodes:
         return canonicalize_nquads(nquads, hash_algorithm)

@@ -105,8 +105,6 @@ class Template:
     slots: list[tuple[int, int]]  # (leaf index, kind) for the leaves the text uses
     iri_slots: dict[int, IriSlot]
     has_blank_nodes: bool
-    #: How often each leaf appears in the text (a node's @id: once per quad of the node).
-    uses: dict[int, int] = field(default_factory=dict)
     #: Characters of the N-Quads without the slots' values.
     size: int = 0
     #: The quads that mention a blank node, each term either ``("blank", label)`` or the
@@ -217,13 +215,11 @@ def _build(
             numbers[str(value)] = (index, False)
             numbers[_canonicalize_double(float(value))] = (index, False)
     kinds: dict[int, int] = {}
-    uses: dict[int, int] = {}
     iri_slots: dict[int, IriSlot] = {}
 
     def use(index: int, kind: int) -> str:
         if kinds.setdefault(index, kind) != kind:
             raise Unsupported("one leaf, two kinds")
-        uses[index] = uses.get(index, 0) + 1
         return f"{SLOT}{index}{SLOT}"
 
     def constant(text: str) -> str:
@@ -299,7 +295,6 @@ def _build(
     for index in expansions:
         if index not in kinds:
             iri(placeholders[index])
-            uses[index] = 0
     parts = "".join(lines).split(SLOT)
     pieces = [SLOT if n % 2 else part for n, part in enumerate(parts)]
     return Template(
@@ -308,7 +303,6 @@ def _build(
         slots=sorted(kinds.items()),
         iri_slots=iri_slots,
         has_blank_nodes=bool(blank_quads),
-        uses=uses,
         size=sum(len(part) for part in parts[0::2]),
         blank_quads=blank_quads,
     )

@@ -138,7 +138,8 @@ def verify_credential(
             prepared=prepared,
         ),
     )
-    return _finish(document, [*results, seal], options, now, resolver, budget, holder)
+    plain = prepared.plain_json() if prepared is not None else None
+    return _finish(document, [*results, seal], options, now, resolver, budget, holder, plain)
 
 
 def _beyond_limits(document: Any, limits: Limits) -> Report | None:
@@ -235,9 +236,11 @@ def _finish(
     resolver: DidResolver,
     budget: Budget,
     holder: str | None = None,
+    plain: bool | None = None,
 ) -> Report:
     """Add the content checks after format and seal; none when the seal is invalid. Before
-    each, the budget is looked at: once spent, the rest are ``unchecked``."""
+    each, the budget is looked at: once spent, the rest are ``unchecked``. ``plain``: True
+    when ``credential`` is known to be plain JSON (its shape was read)."""
     seal = results[-1]
     if seal.outcome is Outcome.ERROR:
         return Report([*results, *(_not_trusted(name) for name in CONTENT_CHECKS)])
@@ -261,7 +264,7 @@ def _finish(
             ),
         ),
         ("owner", lambda: check_owner(credential, holder)),
-        ("recognition", lambda: check_recognition(credential)),
+        ("recognition", lambda: check_recognition(credential, plain=plain)),
     ]
     for name, run in checks:
         if budget.spent():

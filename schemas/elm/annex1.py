@@ -304,7 +304,7 @@ def is_micro_credential(credential: Any) -> Applicability:
 # --- element by element ------------------------------------------------------------------------
 
 
-def annex1_report(credential: Any) -> Annex1Report:
+def annex1_report(credential: Any, *, plain: bool | None = None) -> Annex1Report:
     """Each Annex I element of ``credential``: present, missing or malformed, with its value.
 
     When Annex I does not apply (:func:`is_micro_credential`), the report has no elements.
@@ -313,13 +313,18 @@ def annex1_report(credential: Any) -> Annex1Report:
     beside it); an element with issues is ``malformed`` when something is stated at one of its
     places, ``missing`` otherwise. Optional elements are ``malformed`` when a value at one of
     their places does not match its ``$defs`` shape. Never raises for any JSON value.
+    ``plain``: True when the caller knows ``credential`` is plain JSON (then so is every part of
+    it, and no schema check walks it to find out; see
+    :meth:`schemas.json_schema.Schema.surely_valid`).
     """
     applicability, achievement = _judge(credential)
     if achievement is None:
         return Annex1Report(applicability, ())
     roots = _roots(credential, achievement)
-    issues = _own_issues(credential, achievement)
-    return Annex1Report(applicability, tuple(_evaluate(row, roots, issues) for row in ELEMENTS))
+    issues = _own_issues(credential, achievement, plain)
+    return Annex1Report(
+        applicability, tuple(_evaluate(row, roots, issues, plain) for row in ELEMENTS)
+    )
 
 
 def _roots(credential: Mapping[str, Any], achievement: _Achievement) -> Roots:
@@ -334,7 +339,9 @@ def _roots(credential: Mapping[str, Any], achievement: _Achievement) -> Roots:
     }
 
 
-def _own_issues(credential: Mapping[str, Any], achievement: _Achievement) -> list[SchemaIssue]:
+def _own_issues(
+    credential: Mapping[str, Any], achievement: _Achievement, plain: bool | None
+) -> list[SchemaIssue]:
     """The profile's issues, less those inside claims and subjects other than the achievement's
     (a certificate may carry an activity beside its achievement: it is no Annex I matter)."""
     foreign: list[str] = []
@@ -349,7 +356,7 @@ def _own_issues(credential: Mapping[str, Any], achievement: _Achievement) -> lis
         ]
     return [
         issue
-        for issue in schema_issues(dict(credential))
+        for issue in schema_issues(dict(credential), plain=plain)
         if not any(issue.path == f or issue.path.startswith(f + "/") for f in foreign)
     ]
 
@@ -378,7 +385,9 @@ def _expected_path(row: Element, roots: Roots) -> str:
     return format_path((*roots[root][0][1], *steps))
 
 
-def _evaluate(row: Element, roots: Roots, all_issues: list[SchemaIssue]) -> ElementResult:
+def _evaluate(
+    row: Element, roots: Roots, all_issues: list[SchemaIssue], plain: bool | None
+) -> ElementResult:
     found = _found(row, roots)
     if row.required:
         issues = [issue for issue in all_issues if issue.element == row.key]
@@ -388,7 +397,7 @@ def _evaluate(row: Element, roots: Roots, all_issues: list[SchemaIssue]) -> Elem
             for place, (value, path) in found
             if place in row.shapes
             for issue in definition_issues(
-                row.shapes[place], value, path=format_path(path), element=row.key
+                row.shapes[place], value, path=format_path(path), element=row.key, plain=plain
             )
         ]
     value = element_value(row.key, roots) if found else None

@@ -164,17 +164,23 @@ def _stated_validator(key: str) -> Schema:
 
 
 def definition_issues(
-    name: str, value: Any, *, path: str = "", element: str | None = None
+    name: str,
+    value: Any,
+    *,
+    path: str = "",
+    element: str | None = None,
+    plain: bool | None = None,
 ) -> list[SchemaIssue]:
     """Every way ``value`` falls short of the schema's ``$defs/<name>`` (say ``note``), each
     issue's path starting at ``path`` and naming ``element``; an empty list if it matches.
 
     Used for the places of the optional elements (:attr:`Element.shapes`), which the profile
-    itself does not check. ``KeyError`` for a name the schema does not define.
+    itself does not check. ``KeyError`` for a name the schema does not define. ``plain`` as
+    :func:`schema_issues`.
     """
     validator = _definition_validator(name)
     issues = []
-    for error in validator.iter_errors(value):
+    for error in validator.iter_errors(value, plain=plain):
         _, description = _annotations(error.absolute_schema_path, validator.reference.schema)
         inner = format_path(error.absolute_path)
         issues.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import base58
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
@@ -73,6 +74,21 @@ class TestMultibase:
     def test_rejects(self, value: object) -> None:
         with pytest.raises(InvalidKey):
             decode_multibase(value)  # type: ignore[arg-type]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="123abcXYZz0OIl \t\n\u00e9", min_size=1, max_size=40))
+    def test_accepts_exactly_the_canonical_encodings(self, body: str) -> None:
+        """A text is accepted when, and only when, it is the encoding of what it decodes to
+        (the rule written the long way: decode with the library, encode again, compare)."""
+        try:
+            canonical = base58.b58encode(base58.b58decode(body)).decode("ascii") == body
+        except ValueError:
+            canonical = False
+        if canonical:
+            assert encode_multibase(decode_multibase("z" + body)) == "z" + body
+        else:
+            with pytest.raises(InvalidKey):
+                decode_multibase("z" + body)
 
 
 class TestVectorKeys:
@@ -201,6 +217,22 @@ class TestDecodeErrors:
     def test_bad_public_keys(self, data: bytes) -> None:
         with pytest.raises(InvalidKey):
             decode_public_key(encode_multibase(data))
+        with pytest.raises(InvalidKey):  # a failure is not remembered as a key
+            decode_public_key(encode_multibase(data))
+
+    @pytest.mark.parametrize("value", [None, 7, ["z6Mk"], {"z": 1}, b"z6Mk"])
+    def test_a_value_that_is_not_text(self, value: object) -> None:
+        """What a document names as a key may be anything, unhashable included."""
+        with pytest.raises(InvalidKey):
+            decode_public_key(value)  # type: ignore[arg-type]
+
+
+def test_a_key_decoded_again_is_the_same_key() -> None:
+    """Verifiers meet the same issuers' keys again and again: decoded once, then remembered."""
+    text = encode_public_key(ed25519.Ed25519PrivateKey.generate().public_key())
+    first = decode_public_key(text)
+    assert decode_public_key(text) is first
+    assert encode_public_key(first) == text
 
     @pytest.mark.parametrize(
         "data",

@@ -260,3 +260,26 @@ def test_never_an_error(issuer_key: Any, eu_sample: dict[str, Any]) -> None:
         variants.append(variant)
     for variant in variants:
         assert check_recognition(variant).outcome in (Outcome.OK, Outcome.WARNING)
+
+
+def test_known_plain_json_changes_nothing(issuer_key: Any, eu_sample: dict[str, Any]) -> None:
+    """Told that the credential is plain JSON (as the verifier knows once it has read its
+    shape), the check skips that walk and says exactly what it says without being told —
+    for complete, incomplete, malformed and non-micro-credentials alike."""
+    ours = reference_credential(issuer_key)
+    malformed = copy.deepcopy(ours)
+    malformed["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] = "125 hours"
+    malformed["credentialSubject"]["hasClaim"]["provenBy"]["idVerification"] = "unsupervised"
+    variants = [ours, eu_sample, malformed, kinds.plain_vc2(), kinds.degree(ours)]
+    for variant in variants:
+        assert check_recognition(variant, plain=True) == check_recognition(variant)
+    incomplete = copy.deepcopy(ours)
+    del incomplete["credentialSubject"]["hasClaim"]["specifiedBy"]["eqfLevel"]
+    incomplete["credentialSubject"]["hasClaim"]["specifiedBy"]["volumeOfLearning"] = "125 hours"
+    signed = add_proof(incomplete, issuer_key, created=SIGNED_AT)
+    in_report = verify_credential(signed, OPTIONS).result("recognition")
+    assert in_report == check_recognition(signed)
+    assert (in_report.details["missingRequired"], in_report.details["malformed"]) == (
+        ["level"],
+        ["workload"],
+    )

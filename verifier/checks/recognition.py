@@ -23,7 +23,9 @@ from verifier.report import CheckResult, Outcome
 CHECK = "recognition"
 
 
-def check_recognition(credential: Mapping[str, Any]) -> CheckResult:
+def check_recognition(
+    credential: Mapping[str, Any], *, plain: bool | None = None
+) -> CheckResult:
     """The Annex I report of ``credential`` as a check result (see the module for outcomes).
 
     ``details`` is ``{"applicable": false, "reason", "explanation"}`` when Annex I does not
@@ -31,9 +33,10 @@ def check_recognition(credential: Mapping[str, Any]) -> CheckResult:
     "missingRequired": [...], "malformed": [...]}`` where each element is ``{"number", "key",
     "element", "required", "status", "value", "path", "message"}`` (16 of them, in Annex I
     order), ``missingRequired`` the keys of the mandatory elements missing and ``malformed``
-    the keys of every element (mandatory or optional) stated wrongly.
+    the keys of every element (mandatory or optional) stated wrongly. ``plain``: True when the
+    caller knows ``credential`` is plain JSON (:func:`schemas.elm.annex1.annex1_report`).
     """
-    report = annex1_report(credential)
+    report = annex1_report(credential, plain=plain)
     applicability = report.applicability
     details: dict[str, Any] = {
         "applicable": applicability.applicable,
