@@ -183,7 +183,10 @@ def _issue(document: dict[str, Any], keypairs: list[KeyPair]) -> dict[str, Any]:
         return document
     prepared = PreparedDocument(document)
     prepared.check_strict()
-    validate_microcredential(document)
+    try:  # as issuer.credentials.issuance.check_document does, where this tree can
+        validate_microcredential(document, plain=prepared.plain_json())
+    except TypeError:
+        validate_microcredential(document)
     return add_proofs(document, keypairs, created=CREATED, prepared=prepared)
 
 

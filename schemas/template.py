@@ -57,6 +57,8 @@ _ESCAPED_BYTES = bytes([*range(0x20), 0x7F, ord('"'), ord("\\")])
 IRI, LITERAL, LITERAL_DOUBLE, INTEGER, INTEGER_DOUBLE, DOUBLE = range(6)
 #: Stands for a slot in :attr:`Template.pieces` (never in N-Quads: controls are escaped).
 SLOT = "\x00"
+#: The label RDFC-1.0 gives the first blank node it labels (the only one, in a graph of one).
+CANONICAL_FIRST_BLANK = "_:c14n0"
 
 
 def escape(text: str) -> str:
@@ -110,8 +112,9 @@ class Template:
     #: The quads that mention a blank node, each term either ``("blank", label)`` or the
     #: (pieces, refs) that write it: what RDFC-1.0's work bound looks at.
     blank_quads: list[tuple[Any, ...]] = field(default_factory=list)
-    #: Without blank nodes the canonical form is the sorted distinct lines of the template's
-    #: N-Quads (written the canonical way); checked against pyoxigraph on first use.
+    #: Without blank nodes (or with one, written with its canonical label: there is nothing to
+    #: tell apart) the canonical form is the sorted distinct lines of the template's N-Quads
+    #: (written the canonical way); checked against pyoxigraph on first use.
     direct: bool = True
     checked: bool = False
     memo: dict[tuple[int, str], str] = field(default_factory=dict)
@@ -241,13 +244,21 @@ def _build(
         iri_slots[index] = IriSlot(index, ctx, vocab, base)
         return "<" + use(index, IRI) + ">"
 
+    # With one blank node, RDFC-1.0 has nothing to tell apart: its canonical label is the first
+    # one issued whatever the values, so the template writes it (and has no blank-node work).
+    labels = _blank_labels(dataset)
+    only_blank = next(iter(labels)) if len(labels) == 1 else None
+
+    def blank(label: str) -> str:
+        return CANONICAL_FIRST_BLANK if label == only_blank else constant(label)
+
     def term(node: dict[str, Any]) -> str:
         kind = node["type"]
         value = node["value"]
         if kind == "IRI":
             return iri(value)
         if kind == "blank node":
-            return constant(value)
+            return blank(value)
         datatype = node.get("datatype") or XSD_STRING
         if datatype == RDF_JSON:
             raise Unsupported("JSON literal")
@@ -280,14 +291,14 @@ def _build(
         if graph_name == "@default":
             graph = ""
         elif graph_name.startswith("_:"):
-            graph = " " + constant(graph_name)
+            graph = " " + blank(graph_name)
         else:
             graph = " " + iri(graph_name)
         for triple in triples:
             terms = [term(triple["subject"]), term(triple["predicate"]), term(triple["object"])]
             lines.append(f"{terms[0]} {terms[1]} {terms[2]}{graph} .\n")
             terms.append(graph[1:] if graph else "")
-            if any(t.startswith("_:") for t in terms):
+            if only_blank is None and any(t.startswith("_:") for t in terms):
                 blank_quads.append(tuple(_term_spec(t) for t in terms))
     # A leaf expanded as an IRI that lands in no quad (the @id of a node without properties)
     # is still checked by strict expansion: render it too, so a relative one takes the plain
@@ -306,6 +317,18 @@ def _build(
         size=sum(len(part) for part in parts[0::2]),
         blank_quads=blank_quads,
     )
+
+
+def _blank_labels(dataset: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """The labels of the blank nodes in ``dataset`` (subjects, objects and graph names)."""
+    labels = {name for name in dataset if name.startswith("_:")}
+    for triples in dataset.values():
+        for triple in triples:
+            for position in ("subject", "object"):
+                node = triple[position]
+                if node["type"] == "blank node":
+                    labels.add(node["value"])
+    return labels
 
 
 def _term_spec(text: str) -> tuple[Any, ...]:

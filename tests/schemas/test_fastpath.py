@@ -94,6 +94,37 @@ class TestReferenceCredential:
         assert fastpath.stats.fallbacks == 0
 
 
+class TestOneBlankNode:
+    """With one blank node there is nothing for RDFC-1.0 to tell apart: the template writes its
+    canonical label and the lines are sorted, as without blank nodes (no blank-node work)."""
+
+    def test_proof_configurations_need_no_blank_node_work(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        keypair = reference_keypair()
+        signed = add_proof(reference_credential(keypair), keypair)
+        configuration = proof_configuration(signed, signed["proof"])
+        assert "_:c14n0 " in assert_agree(configuration)[1]
+
+        def refused(*_: Any, **__: Any) -> str:
+            raise AssertionError("blank-node canonicalization asked for one blank node")
+
+        monkeypatch.setattr(fastpath, "canonicalize_nquads", refused)
+        for n, created in enumerate(["2026-01-02T03:04:05Z", "2027-12-31T23:59:59Z"]):
+            other = {**configuration, "created": created, "verificationMethod": f"did:x:{n}#k"}
+            assert_agree(other)
+        assert fastpath.stats.fallbacks == 0
+
+    def test_a_subject_without_id_agrees_and_two_blank_nodes_still_work(self) -> None:
+        document = reference_credential(reference_keypair())
+        del document["credentialSubject"]["id"]
+        one = assert_agree(document)[1]
+        assert one.count("_:c14n0 ") > 0 and "_:c14n1" not in one
+        del document["credentialSubject"]["hasClaim"]["id"]
+        two = assert_agree(document)[1]
+        assert "_:c14n1" in two
+
+
 class TestStrictRule:
     def test_undefined_term_refused_every_time(self) -> None:
         document = reference_credential(reference_keypair())
