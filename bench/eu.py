@@ -183,10 +183,9 @@ def _issue(document: dict[str, Any], keypairs: list[KeyPair]) -> dict[str, Any]:
         return document
     prepared = PreparedDocument(document)
     prepared.check_strict()
-    try:  # as issuer.credentials.issuance.check_document does, where this tree can
-        validate_microcredential(document, plain=prepared.plain_json())
-    except TypeError:
-        validate_microcredential(document)
+    # As issuer.credentials.issuance.check_document does: the profile is told what the shape
+    # read.
+    validate_microcredential(document, plain=prepared.plain_json())
     return add_proofs(document, keypairs, created=CREATED, prepared=prepared)
 
 
