@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keys.proof import add_proof
 from keys.proof_set import BUDGET_EXCEEDED, verify_proofs
@@ -74,6 +76,54 @@ class TestStructure:
         ):
             with pytest.raises(limits.LimitExceeded):
                 check_structure(beyond, small)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        document=st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=5)
+            | st.tuples(inner, inner)
+            | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+            max_leaves=30,
+        ),
+        max_nodes=st.integers(1, 40),
+        max_string=st.integers(0, 8),
+    )
+    def test_refused_exactly_beyond_a_limit(
+        self, document: Any, max_nodes: int, max_string: int
+    ) -> None:
+        """Against the rule counted the slow way: every value once, every string and member
+        name measured (tuples read as arrays, as the general way reads them)."""
+        if isinstance(document, dict):
+            document.pop("proof", None)
+            document.pop("credentialStatus", None)
+        values, longest = 0, 0
+        stack = [document]
+        while stack:
+            value = stack.pop()
+            values += 1
+            if isinstance(value, str):
+                longest = max(longest, len(value))
+            elif isinstance(value, dict):
+                longest = max([longest, *map(len, value)])
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple):
+                stack.extend(value)
+        beyond = {
+            code
+            for code, over in (
+                ("too_many_nodes", values > max_nodes),
+                ("string_too_long", longest > max_string),
+            )
+            if over
+        }
+        small = Limits(max_nodes=max_nodes, max_string=max_string)
+        if not beyond:
+            check_structure(document, small)
+            return
+        with pytest.raises(limits.LimitExceeded) as refused:
+            check_structure(document, small)
+        assert refused.value.code in beyond
 
     def test_a_jades_payload_is_read_within_the_limits(self) -> None:
         payload = json.dumps({"@context": [], "values": list(range(LIMITS.max_nodes + 1))})
