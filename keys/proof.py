@@ -283,12 +283,18 @@ def decode_proof_value(proof: Mapping[str, Any], algorithm: Algorithm | None) ->
         signature = decode_multibase(value)
     except InvalidKey:
         raise MalformedProofValue("proofValue is not valid base58btc") from None
-    if algorithm is not None and len(signature) != SIGNATURE_LENGTHS[algorithm]:
+    if algorithm is not None:
+        check_signature_length(signature, algorithm)
+    return signature
+
+
+def check_signature_length(signature: bytes, algorithm: Algorithm) -> None:
+    """``MalformedProofValue`` unless ``signature`` has the length of ``algorithm``'s."""
+    if len(signature) != SIGNATURE_LENGTHS[algorithm]:
         raise MalformedProofValue(
             f"proofValue decodes to {len(signature)} bytes; {algorithm} signatures have "
             f"{SIGNATURE_LENGTHS[algorithm]}"
         )
-    return signature
 
 
 def _check_members(proof: Mapping[str, Any]) -> None:
@@ -327,7 +333,7 @@ def verify_proof(
     purpose = purpose or AssertionProofPurpose()
     _check_members(proof)
     suite = get_cryptosuite(proof.get("cryptosuite"))
-    decode_proof_value(proof, None)
+    signature = decode_proof_value(proof, None)
     purpose.check_proof(proof, now=now)
     method_id = proof["verificationMethod"]
     method, controller_document = resolver.resolve_verification_method(method_id)
@@ -338,7 +344,7 @@ def verify_proof(
     keypair = resolver.keypair_for_method(method)
     if keypair.algorithm not in suite.algorithms:
         raise KeyNotAuthorized(f"{suite.name} cannot be verified with a {keypair.algorithm} key")
-    signature = decode_proof_value(proof, keypair.algorithm)
+    check_signature_length(signature, keypair.algorithm)
 
     signed_document = document_to_sign(document, proof, proofs_of(document))
     cache_key = (suite.hash_name(keypair.algorithm), *_previous_proof_ids(proof))

@@ -170,7 +170,7 @@ class DidResolver:
 
     ``fetch(url) -> bytes`` retrieves did:web documents (guarded HTTP lives outside ``keys``);
     without it did:web resolution fails with ``did_unresolved``. Successful resolutions are cached
-    for the life of the instance; callers get their own copy of each document.
+    for the life of the instance; :meth:`resolve` gives callers their own copy of each document.
     """
 
     def __init__(self, fetch: Fetch | None = None) -> None:
@@ -184,6 +184,10 @@ class DidResolver:
         :class:`DidResolutionError` when a did:web document cannot be fetched (``did_unresolved``,
         also when no fetcher is configured) or is not the DID's (``did_document_invalid``).
         """
+        return copy.deepcopy(self._resolved(did))
+
+    def _resolved(self, did: str) -> dict[str, Any]:
+        """The cached DID document of ``did`` (resolved on first use): this resolver's own."""
         if not isinstance(did, str) or not did.startswith("did:"):
             raise InvalidDid("not a DID")
         bare = did.partition("#")[0]
@@ -191,7 +195,7 @@ class DidResolver:
         if cached is None:
             cached = self._resolve_uncached(bare)
             self._cache[bare] = cached
-        return copy.deepcopy(cached)
+        return cached
 
     def _resolve_uncached(self, did: str) -> dict[str, Any]:
         if did.startswith(DID_KEY_PREFIX):
@@ -211,9 +215,10 @@ class DidResolver:
         ``method_id`` is a DID URL (``did:…#fragment``); a bare did:key stands for its one key.
         The method must be in the controller document (listed under ``verificationMethod`` or
         embedded in a relationship) and name that document's DID as its ``controller``, else
-        :class:`KeyNotAuthorized`. The returned method carries its absolute ``id``. Resolution
-        errors of :meth:`resolve` pass through; :class:`InvalidDid` for a method id that is not
-        a DID URL with a fragment.
+        :class:`KeyNotAuthorized`. The returned method carries its absolute ``id``; the
+        controller document is the resolver's cached one, to be read, never changed (no copy
+        per proof). Resolution errors of :meth:`resolve` pass through; :class:`InvalidDid` for a
+        method id that is not a DID URL with a fragment.
         """
         if not isinstance(method_id, str) or not method_id.startswith("did:"):
             raise InvalidDid("verification method id is not a DID URL")
@@ -224,7 +229,7 @@ class DidResolver:
             target = f"{did}#{did[len(DID_KEY_PREFIX) :]}"
         else:
             raise InvalidDid("verification method id has no #fragment")
-        document = self.resolve(did)
+        document = self._resolved(did)
         document_id = document.get("id")
         matches: list[Mapping[str, Any]] = []
         for method in _candidate_methods(document):
