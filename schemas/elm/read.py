@@ -61,22 +61,28 @@ def first(value: Any) -> Mapping[str, Any]:
 
 def items(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[Located]:
     """``value`` itself, or each item of it when it is a list (ELM's one or many)."""
+    return iter(_one_or_many(value, path))
+
+
+def walk(root: Located, steps: tuple[str, ...]) -> list[Located]:
+    """Every value at ``steps`` below ``root``, in document order, stepping through lists at
+    every level (a list found at the end is given item by item)."""
+    level = [root]
+    for step in steps:
+        below: list[Located] = []
+        for value, path in level:
+            for node, node_path in _one_or_many(value, path):
+                if (type(node) is dict or isinstance(node, Mapping)) and step in node:
+                    below.append((node[step], (*node_path, step)))
+        level = below
+    return [found for value, path in level for found in _one_or_many(value, path)]
+
+
+def _one_or_many(value: Any, path: tuple[str | int, ...]) -> list[Located]:
+    """:func:`items` as a list."""
     if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield item, (*path, index)
-    else:
-        yield value, path
-
-
-def walk(root: Located, steps: tuple[str, ...]) -> Iterator[Located]:
-    """Every value at ``steps`` below ``root``, stepping through lists at every level (a list
-    found at the end is given item by item)."""
-    if not steps:
-        yield from items(*root)
-        return
-    for node, path in items(*root):
-        if isinstance(node, Mapping) and steps[0] in node:
-            yield from walk((node[steps[0]], (*path, steps[0])), steps[1:])
+        return [(item, (*path, index)) for index, item in enumerate(value)]
+    return [(value, path)]
 
 
 def types(node: Any) -> set[str]:
