@@ -64,6 +64,7 @@ from schemas.template import (
     Template,
     compile_shape,
     escape,
+    escape_all,
 )
 
 __all__ = [
@@ -341,17 +342,23 @@ def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[tuple[Any, ...], Any
 
 def _render_values(template: Template, leaves: list[Any]) -> list[str]:
     """Every leaf the template uses, rendered as its slot writes it (others left as they are);
-    :class:`Unsupported` (or pyoxigraph's error) when the plain path must decide."""
+    :class:`Unsupported` (or pyoxigraph's error) when the plain path must decide. Plain
+    literals are checked all at once (:func:`schemas.template.escape_all`)."""
     values: list[Any] = list(leaves)
-    for index, kind in template.slots:
+    literals, iris, others = template.by_kind or _by_kind(template)
+    if literals:
+        texts = list(map(values.__getitem__, literals))
+        if set(map(type, texts)) != {str}:
+            raise Unsupported("kind")
+        escaped = escape_all(texts)
+        if escaped is not texts:
+            for index, text in zip(literals, escaped, strict=True):
+                values[index] = text
+    for index in iris:
+        values[index] = _iri(template, index, values[index])
+    for index, kind in others:
         value = values[index]
-        if kind == LITERAL:
-            if type(value) is not str:
-                raise Unsupported("kind")
-            values[index] = escape(value)
-        elif kind == IRI:
-            values[index] = _iri(template, index, value)
-        elif kind == INTEGER:
+        if kind == INTEGER:
             values[index] = str(int(value))
         elif kind == DOUBLE:
             values[index] = _canonicalize_double(value)
@@ -365,6 +372,15 @@ def _render_values(template: Template, leaves: list[Any]) -> list[str]:
             else:
                 values[index] = _canonicalize_double(number)
     return values
+
+
+def _by_kind(template: Template) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """:attr:`Template.by_kind`, made and kept."""
+    literals = [index for index, kind in template.slots if kind == LITERAL]
+    iris = [index for index, kind in template.slots if kind == IRI]
+    others = [(index, kind) for index, kind in template.slots if kind not in (LITERAL, IRI)]
+    template.by_kind = (literals, iris, others)
+    return template.by_kind
 
 
 def _filled(template: Template, values: list[str]) -> list[str]:

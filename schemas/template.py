@@ -74,6 +74,15 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def escape_all(texts: list[str]) -> list[str]:
+    """:func:`escape` of each text — ``texts`` itself after one pass in C over all of them when
+    none has anything to escape (the usual case)."""
+    data = "".join(texts).encode("utf-8")
+    if len(data.translate(None, _ESCAPED_BYTES)) == len(data):
+        return texts
+    return [escape(text) for text in texts]
+
+
 @dataclass(slots=True)
 class IriSlot:
     """Where a leaf is expanded as an IRI: pyld's active context there, vocab mode, base."""
@@ -121,6 +130,9 @@ class Template:
     #: For a document with a proof: the template of the same document without it, and whether
     #: this template's rendered leaves can fill it (see :func:`schemas.fastpath.prepared`).
     unsecured: tuple[Any, bool] | None = None
+    #: The leaves of :attr:`slots` by how they are rendered: (plain literals, IRIs, the others
+    #: with their kinds), made on first use.
+    by_kind: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
 
     @property
     def text(self) -> str:

@@ -18,7 +18,7 @@ from keys.proof import add_proof, add_proofs, unsecured
 from schemas import fastpath
 from schemas.errors import SchemaError
 from schemas.jsonld import PreparedDocument, canonicalize_plain
-from schemas.template import _ESCAPES, escape
+from schemas.template import _ESCAPES, escape, escape_all
 
 CREATED = "2026-07-01T00:00:00Z"
 DI_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -131,3 +131,19 @@ def test_escape_is_the_reference_translation(text: str) -> None:
     assert escape(text) == expected
     long = text * 2000
     assert escape(long) == long.translate(_ESCAPES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=20) | st.text(alphabet='ab"\\\n\x00é漢', max_size=20)))
+def test_escape_all_is_escape_of_each(texts: list[str]) -> None:
+    """One pass over all the texts says what escaping each would: the same texts back (the
+    very list) when none has anything to escape."""
+    try:
+        expected = [escape(text) for text in texts]
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            escape_all(texts)
+        return
+    result = escape_all(texts)
+    assert result == expected
+    assert (result is texts) == (expected == texts)
