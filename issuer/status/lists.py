@@ -10,12 +10,13 @@ issuance order (herd privacy). An index is reserved by inserting a row under a u
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.manyrows import insert_rows
@@ -190,10 +191,11 @@ def _reserve(
 ) -> list[list[Reserved]]:
     """The reservation rule, for one credential or many: ``count`` entries for each of
     ``purposes`` (in that order), each at a random free index of the organisation's open list
-    for its purpose. One read of the newest lists (with their entry counts) and one multi-row
-    ``INSERT … ON CONFLICT DO NOTHING`` for every purpose together; indices found taken (by
-    anyone, committed or not: the unique ``(list, index)`` decides) are drawn again, a few at a
-    time. A list at :data:`MAX_FILL` is followed by a new one."""
+    for its purpose. One read of the newest lists (with how many entries each holds) and one
+    multi-row ``INSERT … ON CONFLICT DO NOTHING`` for every purpose together; indices found
+    taken (by anyone, committed or not: the unique ``(list, index)`` decides) are drawn again,
+    a few at a time. A list at :data:`MAX_FILL` is followed by a new one. The lists' ``used``
+    grows by what was reserved when the transaction commits (:func:`_count_reserved`)."""
     source: RandomIndex = rng or secrets.SystemRandom()
     reserved: dict[StatusPurpose, list[Reserved]] = {purpose: [] for purpose in purposes}
     while pending := [p for p in purposes if len(reserved[p]) < count]:
@@ -205,31 +207,28 @@ def _reserve(
             wanted[status_list] = min(count - len(reserved[purpose]), max(room, 1))
         for status_list, entries in _insert_free(session, wanted, source).items():
             reserved[status_list.purpose] += entries
+            _reserved_here(session)[status_list.id] += len(entries)
     return [reserved[purpose] for purpose in purposes]
 
 
 def _newest_open_lists(
     session: Session, organisation: Organisation, purposes: Sequence[StatusPurpose]
 ) -> dict[StatusPurpose, tuple[StatusList, int]]:
-    """For each of ``purposes``: the organisation's newest list and how many entries it holds,
-    when it is open (below :data:`MAX_FILL`); otherwise a new list (and 0). One query for all
-    of them. Older lists are not counted: a list is only ever followed by another once it is
-    full."""
+    """For each of ``purposes``: the organisation's newest list and how many entries it holds
+    (its ``used``, as committed, and what this transaction reserved in it), when it is open
+    (below :data:`MAX_FILL`); otherwise a new list (and 0). One query for all of them, which
+    counts no rows. Older lists are not looked at: a list is only ever followed by another
+    once it is full."""
     newest_ids = (
         select(func.max(StatusList.id))
         .where(StatusList.organisation_id == organisation.id, StatusList.purpose.in_(purposes))
         .group_by(StatusList.purpose)
     )
-    used = (
-        select(func.count())
-        .where(StatusEntry.status_list_id == StatusList.id)
-        .correlate(StatusList)
-        .scalar_subquery()
-    )
+    mine = _reserved_here(session)
     found = {
-        status_list.purpose: (status_list, int(count))
-        for status_list, count in session.execute(
-            select(StatusList, used).where(StatusList.id.in_(newest_ids))
+        status_list.purpose: (status_list, used + mine[status_list.id])
+        for status_list, used in session.execute(
+            select(StatusList, StatusList.used).where(StatusList.id.in_(newest_ids))
         )
     }
     opened: dict[StatusPurpose, tuple[StatusList, int]] = {}
@@ -289,3 +288,46 @@ def _insert_free(
             }
     short = [sl.id for sl, count in wanted.items() if len(reserved[sl]) < count]
     raise RuntimeError(f"no free indices found in status list(s) {short}")
+
+
+# --- how many entries a list holds -------------------------------------------------------------
+
+#: ``session.info`` key: status list id → entries this transaction reserved in it, which its
+#: ``used`` gets when the transaction commits.
+_RESERVED = "issuer.status.lists.reserved"
+
+
+def _reserved_here(session: Session) -> Counter[int]:
+    """The entries reserved in this session's transaction, by list id, not yet in ``used``."""
+    reserved: Counter[int] = session.info.setdefault(_RESERVED, Counter())
+    return reserved
+
+
+@event.listens_for(Session, "before_commit")
+def _count_reserved(session: Session) -> None:
+    """Add the entries the committing transaction reserved to their lists' ``used``, in the
+    same transaction: one ``UPDATE`` by primary key (one per distinct number added). Done at
+    commit rather than at each reservation, so that the list's row is locked (PostgreSQL) only
+    from here to the commit, not while the credential is built and signed: concurrent
+    issuances of an organisation do not queue on it. Entries given back later (a bulk row
+    that was not issued) are not taken off: the list closes a little early, never late."""
+    reserved: Counter[int] | None = session.info.pop(_RESERVED, None)
+    if not reserved:
+        return
+    by_amount: dict[int, list[int]] = {}
+    for list_id, added in sorted(reserved.items()):
+        by_amount.setdefault(added, []).append(list_id)
+    connection = session.connection()
+    for added, list_ids in sorted(by_amount.items()):
+        connection.execute(
+            update(StatusList)
+            .where(StatusList.id.in_(list_ids))
+            .values(used=StatusList.used + added)
+        )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reserved(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction rolled back took its reservations with it: nothing is counted."""
+    if transaction.parent is None:
+        session.info.pop(_RESERVED, None)

@@ -9,12 +9,17 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import event, func, select
 
 import issuer.status.lists as lists
-from issuer.db import session_factory, transaction
+from issuer.db import MIGRATIONS, make_engine, session_factory, transaction, upgrade
 from issuer.models import Organisation, StatusEntry, StatusList, StatusPurpose
 from issuer.status.lists import reserve_batch, reserve_entries, reserve_entry
 
@@ -68,7 +73,7 @@ def test_reserving_one_credentials_entries_is_two_statements(app, demo):
             event.remove(engine, "before_cursor_execute", note)
         assert [e.status_list.purpose for e in entries] == list(StatusPurpose)
         assert all(e.id is not None and e.credential_id is None for e in entries)
-    assert len(seen) == 2, seen  # the newest lists with their counts; one INSERT
+    assert len(seen) == 2, seen  # the newest lists (no count: their ``used``); one INSERT
 
 
 def test_many_reservations_never_share_an_index(app, demo, small_lists):
@@ -159,3 +164,106 @@ def test_concurrent_single_and_batch_reservations_never_share_an_index(app, demo
     # a few entries past its open part, never more than the concurrent writers add
     per_list = Counter(list_id for list_id, _ in places)
     assert all(count <= OPEN + threads_count * 3 for count in per_list.values())
+
+
+def _used(session, list_ids) -> dict[int, int]:
+    rows = session.execute(
+        select(StatusList.id, StatusList.used).where(StatusList.id.in_(list_ids))
+    )
+    return {list_id: used for list_id, used in rows}
+
+
+def _counted(session, list_ids) -> dict[int, int]:
+    rows = session.execute(
+        select(StatusEntry.status_list_id, func.count())
+        .where(StatusEntry.status_list_id.in_(list_ids))
+        .group_by(StatusEntry.status_list_id)
+    )
+    return {list_id: count for list_id, count in rows}
+
+
+def test_a_lists_used_is_its_entries_once_committed_and_not_after_a_rollback(app, demo):
+    with transaction(app) as session:
+        organisation = session.get(Organisation, demo.organisations[0].id)
+        entries = reserve_entries(session, organisation)
+        reserve_batch(session, organisation, 5)
+        list_ids = [entry.status_list_id for entry in entries]
+        assert _used(session, list_ids) == dict.fromkeys(list_ids, 0)  # counted at commit
+    with transaction(app) as session:
+        assert _used(session, list_ids) == _counted(session, list_ids) == dict.fromkeys(list_ids, 6)
+    session = session_factory(app)()
+    try:
+        reserve_entries(session, session.get(Organisation, demo.organisations[0].id))
+        session.rollback()
+        session.commit()  # a later commit of the same session counts nothing
+    finally:
+        session.close()
+    with transaction(app) as session:
+        assert _used(session, list_ids) == _counted(session, list_ids) == dict.fromkeys(list_ids, 6)
+
+
+def test_the_migration_counts_the_entries_stored(database_url: str) -> None:
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+
+    def migrate(step: Callable[..., None], revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    purpose = StatusList.__table__.c.purpose.type
+    status_lists = sa.table(
+        "status_lists",
+        sa.column("id", sa.Integer),
+        sa.column("organisation_id", sa.Integer),
+        sa.column("purpose", purpose),
+        sa.column("size", sa.Integer),
+        sa.column("version", sa.Integer),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    entries = sa.table(
+        "status_entries",
+        sa.column("status_list_id", sa.Integer),
+        sa.column("list_index", sa.Integer),
+        sa.column("is_set", sa.Boolean),
+    )
+    try:
+        migrate(command.downgrade, "0012_bulk_write_path")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("INSERT INTO partnerships (slug, name, created_at) VALUES ('p', 'P', :at)"),
+                {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            partnership = connection.scalar(sa.text("SELECT id FROM partnerships"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organisations (partnership_id, slug, legal_name, country,"
+                    " country_label, did, created_at)"
+                    " VALUES (:p, 'o', 'O', 'DNK', 'Denmark', 'did:web:o.example', :at)"
+                ),
+                {"p": partnership, "at": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+            organisation = connection.scalar(sa.text("SELECT id FROM organisations"))
+            at = datetime(2026, 1, 1, tzinfo=UTC)
+            for list_id, kind in ((1, StatusPurpose.REVOCATION), (2, StatusPurpose.SUSPENSION)):
+                connection.execute(
+                    status_lists.insert().values(
+                        id=list_id,
+                        organisation_id=organisation,
+                        purpose=kind,
+                        size=SMALL,
+                        version=0,
+                        updated_at=at,
+                    )
+                )
+            connection.execute(
+                entries.insert(),
+                [{"status_list_id": 1, "list_index": i, "is_set": False} for i in range(7)],
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            used = dict(connection.execute(sa.text("SELECT id, used FROM status_lists")).all())
+        assert used == {1: 7, 2: 0}
+    finally:
+        engine.dispose()
