@@ -9,19 +9,19 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, func, select
 
 import issuer.status.lists as lists
-from issuer.db import MIGRATIONS, make_engine, session_factory, transaction, upgrade
+from issuer.db import make_engine, session_factory, transaction, upgrade
 from issuer.models import Organisation, StatusEntry, StatusList, StatusPurpose
 from issuer.status.lists import reserve_batch, reserve_entries, reserve_entry
+
+from .migrating import migrator
 
 SMALL = 64  # a list size for these tests: open for 32 entries (MAX_FILL)
 OPEN = int(SMALL * lists.MAX_FILL)
@@ -204,13 +204,7 @@ def test_a_lists_used_is_its_entries_once_committed_and_not_after_a_rollback(app
 
 def test_the_migration_counts_the_entries_stored(database_url: str) -> None:
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(step: Callable[..., None], revision: str) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            step(config, revision)
+    migrate = migrator(engine)
 
     purpose = StatusList.__table__.c.purpose.type
     status_lists = sa.table(
