@@ -3,8 +3,11 @@
 Each organisation publishes one list per purpose (revocation, suspension) of at least 131,072
 entries; every credential gets a random index in each, so that a list reveals nothing about
 issuance order (herd privacy). An index is reserved by inserting a row under a unique
-(list, index) constraint: two concurrent issuances can never share one. A bit is the
-``is_set`` of its entry; the encoded list is built from the set entries.
+(list, index) constraint: two concurrent issuances can never share one. One rule reserves
+them, for one credential and for a batch alike (:func:`_reserve`): a list takes entries until
+it is half full (:data:`MAX_FILL`), as its ``used`` column says (grown when the reserving
+transaction commits), and is then followed by a new list. A bit is the ``is_set`` of its
+entry; the encoded list is built from the set entries.
 """
 
 from __future__ import annotations
