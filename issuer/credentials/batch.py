@@ -36,6 +36,7 @@ from issuer.credentials.issuance import (
     check_document,
     serialize,
 )
+from issuer.credentials.learner_rows import new_learner_row
 from issuer.errors import ApiError
 from issuer.folding import learner_search_text
 from issuer.manyrows import among, insert_rows, update_rows
@@ -163,7 +164,7 @@ def learners_of(
     created = insert_rows(
         session.connection(),
         Learner.__table__,
-        [_new_learner(partnership_id, learner) for learner in new.values()],
+        [new_learner_row(partnership_id, learner) for learner in new.values()],
         returning=("reference", "id", "subject_id"),
         skip_conflicts=True,
     )
@@ -172,20 +173,6 @@ def learners_of(
     if len(found) < len(new):
         found.update(known_learners(session, partnership_id, set(new) - fresh))
     return found, fresh
-
-
-def _new_learner(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
-    """A ``learners`` row for ``given`` with a fresh subject id (and its search text)."""
-    return {
-        "partnership_id": partnership_id,
-        "reference": given.reference,
-        "subject_id": f"urn:uuid:{uuid.uuid4()}",
-        "given_name": given.given_name,
-        "family_name": given.family_name,
-        "email": given.email,
-        "date_of_birth": given.date_of_birth,
-        "search_text": learner_search_text(given.given_name, given.family_name, given.reference),
-    }
 
 
 def prepare(

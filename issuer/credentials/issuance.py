@@ -381,7 +381,10 @@ def issue_credential(
         status_entries=entries,
     )
     session.add(credential)
-    session.flush()  # IntegrityError here: this bulk line has its credential already
+    # IntegrityError here: this bulk line has its credential already. The rows below need the
+    # credential's id; they are written together by the one flush at the end (the audit
+    # event's hash covers that id, so the credential cannot wait for that flush).
+    session.flush()
     session.add_all(
         CredentialAwardingBody(credential_id=credential.id, organisation_id=body.id, position=n)
         for n, body in enumerate(bodies)
@@ -390,7 +393,7 @@ def issue_credential(
     set_committed_value(credential, "specification", specification)
     set_committed_value(credential, "learner", stored_learner)
     set_committed_value(credential, "awarding_bodies", bodies)
-    share_link = create_share_link(session, credential)
+    share_link = create_share_link(session, credential, flush=False)
     details: dict[str, Any] = {
         "credential": credential_uri,
         "specification": specification.slug,

@@ -1,7 +1,8 @@
 """The learner row an issuance is for: found by the partnership's reference, or created.
 
 Kept apart from :mod:`issuer.credentials.issuance`, which calls :func:`upsert_learner` for every
-credential it issues.
+credential it issues; :mod:`issuer.credentials.batch` makes its new learners' rows with
+:func:`new_learner_row` too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer.folding import learner_search_text
-from issuer.models import Learner, utcnow
+from issuer.models import Learner
 
 if TYPE_CHECKING:
     from issuer.credentials.issuance import LearnerInput
@@ -24,21 +25,39 @@ if TYPE_CHECKING:
 _UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+def new_learner_row(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
+    """A ``learners`` row for ``given`` with a fresh ``urn:uuid:`` subject id and the search
+    text (which the ORM's hook fills, and a Core insert bypasses); ``created_at`` is the
+    column's default. The one recipe of a new learner, for one issuance and for a batch."""
+    return {
+        "partnership_id": partnership_id,
+        "reference": given.reference,
+        "subject_id": f"urn:uuid:{uuid.uuid4()}",
+        "given_name": given.given_name,
+        "family_name": given.family_name,
+        "email": given.email,
+        "date_of_birth": given.date_of_birth,
+        "search_text": learner_search_text(given.given_name, given.family_name, given.reference),
+    }
+
+
 def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner:
     """The partnership's learner with ``given.reference``, created (with a fresh ``urn:uuid:``
     subject id) or updated: the given names replace the stored ones; e-mail and date of birth
-    replace them when given. A concurrent creation of the same learner is taken over."""
-    query = select(Learner).where(
-        Learner.partnership_id == partnership_id, Learner.reference == given.reference
+    replace them when given. Insert first: a new learner costs one statement (``INSERT … ON
+    CONFLICT DO NOTHING RETURNING``, the unique ``(partnership, reference)`` deciding); a
+    known one (or one created meanwhile by a concurrent transaction) is then read, and
+    updated at the next flush if anything changed."""
+    created = insert_learner(session, partnership_id, given)
+    if created is not None:
+        return created
+    learner = session.scalar(
+        select(Learner).where(
+            Learner.partnership_id == partnership_id, Learner.reference == given.reference
+        )
     )
-    learner = session.scalar(query)
     if learner is None:
-        created = insert_learner(session, partnership_id, given)
-        if created is not None:
-            return created
-        learner = session.scalar(query)  # created meanwhile by another transaction: use that one
-        if learner is None:
-            raise RuntimeError(f"learner {given.reference!r} was neither created nor found")
+        raise RuntimeError(f"learner {given.reference!r} was neither created nor found")
     learner.given_name = given.given_name
     learner.family_name = given.family_name
     if given.email is not None:
@@ -49,22 +68,11 @@ def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -
 
 
 def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner | None:
-    """A new learner of the partnership with a fresh ``urn:uuid:`` subject id, in one statement
+    """A new learner of the partnership (:func:`new_learner_row`), in one statement
     (``INSERT … ON CONFLICT DO NOTHING RETURNING`` on PostgreSQL and SQLite); None when the
-    partnership has a learner with ``given.reference`` already (created by a concurrent
-    transaction: this one carries on unharmed, no savepoint needed)."""
-    values = {
-        "partnership_id": partnership_id,
-        "reference": given.reference,
-        "subject_id": f"urn:uuid:{uuid.uuid4()}",
-        "given_name": given.given_name,
-        "family_name": given.family_name,
-        "email": given.email,
-        "date_of_birth": given.date_of_birth,
-        "created_at": utcnow(),
-        # what the ORM's before_insert hook fills, which a statement like this one bypasses
-        "search_text": learner_search_text(given.given_name, given.family_name, given.reference),
-    }
+    partnership has a learner with ``given.reference`` already (perhaps created by a
+    concurrent transaction: this one carries on unharmed, no savepoint needed)."""
+    values = new_learner_row(partnership_id, given)
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERT_INSERTS:
         return _insert_learner_in_savepoint(session, values)

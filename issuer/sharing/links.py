@@ -75,14 +75,20 @@ def learner_manage_url(base_url: str, token: str) -> str:
 
 
 def create_share_link(
-    session: Session, credential: IssuedCredential, *, expires_at: datetime | None = None
+    session: Session,
+    credential: IssuedCredential,
+    *,
+    expires_at: datetime | None = None,
+    flush: bool = True,
 ) -> ShareLink:
-    """A new share link to ``credential`` (optionally expiring)."""
+    """A new share link to ``credential`` (optionally expiring), added to ``session``; stored
+    now, or with ``flush=False`` at the caller's next flush (with its other rows)."""
     if expires_at is not None and expires_at <= utcnow():
         raise ValueError("a share link's expiry must lie in the future")
     link = ShareLink(credential_id=credential.id, token=new_token(), expires_at=expires_at)
     session.add(link)
-    session.flush()
+    if flush:
+        session.flush()
     return link
 
 

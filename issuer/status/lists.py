@@ -3,19 +3,24 @@
 Each organisation publishes one list per purpose (revocation, suspension) of at least 131,072
 entries; every credential gets a random index in each, so that a list reveals nothing about
 issuance order (herd privacy). An index is reserved by inserting a row under a unique
-(list, index) constraint: two concurrent issuances can never share one. A bit is the
-``is_set`` of its entry; the encoded list is built from the set entries.
+(list, index) constraint: two concurrent issuances can never share one. One rule reserves
+them, for one credential and for a batch alike (:func:`_reserve`): a list takes entries until
+it is half full (:data:`MAX_FILL`), as its ``used`` column says (grown when the reserving
+transaction commits), and is then followed by a new list. A bit is the ``is_set`` of its
+entry; the encoded list is built from the set entries.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.manyrows import insert_rows
 from issuer.models import (
@@ -50,22 +55,6 @@ class RandomIndex(Protocol):
     def randrange(self, stop: int, /) -> int: ...
 
 
-def _open_list(session: Session, organisation: Organisation, purpose: StatusPurpose) -> StatusList:
-    lists = session.scalars(
-        select(StatusList)
-        .where(StatusList.organisation_id == organisation.id, StatusList.purpose == purpose)
-        .order_by(StatusList.id.desc())
-    ).all()
-    for candidate in lists:
-        used = session.query(StatusEntry).filter_by(status_list_id=candidate.id).count()
-        if used < candidate.size * MAX_FILL:
-            return candidate
-    status_list = StatusList(organisation_id=organisation.id, purpose=purpose, size=LIST_SIZE)
-    session.add(status_list)
-    session.flush()
-    return status_list
-
-
 def reserve_entry(
     session: Session,
     organisation: Organisation,
@@ -73,34 +62,39 @@ def reserve_entry(
     *,
     rng: RandomIndex | None = None,
 ) -> StatusEntry:
-    """Reserve a random free index in the organisation's open list for ``purpose``.
-
-    Each attempt inserts under a SAVEPOINT; a collision (the index is taken, perhaps by a
-    concurrent transaction) rolls back only that attempt and draws again.
-    """
-    source: RandomIndex = rng or secrets.SystemRandom()
-    status_list = _open_list(session, organisation, purpose)
-    for _ in range(RESERVE_ATTEMPTS):
-        entry = StatusEntry(
-            status_list_id=status_list.id, list_index=source.randrange(status_list.size)
-        )
-        try:
-            with session.begin_nested():
-                session.add(entry)
-                session.flush()
-        except IntegrityError:
-            continue
-        entry.status_list = status_list
-        return entry
-    raise RuntimeError(f"no free index found in status list {status_list.id}")
+    """Reserve a random free index in the organisation's open list for ``purpose`` (the rule of
+    :func:`reserve_batch`, for one entry): a persistent ``StatusEntry`` of this session."""
+    (entries,) = _reserve(session, organisation, (purpose,), 1, rng)
+    return _persistent(session, entries[0])
 
 
 def reserve_entries(
     session: Session, organisation: Organisation, *, rng: RandomIndex | None = None
 ) -> list[StatusEntry]:
-    """One reserved entry per purpose (revocation, then suspension); the caller links them to
-    the credential in the same transaction."""
-    return [reserve_entry(session, organisation, purpose, rng=rng) for purpose in StatusPurpose]
+    """One reserved entry per purpose (revocation, then suspension), as persistent
+    ``StatusEntry`` rows of this session, reserved with :func:`reserve_batch`'s rule in two
+    statements (one read of the newest lists, one insert) when no index collides; the caller
+    links them to the credential in the same transaction."""
+    by_purpose = _reserve(session, organisation, tuple(StatusPurpose), 1, rng)
+    return [_persistent(session, entries[0]) for entries in by_purpose]
+
+
+def _persistent(session: Session, reserved: Reserved) -> StatusEntry:
+    """The ``StatusEntry`` of a row :func:`_reserve` inserted, made part of ``session`` as the
+    stored row it is (no query: its columns are known), so that linking it to a credential is
+    an ``UPDATE``."""
+    entry = StatusEntry(
+        id=reserved.id,
+        status_list_id=reserved.status_list.id,
+        list_index=reserved.list_index,
+        credential_id=None,
+        credential_ref=None,
+        is_set=False,
+    )
+    make_transient_to_detached(entry)
+    session.add(entry)
+    set_committed_value(entry, "status_list", reserved.status_list)
+    return entry
 
 
 def status_list_url(base_url: str, status_list: StatusList) -> str:
@@ -184,69 +178,159 @@ def reserve_batch(
 ) -> list[list[Reserved]]:
     """``count`` credentials' entries at once: for each, one entry per purpose (revocation,
     then suspension), each at a random free index of the organisation's open list, the batch's
-    indices distinct. Per purpose, one count of the newest list's entries and one multi-row
-    ``INSERT … ON CONFLICT DO NOTHING``; indices found taken (by anyone, committed or not:
-    the unique ``(list, index)`` decides) are drawn again, a few at a time. The caller links
-    each entry to its credential in the same transaction, or deletes it."""
-    source: RandomIndex = rng or secrets.SystemRandom()
-    by_purpose: list[list[Reserved]] = []
-    for purpose in StatusPurpose:
-        entries: list[Reserved] = []
-        while len(entries) < count:
-            status_list, used = _newest_open_list(session, organisation, purpose)
-            room = int(status_list.size * MAX_FILL) - used
-            wanted = min(count - len(entries), max(room, 1))
-            entries += _insert_free(session, status_list, wanted, source)
-        by_purpose.append(entries)
+    indices distinct and handed out in the order they were drawn (not sorted: the order of the
+    rows says nothing of their indices). See :func:`_reserve` for the statements. The caller
+    links each entry to its credential in the same transaction, or deletes it."""
+    by_purpose = _reserve(session, organisation, tuple(StatusPurpose), count, rng)
     return [list(row) for row in zip(*by_purpose, strict=True)]
 
 
-def _newest_open_list(
-    session: Session, organisation: Organisation, purpose: StatusPurpose
-) -> tuple[StatusList, int]:
-    """The organisation's newest list for ``purpose`` and how many entries it holds, when it
-    is open (at most :data:`MAX_FILL` full); otherwise a new list (and 0). Older lists are
-    not counted: a list is only ever followed by another once it is full."""
-    newest = session.scalars(
-        select(StatusList)
-        .where(StatusList.organisation_id == organisation.id, StatusList.purpose == purpose)
-        .order_by(StatusList.id.desc())
-        .limit(1)
-    ).first()
-    if newest is not None:
-        used = session.scalar(select(func.count()).where(StatusEntry.status_list_id == newest.id))
-        if (used or 0) < newest.size * MAX_FILL:
-            return newest, used or 0
-    status_list = StatusList(organisation_id=organisation.id, purpose=purpose, size=LIST_SIZE)
-    session.add(status_list)
-    session.flush()
-    return status_list, 0
+def _reserve(
+    session: Session,
+    organisation: Organisation,
+    purposes: Sequence[StatusPurpose],
+    count: int,
+    rng: RandomIndex | None,
+) -> list[list[Reserved]]:
+    """The reservation rule, for one credential or many: ``count`` entries for each of
+    ``purposes`` (in that order), each at a random free index of the organisation's open list
+    for its purpose. One read of the newest lists (with how many entries each holds) and one
+    multi-row ``INSERT … ON CONFLICT DO NOTHING`` for every purpose together; indices found
+    taken (by anyone, committed or not: the unique ``(list, index)`` decides) are drawn again,
+    a few at a time. A list at :data:`MAX_FILL` is followed by a new one. The lists' ``used``
+    grows by what was reserved when the transaction commits (:func:`_count_reserved`)."""
+    source: RandomIndex = rng or secrets.SystemRandom()
+    reserved: dict[StatusPurpose, list[Reserved]] = {purpose: [] for purpose in purposes}
+    while pending := [p for p in purposes if len(reserved[p]) < count]:
+        wanted: dict[StatusList, int] = {}
+        for purpose, (status_list, used) in _newest_open_lists(
+            session, organisation, pending
+        ).items():
+            room = int(status_list.size * MAX_FILL) - used
+            wanted[status_list] = min(count - len(reserved[purpose]), max(room, 1))
+        for status_list, entries in _insert_free(session, wanted, source).items():
+            reserved[status_list.purpose] += entries
+            _reserved_here(session)[status_list.id] += len(entries)
+    return [reserved[purpose] for purpose in purposes]
+
+
+def _newest_open_lists(
+    session: Session, organisation: Organisation, purposes: Sequence[StatusPurpose]
+) -> dict[StatusPurpose, tuple[StatusList, int]]:
+    """For each of ``purposes``: the organisation's newest list and how many entries it holds
+    (its ``used``, as committed, and what this transaction reserved in it), when it is open
+    (below :data:`MAX_FILL`); otherwise a new list (and 0). One query for all of them, which
+    counts no rows. Older lists are not looked at: a list is only ever followed by another
+    once it is full."""
+    newest_ids = (
+        select(func.max(StatusList.id))
+        .where(StatusList.organisation_id == organisation.id, StatusList.purpose.in_(purposes))
+        .group_by(StatusList.purpose)
+    )
+    mine = _reserved_here(session)
+    found = {
+        status_list.purpose: (status_list, used + mine[status_list.id])
+        for status_list, used in session.execute(
+            select(StatusList, StatusList.used).where(StatusList.id.in_(newest_ids))
+        )
+    }
+    opened: dict[StatusPurpose, tuple[StatusList, int]] = {}
+    created = False
+    for purpose in purposes:
+        newest = found.get(purpose)
+        if newest is None or newest[1] >= newest[0].size * MAX_FILL:
+            fresh = StatusList(organisation_id=organisation.id, purpose=purpose, size=LIST_SIZE)
+            session.add(fresh)
+            newest, created = (fresh, 0), True
+        opened[purpose] = newest
+    if created:
+        session.flush()  # the new lists' ids
+    return opened
 
 
 def _insert_free(
-    session: Session, status_list: StatusList, wanted: int, source: RandomIndex
-) -> list[Reserved]:
-    """Insert ``wanted`` entries at random free indices of ``status_list``: draw, insert
-    skipping the indices taken, draw again for those, up to :data:`RESERVE_ATTEMPTS` times."""
+    session: Session, wanted: Mapping[StatusList, int], source: RandomIndex
+) -> dict[StatusList, list[Reserved]]:
+    """Insert ``wanted[list]`` entries at random free indices of each list, in one statement
+    per attempt: draw, insert skipping the indices taken, draw again for those, up to
+    :data:`RESERVE_ATTEMPTS` times. Each list's entries come back in the order drawn."""
     connection = session.connection()
     table = StatusEntry.__table__
-    reserved: list[Reserved] = []
-    tried: set[int] = set()
+    reserved: dict[StatusList, dict[int, Reserved]] = {status_list: {} for status_list in wanted}
+    order: dict[StatusList, list[int]] = {status_list: [] for status_list in wanted}
+    tried: dict[StatusList, set[int]] = {status_list: set() for status_list in wanted}
     for _ in range(RESERVE_ATTEMPTS):
-        drawn: set[int] = set()
-        while len(drawn) < wanted - len(reserved):
-            index = source.randrange(status_list.size)
-            if index not in tried:
-                drawn.add(index)
-        tried |= drawn
-        rows = [
-            {"status_list_id": status_list.id, "list_index": i, "is_set": False}
-            for i in sorted(drawn)
-        ]
+        rows: list[dict[str, Any]] = []
+        for status_list, count in wanted.items():
+            for _draw in range(count - len(reserved[status_list])):
+                index = source.randrange(status_list.size)
+                if index not in tried[status_list]:  # drawn already: taken, or ours
+                    tried[status_list].add(index)
+                    order[status_list].append(index)
+                    rows.append(
+                        {"status_list_id": status_list.id, "list_index": index, "is_set": False}
+                    )
+        # in (list, index) order, as every reservation's statement inserts: two concurrent
+        # statements wait on each other's uncommitted rows in one order, not in a cycle
+        rows.sort(key=lambda row: (row["status_list_id"], row["list_index"]))
         inserted = insert_rows(
-            connection, table, rows, returning=("id", "list_index"), skip_conflicts=True
+            connection,
+            table,
+            rows,
+            returning=("id", "status_list_id", "list_index"),
+            skip_conflicts=True,
         )
-        reserved += [Reserved(row.id, status_list, row.list_index) for row in inserted]
-        if len(reserved) == wanted:
-            return sorted(reserved, key=lambda entry: entry.list_index)
-    raise RuntimeError(f"no free indices found in status list {status_list.id}")
+        lists = {status_list.id: status_list for status_list in wanted}
+        for row in inserted:
+            status_list = lists[row.status_list_id]
+            reserved[status_list][row.list_index] = Reserved(row.id, status_list, row.list_index)
+        if all(len(reserved[sl]) == count for sl, count in wanted.items()):
+            return {
+                status_list: [entries[i] for i in order[status_list] if i in entries]
+                for status_list, entries in reserved.items()
+            }
+    short = [sl.id for sl, count in wanted.items() if len(reserved[sl]) < count]
+    raise RuntimeError(f"no free indices found in status list(s) {short}")
+
+
+# --- how many entries a list holds -------------------------------------------------------------
+
+#: ``session.info`` key: status list id → entries this transaction reserved in it, which its
+#: ``used`` gets when the transaction commits.
+_RESERVED = "issuer.status.lists.reserved"
+
+
+def _reserved_here(session: Session) -> Counter[int]:
+    """The entries reserved in this session's transaction, by list id, not yet in ``used``."""
+    reserved: Counter[int] = session.info.setdefault(_RESERVED, Counter())
+    return reserved
+
+
+@event.listens_for(Session, "before_commit")
+def _count_reserved(session: Session) -> None:
+    """Add the entries the committing transaction reserved to their lists' ``used``, in the
+    same transaction: one ``UPDATE`` by primary key (one per distinct number added). Done at
+    commit rather than at each reservation, so that the list's row is locked (PostgreSQL) only
+    from here to the commit, not while the credential is built and signed: concurrent
+    issuances of an organisation do not queue on it. Entries given back later (a bulk row
+    that was not issued) are not taken off: the list closes a little early, never late."""
+    reserved: Counter[int] | None = session.info.pop(_RESERVED, None)
+    if not reserved:
+        return
+    by_amount: dict[int, list[int]] = {}
+    for list_id, added in sorted(reserved.items()):
+        by_amount.setdefault(added, []).append(list_id)
+    connection = session.connection()
+    for added, list_ids in sorted(by_amount.items()):
+        connection.execute(
+            update(StatusList)
+            .where(StatusList.id.in_(list_ids))
+            .values(used=StatusList.used + added)
+        )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reserved(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction rolled back took its reservations with it: nothing is counted."""
+    if transaction.parent is None:
+        session.info.pop(_RESERVED, None)

@@ -6,16 +6,15 @@ folded column for learners stored before it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 
-from issuer.db import MIGRATIONS, make_engine, upgrade
+from issuer.db import make_engine, upgrade
 from issuer.folding import fold, learner_search_text
+from tests.issuer.migrating import migrator
 from tests.issuer.test_staff import api_issue, staff, text  # noqa: F401 (the staff fixture)
 
 LEARNERS = {
@@ -94,13 +93,7 @@ def test_a_renamed_learner_is_found_by_the_new_name(client, auth, learners) -> N
 
 def test_the_migration_fills_the_folded_column(database_url: str) -> None:
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(step: Callable[..., None], revision: str) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            step(config, revision)
+    migrate = migrator(engine)
 
     learners = sa.table(
         "learners",

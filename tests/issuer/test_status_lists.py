@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 import issuer.status.publication as status_credentials
 from issuer.db import session_factory, transaction
@@ -288,6 +288,12 @@ def test_a_list_half_full_rolls_over_to_a_new_list(app, demo):
         assert (
             session.scalar(select(func.count()).where(StatusEntry.status_list_id == first_list))
             == LIST_SIZE // 2 - 1
+        )
+        # what reserving them would have counted (status_lists.used)
+        session.execute(
+            update(StatusList)
+            .where(StatusList.id == first_list)
+            .values(used=StatusList.used + LIST_SIZE // 2 - 2)
         )
         last_in_first = reserve_entry(
             session, organisation, StatusPurpose.REVOCATION, rng=ScriptedRandom(3)
