@@ -90,8 +90,22 @@ run: export MICROCRED_DEMO ?= 1
 run: $(STAMP)
 	$(PY) -m demo.run --host 127.0.0.1 --port $(RUN_PORT) --workers 2
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps
 	$(PY) bench/run.py
+
+# The HTTP benchmarks load the services with wrk (Debian's package): installed when missing and
+# we are root on a machine with apt-get; else said loudly (the verifier is then loaded by a
+# Python client, and the issuer's API is not measured).
+.PHONY: bench-deps
+bench-deps:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "== wrk is missing: apt-get install -y -qq wrk"; \
+	  (apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk)) \
+	    || echo "!! could not install wrk: the issuer API will NOT be measured"; \
+	else \
+	  echo "!! wrk is missing (apt-get install wrk): the issuer API will NOT be measured"; \
+	fi
 
 # Re-extract the translatable strings and merge them into the Danish catalogues, then compile:
 # the verifier's with pybabel (babel.cfg), the issuer's from its JSON sources.

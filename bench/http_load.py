@@ -380,6 +380,8 @@ def measure(
         )
     if issuer and shutil.which("wrk"):
         result["issuer"] = measure_issuer(seconds)
+    elif issuer:
+        print("!! wrk is not installed: the issuer's API was NOT measured", flush=True)
     return result
 
 
