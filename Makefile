@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Tests run on every core (pytest-xdist; each test has its own database, SQLite file or
-# PostgreSQL database made from a template): PYTEST_WORKERS= runs them in one process.
-PYTEST_WORKERS ?= -n auto
+# Tests run on every core (pytest-xdist; each test has a fresh database: a SQLite file copied
+# from a template, or the worker's own PostgreSQL database emptied and re-seeded, see
+# tests/issuer/postgres_databases.py); `--dist worksteal` lets an idle worker take tests queued
+# behind a long one. PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n auto --dist worksteal
 
 # The whole suite on SQLite; then, when MICROCRED_TEST_POSTGRES names a PostgreSQL database
 # (.ci/run sets it when 127.0.0.1:5432 answers), every database test again on PostgreSQL.

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +20,18 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, make_url, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
 from cli.main import main
 from demo.partnership import DEMO_PARTNERSHIP, DEMO_SPECIFICATION, Demo, create_demo
 from issuer import server_secrets
 from issuer.app import create_app
-from issuer.db import make_engine, normalise_url, session_factory, transaction, upgrade
+from issuer.db import make_engine, session_factory, transaction, upgrade
 from issuer.models import Organisation, Partnership, Specification
 from issuer.server_secrets import PASSPHRASE_ENV, SECRET_ENV
 
+from .postgres_databases import Databases, Seed, capture
 from .shell import SPEC, Run
 
 BASE_URL = "https://issuer.example"
@@ -51,6 +51,8 @@ class Templates:
     empty: Path
     with_demo: Path
     tokens: dict[str, str]
+    #: On PostgreSQL, the process's databases (``empty`` and ``with_demo`` then name seeds).
+    postgres: Databases | None = None
 
 
 def _sqlite_url(path: Path) -> str:
@@ -81,22 +83,20 @@ def _settled_template(url: str, *, with_demo: bool) -> dict[str, str]:
     return tokens
 
 
-def _database_named(url: str, name: str) -> str:
-    return make_url(normalise_url(url)).set(database=name).render_as_string(hide_password=False)
-
-
 #: The process's templates, while the first ``templates`` fixture that made them is alive.
 _TEMPLATES: list[Templates] = []
+#: On PostgreSQL, what the templates hold: ``empty`` and ``demo``.
+_SEEDS: dict[str, Seed] = {}
 
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
-    """The session's template databases: SQLite files, or PostgreSQL template databases (each
-    test's database is then ``CREATE DATABASE … TEMPLATE …``, a fast file copy).
+    """The session's template databases: SQLite files (each test's database is a copy), or, on
+    PostgreSQL, the seeds that this process's databases are reset to before each test.
 
     Made once per process: tests/integration/conftest.py re-exports this fixture, and pytest
     keeps one value per conftest that defines it, so the second asks for the first's (the
-    PostgreSQL templates are named after the process: making them again would replace them,
+    PostgreSQL databases are named after the process: making them again would replace them,
     and their demo tokens, under the tests still using the first)."""
     if _TEMPLATES:
         yield _TEMPLATES[0]
@@ -114,31 +114,26 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
         finally:
             _TEMPLATES.clear()
         return
-    prefix = f"mc_tpl_{os.getpid()}"
-    names = (f"{prefix}_empty", f"{prefix}_demo")
-    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    _settled_template(_database_named(postgres, names[0]), with_demo=False)
-    tokens = _settled_template(_database_named(postgres, names[1]), with_demo=True)
-    _TEMPLATES.append(Templates(Path(names[0]), Path(names[1]), tokens))
+    databases = Databases(postgres)
     try:
+        empty = capture(databases.make_template())
+        with databases.database("mc_t", empty) as url:
+            tokens = _settled_template(url, with_demo=True)
+            with_demo = capture(url)
+        _TEMPLATES.append(Templates(Path("empty"), Path("demo"), tokens, databases))
+        _SEEDS.update(empty=empty, demo=with_demo)
         yield _TEMPLATES[0]
     finally:
         _TEMPLATES.clear()
-        with admin.connect() as connection:
-            for name in names:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        _SEEDS.clear()
+        databases.drop_all()
 
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database copied from a template (holding the demo partnership when
     the test asks for ``demo``): a SQLite file, or, with ``DATABASE_URL`` set to PostgreSQL,
-    a new database on that server, dropped afterwards."""
+    this process's test database on that server, reset to the template's rows."""
     made: Templates = request.getfixturevalue("templates")
     template = made.with_demo if "demo" in request.fixturenames else made.empty
     with copied_database(template, tmp_path / "issuer.sqlite3", prefix="mc_t") as url:
@@ -148,24 +143,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @contextlib.contextmanager
 def copied_database(template: Path, sqlite_file: Path, *, prefix: str) -> Iterator[str]:
     """The URL of a fresh copy of ``template``: ``sqlite_file`` copied from the SQLite
-    template, or, with ``DATABASE_URL`` naming PostgreSQL, a database ``<prefix>_<random>``
-    made from the template database of that name — dropped when the block ends."""
-    postgres = _postgres_url()
-    if postgres is None:
+    template, or, with ``DATABASE_URL`` naming PostgreSQL, this process's database
+    ``<prefix>_<pid>`` reset to hold just what the template of that name holds (see
+    tests/issuer/postgres_databases.py)."""
+    if _postgres_url() is None:
         shutil.copyfile(template, sqlite_file)
         yield _sqlite_url(sqlite_file)
         return
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
-    try:
-        yield _database_named(postgres, name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        admin.dispose()
+    databases = _TEMPLATES[0].postgres
+    assert databases is not None
+    with databases.database(prefix, _SEEDS[template.name]) as url:
+        yield url
 
 
 @pytest.fixture

@@ -264,10 +264,10 @@ def test_a_raw_sql_edit_behind_the_triggers_back_is_found(app, audit_verify):
     assert f"event id {target} (seq 3, " in first
     assert "'test-2'" in first  # its action
     assert "hash does not match its contents" in first and HASH_MISMATCH in first
-    with transaction(app) as session:
+    with transaction(app) as session:  # the session closes with the block: ask inside it
         report = verify_chain(session)
-    assert report.tampered is not None and report.tampered.event_id == target
-    assert report.tampered.at == session.get_one(AuditEvent, target).at
+        assert report.tampered is not None and report.tampered.event_id == target
+        assert report.tampered.at == session.get_one(AuditEvent, target).at
 
 
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(app, audit_verify):

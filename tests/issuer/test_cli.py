@@ -466,9 +466,17 @@ def test_usage_errors_are_one_line(cli):
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port that is free now and whose next port is free too (the run script puts the
+    verifier on ``port + 1``: probing only ``port`` let that one clash)."""
+    while True:
+        with socket.socket() as probe, socket.socket() as after:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            try:
+                after.bind(("127.0.0.1", port + 1))
+            except (OSError, OverflowError):  # taken, or port was 65535
+                continue
+            return port
 
 
 def stale_job(url: str, base_url: str) -> int:
