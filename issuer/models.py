@@ -421,8 +421,7 @@ class StatusList(Base):
     purpose: Mapped[StatusPurpose] = mapped_column(_enum(StatusPurpose))
     size: Mapped[int] = mapped_column(Integer, default=131_072)
     version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every bit change
-    # entries reserved in the list (issuer.status.lists adds a transaction's at its commit;
-    # entries given back are not taken off): whether the list is open, without a count(*)
+    # entries reserved (added at each reserving commit: issuer.status.lists), not a count(*)
     used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The last signed status list credential and the version it reflects (a cache).
