@@ -263,7 +263,13 @@ def assert_fits_narrow_screen(page: Any) -> None:
     """At 360 px wide the page does not scroll sideways."""
     before = page.viewport_size
     page.set_viewport_size({"width": NARROW, "height": 740})
-    width = page.evaluate("document.scrollingElement.scrollWidth")
+    # measured once the page is laid out at the new width (a frame after the window has it):
+    # read at once, the width can still be the wider viewport's
+    page.wait_for_function("(width) => window.innerWidth === width", arg=NARROW)
+    width = page.evaluate(
+        "new Promise((done) => requestAnimationFrame(() =>"
+        " done(document.scrollingElement.scrollWidth)))"
+    )
     wide = page.evaluate(WIDE_ELEMENTS, NARROW) if width > NARROW else []
     page.set_viewport_size(before)
     assert width <= NARROW, (
