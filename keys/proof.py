@@ -132,20 +132,23 @@ def create_verify_data(
     *,
     loader: StaticDocumentLoader | None = None,
     canonical_document: str | None = None,
+    document_hash: bytes | None = None,
 ) -> VerifyData:
     """Canonicalize and hash the proof configuration and the (unsecured) document.
 
     ``canonical_document`` may be passed when several proofs cover the same document, so it is
-    canonicalized once per proof set.
+    canonicalized once per proof set; ``document_hash``, with it, is its digest (as
+    :meth:`Cryptosuite.digest` makes it), so it is hashed once too.
     """
     canonical_config = suite.canonize(proof_config, algorithm=algorithm, loader=loader)
     if canonical_document is None:
         canonical_document = suite.canonize(document, algorithm=algorithm, loader=loader)
+        document_hash = None
     return VerifyData(
         canonical_document=canonical_document,
         canonical_proof_configuration=canonical_config,
         proof_hash=suite.digest(canonical_config, algorithm=algorithm),
-        document_hash=suite.digest(canonical_document, algorithm=algorithm),
+        document_hash=document_hash or suite.digest(canonical_document, algorithm=algorithm),
     )
 
 
@@ -199,17 +202,20 @@ def create_proof(
     if domain is not None:
         options["domain"] = domain
     signed_document = document_to_sign(document, options, proofs_of(document))
+    canonical_document = document_hash = None
+    if _prepared_for(prepared, document, loader) and previous_proof is None:
+        assert prepared is not None
+        hash_name = suite.hash_name(keypair.algorithm)
+        canonical_document = prepared.canonical_unsecured(hash_name)
+        document_hash = prepared.unsecured_digest(hash_name)
     data = create_verify_data(
         signed_document,
         proof_configuration(signed_document, options),
         suite,
         keypair.algorithm,
         loader=loader,
-        canonical_document=(
-            prepared.canonical_unsecured(suite.hash_name(keypair.algorithm))
-            if _prepared_for(prepared, document, loader) and previous_proof is None
-            else None
-        ),
+        canonical_document=canonical_document,
+        document_hash=document_hash,
     )
     return {**options, "proofValue": encode_multibase(keypair.sign(data.combined))}
 
@@ -349,10 +355,12 @@ def verify_proof(
     signed_document = document_to_sign(document, proof, proofs_of(document))
     cache_key = (suite.hash_name(keypair.algorithm), *_previous_proof_ids(proof))
     cached = canonical_documents.get(cache_key) if canonical_documents is not None else None
-    if cached is None and _prepared_for(prepared, document, loader):
+    document_hash = None
+    if _prepared_for(prepared, document, loader) and len(cache_key) == 1:
+        # no previousProof: the proof signs the unsecured document
         assert prepared is not None
-        if len(cache_key) == 1:  # no previousProof: the proof signs the unsecured document
-            cached = prepared.canonical_unsecured(cache_key[0])
+        cached = prepared.canonical_unsecured(cache_key[0])
+        document_hash = prepared.unsecured_digest(cache_key[0])
     data = create_verify_data(
         signed_document,
         proof_configuration(signed_document, proof),
@@ -360,6 +368,7 @@ def verify_proof(
         keypair.algorithm,
         loader=loader,
         canonical_document=cached,
+        document_hash=document_hash,
     )
     if canonical_documents is not None:
         canonical_documents[cache_key] = data.canonical_document

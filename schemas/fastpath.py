@@ -163,7 +163,9 @@ class Prepared:
         self._values: list[str] | None = None
         self._failed = False
         self._strict: bool | None = None
+        self._encoded: list[bytes] | None = None
         self._unsecured: dict[str, str | None] = {}
+        self._unsecured_utf8: dict[str, bytes] = {}
 
     def _rendered(self) -> tuple[Shape, Template, list[str]] | None:
         """The document's shape, template and rendered values (once), or None."""
@@ -201,7 +203,7 @@ class Prepared:
                 _filled(template, values)
                 if template.has_blank_nodes:
                     check_blank_node_work(_blank_quads(template, values))
-                "".join(values).encode("utf-8")  # a lone surrogate: the plain path reports it
+                self._encoded = _encode(values)  # a lone surrogate: the plain path reports it
             except Exception:
                 stats.fallbacks += 1
                 return None
@@ -216,14 +218,21 @@ class Prepared:
             self._unsecured[hash_algorithm] = self._canonical_unsecured(hash_algorithm)
         return self._unsecured[hash_algorithm]
 
+    def canonical_unsecured_utf8(self, hash_algorithm: str) -> bytes | None:
+        """:meth:`canonical_unsecured` in UTF-8 when it was made as bytes (no need to encode
+        it again to hash it), else None."""
+        self.canonical_unsecured(hash_algorithm)
+        return self._unsecured_utf8.get(hash_algorithm)
+
     def _canonical_unsecured(self, hash_algorithm: str) -> str | None:
         rendered = self._rendered()
         if rendered is None:
             return None
         shape, template, values = rendered
         try:
+            encoded = self._encoded
             if shape.proof is None:
-                result = _canonical(template, values, hash_algorithm)
+                result, utf8 = _canonical_pair(template, values, hash_algorithm, encoded)
             else:
                 bare = shape.without_proof()
                 unsecured = {k: v for k, v in self.document.items() if k != "proof"}
@@ -231,13 +240,17 @@ class Prepared:
                 if _fills(template, inner, shape.proof):
                     first, end = shape.proof[2], shape.proof[3]
                     shared = values[:first] + values[end:]
+                    if encoded is not None:
+                        encoded = encoded[:first] + encoded[end:]
                 else:
-                    shared = _render_values(inner, bare.leaves)
-                result = _canonical(inner, shared, hash_algorithm)
+                    shared, encoded = _render_values(inner, bare.leaves), None
+                result, utf8 = _canonical_pair(inner, shared, hash_algorithm, encoded)
         except Exception:
             stats.fallbacks += 1
             return None
         stats.hits += 1
+        if utf8 is not None:
+            self._unsecured_utf8[hash_algorithm] = utf8
         return result
 
 
@@ -396,23 +409,60 @@ def _filled(template: Template, values: list[str]) -> list[str]:
 
 def _canonical(template: Template, values: list[str], hash_algorithm: str) -> str:
     """The canonical N-Quads of ``template`` filled with rendered ``values``."""
-    pieces = list(template.pieces)
-    pieces[1::2] = _filled(template, values)
-    nquads = "".join(pieces)
-    if template.has_blank_nodes:
-        return canonicalize_nquads(nquads, hash_algorithm)
-    if not template.direct:
-        return canonicalize_ground(nquads, hash_algorithm)
+    return _canonical_pair(template, values, hash_algorithm)[0]
+
+
+def _canonical_pair(
+    template: Template,
+    values: list[str],
+    hash_algorithm: str,
+    encoded: list[bytes] | None = None,
+) -> tuple[str, bytes | None]:
+    """:func:`_canonical`, with the same text in UTF-8 when it was made as bytes (else None);
+    ``encoded``: the values in UTF-8, when known."""
+    if template.has_blank_nodes or not template.direct:
+        pieces = list(template.pieces)
+        pieces[1::2] = _filled(template, values)
+        nquads = "".join(pieces)
+        if template.has_blank_nodes:
+            return canonicalize_nquads(nquads, hash_algorithm), None
+        return canonicalize_ground(nquads, hash_algorithm), None
     algorithm_for(hash_algorithm)
-    nquads.encode("utf-8")  # a lone surrogate: UnicodeEncodeError, the plain path reports it
-    result = sorted_lines(nquads)
+    # In UTF-8: no character widths to work out for each line, and byte order is code point
+    # order, so the sorted lines are those of :func:`sorted_lines`.
+    if encoded is None:
+        encoded = _encode(values)  # a lone surrogate: UnicodeEncodeError, the plain path
+    pieces_bytes = template.encoded_pieces or _encode_pieces(template)
+    filled = list(map(encoded.__getitem__, template.refs))
+    if template.encoded_size + sum(map(len, filled)) > MAX_NQUADS_BYTES:
+        raise Unsupported("too large: the plain path refuses it")
+    pieces = list(pieces_bytes)
+    pieces[1::2] = filled
+    lines = b"".join(pieces).split(b"\n")  # a newline inside a literal is escaped
+    lines.pop()
+    utf8 = b"\n".join(sorted(set(lines))) + b"\n" if lines else b""
+    result = utf8.decode("utf-8")
     if not template.checked:
-        reference = canonicalize_ground(nquads, hash_algorithm)
+        reference = canonicalize_ground(b"".join(pieces).decode("utf-8"), hash_algorithm)
         if reference != result:
             template.direct = False
-            return reference
+            return reference, None
         template.checked = True
-    return result
+    return result, utf8
+
+
+def _encode(values: list[Any]) -> list[bytes]:
+    """Each rendered value in UTF-8; UnicodeEncodeError for a lone surrogate and
+    AttributeError for a leaf that is not text (the plain path decides both)."""
+    return [value.encode("utf-8") for value in values]
+
+
+def _encode_pieces(template: Template) -> list[bytes]:
+    """:attr:`Template.encoded_pieces`, made and kept (with :attr:`Template.encoded_size`)."""
+    pieces = [piece.encode("utf-8") for piece in template.pieces]
+    template.encoded_size = sum(map(len, pieces[0::2]))
+    template.encoded_pieces = pieces
+    return pieces
 
 
 def sorted_lines(nquads: str) -> str:

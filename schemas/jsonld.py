@@ -8,6 +8,7 @@ Errors are :mod:`schemas.errors` exceptions; pyld's own errors come out as
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -205,6 +206,7 @@ class PreparedDocument:
         self.loader = loader or document_loader
         self._fast = Prepared(document, self.loader, _options)
         self._canonical: dict[str, str] = {}
+        self._digests: dict[str, bytes] = {}
 
     def check_strict(self) -> None:
         """Return if strict expansion and canonicalization of the whole document succeed;
@@ -229,4 +231,14 @@ class PreparedDocument:
                 bare = {k: v for k, v in self.document.items() if k != "proof"}
                 known = canonicalize(bare, loader=self.loader, hash_algorithm=hash_algorithm)
             self._canonical[hash_algorithm] = known
+        return known
+
+    def unsecured_digest(self, hash_algorithm: str = "sha256") -> bytes:
+        """The ``hash_algorithm`` digest of :meth:`canonical_unsecured` in UTF-8 (what a Data
+        Integrity proof of this document hashes), computed once per hash algorithm."""
+        known = self._digests.get(hash_algorithm)
+        if known is None:
+            text = self.canonical_unsecured(hash_algorithm)
+            utf8 = self._fast.canonical_unsecured_utf8(hash_algorithm) or text.encode("utf-8")
+            known = self._digests[hash_algorithm] = hashlib.new(hash_algorithm, utf8).digest()
         return known

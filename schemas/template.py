@@ -133,6 +133,10 @@ class Template:
     #: The leaves of :attr:`slots` by how they are rendered: (plain literals, IRIs, the others
     #: with their kinds), made on first use.
     by_kind: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
+    #: :attr:`pieces` in UTF-8, and the bytes of its constant text (the even pieces), made on
+    #: first use: templates without blank nodes are filled and sorted as bytes.
+    encoded_pieces: list[bytes] | None = None
+    encoded_size: int = 0
 
     @property
     def text(self) -> str:

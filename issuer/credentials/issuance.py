@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -286,8 +287,14 @@ def check_document(prepared: PreparedDocument) -> None:
 
 
 def serialize(document: Mapping[str, Any]) -> str:
-    """The stored text of a signed credential: compact JSON, UTF-8 characters kept."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    """The stored text of a signed credential: compact JSON, UTF-8 characters kept (orjson,
+    which writes what ``json.dumps(ensure_ascii=False, separators=(",", ":"))`` writes but for
+    the spelling of some floats, ``1e+16`` being ``1e16``: the same values when read back;
+    what orjson refuses, such as integers beyond 64 bits, is written by ``json.dumps``)."""
+    try:
+        return orjson.dumps(document).decode()
+    except TypeError:  # orjson.JSONEncodeError included
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def issue_credential(

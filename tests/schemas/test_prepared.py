@@ -7,6 +7,7 @@ reference translation."""
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 import pytest
@@ -41,6 +42,11 @@ def assert_prepared_agrees(document: dict[str, Any]) -> None:
         bare = unsecured(document)
         expected = verdict(lambda bare=bare: canonicalize_plain(bare))
         assert verdict(prepared.canonical_unsecured) == expected
+        if expected[0] == "ok":  # its digest is the hash of that text in UTF-8, per hash
+            for name in ("sha256", "sha384"):
+                text = canonicalize_plain(bare, hash_algorithm=name)
+                digest = hashlib.new(name, text.encode("utf-8")).digest()
+                assert prepared.unsecured_digest(name) == digest
 
 
 def signed(proofs: int = 1) -> dict[str, Any]:
