@@ -71,6 +71,7 @@ __all__ = [
     "MAX_CACHE_CHARS",
     "MAX_DEPTH",
     "MAX_MEMO",
+    "MAX_SAME_IRIS",
     "MAX_SHAPES",
     "MAX_SHAPE_CHARS",
     "Prepared",
@@ -93,6 +94,8 @@ MAX_CACHE_CHARS = 32 * 1024 * 1024
 MAX_SHAPE_CHARS = 256 * 1024
 #: IRI expansions of unusual values remembered per template.
 MAX_MEMO = 1024
+#: (leaf, value) pairs remembered per template as IRIs that expand to themselves there.
+MAX_SAME_IRIS = 4096
 #: Plain absolute IRIs pyoxigraph has accepted, remembered (process-wide) so that a value seen
 #: before costs one lookup.
 MAX_KNOWN_IRIS = 65_536
@@ -367,8 +370,16 @@ def _render_values(template: Template, leaves: list[Any]) -> list[str]:
         if escaped is not texts:
             for index, text in zip(literals, escaped, strict=True):
                 values[index] = text
-    for index in iris:
-        values[index] = _iri(template, index, values[index])
+    if iris:
+        # Decided once per (leaf, value): most IRIs (organisations, concepts, vocabularies)
+        # come back in every document of a shape.
+        same = template.same_iris
+        for index, value in set(zip(iris, map(values.__getitem__, iris), strict=True)) - same:
+            values[index] = rendered = _iri(template, index, value)
+            if rendered == value:
+                if len(same) >= MAX_SAME_IRIS:
+                    same.clear()
+                same.add((index, value))
     for index, kind in others:
         value = values[index]
         if kind == INTEGER:

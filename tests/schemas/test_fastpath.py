@@ -157,6 +157,36 @@ class TestStrictRule:
         document["proofPurpose"] = "https://example.org/purpose"
         assert_agree(document)
 
+    def test_an_iri_remembered_at_a_leaf_does_not_decide_another_value(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Values found to expand to themselves are remembered per (leaf, value): a term, a
+        compact IRI, a relative or a bad IRI at the same leaf is still decided on its own, and
+        the memory stays within its bound."""
+        monkeypatch.setattr(fastpath, "MAX_SAME_IRIS", 3)
+        document = {
+            "@context": ["https://w3id.org/security/data-integrity/v2"],
+            "type": "DataIntegrityProof",
+            "proofPurpose": "assertionMethod",
+            "verificationMethod": "did:example:issuer#key-1",
+            "created": "2026-01-01T00:00:00Z",
+        }
+        for value in (
+            "did:example:issuer#key-1",
+            "did:example:issuer#key-2",
+            "sec:publicKeyMultibase",  # a compact IRI: a prefix of the context
+            "relative#key",
+            "did:example:issuer#key-1",
+            "https://example.org/a b",  # not an IRI pyoxigraph accepts
+            "did:example:issuer#key-3",
+            "did:example:issuer#key-1",
+        ):
+            document["verificationMethod"] = value
+            assert_agree(document)
+        templates = [entry[0] for entry in fastpath._caches[document_loader].values()]
+        assert all(len(template.same_iris) <= 3 for template in templates)
+        assert any(template.same_iris for template in templates)
+
 
 class TestFallback:
     def test_unhandled_documents_agree(self) -> None:
