@@ -38,8 +38,11 @@ _LETTERS = str.maketrans(
 def fold(text: str) -> str:
     """``text`` folded for search (see the module's docstring); whitespace runs become one
     space and the ends are trimmed. The same input always folds to the same output."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        plain = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().translate(_LETTERS).split())
 
 

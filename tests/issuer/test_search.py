@@ -6,14 +6,17 @@ folded column for learners stored before it."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from issuer.db import make_engine, upgrade
-from issuer.folding import fold, learner_search_text
+from issuer.folding import _LETTERS, fold, learner_search_text
 from tests.issuer.migrating import migrator
 from tests.issuer.test_staff import api_issue, staff, text  # noqa: F401 (the staff fixture)
 
@@ -41,6 +44,15 @@ LEARNERS = {
 )
 def test_fold(given: str, folded: str) -> None:
     assert fold(given) == folded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=0x7F)))
+def test_ascii_folds_as_the_whole_fold_would(given: str) -> None:
+    """ASCII skips NFKD and the combining-mark filter, which leave it as it is."""
+    decomposed = unicodedata.normalize("NFKD", given)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert fold(given) == " ".join(plain.casefold().translate(_LETTERS).split())
 
 
 @pytest.fixture
