@@ -37,6 +37,7 @@ from issuer.credentials.issuance import (
     iso_time,
 )
 from issuer.errors import Conflict, InvalidInput
+from issuer.manyrows import insert_rows
 from issuer.models import (
     AuditEvent,
     BulkJob,
@@ -365,8 +366,9 @@ def create_job(
             }
         )
     job.error_rows = sum(1 for row in rows if row["state"] is RowState.ERROR)
-    for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(BulkJobRow), rows[start : start + INSERT_CHUNK])
+    connection = session.connection()
+    for start in range(0, len(rows), INSERT_CHUNK):  # one statement a chunk (issuer.manyrows)
+        insert_rows(connection, BulkJobRow.__table__, rows[start : start + INSERT_CHUNK])
     _cut_batches(session, job)
     session.add(
         AuditEvent(
