@@ -204,6 +204,7 @@ def serve(
     )
     consumer.sweep_every = seconds
     consumer.app = app
+    runner.open_signing_keys(app)  # before the worker processes are forked: they inherit them
     if on_start is not None:
         on_start(tasks)
     sweep(app)

@@ -116,6 +116,27 @@ def _open_run(app: Flask, session: Session, job: BulkJob, worker: str) -> _Run:
     return _Run(app, job.id, worker, award, job.reissue, Sealer(passphrase))
 
 
+def open_signing_keys(app: Flask) -> int:
+    """Open (scrypt) in this process the current signing key of every organisation that has
+    one; how many were opened. A worker's consumer calls it before it forks its worker
+    processes, which then inherit the keys open: no task waits for scrypt, and each key is
+    opened once for all of them. An organisation whose key cannot be opened is left to the
+    task that needs it (which reports why)."""
+    if not app.config.get("KEY_PASSPHRASE"):
+        return 0  # nothing can be signed; the tasks say so
+    keys = process_keys(config.key_passphrase(app))
+    opened = 0
+    with transaction(app) as session:
+        for organisation in session.scalars(select(Organisation).order_by(Organisation.id)):
+            try:
+                keys.keypair(organisation)
+            except Exception as error:  # no current key, compromised, or sealed otherwise
+                log.info("signing key of %s not opened: %s", organisation.slug, error)
+                continue
+            opened += 1
+    return opened
+
+
 def claim_batch(app: Flask, job_id: int, worker: str) -> int | None:
     """Claim a pending batch of the job whose lease is free or has run out; its id, or None
     when there is none. Marks the job running (and when it started) and beats its heartbeat."""
