@@ -199,7 +199,9 @@ def serve(
         worker_type="process",
         periodic=False,
         initial_delay=0.05,
-        max_delay=0.5,
+        # An idle worker looks again within 0.1 s (the SQLite queue is polled; a look is one
+        # small query; Redis is read with a blocking pop and answers at once anyway).
+        max_delay=0.1,
         graceful_signal="TERM",
     )
     consumer.sweep_every = seconds
