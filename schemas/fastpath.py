@@ -74,6 +74,7 @@ __all__ = [
     "MAX_SAME_IRIS",
     "MAX_SHAPES",
     "MAX_SHAPE_CHARS",
+    "SIZE_SLACK",
     "Prepared",
     "Stats",
     "Template",
@@ -94,6 +95,8 @@ MAX_CACHE_CHARS = 32 * 1024 * 1024
 MAX_SHAPE_CHARS = 256 * 1024
 #: IRI expansions of unusual values remembered per template.
 MAX_MEMO = 1024
+#: Characters a quad that the plain path's size estimates may count beyond the N-Quads.
+SIZE_SLACK = 64
 #: (leaf, value) pairs remembered per template as IRIs that expand to themselves there.
 MAX_SAME_IRIS = 4096
 #: Plain absolute IRIs pyoxigraph has accepted, remembered (process-wide) so that a value seen
@@ -166,7 +169,8 @@ class Prepared:
         self._values: list[str] | None = None
         self._failed = False
         self._strict: bool | None = None
-        self._encoded: list[bytes] | None = None
+        self._encoded: list[bytes] | None = None  # the rendered values in UTF-8
+        self._filled: list[bytes] | None = None  # those of the template's slots, in order
         self._unsecured: dict[str, str | None] = {}
         self._unsecured_utf8: dict[str, bytes] = {}
 
@@ -203,10 +207,11 @@ class Prepared:
                 return None
             _, template, values = rendered
             try:
-                _filled(template, values)
+                encoded = _encode(values)  # a lone surrogate: the plain path reports it
+                filled = _filled_utf8(template, encoded)  # the size bound
                 if template.has_blank_nodes:
                     check_blank_node_work(_blank_quads(template, values))
-                self._encoded = _encode(values)  # a lone surrogate: the plain path reports it
+                self._encoded, self._filled = encoded, filled
             except Exception:
                 stats.fallbacks += 1
                 return None
@@ -235,7 +240,9 @@ class Prepared:
         try:
             encoded = self._encoded
             if shape.proof is None:
-                result, utf8 = _canonical_pair(template, values, hash_algorithm, encoded)
+                result, utf8 = _canonical_pair(
+                    template, values, hash_algorithm, encoded, self._filled
+                )
             else:
                 bare = shape.without_proof()
                 unsecured = {k: v for k, v in self.document.items() if k != "proof"}
@@ -413,9 +420,19 @@ def _filled(template: Template, values: list[str]) -> list[str]:
     (the plain path refuses such a document). Gathered and measured in C, without writing the
     N-Quads."""
     filled = list(map(values.__getitem__, template.refs))
-    if template.size + sum(map(len, filled)) > MAX_NQUADS_BYTES:
-        raise Unsupported("too large: the plain path refuses it")
+    _check_size(template, template.size + sum(map(len, filled)))
     return filled
+
+
+def _check_size(template: Template, size: int) -> None:
+    """:class:`Unsupported` when N-Quads of ``size`` characters or bytes are near enough to
+    :data:`MAX_NQUADS_BYTES` for the plain path to refuse them: its estimates
+    (:class:`schemas.strict.BoundedProcessor`, :func:`schemas.rdfc.check_dataset_size`)
+    count up to 55 characters a quad more than the N-Quads hold (an ``xsd:string`` datatype
+    that is not written, a number as 24), so within :data:`SIZE_SLACK` a quad of the bound the
+    plain path decides."""
+    if size + SIZE_SLACK * template.quads > MAX_NQUADS_BYTES:
+        raise Unsupported("too large, or near enough: the plain path decides")
 
 
 def _canonical(template: Template, values: list[str], hash_algorithm: str) -> str:
@@ -428,9 +445,11 @@ def _canonical_pair(
     values: list[str],
     hash_algorithm: str,
     encoded: list[bytes] | None = None,
+    filled: list[bytes] | None = None,
 ) -> tuple[str, bytes | None]:
     """:func:`_canonical`, with the same text in UTF-8 when it was made as bytes (else None);
-    ``encoded``: the values in UTF-8, when known."""
+    ``encoded``: the values in UTF-8, and ``filled``: :func:`_filled_utf8` of them, when
+    known."""
     if template.has_blank_nodes or not template.direct:
         pieces = list(template.pieces)
         pieces[1::2] = _filled(template, values)
@@ -441,13 +460,11 @@ def _canonical_pair(
     algorithm_for(hash_algorithm)
     # In UTF-8: no character widths to work out for each line, and byte order is code point
     # order, so the sorted lines are those of :func:`sorted_lines`.
-    if encoded is None:
-        encoded = _encode(values)  # a lone surrogate: UnicodeEncodeError, the plain path
-    pieces_bytes = template.encoded_pieces or _encode_pieces(template)
-    filled = list(map(encoded.__getitem__, template.refs))
-    if template.encoded_size + sum(map(len, filled)) > MAX_NQUADS_BYTES:
-        raise Unsupported("too large: the plain path refuses it")
-    pieces = list(pieces_bytes)
+    if filled is None:
+        if encoded is None:
+            encoded = _encode(values)  # a lone surrogate: UnicodeEncodeError, the plain path
+        filled = _filled_utf8(template, encoded)
+    pieces = list(template.encoded_pieces or _encode_pieces(template))
     pieces[1::2] = filled
     lines = b"".join(pieces).split(b"\n")  # a newline inside a literal is escaped
     lines.pop()
@@ -460,6 +477,16 @@ def _canonical_pair(
             return reference, None
         template.checked = True
     return result, utf8
+
+
+def _filled_utf8(template: Template, encoded: list[bytes]) -> list[bytes]:
+    """:func:`_filled` of values in UTF-8, the bound measured in bytes (the plain path's
+    own measure, :func:`schemas.rdfc.parse_nquads`)."""
+    if template.encoded_pieces is None:
+        _encode_pieces(template)
+    filled = list(map(encoded.__getitem__, template.refs))
+    _check_size(template, template.encoded_size + sum(map(len, filled)))
+    return filled
 
 
 def _encode(values: list[Any]) -> list[bytes]:

@@ -116,8 +116,10 @@ class Template:
     slots: list[tuple[int, int]]  # (leaf index, kind) for the leaves the text uses
     iri_slots: dict[int, IriSlot]
     has_blank_nodes: bool
-    #: Characters of the N-Quads without the slots' values.
+    #: Characters of the N-Quads without the slots' values, and how many lines (quads) they
+    #: have.
     size: int = 0
+    quads: int = 0
     #: The quads that mention a blank node, each term either ``("blank", label)`` or the
     #: (pieces, refs) that write it: what RDFC-1.0's work bound looks at.
     blank_quads: list[tuple[Any, ...]] = field(default_factory=list)
@@ -335,6 +337,7 @@ def _build(
         iri_slots=iri_slots,
         has_blank_nodes=bool(blank_quads),
         size=sum(len(part) for part in parts[0::2]),
+        quads=len(lines),
         blank_quads=blank_quads,
     )
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof, proof_configuration, proofs_of, unsecured
-from schemas import fastpath
+from schemas import fastpath, rdfc, strict
 from schemas.errors import SchemaError, UndefinedTerm
-from schemas.jsonld import canonicalize, canonicalize_plain
+from schemas.jsonld import canonicalize, canonicalize_plain, to_nquads
 from schemas.loader import StaticDocumentLoader, document_loader
 
 EU_CONTEXT = [
@@ -232,6 +232,50 @@ class TestFallback:
     def test_strict_false_is_plain(self) -> None:
         document = {"@context": V2_CONTEXT, "id": "relative", "type": "VerifiableCredential"}
         assert canonicalize(document, strict=False) == canonicalize_plain(document, strict=False)
+
+    @pytest.mark.parametrize("text", ["Soren Aero Lodz " * 40, "Søren Ærø Łódź " * 40])
+    def test_the_size_bound_is_the_plain_paths(
+        self, monkeypatch: pytest.MonkeyPatch, text: str
+    ) -> None:
+        """Around the plain path's size bound (in ASCII its estimates count more than the
+        N-Quads hold; in other text the bytes count more than the characters), a compiled
+        template accepts nothing the plain path refuses; further from it, the template
+        decides."""
+        document = {  # no node twice: its N-Quads have no line twice
+            "@context": ["https://w3id.org/security/data-integrity/v2"],
+            "type": "DataIntegrityProof",
+            "proofPurpose": "assertionMethod",
+            "verificationMethod": "did:example:issuer#key-1",
+            "created": "2026-01-01T00:00:00Z",
+            "challenge": text,  # plain literals: an xsd:string datatype, not written
+            "domain": "example.org",
+            "nonce": "1",
+        }
+        size = len(to_nquads(document).encode("utf-8"))
+
+        def bound(value: int) -> None:
+            for module in (fastpath, rdfc, strict):
+                monkeypatch.setattr(module, "MAX_NQUADS_BYTES", value)
+
+        def plain_accepts(value: int) -> bool:
+            bound(value)
+            return outcome(canonicalize_plain, document, document_loader, "sha256")[0] == "ok"
+
+        low, high = size // 2, size * 4  # the least bound the plain path accepts
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if plain_accepts(middle) else (middle + 1, high)
+        assert low > size if text.isascii() else low == size
+        monkeypatch.undo()
+        canonicalize(document)  # compiled with the real bound
+        quads = next(iter(fastpath._caches[document_loader].values()))[0].quads
+        for value in {size - 1, size, low - 1, low, *range(size, 2 * low, low // 10)}:
+            bound(value)
+            assert (assert_agree(document)[0] == "ok") is (value >= low)
+        fastpath.stats.reset()
+        bound(2 * (size + fastpath.SIZE_SLACK * quads))  # the template decides
+        assert assert_agree(document)[0] == "ok"
+        assert fastpath.stats.hits == 2 and fastpath.stats.fallbacks == 0
 
     def test_cache_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(fastpath, "MAX_SHAPES", 4)
