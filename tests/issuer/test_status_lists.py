@@ -51,6 +51,7 @@ from keys.resolver import DidResolver
 from schemas.jsonld import expand_strict
 
 from .conftest import BASE_URL, PASSPHRASE
+from .threads import run_together
 
 REFERENCE = Path("/work/shared/reference/w3c/status-list")
 FACTS = json.loads((REFERENCE / "facts.json").read_text(encoding="utf-8"))
@@ -331,34 +332,22 @@ def test_concurrent_reservations_never_share_an_index(app, demo):
     organisation_id = demo.organisations[0].id
     with transaction(app) as session:  # the lists exist before the race
         reserve_entries(session, session.get(Organisation, organisation_id))
-    barrier = threading.Barrier(threads_count)
-    errors: list[BaseException] = []
     reserved: list[tuple[int, int]] = []
     lock = threading.Lock()
 
     rngs = [NarrowRandom(seed, 4 * threads_count * per_thread) for seed in range(threads_count)]
 
     def work(rng: NarrowRandom) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(per_thread):
-                with transaction(app) as session:  # one transaction per credential
-                    entries = reserve_entries(
-                        session, session.get(Organisation, organisation_id), rng=rng
-                    )
-                    mine = [(e.status_list_id, e.list_index) for e in entries]
-                with lock:
-                    reserved.extend(mine)
-        except BaseException as error:  # reported below, with the thread's traceback
-            errors.append(error)
+        for _ in range(per_thread):
+            with transaction(app) as session:  # one transaction per credential
+                entries = reserve_entries(
+                    session, session.get(Organisation, organisation_id), rng=rng
+                )
+                mine = [(e.status_list_id, e.list_index) for e in entries]
+            with lock:
+                reserved.extend(mine)
 
-    threads = [threading.Thread(target=work, args=(rng,)) for rng in rngs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    run_together(work, rngs)
     assert len(reserved) == len(set(reserved)) == threads_count * per_thread * 2
     with transaction(app) as session:
         stored = session.execute(select(StatusEntry.status_list_id, StatusEntry.list_index)).all()

@@ -7,7 +7,6 @@ PostgreSQL (the tests take ``app``, hence ``database_url``)."""
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -22,6 +21,7 @@ from issuer.models import Organisation, StatusEntry, StatusList, StatusPurpose
 from issuer.status.lists import reserve_batch, reserve_entries, reserve_entry
 
 from .migrating import migrator
+from .threads import run_together
 
 SMALL = 64  # a list size for these tests: open for 32 entries (MAX_FILL)
 OPEN = int(SMALL * lists.MAX_FILL)
@@ -131,30 +131,17 @@ def test_entries_are_handed_out_in_the_order_drawn_not_sorted(app, demo):
 def test_concurrent_single_and_batch_reservations_never_share_an_index(app, demo, small_lists):
     organisation_id = demo.organisations[0].id
     threads_count, rounds = 4, 8
-    barrier = threading.Barrier(threads_count)
-    errors: list[BaseException] = []
-
     def work(seed: int) -> None:
         rng = Recording(seed)
-        try:
-            barrier.wait(timeout=30)
-            for round_ in range(rounds):
-                with transaction(app) as session:  # one transaction per issuance or batch
-                    organisation = session.get(Organisation, organisation_id)
-                    if (seed + round_) % 2:
-                        reserve_entries(session, organisation, rng=rng)
-                    else:
-                        reserve_batch(session, organisation, 3, rng=rng)
-        except BaseException as error:  # reported below
-            errors.append(error)
+        for round_ in range(rounds):
+            with transaction(app) as session:  # one transaction per issuance or batch
+                organisation = session.get(Organisation, organisation_id)
+                if (seed + round_) % 2:
+                    reserve_entries(session, organisation, rng=rng)
+                else:
+                    reserve_batch(session, organisation, 3, rng=rng)
 
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    run_together(work, range(threads_count))
     with transaction(app) as session:
         places = _places(session, organisation_id)
     per_purpose = threads_count * rounds // 2 * (1 + 3)
