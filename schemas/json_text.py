@@ -13,7 +13,18 @@
 - strings (values or member names) holding a lone surrogate (``"\\ud800"``, which no UTF-8
   encoder, database or canonicalizer accepts) or a NUL character (``invalid_input``).
 
-The work is linear in the size of the text, which is bounded first.
+The work is linear in the size of the text, which is bounded first. Two steps are skipped where
+the text itself proves they would pass (each answers exactly as the full step, tested so):
+
+- the bracket scan, when the text holds no more ``[``/``{`` than ``max_depth`` and no more
+  brackets and commas than ``max_nodes`` allows (counted inside strings too, so only ever more
+  than the scan counts);
+- the search of every parsed string for NUL and lone surrogates, when the text was decoded from
+  UTF-8 here and holds no ``\\u0000`` nor ``\\uD800``..``\\uDFFF`` escape: the parser refuses a
+  raw control character and UTF-8 decoding a raw surrogate, so only those escapes make them.
+
+:func:`read_json` also says what the text bounds about the value (:class:`TextBounds`), so that
+later structural checks need not walk the value again.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final
 
@@ -33,6 +45,9 @@ _NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
 # A lone surrogate or NUL in a decoded string.
 _FORBIDDEN: Final = re.compile("[\ud800-\udfff\x00]")
+# The only escapes that decode to a NUL or to a surrogate (paired or not): ``\u0000`` and
+# ``\uD800``..``\uDFFF`` (hex digits in either case; JSON has no other way to write them).
+_FORBIDDEN_ESCAPE: Final = re.compile(r"\\u(?:0000|[dD][89abcdefABCDEF])")
 
 
 class JsonInputError(ValueError):
@@ -43,6 +58,18 @@ class JsonInputError(ValueError):
         self.code = code
         self.message = message
         self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class TextBounds:
+    """What a JSON text proves about the value parsed from it: no string or member name in the
+    value is longer than ``chars`` characters (the text's own length: decoding an escape only
+    shortens it), and the value holds at most ``values`` JSON values, counted as
+    :func:`count_values` counts them (member names not counted; a duplicate member name's
+    earlier values are in the text, not in the value)."""
+
+    chars: int
+    values: int
 
 
 def nesting_depth(text: str, limit: int) -> int:
@@ -113,6 +140,18 @@ def load_json(
 ) -> Any:
     """The JSON value in ``data``, read with bounded work; raises :class:`JsonInputError`
     (see the module for the codes) for anything else."""
+    return read_json(data, max_bytes=max_bytes, max_depth=max_depth, max_nodes=max_nodes)[0]
+
+
+def read_json(
+    data: bytes | str,
+    *,
+    max_bytes: int,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_nodes: int | None = None,
+) -> tuple[Any, TextBounds]:
+    """The JSON value in ``data`` as :func:`load_json` reads it (the same value, the same
+    refusals), and what its text bounds about it (:class:`TextBounds`)."""
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > max_bytes:
         raise JsonInputError(
@@ -127,23 +166,63 @@ def load_json(
         text = data
     if not text.strip():
         raise JsonInputError("empty", "There is no JSON: the text is empty.")
-    deepest, nodes = _scan(text, max_depth, max_nodes)
-    if deepest > max_depth:
-        raise JsonInputError("too_deep", f"The JSON is nested more than {max_depth} levels deep.")
-    if max_nodes is not None and nodes > max_nodes:
-        raise JsonInputError(
-            "too_many_nodes", f"The JSON holds more than {max_nodes:,} values.", 413
-        )
+    values = _values_within(text, max_depth, max_nodes)
+    if values is None:
+        deepest, counted = _scan(text, max_depth, max_nodes)
+        if deepest > max_depth:
+            raise JsonInputError(
+                "too_deep", f"The JSON is nested more than {max_depth} levels deep."
+            )
+        if max_nodes is not None and counted > max_nodes:
+            raise JsonInputError(
+                "too_many_nodes", f"The JSON holds more than {max_nodes:,} values.", 413
+            )
+        # Uncounted: every value of valid JSON starts at a character of its own.
+        values = counted if max_nodes is not None else len(text)
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:  # not reachable after the scan; kept as a last guard
         raise JsonInputError("too_deep", "The JSON is nested too deeply.") from None
     except ValueError as error:
         raise JsonInputError("not_json", f"This is not valid JSON ({error}).") from None
-    # A NUL or a lone surrogate can come only from a \\u escape (json.loads refuses a raw
-    # control character, UTF-8 decoding a raw surrogate), or be in text given as ``str``.
-    if "\\u" not in text and (isinstance(data, bytes) or _FORBIDDEN.search(text) is None):
-        return value
+    if _may_hold_forbidden(text, decoded=isinstance(data, bytes)):
+        _refuse_forbidden(value)
+    return value, TextBounds(chars=len(text), values=values)
+
+
+def _values_within(text: str, max_depth: int, max_nodes: int | None) -> int | None:
+    """An upper bound on the JSON values in ``text`` when its brackets and commas, counted
+    everywhere (inside strings too), prove that the scan would find it no deeper than
+    ``max_depth`` and with no more than ``max_nodes`` values; None when they do not.
+
+    The scan counts only what lies outside strings, a part of what is counted here: its depth
+    is at most its opening brackets, its values (commas + containers + 1 - empty containers) at
+    most these commas + opening brackets + 1."""
+    opens = text.count("{")
+    if opens > max_depth:
+        return None
+    opens += text.count("[")
+    if opens > max_depth:
+        return None
+    values = opens + text.count(",") + 1
+    if max_nodes is not None and values > max_nodes:
+        return None
+    return values
+
+
+def _may_hold_forbidden(text: str, *, decoded: bool) -> bool:
+    """False when no string parsed from ``text`` can hold a NUL or a surrogate: no escape
+    that makes one, and (for text not decoded from UTF-8 here, which may hold raw surrogates)
+    no such raw character either. A raw NUL is refused by the parser inside strings and
+    outside them."""
+    if _FORBIDDEN_ESCAPE.search(text) is not None:
+        return True
+    return not decoded and _FORBIDDEN.search(text) is not None
+
+
+def _refuse_forbidden(value: Any) -> None:
+    """:class:`JsonInputError` (``invalid_input``) when a string of ``value`` (member names
+    included) holds a NUL or a lone surrogate."""
     for string in _strings(value):
         found = _FORBIDDEN.search(string)
         if found:
@@ -151,4 +230,3 @@ def load_json(
             raise JsonInputError(
                 "invalid_input", f"A string holds {what} ({found.group()!r}), which is not text."
             )
-    return value
