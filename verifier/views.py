@@ -46,6 +46,7 @@ from verifier.inputs import (
     decode_qr,
     fetch_bytes,
     parse_credential,
+    read_credential,
 )
 from verifier.limits import Busy
 from verifier.pdf_input import MAX_PDF_BYTES, PdfSeal
@@ -252,7 +253,8 @@ def verify_api() -> ResponseReturnValue:
     usable JSON object; 503 when the verifier's trust settings cannot be used."""
     try:
         body = request_body()
-        report = checked(parse_credential(body), options(), len(body))
+        document, bounds = read_credential(body)
+        report = checked(document, options(), len(body), bounds)
     except InputError as error:
         return json_error(error)
     return jsonify(report.to_dict())
@@ -274,10 +276,11 @@ def vc_api_verify() -> ResponseReturnValue:
     too, so an ``unconfirmed`` credential is never presented as plainly trusted."""
     try:
         raw = request_body()
-        body = _vc_api_request(parse_credential(raw))
+        document, bounds = read_credential(raw)
+        body = _vc_api_request(document)
         deciding = vc_api.requested_checks(body.options)
         credential = body.verifiableCredential
-        report = checked(credential, options(), len(raw))
+        report = checked(credential, options(), len(raw), bounds)  # the body's text holds it
     except InputError as error:
         return json_error(error)
     data, status = vc_api.answer(report, credential, deciding)
