@@ -285,6 +285,22 @@ def test_the_reader_answers_as_the_full_reader_on_any_text(text, limits, as_byte
     assert_same_answer(data, **limits)
 
 
+_NO_BACKSLASH = st.lists(
+    st.sampled_from(["[", "]", "{", "}", ",", ":", '"', '"a"', '"[{"', "1", " ", "\u00f8", "null"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_NO_BACKSLASH, max_depth=st.integers(0, 12), max_nodes=st.none() | st.integers(30, 90))
+def test_the_depth_read_from_bytes_without_backslashes_is_the_scans(text, max_depth, max_nodes):
+    """Bytes with no backslash (every quote opens or closes a string) and more brackets than
+    the depth allows: the depth is read from the quotes and brackets alone, and answers as the
+    scan does, brackets inside strings, unbalanced quotes and non-ASCII included."""
+    for data in (text.encode(), b"\xef\xbb\xbf" + text.encode()):
+        assert_same_answer(data, max_bytes=10_000, max_depth=max_depth, max_nodes=max_nodes)
+
+
 @pytest.mark.parametrize(
     "text",
     [
