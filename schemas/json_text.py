@@ -44,8 +44,8 @@ _STRING: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _STRING_TOKEN: Final = re.compile(_STRING, re.DOTALL)
 _NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
-_BYTE_STEP: Final = {ord(bracket): step for bracket, step in _DEPTH_STEP.items()}
-_NOT_QUOTE_OR_BRACKET: Final = bytes(b for b in range(256) if b not in b'"[]{}')
+_BYTE_STEP: Final = {ord(","): 0} | {ord(mark): step for mark, step in _DEPTH_STEP.items()}
+_NOT_MARK: Final = bytes(b for b in range(256) if b not in b'"[]{},')
 # A lone surrogate or NUL in a decoded string.
 _FORBIDDEN: Final = re.compile("[\ud800-\udfff\x00]")
 # The only escapes that decode to a NUL or to a surrogate (paired or not): ``\u0000`` and
@@ -169,11 +169,13 @@ def read_json(
         text = data
     if not text.strip():
         raise JsonInputError("empty", "There is no JSON: the text is empty.")
-    opens, values = _raw_counts(text)
+    # The quotes, brackets and commas of the bytes (ASCII: the same in the text, one C pass).
+    marks = data.translate(None, _NOT_MARK) if isinstance(data, bytes) else None
+    opens, values = _raw_counts(marks if marks is not None else text)
     if max_nodes is not None and values > max_nodes:  # not proven within: count the values
         deepest, values = _scan(text, max_depth, max_nodes)
     elif opens > max_depth:  # the values are proven within; the depth is not
-        deepest = _depth(data, text, max_depth)
+        deepest = _depth(data, marks, text, max_depth)
     else:
         deepest = 0  # at most ``opens``: within
     if deepest > max_depth:
@@ -193,25 +195,29 @@ def read_json(
     return value, TextBounds(chars=len(text), values=values)
 
 
-def _raw_counts(text: str) -> tuple[int, int]:
-    """(opening brackets, commas + opening brackets + 1) of ``text``, counted everywhere,
-    inside strings too: upper bounds on what the scan finds, which counts only what lies
-    outside strings (its depth is at most its opening brackets, its values — commas +
-    containers + 1 - empty containers — at most the second figure)."""
+def _raw_counts(text: str | bytes) -> tuple[int, int]:
+    """(opening brackets, commas + opening brackets + 1) of ``text`` (or of its marks, which
+    hold every bracket and comma of it), counted everywhere, inside strings too: upper bounds
+    on what the scan finds, which counts only what lies outside strings (its depth is at most
+    its opening brackets, its values — commas + containers + 1 - empty containers — at most
+    the second figure)."""
+    if isinstance(text, bytes):
+        opens = text.count(b"{") + text.count(b"[")
+        return opens, opens + text.count(b",") + 1
     opens = text.count("{") + text.count("[")
     return opens, opens + text.count(",") + 1
 
 
-def _depth(data: bytes | str, text: str, max_depth: int) -> int:
+def _depth(data: bytes | str, marks: bytes | None, text: str, max_depth: int) -> int:
     """The scan's depth of ``text`` (``data`` decoded), as :func:`nesting_depth` finds it.
 
-    From the raw bytes when they hold no backslash: then every quote opens or closes a string
-    (the scan's own reading), and a quote or bracket is the same byte in UTF-8 as in the text,
-    so deleting every other byte first (one C pass) leaves the scan's brackets between the
-    quoted runs."""
-    if not isinstance(data, bytes) or b"\\" in data:
+    From ``marks`` (the quotes, brackets and commas of the bytes, in order) when the bytes hold
+    no backslash: then every quote opens or closes a string (the scan's own reading), and a
+    quote or bracket is the same byte in UTF-8 as in the text, so the scan's brackets are those
+    between the quoted runs of the marks."""
+    if marks is None or b"\\" in data:
         return _scan(text, max_depth, None)[0]
-    structure = b"".join(data.translate(None, _NOT_QUOTE_OR_BRACKET).split(b'"')[0::2])
+    structure = b"".join(marks.split(b'"')[0::2])
     return max(0, max(accumulate(map(_BYTE_STEP.__getitem__, structure)), default=0))
 
 
