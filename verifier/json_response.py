@@ -13,17 +13,18 @@ Reading JSON and the ``tojson`` filter of the pages are Flask's, unchanged.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from flask import Response
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response as SansioResponse
 
 
 class OrjsonProvider(DefaultJSONProvider):
     """Flask's default JSON provider with :meth:`response` written by orjson."""
 
-    def response(self, *args: Any, **kwargs: Any) -> Response:
+    def response(self, *args: Any, **kwargs: Any) -> SansioResponse:
         """The JSON answer for ``jsonify(*args, **kwargs)``: as Flask's default provider
         answers, written by orjson (see the module for the differences)."""
         if self.compact is False or (self.compact is None and self._app.debug):
@@ -36,4 +37,5 @@ class OrjsonProvider(DefaultJSONProvider):
             body = orjson.dumps(value, default=self.default, option=options)
         except orjson.JSONEncodeError:  # what orjson cannot write: as Flask writes it
             return super().response(*args, **kwargs)
-        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
+        answer = cast("type[Response]", self._app.response_class)  # a Flask app's
+        return answer(body + b"\n", mimetype=self.mimetype)
