@@ -58,7 +58,7 @@ from verifier.record_pdf import record_pdf
 from verifier.report import Report
 from verifier.result_page import operator, page_context
 from verifier.sets import RULES_SETTING, SetResult, is_presentation, verify_set
-from verifier.upload import credential_from_bytes, require_credential
+from verifier.upload import read_from_bytes, require_credential
 from verifier.web import (
     HEAVY_LANE,
     checked,
@@ -147,12 +147,12 @@ def verify_link() -> ResponseReturnValue:
     try:
         url = check_text(request.args.get("url", ""), "link")
         received = fetch_bytes(url, fetcher())
-        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        document, pdf_seal, bounds = read_from_bytes(received, settings().trust_anchors)
         if is_presentation(document):
             return _set_answer(_checked_set(document), source=url)
         if not wants_json():
             require_credential(document)
-        report = checked(document, options())
+        report = checked(document, options(), bounds=bounds)
     except InputError as error:
         return input_error(error)
     return respond(report, source=url, document=document, received=received, pdf_seal=pdf_seal)
@@ -198,9 +198,9 @@ def verify_form() -> ResponseReturnValue:
     a link, or a QR photo. Uploaded files are read in memory and never stored."""
     try:
         received, source = _form_input()
-        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        document, pdf_seal, bounds = read_from_bytes(received, settings().trust_anchors)
         require_credential(document)
-        report = checked(document, options(), request.content_length or 0)
+        report = checked(document, options(), request.content_length or 0, bounds)
     except InputError as error:
         return input_error(error)
     return respond(report, source=source, document=document, received=received, pdf_seal=pdf_seal)
