@@ -162,17 +162,59 @@ def _request(port: int, method: str, path: str, body: bytes | None = None) -> tu
 
 
 def wait_healthy(port: int, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Wait until the server answers ``/healthz`` and every one of its :data:`WORKERS` workers
+    is accepting connections (:func:`listening_workers`): wrk's connections are kept alive, so
+    those opened while one worker is still loading the app all stay on the other (on a busy
+    machine, one run in two or three measured a single worker)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode} before answering")
         try:
             if _request(port, "GET", "/healthz")[0] == 200:
-                return
+                break
         except OSError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the verifier did not answer /healthz within {timeout} s")
+    else:
+        raise RuntimeError(f"the verifier did not answer /healthz within {timeout} s")
+    while time.monotonic() < deadline:
+        found = listening_workers(server.pid, port)
+        if found is None or found >= WORKERS:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"fewer than {WORKERS} workers accept connections after {timeout} s")
+
+
+def listening_workers(arbiter: int, port: int) -> int | None:
+    """How many child processes of ``arbiter`` watch the socket listening on ``port`` (it is in
+    their epoll set: their loop runs); None where ``/proc`` cannot tell (not Linux)."""
+    try:
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(FileNotFoundError):
+                for row in Path(table).read_text().splitlines()[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])  # a listening socket's inode
+        children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
+    except OSError:
+        return None
+    return sum(1 for child in children if _watches(child, {f"socket:[{i}]" for i in inodes}))
+
+
+def _watches(pid: str, sockets: set[str]) -> bool:
+    """Whether process ``pid`` has one of ``sockets`` in an epoll set."""
+    with contextlib.suppress(OSError):
+        fds = Path(f"/proc/{pid}/fd")
+        listening = {fd.name for fd in fds.iterdir() if os.readlink(fd) in sockets}
+        for fd in fds.iterdir():
+            if os.readlink(fd) != "anon_inode:[eventpoll]":
+                continue
+            info = Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text().splitlines()
+            if any(row.split()[1] in listening for row in info if row.startswith("tfd:")):
+                return True
+    return False
 
 
 def check_verified(port: int, body: bytes, samples: int = 3) -> int:

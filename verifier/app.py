@@ -10,7 +10,8 @@ trust file that is configured but cannot be used stops the app at start-up.
 ``MICROCRED_SECRET_KEY`` is required, and not a known default, unless ``MICROCRED_DEMO=1``
 (``keys.server_secret``). ``MICROCRED_VERIFIER_KEY`` signs verification records (the demo key
 in demo mode; refused outside it), ``MICROCRED_VERIFIER_OPERATOR`` and
-``MICROCRED_VERIFIER_CONTACT`` say who runs the service (``verifier.record``).
+``MICROCRED_VERIFIER_CONTACT`` say who runs the service (``verifier.record``). JSON answers are
+written by orjson (``verifier.json_response``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from verifier import views
 from verifier.fetch.cache import open_cache
 from verifier.fetch.client import FetchPolicy, GuardedFetcher
 from verifier.inputs import MAX_IMAGE_BYTES
+from verifier.json_response import OrjsonProvider
 from verifier.recognition import views as recognition
 from verifier.record import OPERATOR_CONTACT_ENV, OPERATOR_ENV, VERIFIER_KEY_ENV, signing_key_from
 from verifier.settings import (
@@ -82,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config is not None:
         app.config.update(test_config)
+    app.json = OrjsonProvider(app)  # jsonify: the same JSON, written by orjson
     server_secret.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     app.extensions[RECORD_KEY] = signing_key_from(
         app.config["VERIFIER_KEY"], demo=server_secret.flag(app.config["DEMO"])

@@ -23,8 +23,9 @@ import threading
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from schemas.json_text import TextBounds
 from verifier.fetch.client import FetchError, GuardedFetcher
-from verifier.limits import LIMITS, LimitExceeded, read_document
+from verifier.limits import LIMITS, LimitExceeded, read_bounded
 
 MAX_DOCUMENT_BYTES: Final = LIMITS.max_bytes  # a credential with logos is ~150 KB
 MAX_IMAGE_BYTES: Final = 12 * 1024 * 1024  # a phone photo; the app's request limit too
@@ -58,14 +59,20 @@ def parse_credential(data: str | bytes) -> dict[str, Any]:
     code if it is too large (413), has too many values (413), is not UTF-8, is empty, is not
     JSON, is nested too deeply, holds a NUL or a lone surrogate (``invalid_input``), or is not
     an object (``not_an_object``)."""
+    return read_credential(data)[0]
+
+
+def read_credential(data: str | bytes) -> tuple[dict[str, Any], TextBounds]:
+    """What :func:`parse_credential` reads (the same object, the same refusals), with what its
+    text bounds about it (``verifier.limits.read_bounded``)."""
     try:
-        document = read_document(data)
+        document, bounds = read_bounded(data)
     except LimitExceeded as error:
         words = _PLAIN_WORDS.get(error.code, error.message)
         raise InputError(error.code, words, error.status) from None
     if not isinstance(document, dict):
         raise InputError("not_an_object", "The JSON is not an object, so not a credential.")
-    return document
+    return document, bounds
 
 
 _PLAIN_WORDS: Final = {

@@ -13,7 +13,10 @@ Four layers, cheapest first, each with a stable code:
    it arrived): JSON values, the longest string or member name (:attr:`Limits.max_string`: an
    embedded image as a ``data:`` URI fits, a document-sized blob does not), the number of
    proofs and of status entries. A document beyond them is a ``format`` error with that code
-   and nothing else is checked.
+   and nothing else is checked. A document read by :func:`read_bounded` comes with what its
+   text proves (:class:`schemas.json_text.TextBounds`: at most so many values, no string longer
+   than the text); where that proves the values and strings within the limits, they are not
+   walked again (the answer is the same, tested so).
 3. **Canonicalization** (``schemas.rdfc``): the RDF of a document is refused (``too_large``)
    above :data:`schemas.rdfc.MAX_QUADS` quads or :data:`schemas.rdfc.MAX_NQUADS_BYTES` bytes,
    before it is written out, and pyld's duplicate checks are indexed
@@ -32,7 +35,8 @@ budget plus one such step.
 
 A web verifier also keeps large documents from crowding out the rest (:class:`HeavyLane`):
 documents over :data:`HEAVY_BYTES` bytes or :data:`HEAVY_VALUES` JSON values (a credential
-with a hundred learning outcomes is neither) are verified one at a time per process; the others
+with a hundred learning outcomes is neither; the values are counted only when the text's bounds
+do not already say there are few enough) are verified one at a time per process; the others
 wait for their turn up to :data:`HEAVY_WAIT` seconds, then get ``busy`` (503). Ordinary
 credentials never wait, and the CPU one process spends on large ones at any moment is that of
 one verification.
@@ -47,7 +51,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from schemas.json_text import JsonInputError, load_json
+from schemas.json_text import JsonInputError, TextBounds, read_json
 
 DEFAULT_BUDGET: Final = 5.0
 BUDGET_EXCEEDED: Final = "time_budget_exceeded"
@@ -91,8 +95,14 @@ class LimitExceeded(ValueError):
 def read_document(data: bytes | str, limits: Limits = LIMITS) -> Any:
     """The JSON value in ``data``, read with bounded work (layer 1); :class:`LimitExceeded`
     with the reader's code otherwise (``too_large``/``too_many_nodes`` with status 413)."""
+    return read_bounded(data, limits)[0]
+
+
+def read_bounded(data: bytes | str, limits: Limits = LIMITS) -> tuple[Any, TextBounds]:
+    """What :func:`read_document` reads (the same value, the same refusals), with what its
+    text bounds about it, for :func:`check_structure` and :meth:`HeavyLane.turn`."""
     try:
-        return load_json(
+        return read_json(
             data, max_bytes=limits.max_bytes, max_depth=limits.max_depth, max_nodes=limits.max_nodes
         )
     except JsonInputError as error:
@@ -100,18 +110,27 @@ def read_document(data: bytes | str, limits: Limits = LIMITS) -> Any:
 
 
 def count_values(document: Any, stop_after: int | None = None) -> int:
-    """JSON values in ``document`` (parsed JSON), counting no further than ``stop_after``."""
+    """JSON values in ``document`` (parsed JSON; tuples read as arrays, any mapping as an
+    object), counting no further than ``stop_after``."""
     count = 0
     stack = [document]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        value = stack.pop()
+        value = pop()
         count += 1
         if stop_after is not None and count > stop_after:
             break
-        if isinstance(value, Mapping):
-            stack.extend(value.values())
+        kind = type(value)  # exact types first: what json.loads makes
+        if kind is dict:
+            extend(value.values())
+        elif kind is list:
+            extend(value)
+        elif kind is str or kind is int or kind is float or kind is bool or value is None:
+            continue
+        elif isinstance(value, Mapping):
+            extend(value.values())
         elif isinstance(value, list | tuple):
-            stack.extend(value)
+            extend(value)
     return count
 
 
@@ -131,15 +150,22 @@ class HeavyLane:
         self.wait = wait
 
     @staticmethod
-    def is_heavy(document: Any, size: int) -> bool:
-        """Whether a document of ``size`` bytes takes the heavy lane."""
-        return size > HEAVY_BYTES or count_values(document, HEAVY_VALUES) > HEAVY_VALUES
+    def is_heavy(document: Any, size: int, bounds: TextBounds | None = None) -> bool:
+        """Whether a document of ``size`` bytes takes the heavy lane; ``bounds``, when given,
+        must be those of the text ``document`` was read from (or of a text holding it)."""
+        if size > HEAVY_BYTES:
+            return True
+        if bounds is not None and bounds.values <= HEAVY_VALUES:
+            return False  # it holds no more values than its text
+        return count_values(document, HEAVY_VALUES) > HEAVY_VALUES
 
     @contextlib.contextmanager
-    def turn(self, document: Any, size: int) -> Iterator[None]:
+    def turn(
+        self, document: Any, size: int, bounds: TextBounds | None = None
+    ) -> Iterator[None]:
         """Run the block at once for an ordinary document; for a heavy one, in its turn, or
-        raise :class:`Busy` after :attr:`wait` seconds."""
-        if not self.is_heavy(document, size):
+        raise :class:`Busy` after :attr:`wait` seconds (``bounds`` as for :meth:`is_heavy`)."""
+        if not self.is_heavy(document, size, bounds):
             yield
             return
         if not self._slots.acquire(timeout=self.wait):
@@ -150,10 +176,33 @@ class HeavyLane:
             self._slots.release()
 
 
-def check_structure(document: Any, limits: Limits = LIMITS) -> None:
+def check_structure(
+    document: Any, limits: Limits = LIMITS, bounds: TextBounds | None = None
+) -> None:
     """Raise :class:`LimitExceeded` when ``document`` (parsed JSON) has more values, a longer
     string or member name, more proofs or more status entries than ``limits`` allow (layer 2).
-    Iterative and linear, stopping at the first value past the limit."""
+    Iterative and linear, stopping at the first value past the limit. ``bounds``, when given,
+    must be those of the text ``document`` was read from (or of a text holding it): when they
+    prove the values and strings within the limits, those are not walked."""
+    if (
+        bounds is None
+        or bounds.values > limits.max_nodes
+        or bounds.chars > limits.max_string
+    ):
+        _check_values(document, limits)
+    if isinstance(document, Mapping):
+        _check_count(document.get("proof"), limits.max_proofs, "too_many_proofs", "proofs")
+        _check_count(
+            document.get("credentialStatus"),
+            limits.max_status_entries,
+            "too_many_status_entries",
+            "status entries",
+        )
+
+
+def _check_values(document: Any, limits: Limits) -> None:
+    """:class:`LimitExceeded` at the first value past :attr:`Limits.max_nodes` or string or
+    member name longer than :attr:`Limits.max_string`."""
     nodes = 0
     max_nodes, max_string = limits.max_nodes, limits.max_string
     stack = [document]
@@ -188,14 +237,6 @@ def check_structure(document: Any, limits: Limits = LIMITS) -> None:
             extend(value.values())
         elif isinstance(value, list | tuple):
             extend(value)
-    if isinstance(document, Mapping):
-        _check_count(document.get("proof"), limits.max_proofs, "too_many_proofs", "proofs")
-        _check_count(
-            document.get("credentialStatus"),
-            limits.max_status_entries,
-            "too_many_status_entries",
-            "status entries",
-        )
 
 
 def _check_string(text: str, limits: Limits) -> None:

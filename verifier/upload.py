@@ -2,7 +2,8 @@
 its signed credential (``verifier.pdf_input``). A photo or any other kind of file is refused
 with its own code, so the page can say what to do instead.
 
-- :func:`credential_from_bytes`: the credential, and the PDF's seal when it came in a PDF;
+- :func:`read_from_bytes`: the credential, the PDF's seal when it came in a PDF, and the
+  bounds of its JSON text;
   ``InputError`` ``unsupported_file`` (415) for an image (the QR photo field is for those) or
   another binary file, else the codes of ``verifier.inputs.parse_credential`` and
   ``verifier.pdf_input.read_pdf``;
@@ -16,7 +17,8 @@ from typing import Any, Final
 
 from cryptography import x509
 
-from verifier.inputs import InputError, parse_credential
+from schemas.json_text import TextBounds
+from verifier.inputs import InputError, read_credential
 from verifier.pdf_input import PdfSeal, is_pdf, read_pdf
 
 #: How images start (PNG, JPEG, GIF, WebP's RIFF, BMP): a photo given as the credential file.
@@ -26,14 +28,17 @@ BINARY_MAGIC: Final = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 CREDENTIAL_MEMBERS: Final = ("@context", "type", "credentialSubject", "proof", "payload")
 
 
-def credential_from_bytes(
+def read_from_bytes(
     data: bytes, trust_anchors: list[x509.Certificate] | None = None
-) -> tuple[dict[str, Any], PdfSeal | None]:
-    """The credential ``data`` holds, and the PDF's seal when ``data`` is a certificate PDF
-    (None otherwise); :class:`InputError` for anything else (see the module)."""
+) -> tuple[dict[str, Any], PdfSeal | None, TextBounds]:
+    """The credential ``data`` holds, the PDF's seal when ``data`` is a certificate PDF (None
+    otherwise), and the bounds of the JSON text the credential was read from
+    (``verifier.inputs.read_credential``, for ``verifier.web.checked``); :class:`InputError`
+    for anything else (see the module)."""
     if is_pdf(data):
         found = read_pdf(data, trust_anchors)
-        return parse_credential(found.credential), found.seal
+        document, bounds = read_credential(found.credential)
+        return document, found.seal, bounds
     if data.startswith(IMAGE_MAGIC):
         raise InputError(
             "unsupported_file",
@@ -48,7 +53,8 @@ def credential_from_bytes(
             "certificate PDF.",
             415,
         )
-    return parse_credential(data), None
+    document, bounds = read_credential(data)
+    return document, None, bounds
 
 
 def require_credential(document: dict[str, Any]) -> dict[str, Any]:

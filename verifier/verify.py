@@ -23,6 +23,7 @@ from typing import Any
 from cryptography import x509
 
 from keys.resolver import DidResolver
+from schemas.json_text import TextBounds
 from schemas.jsonld import PreparedDocument
 from schemas.loader import StaticDocumentLoader
 from verifier.checks.accreditation import check_accreditation
@@ -41,7 +42,7 @@ from verifier.limits import (
     LimitExceeded,
     Limits,
     check_structure,
-    read_document,
+    read_bounded,
 )
 from verifier.registry.model import AccreditationRegistry
 from verifier.report import CHECK_NAMES, CheckResult, Outcome, Report
@@ -93,7 +94,11 @@ def _guarded(name: str, run: Callable[[], CheckResult]) -> CheckResult:
 
 
 def verify_credential(
-    document: Any, options: VerifierOptions | None = None, *, holder: str | None = None
+    document: Any,
+    options: VerifierOptions | None = None,
+    *,
+    holder: str | None = None,
+    bounds: TextBounds | None = None,
 ) -> Report:
     """Check ``document`` (a parsed JSON value) and return the full report; never raises.
 
@@ -103,12 +108,15 @@ def verify_credential(
     Within the options' limits and time budget (see the module). ``holder`` is the DID a
     verified presentation proved (``verifier.presentation``): the ``owner`` check then
     compares it with the credential's subject; without it ``owner`` stays ``unchecked``.
+    ``bounds`` are those of the JSON text ``document`` was read from (or of a text holding it),
+    when it was (``verifier.limits.read_bounded``): the structural limits then walk only what
+    they do not prove; the report is the same.
     """
     options = options or VerifierOptions()
     budget = Budget(options.budget)
     now = options.now or datetime.now(UTC)
     resolver = options.resolver or DidResolver(fetch=options.fetch)
-    refused = _beyond_limits(document, options.limits)
+    refused = _beyond_limits(document, options.limits, bounds)
     if refused is not None:
         return refused
     if is_jades(document):
@@ -142,11 +150,13 @@ def verify_credential(
     return _finish(document, [*results, seal], options, now, resolver, budget, holder, plain)
 
 
-def _beyond_limits(document: Any, limits: Limits) -> Report | None:
+def _beyond_limits(
+    document: Any, limits: Limits, bounds: TextBounds | None = None
+) -> Report | None:
     """The report for a document beyond the structural limits (a ``format`` error, nothing
     else checked), or None."""
     try:
-        check_structure(document, limits)
+        check_structure(document, limits, bounds)
     except LimitExceeded as error:
         return _refused(error)
     return None
@@ -187,8 +197,8 @@ def _verify_jades_sealed(
     claimed: Any = None
     if isinstance(payload, str):
         try:
-            claimed = read_document(payload, options.limits)
-            check_structure(claimed, options.limits)
+            claimed, claimed_bounds = read_bounded(payload, options.limits)
+            check_structure(claimed, options.limits, claimed_bounds)
         except LimitExceeded as error:
             if error.code not in ("not_json", "empty", "not_utf8", "invalid_input", "too_deep"):
                 return _refused(error)

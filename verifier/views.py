@@ -46,6 +46,7 @@ from verifier.inputs import (
     decode_qr,
     fetch_bytes,
     parse_credential,
+    read_credential,
 )
 from verifier.limits import Busy
 from verifier.pdf_input import MAX_PDF_BYTES, PdfSeal
@@ -57,7 +58,7 @@ from verifier.record_pdf import record_pdf
 from verifier.report import Report
 from verifier.result_page import operator, page_context
 from verifier.sets import RULES_SETTING, SetResult, is_presentation, verify_set
-from verifier.upload import credential_from_bytes, require_credential
+from verifier.upload import read_from_bytes, require_credential
 from verifier.web import (
     HEAVY_LANE,
     checked,
@@ -146,12 +147,12 @@ def verify_link() -> ResponseReturnValue:
     try:
         url = check_text(request.args.get("url", ""), "link")
         received = fetch_bytes(url, fetcher())
-        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        document, pdf_seal, bounds = read_from_bytes(received, settings().trust_anchors)
         if is_presentation(document):
             return _set_answer(_checked_set(document), source=url)
         if not wants_json():
             require_credential(document)
-        report = checked(document, options())
+        report = checked(document, options(), bounds=bounds)
     except InputError as error:
         return input_error(error)
     return respond(report, source=url, document=document, received=received, pdf_seal=pdf_seal)
@@ -197,9 +198,9 @@ def verify_form() -> ResponseReturnValue:
     a link, or a QR photo. Uploaded files are read in memory and never stored."""
     try:
         received, source = _form_input()
-        document, pdf_seal = credential_from_bytes(received, settings().trust_anchors)
+        document, pdf_seal, bounds = read_from_bytes(received, settings().trust_anchors)
         require_credential(document)
-        report = checked(document, options(), request.content_length or 0)
+        report = checked(document, options(), request.content_length or 0, bounds)
     except InputError as error:
         return input_error(error)
     return respond(report, source=source, document=document, received=received, pdf_seal=pdf_seal)
@@ -252,7 +253,8 @@ def verify_api() -> ResponseReturnValue:
     usable JSON object; 503 when the verifier's trust settings cannot be used."""
     try:
         body = request_body()
-        report = checked(parse_credential(body), options(), len(body))
+        document, bounds = read_credential(body)
+        report = checked(document, options(), len(body), bounds)
     except InputError as error:
         return json_error(error)
     return jsonify(report.to_dict())
@@ -274,10 +276,11 @@ def vc_api_verify() -> ResponseReturnValue:
     too, so an ``unconfirmed`` credential is never presented as plainly trusted."""
     try:
         raw = request_body()
-        body = _vc_api_request(parse_credential(raw))
+        document, bounds = read_credential(raw)
+        body = _vc_api_request(document)
         deciding = vc_api.requested_checks(body.options)
         credential = body.verifiableCredential
-        report = checked(credential, options(), len(raw))
+        report = checked(credential, options(), len(raw), bounds)  # the body's text holds it
     except InputError as error:
         return json_error(error)
     data, status = vc_api.answer(report, credential, deciding)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, request
 
 from keys.keypairs import KeyPair
+from schemas.json_text import TextBounds
 from verifier.fetch.client import GuardedFetcher
 from verifier.inputs import MAX_DOCUMENT_BYTES, InputError
 from verifier.limits import Busy, HeavyLane
@@ -95,12 +96,15 @@ def request_body(limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     return b"".join(parts)
 
 
-def checked(document: Any, chosen: VerifierOptions, size: int = 0) -> Report:
+def checked(
+    document: Any, chosen: VerifierOptions, size: int = 0, bounds: TextBounds | None = None
+) -> Report:
     """``verify_credential`` in the heavy lane when the document is large (``size`` bytes as
-    received, when known); ``InputError`` (``busy``, 503) when no turn came in time."""
+    received, when known; ``bounds`` those of the text it was read from, when it was);
+    ``InputError`` (``busy``, 503) when no turn came in time."""
     try:
-        with HEAVY_LANE.turn(document, size):
-            return verify_credential(document, chosen)
+        with HEAVY_LANE.turn(document, size, bounds):
+            return verify_credential(document, chosen, bounds=bounds)
     except Busy as error:
         raise InputError(error.code, error.message, error.status) from None
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.json_text import JsonInputError, count_values, load_json, nesting_depth
+from schemas.json_text import JsonInputError, count_values, load_json, nesting_depth, read_json
 
 
 def code_of(data, **limits) -> str:
@@ -130,3 +131,213 @@ def test_the_scan_counts_what_the_parser_finds(value, ensure_ascii, compact):
 def test_a_raw_lone_surrogate_in_text_given_as_str_is_refused():
     """Text handed over as ``str`` (not decoded from UTF-8 here) may hold a raw surrogate."""
     assert code_of('{"a": "x\ud800"}') == "invalid_input"
+
+
+# --- the shortcuts answer exactly as the full reader -----------------------------------------
+#
+# ``reference_read`` is the reader with every step always run: the bracket scan before parsing,
+# every parsed string searched for NUL and lone surrogates after. ``read_json`` skips the scan
+# when the text's own brackets and commas prove it within the limits, and the search when no
+# escape can have made such a character; these tests hold it to the same answer (the value, or
+# the refusal's code) on accepted and refused inputs alike.
+
+_NOT_TEXT = re.compile("[\ud800-\udfff\x00]")
+
+
+def _reject(name: str) -> None:
+    raise ValueError(name)
+
+
+def reference_read(data: bytes | str, *, max_bytes: int, max_depth: int, max_nodes: int | None):
+    """``("ok", value)`` or ``("refused", code)``: every step run, the slow way."""
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        return "refused", "too_large"
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        return "refused", "not_utf8"
+    if not text.strip():
+        return "refused", "empty"
+    if nesting_depth(text, max_depth) > max_depth:
+        return "refused", "too_deep"
+    if max_nodes is not None and count_values(text) > max_nodes:
+        return "refused", "too_many_nodes"
+    try:
+        value = json.loads(text, parse_constant=_reject)
+    except RecursionError:
+        return "refused", "too_deep"
+    except ValueError:
+        return "refused", "not_json"
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _NOT_TEXT.search(item):
+                return "refused", "invalid_input"
+        elif isinstance(item, dict):
+            if any(_NOT_TEXT.search(key) for key in item):
+                return "refused", "invalid_input"
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return "ok", value
+
+
+def ours(data: bytes | str, **limits):
+    try:
+        value, bounds = read_json(data, **limits)
+    except JsonInputError as error:
+        return ("refused", error.code), None
+    return ("ok", value), bounds
+
+
+def _walk(value) -> tuple[int, int]:
+    """(JSON values, longest string or member name) of a parsed value."""
+    values, longest, stack = 0, 0, [value]
+    while stack:
+        item = stack.pop()
+        values += 1
+        if isinstance(item, str):
+            longest = max(longest, len(item))
+        elif isinstance(item, dict):
+            longest = max([longest, *map(len, item)])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return values, longest
+
+
+def assert_same_answer(data: bytes | str, **limits) -> None:
+    """``read_json`` answers as the full reader, and its bounds hold for what it returns."""
+    expected = reference_read(data, **limits)
+    found, bounds = ours(data, **limits)
+    assert found == expected
+    if bounds is not None:
+        values, longest = _walk(found[1])
+        assert values <= bounds.values
+        assert longest <= bounds.chars
+
+
+# Strings that exercise every path: NUL, lone high and low surrogates, a pair, non-ASCII (an
+# escape that is harmless), brackets, commas, quotes and backslashes (so ``\\u0000`` can be
+# literal text), and the letters of an escape.
+_HOSTILE_TEXT = st.text(
+    alphabet=st.sampled_from(
+        ["a", "\x00", "\ud800", "\udbff", "\udc00", "\udfff", "\U0001f600", "\u00f8", "[", "{",
+         "]", "}", ",", '"', "\\", "u", "0", "d", "D", "8", "c", " "]
+    ),
+    max_size=12,
+)  # fmt: skip
+_HOSTILE_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _HOSTILE_TEXT,
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(_HOSTILE_TEXT, inner, max_size=5),
+    max_leaves=40,
+)
+_LIMITS = st.fixed_dictionaries(
+    {
+        "max_bytes": st.sampled_from([10, 200, 10_000]),
+        "max_depth": st.integers(0, 12),
+        "max_nodes": st.none() | st.integers(0, 60),
+    }
+)
+_ESCAPE = re.compile(r"\\u([0-9a-f]{4})")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    value=_HOSTILE_JSON,
+    limits=_LIMITS,
+    ensure_ascii=st.booleans(),
+    compact=st.booleans(),
+    upper_hex=st.booleans(),
+    as_bytes=st.booleans(),
+)
+def test_the_reader_answers_as_the_full_reader_on_json(
+    value, limits, ensure_ascii, compact, upper_hex, as_bytes
+):
+    """Any JSON value with hostile strings, written every way (escaped or raw, upper- or
+    lower-case hex, compact or not), as bytes or as text, under limits small enough that the
+    scan's shortcut is taken and refused alike."""
+    text = json.dumps(value, ensure_ascii=ensure_ascii, separators=(",", ":") if compact else None)
+    if upper_hex:
+        text = _ESCAPE.sub(lambda found: "\\u" + found.group(1).upper(), text)
+    data = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    assert_same_answer(data, **limits)
+
+
+_JSONISH = st.lists(
+    st.sampled_from(
+        ["[", "]", "{", "}", ",", ":", '"', '"a"', "1", " ", "\\", "\\u0000", "\\ud800",
+         "\\uDC00", "\\uD83D\\uDE00", "\\u00f8", "\\\\u0000", "u0000", "\x00", "\ud800", "null",
+         "NaN", "\u00f8"]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_JSONISH, limits=_LIMITS, as_bytes=st.booleans())
+def test_the_reader_answers_as_the_full_reader_on_any_text(text, limits, as_bytes):
+    """Text that is mostly not JSON (unbalanced brackets, escapes outside strings, raw NUL and
+    surrogates): the same refusal, code for code."""
+    data = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    assert_same_answer(data, **limits)
+
+
+_NO_BACKSLASH = st.lists(
+    st.sampled_from(["[", "]", "{", "}", ",", ":", '"', '"a"', '"[{"', "1", " ", "\u00f8", "null"]),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_NO_BACKSLASH, max_depth=st.integers(0, 12), max_nodes=st.none() | st.integers(30, 90))
+def test_the_depth_read_from_bytes_without_backslashes_is_the_scans(text, max_depth, max_nodes):
+    """Bytes with no backslash (every quote opens or closes a string) and more brackets than
+    the depth allows: the depth is read from the quotes and brackets alone, and answers as the
+    scan does, brackets inside strings, unbalanced quotes and non-ASCII included."""
+    for data in (text.encode(), b"\xef\xbb\xbf" + text.encode()):
+        assert_same_answer(data, max_bytes=10_000, max_depth=max_depth, max_nodes=max_nodes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 300 + "]" * 300,
+        "[" * 257 + "]" * 257,
+        "[" * 256 + "]" * 256,
+        '["' + "[" * 300 + '"]',  # brackets only inside a string: counted, yet shallow
+        "[" + "0," * 30_000 + "0]",
+        "[" + "[]," * 20_000 + "[]]",
+        '{"a":' * 200 + "1" + "}" * 200,
+        '["x\\u0000y"]',
+        '["\\\\u0000"]',  # a backslash, then the letters u0000: text, not a NUL
+        '{"\\uDFFF": 1}',
+        '["\\ud83d\\ude00", "\\ud83d"]',
+        "[" * 100_000,
+    ],
+)
+@pytest.mark.parametrize("max_nodes", [None, 20_000])
+def test_deep_nesting_and_huge_arrays_answer_as_the_full_reader(text, max_nodes):
+    for data in (text, text.encode("utf-8")):
+        assert_same_answer(data, max_bytes=2_000_000, max_depth=256, max_nodes=max_nodes)
+
+
+def test_the_shortcuts_are_taken_for_an_ordinary_credential(monkeypatch):
+    """A credential with a few non-ASCII escapes, well within the limits: neither the scan nor
+    the string search runs, and the bounds still hold."""
+    import schemas.json_text as json_text
+
+    document = {"name": "Søren Ærø", "items": [{"n": n, "s": "[x]"} for n in range(50)]}
+    text = json.dumps(document)
+    assert "\\u00f8" in text
+
+    def never(*args, **kwargs):
+        raise AssertionError("not expected to run")
+
+    monkeypatch.setattr(json_text, "_scan", never)
+    monkeypatch.setattr(json_text, "_strings", never)
+    value, bounds = read_json(text.encode(), max_bytes=10_000, max_depth=256, max_nodes=20_000)
+    assert value == document
+    assert bounds.values >= 1 + 2 + 50 * 3 and bounds.chars == len(text)

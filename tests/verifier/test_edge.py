@@ -253,3 +253,60 @@ class TestCommandLine:
         result = CliRunner().invoke(microcred, ["verify", str(path)])
         assert result.exit_code == 2
         assert "too_many_nodes" in result.output
+
+
+class TestStructureAtEveryDoor:
+    """The structural limits answer the same at every door that reads a credential from text
+    (and so hands its bounds on, ``verifier.limits.read_bounded``) as ``verify_credential``
+    walking the document: a ``format`` error with the limit's code, nothing else checked."""
+
+    @staticmethod
+    def answer(document: dict[str, Any], door: str) -> tuple[int, dict[str, Any]]:
+        text = json.dumps(document).encode()
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "test", "FETCHER": StubFetcher({SHARE_URL: text})}
+        )
+        client = app.test_client()
+        if door == "api":
+            response = client.post("/api/verify", data=text, content_type="application/json")
+        elif door == "vc-api":
+            response = client.post("/credentials/verify", json={"verifiableCredential": document})
+        elif door == "link":
+            response = client.get(f"/verify?url={SHARE_URL}", headers=JSON_ACCEPT)
+        else:  # the multipart body made here: in memory (werkzeug's would be a temporary file)
+            body = (
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="c.json"\r\n'
+                b"Content-Type: application/json\r\n\r\n" + text + b"\r\n--b--\r\n"
+            )
+            response = client.post(
+                "/verify",
+                data=body,
+                content_type="multipart/form-data; boundary=b",
+                headers=JSON_ACCEPT,
+            )
+        answer = response.get_json()
+        return response.status_code, answer.get("report", answer)
+
+    @pytest.mark.parametrize("door", ["api", "vc-api", "link", "form"])
+    @pytest.mark.parametrize(
+        ("change", "code"),
+        [
+            (lambda d: d.update(proof=[d["proof"]] * (LIMITS.max_proofs + 1)), "too_many_proofs"),
+            (lambda d: d.update(note="x" * (LIMITS.max_string + 1)), "string_too_long"),
+            (lambda d: None, None),
+        ],
+        ids=["proofs", "string", "ordinary"],
+    )
+    def test_the_same_answer_as_the_walk(
+        self, signed: dict[str, Any], door: str, change: Any, code: str | None
+    ) -> None:
+        change(signed)
+        status, answer = self.answer(signed, door)
+        assert status == (400 if door == "vc-api" and code else 200)  # the VC API: 400 failed
+        checks = answer["checks"] if isinstance(answer, dict) else answer
+        found = {c["check"]: (c["outcome"], c["code"]) for c in checks}
+        if code is None:
+            assert found["format"][0] == "ok" and found["seal"] == ("ok", "seal_valid")
+            return
+        assert found["format"] == ("error", code)
+        assert all(found[name] == ("unchecked", code) for name in found if name != "format")

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -223,6 +224,129 @@ class TestHeavyLane:
         heavy = {"big": list(range(5000))}
         with lane.turn(heavy, 0), pytest.raises(limits.Busy), lane.turn({}, 10**6):
             pass
+
+
+# --- the text's bounds: walks skipped only where they would pass -----------------------------
+
+_STRUCTURE_TEXT = st.text(alphabet="ab\u00f8[,", max_size=12)
+_STRUCTURE_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _STRUCTURE_TEXT,
+    lambda inner: st.lists(inner, max_size=6)
+    | st.dictionaries(_STRUCTURE_TEXT, inner, max_size=5),
+    max_leaves=40,
+)
+
+
+def _outcome(run: Any) -> tuple[str, str] | None:
+    try:
+        run()
+    except limits.LimitExceeded as error:
+        return error.code, error.message
+    return None
+
+
+class TestTextBounds:
+    """``check_structure`` and the heavy lane given the bounds of the text a document was read
+    from answer exactly as they do walking the document."""
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        document=_STRUCTURE_JSON,
+        proofs=st.integers(0, 3),
+        entries=st.integers(0, 3),
+        duplicate=st.booleans(),
+        max_nodes=st.integers(1, 60),
+        max_string=st.integers(0, 14),
+        max_count=st.integers(0, 2),
+    )
+    def test_check_structure_answers_as_the_walk(
+        self,
+        document: Any,
+        proofs: int,
+        entries: int,
+        duplicate: bool,
+        max_nodes: int,
+        max_string: int,
+        max_count: int,
+    ) -> None:
+        wrapper: dict[str, Any] = {"doc": document}
+        if proofs:
+            wrapper["proof"] = [{}] * proofs if proofs > 1 else {}
+        if entries:
+            wrapper["credentialStatus"] = [{"a": 1}] * entries
+        text = json.dumps(wrapper)
+        if duplicate:  # a member name given twice: its first value is in the text only
+            text = '{"doc": ' + json.dumps([document] * 3) + ", " + text[1:]
+        parsed, bounds = limits.read_bounded(text)
+        assert parsed == wrapper
+        small = Limits(
+            max_nodes=max_nodes,
+            max_string=max_string,
+            max_proofs=max_count,
+            max_status_entries=max_count,
+        )
+        walked = _outcome(lambda: check_structure(parsed, small))
+        assert _outcome(lambda: check_structure(parsed, small, bounds)) == walked
+        assert _outcome(lambda: check_structure(parsed, LIMITS, bounds)) is None
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        document=_STRUCTURE_JSON,
+        heavy_values=st.integers(0, 60),
+        size=st.sampled_from([0, limits.HEAVY_BYTES, limits.HEAVY_BYTES + 1]),
+    )
+    def test_the_heavy_lane_answers_as_the_count(
+        self, document: Any, heavy_values: int, size: int
+    ) -> None:
+        parsed, bounds = limits.read_bounded(json.dumps(document))
+        with mock.patch.object(limits, "HEAVY_VALUES", heavy_values):
+            assert HeavyLane.is_heavy(parsed, size, bounds) == HeavyLane.is_heavy(parsed, size)
+
+    def test_no_walk_for_the_reference_credential(
+        self, signed: dict, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Read from its text, the reference credential is neither walked by the structure
+        check nor counted for the heavy lane; its report is the one the walks give."""
+        parsed, bounds = limits.read_bounded(json.dumps(signed).encode())
+        expected = verify_credential(parsed, VerifierOptions(now=NOW)).to_dict()
+
+        def never(*args: Any) -> None:
+            raise AssertionError("not expected to walk")
+
+        monkeypatch.setattr(limits, "_check_values", never)
+        monkeypatch.setattr(limits, "count_values", never)
+        assert not HeavyLane.is_heavy(parsed, 20_000, bounds)
+        found = verify_credential(parsed, VerifierOptions(now=NOW), bounds=bounds)
+        assert found.to_dict() == expected
+
+    def test_exactly_at_the_bound(self, signed: dict) -> None:
+        """The reference credential's text counts its values exactly: a limit one below is
+        refused, one at it accepted, bounds or not."""
+        parsed, bounds = limits.read_bounded(json.dumps(signed))
+        assert bounds.values == limits.count_values(parsed)
+        for max_nodes, refused in ((bounds.values - 1, True), (bounds.values, False)):
+            chosen = Limits(max_nodes=max_nodes)
+            walked = _outcome(lambda: check_structure(parsed, chosen))  # noqa: B023
+            assert (walked is not None) is refused
+            assert _outcome(lambda: check_structure(parsed, chosen, bounds)) == walked  # noqa: B023
+
+    @pytest.mark.parametrize(
+        ("change", "chosen", "code"),
+        [
+            (lambda d: d.update(proof=[d["proof"]] * 33), LIMITS, "too_many_proofs"),
+            (lambda d: d.update(extra="x" * 100), Limits(max_string=50), "string_too_long"),
+            (lambda d: d.update(extra=list(range(500))), Limits(max_nodes=600), "too_many_nodes"),
+        ],
+    )
+    def test_a_document_beyond_a_limit_is_refused_with_or_without_bounds(
+        self, signed: dict, change: Any, chosen: Limits, code: str
+    ) -> None:
+        change(signed)
+        parsed, bounds = limits.read_bounded(json.dumps(signed))
+        options = VerifierOptions(now=NOW, limits=chosen)
+        walked = verify_credential(parsed, options)
+        refused_with(walked, code)
+        assert verify_credential(parsed, options, bounds=bounds).to_dict() == walked.to_dict()
 
 
 def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> None:

@@ -30,7 +30,7 @@ from schemas.bitstring import decode_list, is_set
 from schemas.elm.read import as_list, issuer_id, parse_date
 from schemas.loader import StaticDocumentLoader
 from verifier.fetch.client import Fetched, FetchError
-from verifier.limits import LimitExceeded, check_structure, read_document
+from verifier.limits import LimitExceeded, check_structure, read_bounded
 from verifier.report import CheckResult, Outcome
 
 CHECK = "revocation"
@@ -242,8 +242,8 @@ def _status_list(
             f"The status list could not be fetched: {error.message}",
         ) from None
     try:
-        document = read_document(raw)
-        check_structure(document)
+        document, bounds = read_bounded(raw)
+        check_structure(document, bounds=bounds)
     except LimitExceeded as error:
         raise StatusProblem(
             Outcome.ERROR,
