@@ -1,0 +1,146 @@
+"""The rows of one issued credential, written with Core statements (issue #15).
+
+:func:`issuer.credentials.issuance.issue_credential` builds, checks and signs; this module
+stores what it signed: the credential, its status entries' link to it, its awarding bodies,
+its first share link and the ``issue`` audit event, one statement each (as
+:func:`issuer.credentials.batch.store` does for many), without the ORM's unit of work. The
+rows come back as ORM objects of the session, made from the values written (no query reads
+them back), so that callers use them as before: their relationships are set, and a later
+change to them is an ordinary ``UPDATE`` at the next flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from issuer.audit.chain import NewEvent, append_events
+from issuer.manyrows import among, insert_rows
+from issuer.models import (
+    AuditEvent,
+    CredentialAwardingBody,
+    CredentialState,
+    IssuedCredential,
+    Learner,
+    Organisation,
+    ShareLink,
+    Specification,
+    StatusEntry,
+    utcnow,
+)
+from issuer.sharing.links import new_token
+
+
+@dataclass(frozen=True)
+class SignedCredential:
+    """A signed credential ready to store: who issued what to whom, and the stored text."""
+
+    credential_uri: str
+    document: str
+    issued_at: datetime
+    manage_token_hash: str
+    bulk_job_id: int | None = None
+    bulk_line: int | None = None
+
+
+def store_credential(
+    session: Session,
+    signed: SignedCredential,
+    *,
+    issuer: Organisation,
+    specification: Specification,
+    learner: Learner,
+    bodies: Sequence[Organisation],
+    entries: Sequence[StatusEntry],
+    actor: str,
+    details: dict[str, Any],
+) -> tuple[IssuedCredential, ShareLink]:
+    """Store ``signed`` in the session's transaction: the credential (``IntegrityError`` when
+    its bulk line has a credential already), ``entries`` (reserved in this transaction) linked
+    to it, ``bodies`` in order, a share link, and the ``issue`` audit event with ``details``
+    (last: the audit chain's lock is held from then to the commit). Returns the credential and
+    the share link as persistent objects of ``session``, with the credential's issuer,
+    specification, learner, awarding bodies and status entries set; never flushes the
+    session."""
+    connection = session.connection()
+    values: dict[str, Any] = {
+        "credential_uri": signed.credential_uri,
+        "partnership_id": specification.partnership_id,
+        "issuer_id": issuer.id,
+        "specification_id": specification.id,
+        "learner_id": learner.id,
+        "document": signed.document,
+        "state": CredentialState.ACTIVE,
+        "issued_at": signed.issued_at,
+        "bulk_job_id": signed.bulk_job_id,
+        "bulk_line": signed.bulk_line,
+        "manage_token_hash": signed.manage_token_hash,
+    }
+    table = IssuedCredential.__table__
+    credential_id = connection.execute(insert(table).returning(table.c.id), values).scalar_one()
+    entry_ids = [entry.id for entry in entries]
+    if entry_ids:
+        entry_table = StatusEntry.__table__
+        connection.execute(
+            update(entry_table)
+            .where(among(connection.dialect, entry_table.c.id, entry_ids))
+            .values(credential_id=credential_id)
+        )
+    insert_rows(
+        connection,
+        CredentialAwardingBody.__table__,
+        [
+            {"credential_id": credential_id, "organisation_id": body.id, "position": n}
+            for n, body in enumerate(bodies)
+        ],
+    )
+    link_values: dict[str, Any] = {
+        "credential_id": credential_id,
+        "token": new_token(),
+        "created_at": utcnow(),
+        "expires_at": None,
+        "withdrawn_at": None,
+    }
+    link_table = ShareLink.__table__
+    link_id = connection.execute(
+        insert(link_table).returning(link_table.c.id), link_values
+    ).scalar_one()
+    append_events(
+        connection,
+        AuditEvent.__table__,
+        [
+            NewEvent(
+                actor=actor,
+                action="issue",
+                organisation_id=issuer.id,
+                credential_id=credential_id,
+                details=details,
+            )
+        ],
+    )
+    credential = _persistent(session, IssuedCredential(id=credential_id, **values))
+    set_committed_value(credential, "issuer", issuer)
+    set_committed_value(credential, "specification", specification)
+    set_committed_value(credential, "learner", learner)
+    set_committed_value(credential, "awarding_bodies", list(bodies))
+    set_committed_value(credential, "status_entries", list(entries))
+    for entry in entries:
+        set_committed_value(entry, "credential_id", credential_id)
+        set_committed_value(entry, "credential", credential)
+    link = _persistent(session, ShareLink(id=link_id, **link_values))
+    set_committed_value(link, "credential", credential)
+    return credential, link
+
+
+def _persistent(session: Session, row: Any) -> Any:
+    """``row`` (a new mapped object holding every column of a row just written) made part of
+    ``session`` as the stored row it is: no query, its values taken as loaded."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
