@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.audit.chain import NewEvent, append_events
-from issuer.manyrows import among, insert_rows
+from issuer.manyrows import insert_rows
 from issuer.models import (
     AuditEvent,
     CredentialAwardingBody,
@@ -35,6 +35,19 @@ from issuer.models import (
     utcnow,
 )
 from issuer.sharing.links import new_token
+
+_CREDENTIALS = IssuedCredential.__table__
+_ENTRIES = StatusEntry.__table__
+_LINKS = ShareLink.__table__
+# Built once: a statement built per call costs more than running it on SQLite (its cache key
+# is computed again each time); these are compiled once per dialect and reused.
+_INSERT_CREDENTIAL = insert(_CREDENTIALS).returning(_CREDENTIALS.c.id)
+_LINK_ENTRY = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("entry_id"))
+    .values(credential_id=bindparam("linked_id"))
+)
+_INSERT_LINK = insert(_LINKS).returning(_LINKS.c.id)
 
 
 @dataclass(frozen=True)
@@ -82,15 +95,10 @@ def store_credential(
         "bulk_line": signed.bulk_line,
         "manage_token_hash": signed.manage_token_hash,
     }
-    table = IssuedCredential.__table__
-    credential_id = connection.execute(insert(table).returning(table.c.id), values).scalar_one()
-    entry_ids = [entry.id for entry in entries]
-    if entry_ids:
-        entry_table = StatusEntry.__table__
+    credential_id = connection.execute(_INSERT_CREDENTIAL, values).scalar_one()
+    if entries:  # one executemany: a single statement
         connection.execute(
-            update(entry_table)
-            .where(among(connection.dialect, entry_table.c.id, entry_ids))
-            .values(credential_id=credential_id)
+            _LINK_ENTRY, [{"entry_id": e.id, "linked_id": credential_id} for e in entries]
         )
     insert_rows(
         connection,
@@ -107,10 +115,7 @@ def store_credential(
         "expires_at": None,
         "withdrawn_at": None,
     }
-    link_table = ShareLink.__table__
-    link_id = connection.execute(
-        insert(link_table).returning(link_table.c.id), link_values
-    ).scalar_one()
+    link_id = connection.execute(_INSERT_LINK, link_values).scalar_one()
     append_events(
         connection,
         AuditEvent.__table__,
