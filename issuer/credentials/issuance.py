@@ -314,7 +314,7 @@ def issue_credential(
     :func:`check_awarding_bodies`), a stackable award without parts or parts for another
     specification (``stackable_award``), a malformed grade or ``valid_until``, or a credential
     that fails validation (``invalid_credential``); ``Conflict`` when a body has no current key. An
-    ``IntegrityError`` on flush means the bulk job line ``(bulk_job_id, bulk_line)`` was issued
+    ``IntegrityError`` means the bulk job line ``(bulk_job_id, bulk_line)`` was issued
     already. ``signing_keys`` lets a bulk job reuse opened keys. ``parts`` are the credentials
     a stacked award stacks (``issuer.stacking.services`` chooses and checks them).
     """
@@ -395,6 +395,7 @@ def issue_credential(
         actor=actor,
         details=details,
     )
+    session.flush()  # a known learner's new names (the rows above are written already)
     return Issued(credential=credential, share_link=share_link, manage_token=manage_token)
 
 
