@@ -8,9 +8,9 @@ credential it issues; :mod:`issuer.credentials.batch` makes its new learners' ro
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -78,7 +78,7 @@ def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERT_INSERTS:
         return _insert_learner_in_savepoint(session, values)
-    table = Learner.__table__
+    table = cast(Table, Learner.__table__)
     statement = (
         _UPSERT_INSERTS[dialect](table)
         .on_conflict_do_nothing(index_elements=["partnership_id", "reference"])

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,9 +36,11 @@ from issuer.models import (
 )
 from issuer.sharing.links import new_token
 
-_CREDENTIALS = IssuedCredential.__table__
-_ENTRIES = StatusEntry.__table__
-_LINKS = ShareLink.__table__
+_CREDENTIALS = cast(Table, IssuedCredential.__table__)
+_ENTRIES = cast(Table, StatusEntry.__table__)
+_LINKS = cast(Table, ShareLink.__table__)
+_BODIES = cast(Table, CredentialAwardingBody.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
 # Built once: a statement built per call costs more than running it on SQLite (its cache key
 # is computed again each time); these are compiled once per dialect and reused.
 _INSERT_CREDENTIAL = insert(_CREDENTIALS).returning(_CREDENTIALS.c.id)
@@ -102,7 +104,7 @@ def store_credential(
         )
     insert_rows(
         connection,
-        CredentialAwardingBody.__table__,
+        _BODIES,
         [
             {"credential_id": credential_id, "organisation_id": body.id, "position": n}
             for n, body in enumerate(bodies)
@@ -118,7 +120,7 @@ def store_credential(
     link_id = connection.execute(_INSERT_LINK, link_values).scalar_one()
     append_events(
         connection,
-        AuditEvent.__table__,
+        _EVENTS,
         [
             NewEvent(
                 actor=actor,
