@@ -20,7 +20,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from issuer.auth.scope import awarding_organisations, ensure_may_act, job_organisations
@@ -111,17 +111,26 @@ def authenticate(session: Session, header: str | None) -> Caller:
     return _caller_of(_token_of(session, header))
 
 
+# A token, its organisation and the organisation's signing keys, in one statement: issuing
+# signs with the caller's current key, which would otherwise be another query (a lazy load).
+_TOKEN_WITH_ORGANISATION = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.organisation).joinedload(Organisation.keys))
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def _token_of(session: Session, header: str | None) -> ApiToken:
-    """The live token an ``Authorization`` header names, read with its organisation in one
-    query; ``Unauthorized`` if missing or unknown. Notes when it was last used (at most once a
-    minute: reads stay reads)."""
+    """The live token an ``Authorization`` header names, read with its organisation and the
+    organisation's signing keys in one query; ``Unauthorized`` if missing or unknown. Notes
+    when it was last used (at most once a minute: reads stay reads)."""
     if not header or not header.startswith("Bearer "):
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
     secret = header.removeprefix("Bearer ").strip()
-    token = session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.organisation))
-        .where(ApiToken.token_hash == hash_token(secret))
+    token = (
+        session.execute(_TOKEN_WITH_ORGANISATION.params(token_hash=hash_token(secret)))
+        .unique()
+        .scalar_one_or_none()
     )
     if token is None or token.revoked_at is not None:
         raise Unauthorized("the API token is unknown or revoked")

@@ -29,14 +29,13 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.credentials.learner_rows import upsert_learner
+from issuer.credentials.single import SignedCredential, store_credential
 from issuer.edge import flag
 from issuer.errors import Conflict, InvalidInput, NotFound
 from issuer.models import (
     AuditEvent,
-    CredentialAwardingBody,
     CredentialState,
     IssuedCredential,
     Organisation,
@@ -50,7 +49,7 @@ from issuer.partnerships.services import (
     organisation_data,
     signing_keypair,
 )
-from issuer.sharing.links import create_share_link, hash_manage_token, new_token
+from issuer.sharing.links import hash_manage_token, new_token
 from issuer.specifications.services import specification_data
 from issuer.status.lists import entry_json, reserve_entries, set_status
 from keys.keypairs import KeyPair
@@ -322,7 +321,7 @@ def issue_credential(
     :func:`check_awarding_bodies`), a stackable award without parts or parts for another
     specification (``stackable_award``), a malformed grade or ``valid_until``, or a credential
     that fails validation (``invalid_credential``); ``Conflict`` when a body has no current key. An
-    ``IntegrityError`` on flush means the bulk job line ``(bulk_job_id, bulk_line)`` was issued
+    ``IntegrityError`` means the bulk job line ``(bulk_job_id, bulk_line)`` was issued
     already. ``signing_keys`` lets a bulk job reuse opened keys. ``parts`` are the credentials
     a stacked award stacks (``issuer.stacking.services`` chooses and checks them).
     """
@@ -343,6 +342,10 @@ def issue_credential(
             details={"fields": {"validUntil": "must lie after the date of issuing"}},
         )
     keys = signing_keys or process_keys(passphrase)
+    # every body's key before the first write: a body without one writes nothing, and on
+    # SQLite the write lock (taken at the first write) is not held while a key is read
+    pairs = [keys.keypair(body) for body in bodies]
+    session.flush()  # what the caller added goes first: the rows below are Core statements
     stored_learner = upsert_learner(session, specification.partnership_id, learner)
     entries = reserve_entries(session, issuer)
     credential_uri = f"urn:uuid:{uuid.uuid4()}"
@@ -368,39 +371,9 @@ def issue_credential(
     prepared = PreparedDocument(document)  # canonicalized once: checked, then every proof
     check_document(prepared)
     # a proof set: each proof signs the document without the others
-    document = add_proofs(
-        document, [keys.keypair(body) for body in bodies], created=now, prepared=prepared
-    )
+    document = add_proofs(document, pairs, created=now, prepared=prepared)
 
     manage_token = new_token()
-    credential = IssuedCredential(
-        credential_uri=credential_uri,
-        partnership_id=specification.partnership_id,
-        issuer_id=issuer.id,
-        specification_id=specification.id,
-        learner_id=stored_learner.id,
-        document=serialize(document),
-        state=CredentialState.ACTIVE,
-        issued_at=now,
-        bulk_job_id=bulk_job_id,
-        bulk_line=bulk_line,
-        manage_token_hash=hash_manage_token(manage_token),
-        status_entries=entries,
-    )
-    session.add(credential)
-    # IntegrityError here: this bulk line has its credential already. The rows below need the
-    # credential's id; they are written together by the one flush at the end (the audit
-    # event's hash covers that id, so the credential cannot wait for that flush).
-    session.flush()
-    session.add_all(
-        CredentialAwardingBody(credential_id=credential.id, organisation_id=body.id, position=n)
-        for n, body in enumerate(bodies)
-    )
-    set_committed_value(credential, "issuer", issuer)
-    set_committed_value(credential, "specification", specification)
-    set_committed_value(credential, "learner", stored_learner)
-    set_committed_value(credential, "awarding_bodies", bodies)
-    share_link = create_share_link(session, credential, flush=False)
     details: dict[str, Any] = {
         "credential": credential_uri,
         "specification": specification.slug,
@@ -410,16 +383,26 @@ def issue_credential(
         details |= {"bulkJob": bulk_job_id, "line": bulk_line}
     if parts:
         details["parts"] = [part.credential_id for part in parts]
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action="issue",
-            organisation_id=issuer.id,
-            credential_id=credential.id,
-            details=details,
-        )
+    # IntegrityError here: this bulk line has its credential already
+    credential, share_link = store_credential(
+        session,
+        SignedCredential(
+            credential_uri=credential_uri,
+            document=serialize(document),
+            issued_at=now,
+            manage_token_hash=hash_manage_token(manage_token),
+            bulk_job_id=bulk_job_id,
+            bulk_line=bulk_line,
+        ),
+        issuer=issuer,
+        specification=specification,
+        learner=stored_learner,
+        bodies=bodies,
+        entries=entries,
+        actor=actor,
+        details=details,
     )
-    session.flush()
+    session.flush()  # a known learner's new names (the rows above are written already)
     return Issued(credential=credential, share_link=share_link, manage_token=manage_token)
 
 

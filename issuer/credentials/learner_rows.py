@@ -8,15 +8,15 @@ credential it issues; :mod:`issuer.credentials.batch` makes its new learners' ro
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from issuer.folding import learner_search_text
-from issuer.models import Learner
+from issuer.models import Learner, utcnow
 
 if TYPE_CHECKING:
     from issuer.credentials.issuance import LearnerInput
@@ -69,20 +69,28 @@ def upsert_learner(session: Session, partnership_id: int, given: LearnerInput) -
 
 def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -> Learner | None:
     """A new learner of the partnership (:func:`new_learner_row`), in one statement
-    (``INSERT … ON CONFLICT DO NOTHING RETURNING`` on PostgreSQL and SQLite); None when the
-    partnership has a learner with ``given.reference`` already (perhaps created by a
-    concurrent transaction: this one carries on unharmed, no savepoint needed)."""
-    values = new_learner_row(partnership_id, given)
+    (``INSERT … ON CONFLICT DO NOTHING RETURNING`` on PostgreSQL and SQLite), returned as a
+    persistent object of ``session`` made from the values written (no unit of work, no read
+    back); None when the partnership has a learner with ``given.reference`` already (perhaps
+    created by a concurrent transaction: this one carries on unharmed, no savepoint
+    needed)."""
+    values = new_learner_row(partnership_id, given) | {"created_at": utcnow()}
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERT_INSERTS:
         return _insert_learner_in_savepoint(session, values)
+    table = cast(Table, Learner.__table__)
     statement = (
-        _UPSERT_INSERTS[dialect](Learner)
-        .values(values)
+        _UPSERT_INSERTS[dialect](table)
         .on_conflict_do_nothing(index_elements=["partnership_id", "reference"])
-        .returning(Learner)
+        .returning(table.c.id)
     )
-    return session.scalars(statement).first()
+    learner_id = session.connection().execute(statement, values).scalar()
+    if learner_id is None:
+        return None
+    learner = Learner(id=learner_id, **values)
+    make_transient_to_detached(learner)
+    session.add(learner)
+    return learner
 
 
 def _insert_learner_in_savepoint(session: Session, values: dict[str, Any]) -> Learner | None:

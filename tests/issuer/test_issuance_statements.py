@@ -14,13 +14,14 @@ from sqlalchemy import event, func, select
 from issuer.db import session_factory, transaction
 from issuer.models import Learner
 
-# One new learner's issuance over the API: the token, the specification, the learner (one
-# INSERT … ON CONFLICT DO NOTHING), the newest status lists (how many entries each holds is
-# a column: no count), the status entries (one INSERT for both purposes), the signing key,
-# the credential, its status-entry links, awarding body and share link, the audit chain's
-# head and the audit event, and at commit the lists' ``used``. PostgreSQL adds the audit
-# chain's advisory lock (SQLite's write lock is BEGIN IMMEDIATE, which the driver sends itself).
-STATEMENTS = {"sqlite": 13, "postgresql": 14}
+# One new learner's issuance over the API: the token (with its organisation and that
+# organisation's signing keys), the specification, the learner (one INSERT … ON CONFLICT DO
+# NOTHING), the newest status lists (how many entries each holds is a column: no count), the
+# status entries (one INSERT for both purposes), the credential, its status-entry links (one
+# executemany), awarding body and share link, the audit chain's head and the audit event, and
+# at commit the lists' ``used``. PostgreSQL adds the audit chain's advisory lock (SQLite's write
+# lock is BEGIN IMMEDIATE, which the driver sends itself).
+STATEMENTS = {"sqlite": 12, "postgresql": 13}
 # A learner the partnership knows already: the insert finds them, then they are read.
 KNOWN_LEARNER = 1
 
@@ -68,6 +69,8 @@ def test_one_issuance_runs_a_dozen_statements(app, client, auth, demo, database_
     assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in seen), listing
     assert not any("count(" in s for s in seen), listing
     assert not any(s.startswith("SELECT learners.") for s in seen), listing
+    # the issuer's signing key came with the token: no query of its own
+    assert not any(s.startswith("SELECT signing_keys.") for s in seen), listing
     assert seen[-1].startswith("UPDATE status_lists SET used="), listing
 
 

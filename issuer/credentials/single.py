@@ -1,0 +1,153 @@
+"""The rows of one issued credential, written with Core statements (issue #15).
+
+:func:`issuer.credentials.issuance.issue_credential` builds, checks and signs; this module
+stores what it signed: the credential, its status entries' link to it, its awarding bodies,
+its first share link and the ``issue`` audit event, one statement each (as
+:func:`issuer.credentials.batch.store` does for many), without the ORM's unit of work. The
+rows come back as ORM objects of the session, made from the values written (no query reads
+them back), so that callers use them as before: their relationships are set, and a later
+change to them is an ordinary ``UPDATE`` at the next flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from issuer.audit.chain import NewEvent, append_events
+from issuer.manyrows import insert_rows
+from issuer.models import (
+    AuditEvent,
+    CredentialAwardingBody,
+    CredentialState,
+    IssuedCredential,
+    Learner,
+    Organisation,
+    ShareLink,
+    Specification,
+    StatusEntry,
+    utcnow,
+)
+from issuer.sharing.links import new_token
+
+_CREDENTIALS = cast(Table, IssuedCredential.__table__)
+_ENTRIES = cast(Table, StatusEntry.__table__)
+_LINKS = cast(Table, ShareLink.__table__)
+_BODIES = cast(Table, CredentialAwardingBody.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+# Built once: a statement built per call costs more than running it on SQLite (its cache key
+# is computed again each time); these are compiled once per dialect and reused.
+_INSERT_CREDENTIAL = insert(_CREDENTIALS).returning(_CREDENTIALS.c.id)
+_LINK_ENTRY = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("entry_id"))
+    .values(credential_id=bindparam("linked_id"))
+)
+_INSERT_LINK = insert(_LINKS).returning(_LINKS.c.id)
+
+
+@dataclass(frozen=True)
+class SignedCredential:
+    """A signed credential ready to store: who issued what to whom, and the stored text."""
+
+    credential_uri: str
+    document: str
+    issued_at: datetime
+    manage_token_hash: str
+    bulk_job_id: int | None = None
+    bulk_line: int | None = None
+
+
+def store_credential(
+    session: Session,
+    signed: SignedCredential,
+    *,
+    issuer: Organisation,
+    specification: Specification,
+    learner: Learner,
+    bodies: Sequence[Organisation],
+    entries: Sequence[StatusEntry],
+    actor: str,
+    details: dict[str, Any],
+) -> tuple[IssuedCredential, ShareLink]:
+    """Store ``signed`` in the session's transaction: the credential (``IntegrityError`` when
+    its bulk line has a credential already), ``entries`` (reserved in this transaction) linked
+    to it, ``bodies`` in order, a share link, and the ``issue`` audit event with ``details``
+    (last: the audit chain's lock is held from then to the commit). Returns the credential and
+    the share link as persistent objects of ``session``, with the credential's issuer,
+    specification, learner, awarding bodies and status entries set; never flushes the
+    session."""
+    connection = session.connection()
+    values: dict[str, Any] = {
+        "credential_uri": signed.credential_uri,
+        "partnership_id": specification.partnership_id,
+        "issuer_id": issuer.id,
+        "specification_id": specification.id,
+        "learner_id": learner.id,
+        "document": signed.document,
+        "state": CredentialState.ACTIVE,
+        "issued_at": signed.issued_at,
+        "bulk_job_id": signed.bulk_job_id,
+        "bulk_line": signed.bulk_line,
+        "manage_token_hash": signed.manage_token_hash,
+    }
+    credential_id = connection.execute(_INSERT_CREDENTIAL, values).scalar_one()
+    if entries:  # one executemany: a single statement
+        connection.execute(
+            _LINK_ENTRY, [{"entry_id": e.id, "linked_id": credential_id} for e in entries]
+        )
+    insert_rows(
+        connection,
+        _BODIES,
+        [
+            {"credential_id": credential_id, "organisation_id": body.id, "position": n}
+            for n, body in enumerate(bodies)
+        ],
+    )
+    link_values: dict[str, Any] = {
+        "credential_id": credential_id,
+        "token": new_token(),
+        "created_at": utcnow(),
+        "expires_at": None,
+        "withdrawn_at": None,
+    }
+    link_id = connection.execute(_INSERT_LINK, link_values).scalar_one()
+    append_events(
+        connection,
+        _EVENTS,
+        [
+            NewEvent(
+                actor=actor,
+                action="issue",
+                organisation_id=issuer.id,
+                credential_id=credential_id,
+                details=details,
+            )
+        ],
+    )
+    credential = _persistent(session, IssuedCredential(id=credential_id, **values))
+    set_committed_value(credential, "issuer", issuer)
+    set_committed_value(credential, "specification", specification)
+    set_committed_value(credential, "learner", learner)
+    set_committed_value(credential, "awarding_bodies", list(bodies))
+    set_committed_value(credential, "status_entries", list(entries))
+    for entry in entries:
+        set_committed_value(entry, "credential_id", credential_id)
+        set_committed_value(entry, "credential", credential)
+    link = _persistent(session, ShareLink(id=link_id, **link_values))
+    set_committed_value(link, "credential", credential)
+    return credential, link
+
+
+def _persistent(session: Session, row: Any) -> Any:
+    """``row`` (a new mapped object holding every column of a row just written) made part of
+    ``session`` as the stored row it is: no query, its values taken as loaded."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
