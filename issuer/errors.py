@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 
@@ -99,7 +100,37 @@ def _render_http(error: HTTPException) -> ResponseReturnValue:
     return response
 
 
+#: SQLSTATEs of errors that say "try the transaction again": a deadlock (two transactions
+#: waiting on each other's rows; PostgreSQL aborts one) and a serialization failure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when ``error`` (a SQLAlchemy ``DBAPIError``) aborted its transaction for a reason
+    that running the same transaction again can get past (:data:`TRANSIENT_SQLSTATES`)."""
+    return isinstance(error, DBAPIError) and (
+        getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
+
+
+def _render_database_error(error: DBAPIError) -> ResponseReturnValue:
+    """A transaction the database aborted to get out of a deadlock (or a serialization
+    failure): nothing of it was kept, and the same request again goes through; 503
+    ``database_busy`` with ``Retry-After``. Any other database error is not handled here."""
+    if not is_transient(error):
+        raise error
+    body = {
+        "error": {
+            "code": "database_busy",
+            "message": "The database was busy with a conflicting change and kept nothing of "
+            "this request; send it again.",
+        }
+    }
+    return jsonify(body), 503, {"Retry-After": "1"}
+
+
 def init_app(app: Flask) -> None:
-    """Render ``ApiError`` and HTTP errors as JSON."""
+    """Render ``ApiError``, HTTP errors and transient database errors as JSON."""
     app.register_error_handler(ApiError, _render)
     app.register_error_handler(HTTPException, _render_http)
+    app.register_error_handler(DBAPIError, _render_database_error)

@@ -33,7 +33,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer import config
@@ -42,6 +42,7 @@ from issuer.bulk.sealing import Sealer
 from issuer.credentials import batch as issuing
 from issuer.credentials.issuance import LearnerInput, process_keys
 from issuer.db import transaction
+from issuer.errors import is_transient
 from issuer.manyrows import among, update_rows
 from issuer.models import (
     BulkJob,
@@ -345,12 +346,20 @@ def _release(app: Flask, prepared: list[issuing.Prepared]) -> None:
 
 def run_batch(run: _Run, batch_id: int) -> None:
     """Issue a claimed batch (steps 1 to 3), trying again when another worker wrote some of
-    its rows first."""
+    its rows first, or when the database aborted a step's transaction to get out of a
+    deadlock (:func:`issuer.errors.is_transient`: two workers' reservations waiting on each
+    other's rows; nothing of that transaction was kept)."""
     for _attempt in range(3):
         with transaction(run.app) as session:
             batch = session.get_one(BulkBatch, batch_id)
             session.expunge(batch)
-        prepared = _prepare(run, batch)
+        try:
+            prepared = _prepare(run, batch)
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            log.info("bulk job %s batch %s: %s; again", run.job_id, batch_id, error.orig)
+            continue
         outcomes = issuing.sign(run.award, prepared, now=utcnow())
         signed = [o for o in outcomes if isinstance(o, issuing.Signed)]
         refused = [o for o in outcomes if isinstance(o, issuing.Refused)]
@@ -361,6 +370,11 @@ def run_batch(run: _Run, batch_id: int) -> None:
             return
         except IntegrityError:
             log.info("bulk job %s batch %s: rows written meanwhile; again", run.job_id, batch_id)
+            _release(run.app, prepared)
+        except DBAPIError as error:
+            if not is_transient(error):
+                raise
+            log.info("bulk job %s batch %s: %s; again", run.job_id, batch_id, error.orig)
             _release(run.app, prepared)
     raise RuntimeError(f"bulk job {run.job_id}: batch {batch_id} keeps colliding")
 

@@ -197,7 +197,11 @@ def _reserve(
     for its purpose. One read of the newest lists (with how many entries each holds) and one
     multi-row ``INSERT … ON CONFLICT DO NOTHING`` for every purpose together; indices found
     taken (by anyone, committed or not: the unique ``(list, index)`` decides) are drawn again,
-    a few at a time. A list at :data:`MAX_FILL` is followed by a new one. The lists' ``used``
+    a few at a time. A list at :data:`MAX_FILL` is followed by a new one. Each statement
+    inserts in ``(list, index)`` order; still, on PostgreSQL two transactions whose draws
+    collide twice can wait on each other's rows across their attempts, and the database then
+    aborts one (a deadlock: :func:`issuer.errors.is_transient`), which its caller runs again
+    (the bulk runner does; the API answers 503 ``database_busy``). The lists' ``used``
     grows by what was reserved when the transaction commits (:func:`_count_reserved`)."""
     source: RandomIndex = rng or secrets.SystemRandom()
     reserved: dict[StatusPurpose, list[Reserved]] = {purpose: [] for purpose in purposes}

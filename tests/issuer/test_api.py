@@ -15,9 +15,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from demo.partnership import DEMO_SPECIFICATION
 from issuer.auth.tokens import create_token
+from issuer.credentials import issuance
 from issuer.db import transaction
 from issuer.models import (
     AuditEvent,
@@ -347,6 +349,23 @@ def test_issue_refuses_bad_input(app, client, auth, body, fields):
     assert error_code(response) == "invalid_input"
     assert set(response.get_json()["error"]["details"]["fields"]) == fields
     assert count(app, IssuedCredential) == 0
+
+
+class Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_a_transaction_the_database_aborted_is_a_503_to_send_again(app, client, auth, monkeypatch):
+    def deadlocked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("INSERT INTO status_entries …", {}, Deadlock("deadlock"))
+
+    monkeypatch.setattr(issuance, "issue_credential", deadlocked)
+    response = issue(client, auth(), learner=learner())
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.get_json()["error"]["code"] == "database_busy"
+    with transaction(app) as session:
+        assert session.scalar(select(func.count()).select_from(IssuedCredential)) == 0
 
 
 def test_issue_refuses_unknown_specification_and_bad_json(client, auth):

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 import issuer.bulk.jobs as bulk
 from issuer.bulk import runner
@@ -332,6 +333,45 @@ def test_an_unexpected_failure_fails_the_job_and_it_can_be_resumed(app, demo, mo
     run_job(app, job_id)
     _assert_each_valid_row_issued_once(app, job_id, valid=5)
     assert job_json(_job(app, job_id))["failure"] is None
+
+
+class Deadlock(Exception):
+    """What psycopg raises when PostgreSQL aborts a transaction to end a deadlock."""
+
+    sqlstate = "40P01"
+
+
+def deadlock() -> OperationalError:
+    return OperationalError("INSERT INTO status_entries …", {}, Deadlock("deadlock detected"))
+
+
+@pytest.mark.parametrize("step", ["_prepare", "_write"])
+def test_a_batch_whose_transaction_ended_a_deadlock_goes_again(app, demo, monkeypatch, step):
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 2)
+    real = getattr(runner, step)
+    calls = []
+
+    def once_deadlocked(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second batch's first try
+            raise deadlock()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, step, once_deadlocked)
+    job_id = _create(app, demo, rows_csv(5))
+    run_job(app, job_id)
+    assert _job(app, job_id).state is JobState.DONE
+    _assert_each_valid_row_issued_once(app, job_id, valid=5)
+    with transaction(app) as session:  # a failed try's reservations were given back
+        assert session.scalar(select(func.count()).select_from(StatusEntry)) == 2 * 5
+
+
+def test_other_database_errors_still_fail_the_job(app, demo, monkeypatch):
+    error = OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(runner, "_prepare", lambda *args: (_ for _ in ()).throw(error))
+    job_id = _create(app, demo, rows_csv(2))
+    run_job(app, job_id)
+    assert _job(app, job_id).state is JobState.FAILED
 
 
 def test_a_pending_job_never_started_is_taken_by_the_sweep(app, demo):
