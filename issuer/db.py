@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 # The tables kept in their own modules beside issuer.models (bulk queue, corrections): on the
 # metadata wherever the database is used.
@@ -101,6 +101,18 @@ def transaction(app: Flask | None = None) -> Iterator[Session]:
     """A new session in one transaction: committed if the block ends, rolled back if it raises."""
     with session_factory(app).begin() as session:
         yield session
+
+
+T = TypeVar("T")
+
+
+def add_as_stored(session: Session, row: T) -> T:
+    """``row`` (a new mapped object holding every column of a row just written with a Core
+    statement) made part of ``session`` as the stored row it is: no query, its values taken as
+    loaded, so a later change to it is an ordinary ``UPDATE`` at the next flush."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _close_session(_: BaseException | None) -> None:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
+from issuer.db import add_as_stored
 from issuer.folding import learner_search_text
 from issuer.models import Learner, utcnow
 
@@ -87,10 +88,7 @@ def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     learner_id = session.connection().execute(statement, values).scalar()
     if learner_id is None:
         return None
-    learner = Learner(id=learner_id, **values)
-    make_transient_to_detached(learner)
-    session.add(learner)
-    return learner
+    return add_as_stored(session, Learner(id=learner_id, **values))
 
 
 def _insert_learner_in_savepoint(session: Session, values: dict[str, Any]) -> Learner | None:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, event, func, select, update
-from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
+from issuer.db import add_as_stored
 from issuer.manyrows import insert_rows
 from issuer.models import (
     IssuedCredential,
@@ -83,16 +84,17 @@ def _persistent(session: Session, reserved: Reserved) -> StatusEntry:
     """The ``StatusEntry`` of a row :func:`_reserve` inserted, made part of ``session`` as the
     stored row it is (no query: its columns are known), so that linking it to a credential is
     an ``UPDATE``."""
-    entry = StatusEntry(
-        id=reserved.id,
-        status_list_id=reserved.status_list.id,
-        list_index=reserved.list_index,
-        credential_id=None,
-        credential_ref=None,
-        is_set=False,
+    entry = add_as_stored(
+        session,
+        StatusEntry(
+            id=reserved.id,
+            status_list_id=reserved.status_list.id,
+            list_index=reserved.list_index,
+            credential_id=None,
+            credential_ref=None,
+            is_set=False,
+        ),
     )
-    make_transient_to_detached(entry)
-    session.add(entry)
     set_committed_value(entry, "status_list", reserved.status_list)
     return entry
 
