@@ -37,13 +37,13 @@ from issuer.credentials.issuance import (
     serialize,
 )
 from issuer.credentials.learner_rows import new_learner_row
+from issuer.credentials.single import SignedCredential, credential_row
 from issuer.errors import ApiError
 from issuer.folding import learner_search_text
 from issuer.manyrows import among, insert_rows, update_rows
 from issuer.models import (
     AuditEvent,
     CredentialAwardingBody,
-    CredentialState,
     IssuedCredential,
     Learner,
     Organisation,
@@ -324,19 +324,19 @@ def _insert_credentials(
 ) -> dict[str, int]:
     """Insert the signed credentials; their ids by credential URI."""
     rows = [
-        {
-            "credential_uri": item.credential_uri,
-            "partnership_id": award.specification.partnership_id,
-            "issuer_id": award.issuer.id,
-            "specification_id": award.specification.id,
-            "learner_id": item.prepared.learner_id,
-            "document": item.document,
-            "state": CredentialState.ACTIVE,
-            "issued_at": now,
-            "bulk_job_id": award.bulk_job_id,
-            "bulk_line": item.prepared.row.line,
-            "manage_token_hash": hash_manage_token(item.manage_token),
-        }
+        credential_row(
+            SignedCredential(
+                credential_uri=item.credential_uri,
+                document=item.document,
+                issued_at=now,
+                manage_token_hash=hash_manage_token(item.manage_token),
+                bulk_job_id=award.bulk_job_id,
+                bulk_line=item.prepared.row.line,
+            ),
+            issuer=award.issuer,
+            specification=award.specification,
+            learner_id=item.prepared.learner_id,
+        )
         for item in signed
     ]
     returned = insert_rows(

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.audit.chain import NewEvent, append_events
+from issuer.db import add_as_stored
 from issuer.manyrows import insert_rows
 from issuer.models import (
     AuditEvent,
@@ -64,6 +65,29 @@ class SignedCredential:
     bulk_line: int | None = None
 
 
+def credential_row(
+    signed: SignedCredential,
+    *,
+    issuer: Organisation,
+    specification: Specification,
+    learner_id: int,
+) -> dict[str, Any]:
+    """The ``credentials`` row of ``signed`` (active), for one issuance and for a batch."""
+    return {
+        "credential_uri": signed.credential_uri,
+        "partnership_id": specification.partnership_id,
+        "issuer_id": issuer.id,
+        "specification_id": specification.id,
+        "learner_id": learner_id,
+        "document": signed.document,
+        "state": CredentialState.ACTIVE,
+        "issued_at": signed.issued_at,
+        "bulk_job_id": signed.bulk_job_id,
+        "bulk_line": signed.bulk_line,
+        "manage_token_hash": signed.manage_token_hash,
+    }
+
+
 def store_credential(
     session: Session,
     signed: SignedCredential,
@@ -84,19 +108,9 @@ def store_credential(
     specification, learner, awarding bodies and status entries set; never flushes the
     session."""
     connection = session.connection()
-    values: dict[str, Any] = {
-        "credential_uri": signed.credential_uri,
-        "partnership_id": specification.partnership_id,
-        "issuer_id": issuer.id,
-        "specification_id": specification.id,
-        "learner_id": learner.id,
-        "document": signed.document,
-        "state": CredentialState.ACTIVE,
-        "issued_at": signed.issued_at,
-        "bulk_job_id": signed.bulk_job_id,
-        "bulk_line": signed.bulk_line,
-        "manage_token_hash": signed.manage_token_hash,
-    }
+    values = credential_row(
+        signed, issuer=issuer, specification=specification, learner_id=learner.id
+    )
     credential_id = connection.execute(_INSERT_CREDENTIAL, values).scalar_one()
     if entries:  # one executemany: a single statement
         connection.execute(
@@ -131,7 +145,7 @@ def store_credential(
             )
         ],
     )
-    credential = _persistent(session, IssuedCredential(id=credential_id, **values))
+    credential = add_as_stored(session, IssuedCredential(id=credential_id, **values))
     set_committed_value(credential, "issuer", issuer)
     set_committed_value(credential, "specification", specification)
     set_committed_value(credential, "learner", learner)
@@ -140,14 +154,7 @@ def store_credential(
     for entry in entries:
         set_committed_value(entry, "credential_id", credential_id)
         set_committed_value(entry, "credential", credential)
-    link = _persistent(session, ShareLink(id=link_id, **link_values))
+    link = add_as_stored(session, ShareLink(id=link_id, **link_values))
     set_committed_value(link, "credential", credential)
     return credential, link
 
-
-def _persistent(session: Session, row: Any) -> Any:
-    """``row`` (a new mapped object holding every column of a row just written) made part of
-    ``session`` as the stored row it is: no query, its values taken as loaded."""
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
