@@ -356,9 +356,7 @@ def run_batch(run: _Run, batch_id: int) -> None:
         try:
             prepared = _prepare(run, batch)
         except DBAPIError as error:
-            if not is_transient(error):
-                raise
-            log.info("bulk job %s batch %s: %s; again", run.job_id, batch_id, error.orig)
+            _transient_or_raise(run, batch_id, error)
             continue
         outcomes = issuing.sign(run.award, prepared, now=utcnow())
         signed = [o for o in outcomes if isinstance(o, issuing.Signed)]
@@ -372,11 +370,17 @@ def run_batch(run: _Run, batch_id: int) -> None:
             log.info("bulk job %s batch %s: rows written meanwhile; again", run.job_id, batch_id)
             _release(run.app, prepared)
         except DBAPIError as error:
-            if not is_transient(error):
-                raise
-            log.info("bulk job %s batch %s: %s; again", run.job_id, batch_id, error.orig)
+            _transient_or_raise(run, batch_id, error)
             _release(run.app, prepared)
     raise RuntimeError(f"bulk job {run.job_id}: batch {batch_id} keeps colliding")
+
+
+def _transient_or_raise(run: _Run, batch_id: int, error: DBAPIError) -> None:
+    """Return (noting it) when ``error`` aborted a transaction that can simply run again
+    (:func:`issuer.errors.is_transient`); else raise it."""
+    if not is_transient(error):
+        raise error
+    log.info("bulk job %s batch %s: %s; again", run.job_id, batch_id, error.orig)
 
 
 def finish_job(app: Flask, job_id: int) -> bool:
