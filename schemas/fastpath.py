@@ -466,12 +466,13 @@ def _canonical_pair(
         filled = _filled_utf8(template, encoded)
     pieces = list(template.encoded_pieces or _encode_pieces(template))
     pieces[1::2] = filled
-    lines = b"".join(pieces).split(b"\n")  # a newline inside a literal is escaped
+    nquads = b"".join(pieces)
+    lines = nquads.split(b"\n")  # a newline inside a literal is escaped
     lines.pop()
     utf8 = b"\n".join(sorted(set(lines))) + b"\n" if lines else b""
     result = utf8.decode("utf-8")
     if not template.checked:
-        reference = canonicalize_ground(b"".join(pieces).decode("utf-8"), hash_algorithm)
+        reference = canonicalize_ground(nquads.decode("utf-8"), hash_algorithm)
         if reference != result:
             template.direct = False
             return reference, None

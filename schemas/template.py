@@ -138,11 +138,11 @@ class Template:
     #: :attr:`pieces` in UTF-8, and the bytes of its constant text (the even pieces), made on
     #: first use: templates without blank nodes are filled and sorted as bytes.
     encoded_pieces: list[bytes] | None = None
+    encoded_size: int = 0
     #: (leaf index, value) pairs of IRI slots whose value was found to expand to itself there
     #: (what :func:`schemas.fastpath._iri` decided: a plain absolute IRI, no term involved):
     #: a document of this shape with the same value at that leaf needs no new decision.
     same_iris: set[tuple[int, str]] = field(default_factory=set)
-    encoded_size: int = 0
 
     @property
     def text(self) -> str:
