@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.json_text import JsonInputError, count_values, load_json, nesting_depth, read_json
+from tests.json_walk import values_and_longest
 
 
 def code_of(data, **limits) -> str:
@@ -192,29 +193,13 @@ def ours(data: bytes | str, **limits):
     return ("ok", value), bounds
 
 
-def _walk(value) -> tuple[int, int]:
-    """(JSON values, longest string or member name) of a parsed value."""
-    values, longest, stack = 0, 0, [value]
-    while stack:
-        item = stack.pop()
-        values += 1
-        if isinstance(item, str):
-            longest = max(longest, len(item))
-        elif isinstance(item, dict):
-            longest = max([longest, *map(len, item)])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return values, longest
-
-
 def assert_same_answer(data: bytes | str, **limits) -> None:
     """``read_json`` answers as the full reader, and its bounds hold for what it returns."""
     expected = reference_read(data, **limits)
     found, bounds = ours(data, **limits)
     assert found == expected
     if bounds is not None:
-        values, longest = _walk(found[1])
+        values, longest = values_and_longest(found[1])
         assert values <= bounds.values
         assert longest <= bounds.chars
 

@@ -18,6 +18,7 @@ from keys.proof import add_proof
 from keys.proof_set import BUDGET_EXCEEDED, verify_proofs
 from keys.resolver import DidResolver
 from schemas.bitstring import encode_list
+from tests.json_walk import values_and_longest
 from verifier import limits
 from verifier.checks.revocation import check_revocation
 from verifier.limits import LIMITS, Budget, HeavyLane, Limits, check_structure
@@ -98,18 +99,7 @@ class TestStructure:
         if isinstance(document, dict):
             document.pop("proof", None)
             document.pop("credentialStatus", None)
-        values, longest = 0, 0
-        stack = [document]
-        while stack:
-            value = stack.pop()
-            values += 1
-            if isinstance(value, str):
-                longest = max(longest, len(value))
-            elif isinstance(value, dict):
-                longest = max([longest, *map(len, value)])
-                stack.extend(value.values())
-            elif isinstance(value, list | tuple):
-                stack.extend(value)
+        values, longest = values_and_longest(document)
         beyond = {
             code
             for code, over in (
