@@ -13,10 +13,13 @@ Integrity proof signs) come from the same walk (:meth:`Shape.without_proof`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pyld.jsonld import _is_double
+
+from schemas.compiled import twin
 
 #: Deepest nesting accepted (as :data:`schemas.contexts_check.MAX_DEPTH`; deeper goes the plain
 #: way, which refuses it).
@@ -57,108 +60,115 @@ class Shape:
         )
 
 
-def read_shape(document: dict[str, Any]) -> Shape:
+def read_shape(document: Mapping[str, Any]) -> Shape:
     """The :class:`Shape` of ``document``; :class:`Unsupported` if unusual: anything
     :func:`schemas.contexts_check.check_contexts` might refuse (an inline or nested
     ``@context``, non-JSON values, non-finite numbers, deep nesting) or integers of 1e21 and
     above, so the plain path reports it."""
     tokens: list[Any] = []
     leaves: list[Any] = []
-    add = tokens.append
-    leaf = leaves.append
     context = document.get("@context")
     if isinstance(context, str):
-        add(context)
+        tokens.append(context)
     elif isinstance(context, list) and context and all(isinstance(c, str) for c in context):
-        add(tuple(context))
+        tokens.append(tuple(context))
     else:
         raise Unsupported("@context")
-
-    def number(value: Any) -> None:
-        if type(value) is int:
-            if abs(value) >= 1e21:
-                raise Unsupported("large integer")
-            add(INT)
-        elif not math.isfinite(value) or abs(value) >= 1e21:
-            raise Unsupported("float")
-        else:  # an integral float: pyld writes it as an integer
-            add(FLOAT if _is_double(value) else INT)
-        leaf(value)
-
-    def scalar(value: Any) -> None:
-        if value is True:
-            add(TRUE)
-        elif value is False:
-            add(FALSE)
-        elif value is None:
-            add(NULL)
-        elif type(value) is int or type(value) is float:
-            number(value)
-        else:
-            raise Unsupported("not JSON")
-
-    def members(value: dict[str, Any], depth: int) -> None:
-        if "@context" in value:
-            raise Unsupported("nested @context")
-        add(tuple(value))  # the keys, in order
-        for key, item in value.items():
-            if type(key) is not str:
-                raise Unsupported("key")
-            kind = type(item)
-            if kind is str:
-                if key in CONSTANT_KEYS:
-                    add(item)
-                else:
-                    add(STR)
-                    leaf(item)
-            elif kind is dict:
-                if depth > MAX_DEPTH:
-                    raise Unsupported("depth")
-                add(OPEN_OBJECT)
-                members(item, depth + 1)
-                add(CLOSE)
-            elif kind is list:
-                items(item, depth, key in CONSTANT_KEYS)
-            else:
-                scalar(item)
-
-    def items(value: list[Any], depth: int, constant: bool) -> None:
-        if depth > MAX_DEPTH:
-            raise Unsupported("depth")
-        add(OPEN_LIST)
-        for item in value:
-            kind = type(item)
-            if kind is str:
-                if constant:
-                    add(item)
-                else:
-                    add(STR)
-                    leaf(item)
-            elif kind is dict:
-                if depth >= MAX_DEPTH:
-                    raise Unsupported("depth")
-                add(OPEN_OBJECT)
-                members(item, depth + 2)
-                add(CLOSE)
-            elif kind is list:
-                items(item, depth + 1, constant)
-            else:
-                scalar(item)
-        add(CLOSE)
-
-    add(OPEN_OBJECT)
+    tokens.append(OPEN_OBJECT)
     proof: tuple[int, int, int, int] | None = None
     for key, item in document.items():
         if type(key) is not str:
             raise Unsupported("key")
         if key == "@context":
             continue
-        first, leaf_first = len(tokens), len(leaves)
-        members({key: item}, 2)
+        first = len(tokens)
+        leaf_first = len(leaves)
+        _members({key: item}, 2, tokens, leaves)
         if key == "proof":
             proof = (first, len(tokens), leaf_first, len(leaves))
-    add(CLOSE)
+    tokens.append(CLOSE)
     return Shape(tokens, leaves, proof)
+
+
+# The walk is written as module-level functions over plain ``list`` and ``dict`` arguments (no
+# closures): what Cython compiles into direct C calls (see :func:`schemas.compiled.twin`).
+
+
+def _scalar(value: object, tokens: list[Any], leaves: list[Any]) -> None:
+    """Add a boolean, null or number to the shape (numbers as leaves too)."""
+    if value is True:
+        tokens.append(TRUE)
+    elif value is False:
+        tokens.append(FALSE)
+    elif value is None:
+        tokens.append(NULL)
+    elif type(value) is int:
+        if abs(value) >= 1e21:
+            raise Unsupported("large integer")
+        tokens.append(INT)
+        leaves.append(value)
+    elif type(value) is float:
+        if not math.isfinite(value) or abs(value) >= 1e21:
+            raise Unsupported("float")
+        tokens.append(FLOAT if _is_double(value) else INT)
+        leaves.append(value)
+    else:
+        raise Unsupported("not JSON")
+
+
+def _members(value: dict[str, Any], depth: int, tokens: list[Any], leaves: list[Any]) -> None:
+    """Add an object's keys and members (at nesting ``depth``)."""
+    if "@context" in value:
+        raise Unsupported("nested @context")
+    tokens.append(tuple(value))  # the keys, in order
+    for key, item in value.items():
+        if type(key) is not str:
+            raise Unsupported("key")
+        kind = type(item)
+        if kind is str:
+            if key in CONSTANT_KEYS:
+                tokens.append(item)
+            else:
+                tokens.append(STR)
+                leaves.append(item)
+        elif kind is dict:
+            if depth > MAX_DEPTH:
+                raise Unsupported("depth")
+            tokens.append(OPEN_OBJECT)
+            _members(item, depth + 1, tokens, leaves)
+            tokens.append(CLOSE)
+        elif kind is list:
+            _items(item, depth, key in CONSTANT_KEYS, tokens, leaves)
+        else:
+            _scalar(item, tokens, leaves)
+
+
+def _items(
+    value: list[Any], depth: int, constant: bool, tokens: list[Any], leaves: list[Any]
+) -> None:
+    """Add an array's items (strings as constants when ``constant``: a ``type`` list)."""
+    if depth > MAX_DEPTH:
+        raise Unsupported("depth")
+    tokens.append(OPEN_LIST)
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            if constant:
+                tokens.append(item)
+            else:
+                tokens.append(STR)
+                leaves.append(item)
+        elif kind is dict:
+            if depth >= MAX_DEPTH:
+                raise Unsupported("depth")
+            tokens.append(OPEN_OBJECT)
+            _members(item, depth + 2, tokens, leaves)
+            tokens.append(CLOSE)
+        elif kind is list:
+            _items(item, depth + 1, constant, tokens, leaves)
+        else:
+            _scalar(item, tokens, leaves)
+    tokens.append(CLOSE)
 
 
 def shape_chars(key: tuple[Any, ...]) -> int:
@@ -176,3 +186,14 @@ def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
     """Return ``(shape key, leaf values)`` of ``document``; see :func:`read_shape`."""
     shape = read_shape(document)
     return shape.key, shape.leaves
+
+
+#: The walk as written above, whichever runs (the tests hold the compiled twin to it).
+read_shape_python = read_shape
+
+# The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
+# every caller sees one Shape and one Unsupported.
+_twin = twin(__name__, __file__)
+if _twin is not None:
+    Shape, Unsupported = _twin.Shape, _twin.Unsupported
+    read_shape, shape_chars = _twin.read_shape, _twin.shape_chars

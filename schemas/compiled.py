@@ -1,0 +1,84 @@
+"""Compiled twins: a module's own Python source, compiled by Cython, used only when current.
+
+A few modules walk every value of a document in Python loops (:mod:`schemas.shape`; the list is
+``TWINS`` in ``setup.py``). ``pip install`` (``make install``) compiles each, unchanged, into an
+extension module beside it, its *twin* ``<package>._<module>_compiled``, stamped with the SHA-256
+of the source it was compiled from (``COMPILED_FROM``). At import, the module asks
+:func:`twin` for it and takes the twin's functions when the stamp matches its own source.
+
+The Python source stays the one place each rule is written, and the reference the tests hold the
+twin to (``tests/schemas/test_compiled.py``):
+
+- an edited module whose twin has not been rebuilt runs as Python (``make`` rebuilds it);
+- a machine without a C compiler or Cython runs the Python (the build says so; nothing fails);
+- ``MICROCRED_PURE_PYTHON=1`` refuses every twin (to measure or debug the Python).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from pathlib import Path
+from types import ModuleType
+
+#: Set to refuse compiled twins (any non-empty value but ``0``).
+PURE_PYTHON_VARIABLE = "MICROCRED_PURE_PYTHON"
+
+#: Module name → why its twin is not used (for ``microcred`` diagnostics, the tests and the
+#: benchmark); a module whose twin is in use is absent.
+not_used: dict[str, str] = {}
+#: Names of the modules running their compiled twin.
+in_use: set[str] = set()
+
+
+def twin_name(module: str) -> str:
+    """The name of ``module``'s compiled twin: ``schemas.shape`` → ``schemas._shape_compiled``."""
+    package, _, name = module.rpartition(".")
+    return f"{package}._{name}_compiled" if package else f"_{name}_compiled"
+
+
+def is_twin(module: str) -> bool:
+    """True when ``module`` is itself a compiled twin (its source asks for no twin of its own)."""
+    name = module.rpartition(".")[2]
+    return name.startswith("_") and name.endswith("_compiled")
+
+
+def twin(module: str, source_file: str) -> ModuleType | None:
+    """The compiled twin of ``module`` (whose source is ``source_file``) when it is installed and
+    was compiled from exactly that source; else None, with the reason in :data:`not_used`.
+    Never raises."""
+    if is_twin(module):
+        return None
+    if os.environ.get(PURE_PYTHON_VARIABLE, "") not in ("", "0"):
+        not_used[module] = f"{PURE_PYTHON_VARIABLE} is set"
+        return None
+    try:
+        compiled = importlib.import_module(twin_name(module))
+    except ImportError:
+        not_used[module] = "not built (no C compiler or Cython when installed: make install)"
+        return None
+    try:
+        digest = hashlib.sha256(Path(source_file).read_bytes()).hexdigest()
+    except OSError as error:
+        not_used[module] = f"its source cannot be read ({error.strerror})"
+        return None
+    if getattr(compiled, "COMPILED_FROM", None) != digest:
+        not_used[module] = "built from another version of its source (make install rebuilds it)"
+        return None
+    not_used.pop(module, None)
+    in_use.add(module)
+    return compiled
+
+
+
+def not_in_use(sources: list[str]) -> list[str]:
+    """Import the module of each source path (``schemas/shape.py``) and say, one line each,
+    which of them run as Python and why (``make test`` prints these loudly)."""
+    lines = []
+    for source in sources:
+        module = source.removesuffix(".py").replace("/", ".")
+        importlib.import_module(module)
+        if module not in in_use:
+            lines.append(f"{module}: its compiled twin is NOT in use ({not_used.get(module)})")
+    return lines

@@ -1,0 +1,61 @@
+"""How the package is built: pyproject.toml says what it is; this file adds its compiled twins.
+
+A *twin* is a module of this package compiled by Cython from its own, unchanged Python source,
+under the name ``<package>._<module>_compiled`` and stamped with the source's SHA-256
+(``COMPILED_FROM``). The module itself stays the reference: it switches to its twin only when
+the twin was compiled from its very source (``schemas.compiled.twin``), so an edited module never
+runs stale compiled code, and a machine without a C compiler runs the Python as it is (the
+extensions are optional: a failed build is a warning, not an error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+HERE = Path(__file__).resolve().parent
+#: The modules compiled into twins (pyproject.toml's ``tool.microcred.compiled-twins``).
+TWINS: list[str] = tomllib.loads((HERE / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    "microcred"
+]["compiled-twins"]
+STAGING = HERE / "build" / "twins"
+
+
+def twin_extensions() -> list[Extension]:
+    """One optional extension per module of :data:`TWINS`, from a stamped copy of its source;
+    none when Cython is not installed."""
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        print("!! Cython is not installed: the compiled twins are not built (pure Python)")
+        return []
+    sources = []
+    for name in TWINS:
+        source = HERE / name
+        package, module = source.parent.relative_to(HERE), source.stem
+        staged = STAGING / package / f"_{module}_compiled.py"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        (staged.parent / "__init__.py").touch()
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        text = source.read_text(encoding="utf-8") + f'\nCOMPILED_FROM = "{digest}"\n'
+        if not staged.exists() or staged.read_text(encoding="utf-8") != text:
+            staged.write_text(text, encoding="utf-8")
+        sources.append(
+            Extension(
+                ".".join([*package.parts, staged.stem]),
+                [str(staged.relative_to(HERE))],
+                optional=True,
+            )
+        )
+    return cythonize(
+        sources,
+        compiler_directives={"language_level": 3},
+        build_dir=str(STAGING / "c"),
+        quiet=True,
+    )
+
+
+setup(ext_modules=twin_extensions())
