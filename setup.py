@@ -1,11 +1,12 @@
 """How the package is built: pyproject.toml says what it is; this file adds its compiled twins.
 
-A *twin* is a module of this package compiled by Cython from its own, unchanged Python source,
-under the name ``<package>._<module>_compiled`` and stamped with the source's SHA-256
-(``COMPILED_FROM``). The module itself stays the reference: it switches to its twin only when
-the twin was compiled from its very source (``schemas.compiled.twin``), so an edited module never
-runs stale compiled code, and a machine without a C compiler runs the Python as it is (the
-extensions are optional: a failed build is a warning, not an error).
+A *twin* of module ``<package>.<module>`` is an extension ``<package>._<module>_compiled``,
+compiled by Cython from ``<module>.py`` unchanged or, for a twin written against CPython's C
+API, from ``<module>.pyx`` (the ``.py`` then stays the reference the tests hold it to), and
+stamped with its source's SHA-256 (``COMPILED_FROM``). The module switches to its twin only
+when the twin was compiled from its current source (``schemas.compiled.twin``), so an edited
+module never runs stale compiled code, and a machine without a C compiler runs the Python as it
+is (the extensions are optional: a failed build is a warning, not an error).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def twin_extensions() -> list[Extension]:
     for name in TWINS:
         source = HERE / name
         package, module = source.parent.relative_to(HERE), source.stem
-        staged = STAGING / package / f"_{module}_compiled.py"
+        staged = STAGING / package / f"_{module}_compiled{source.suffix}"
         staged.parent.mkdir(parents=True, exist_ok=True)
         (staged.parent / "__init__.py").touch()
         digest = hashlib.sha256(source.read_bytes()).hexdigest()

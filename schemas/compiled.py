@@ -77,7 +77,7 @@ def not_in_use(sources: list[str]) -> list[str]:
     which of them run as Python and why (``make test`` prints these loudly)."""
     lines = []
     for source in sources:
-        module = source.removesuffix(".py").replace("/", ".")
+        module = str(Path(source).with_suffix("")).replace("/", ".")
         importlib.import_module(module)
         if module not in in_use:
             lines.append(f"{module}: its compiled twin is NOT in use ({not_used.get(module)})")

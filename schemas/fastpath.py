@@ -44,6 +44,7 @@ from typing import Any
 import pyoxigraph
 from pyld.jsonld import _canonicalize_double
 
+from schemas.lines import LinePlan, line_plan, sorted_distinct_lines, utf8_size
 from schemas.loader import StaticDocumentLoader
 from schemas.rdfc import (
     MAX_NQUADS_BYTES,
@@ -169,8 +170,6 @@ class Prepared:
         self._values: list[str] | None = None
         self._failed = False
         self._strict: bool | None = None
-        self._encoded: list[bytes] | None = None  # the rendered values in UTF-8
-        self._filled: list[bytes] | None = None  # those of the template's slots, in order
         self._unsecured: dict[str, str | None] = {}
         self._unsecured_utf8: dict[str, bytes] = {}
 
@@ -207,11 +206,10 @@ class Prepared:
                 return None
             _, template, values = rendered
             try:
-                encoded = _encode(values)  # a lone surrogate: the plain path reports it
-                filled = _filled_utf8(template, encoded)  # the size bound
+                # the size bound; a lone surrogate raises (the plain path reports it)
+                _check_size(template, utf8_size(values, _line_plan(template)))
                 if template.has_blank_nodes:
                     check_blank_node_work(_blank_quads(template, values))
-                self._encoded, self._filled = encoded, filled
             except Exception:
                 stats.fallbacks += 1
                 return None
@@ -238,11 +236,8 @@ class Prepared:
             return None
         shape, template, values = rendered
         try:
-            encoded = self._encoded
             if shape.proof is None:
-                result, utf8 = _canonical_pair(
-                    template, values, hash_algorithm, encoded, self._filled
-                )
+                result, utf8 = _canonical_pair(template, values, hash_algorithm)
             else:
                 bare = shape.without_proof()
                 unsecured = {k: v for k, v in self.document.items() if k != "proof"}
@@ -250,11 +245,9 @@ class Prepared:
                 if _fills(template, inner, shape.proof):
                     first, end = shape.proof[2], shape.proof[3]
                     shared = values[:first] + values[end:]
-                    if encoded is not None:
-                        encoded = encoded[:first] + encoded[end:]
                 else:
-                    shared, encoded = _render_values(inner, bare.leaves), None
-                result, utf8 = _canonical_pair(inner, shared, hash_algorithm, encoded)
+                    shared = _render_values(inner, bare.leaves)
+                result, utf8 = _canonical_pair(inner, shared, hash_algorithm)
         except Exception:
             stats.fallbacks += 1
             return None
@@ -441,15 +434,9 @@ def _canonical(template: Template, values: list[str], hash_algorithm: str) -> st
 
 
 def _canonical_pair(
-    template: Template,
-    values: list[str],
-    hash_algorithm: str,
-    encoded: list[bytes] | None = None,
-    filled: list[bytes] | None = None,
+    template: Template, values: list[str], hash_algorithm: str
 ) -> tuple[str, bytes | None]:
-    """:func:`_canonical`, with the same text in UTF-8 when it was made as bytes (else None);
-    ``encoded``: the values in UTF-8, and ``filled``: :func:`_filled_utf8` of them, when
-    known."""
+    """:func:`_canonical`, with the same text in UTF-8 when it was made as bytes (else None)."""
     if template.has_blank_nodes or not template.direct:
         pieces = list(template.pieces)
         pieces[1::2] = _filled(template, values)
@@ -458,21 +445,17 @@ def _canonical_pair(
             return canonicalize_nquads(nquads, hash_algorithm), None
         return canonicalize_ground(nquads, hash_algorithm), None
     algorithm_for(hash_algorithm)
-    # In UTF-8: no character widths to work out for each line, and byte order is code point
-    # order, so the sorted lines are those of :func:`sorted_lines`.
-    if filled is None:
-        if encoded is None:
-            encoded = _encode(values)  # a lone surrogate: UnicodeEncodeError, the plain path
-        filled = _filled_utf8(template, encoded)
-    pieces = list(template.encoded_pieces or _encode_pieces(template))
-    pieces[1::2] = filled
-    nquads = b"".join(pieces)
-    lines = nquads.split(b"\n")  # a newline inside a literal is escaped
-    lines.pop()
-    utf8 = b"\n".join(sorted(set(lines))) + b"\n" if lines else b""
+    # In UTF-8: byte order is code point order, so the sorted lines are those of
+    # :func:`sorted_lines`; a lone surrogate raises (the plain path reports it).
+    plan = _line_plan(template)
+    utf8 = sorted_distinct_lines(values, plan, MAX_NQUADS_BYTES - SIZE_SLACK * template.quads)
+    if utf8 is None:
+        raise Unsupported("too large, or near enough: the plain path decides")
     result = utf8.decode("utf-8")
-    if not template.checked:
-        reference = canonicalize_ground(nquads.decode("utf-8"), hash_algorithm)
+    if not template.checked:  # on first use, against pyoxigraph
+        pieces = list(template.pieces)
+        pieces[1::2] = [values[ref] for ref in template.refs]
+        reference = canonicalize_ground("".join(pieces), hash_algorithm)
         if reference != result:
             template.direct = False
             return reference, None
@@ -480,28 +463,12 @@ def _canonical_pair(
     return result, utf8
 
 
-def _filled_utf8(template: Template, encoded: list[bytes]) -> list[bytes]:
-    """:func:`_filled` of values in UTF-8, the bound measured in bytes (the plain path's
-    own measure, :func:`schemas.rdfc.parse_nquads`)."""
-    if template.encoded_pieces is None:
-        _encode_pieces(template)
-    filled = list(map(encoded.__getitem__, template.refs))
-    _check_size(template, template.encoded_size + sum(map(len, filled)))
-    return filled
-
-
-def _encode(values: list[Any]) -> list[bytes]:
-    """Each rendered value in UTF-8; UnicodeEncodeError for a lone surrogate and
-    AttributeError for a leaf that is not text (the plain path decides both)."""
-    return [value.encode("utf-8") for value in values]
-
-
-def _encode_pieces(template: Template) -> list[bytes]:
-    """:attr:`Template.encoded_pieces`, made and kept (with :attr:`Template.encoded_size`)."""
-    pieces = [piece.encode("utf-8") for piece in template.pieces]
-    template.encoded_size = sum(map(len, pieces[0::2]))
-    template.encoded_pieces = pieces
-    return pieces
+def _line_plan(template: Template) -> LinePlan:
+    """:attr:`Template.line_plan`, made and kept."""
+    if template.line_plan is None:
+        pieces = [piece.encode("utf-8") for piece in template.pieces]
+        template.line_plan = line_plan(pieces, template.refs)
+    return template.line_plan
 
 
 def sorted_lines(nquads: str) -> str:

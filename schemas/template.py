@@ -21,6 +21,7 @@ import pyoxigraph
 from pyld.jsonld import RDF_LANGSTRING, XSD_DOUBLE, XSD_STRING, _canonicalize_double, _is_double
 
 from schemas.contexts_check import check_contexts
+from schemas.lines import LinePlan, nothing_to_escape
 from schemas.loader import StaticDocumentLoader
 from schemas.pyld_index import indexed_values
 from schemas.rdfc import check_dataset_size
@@ -50,8 +51,6 @@ _ESCAPES.update(
         ord("\\"): "\\\\",
     }
 )
-# The bytes that need an escape: no byte of a multi-byte UTF-8 sequence is one of them.
-_ESCAPED_BYTES = bytes([*range(0x20), 0x7F, ord('"'), ord("\\")])
 
 # Slot kinds in a template.
 IRI, LITERAL, LITERAL_DOUBLE, INTEGER, INTEGER_DOUBLE, DOUBLE = range(6)
@@ -68,8 +67,7 @@ def escape(text: str) -> str:
     it is after one pass in C; only text with a quote, a backslash or a control character is
     translated. A lone surrogate raises ``UnicodeEncodeError`` (the plain path reports it).
     """
-    data = text.encode("utf-8")
-    if len(data.translate(None, _ESCAPED_BYTES)) == len(data):
+    if nothing_to_escape((text,)):
         return text
     return text.translate(_ESCAPES)
 
@@ -77,8 +75,7 @@ def escape(text: str) -> str:
 def escape_all(texts: list[str]) -> list[str]:
     """:func:`escape` of each text — ``texts`` itself after one pass in C over all of them when
     none has anything to escape (the usual case)."""
-    data = "".join(texts).encode("utf-8")
-    if len(data.translate(None, _ESCAPED_BYTES)) == len(data):
+    if nothing_to_escape(texts):
         return texts
     return [escape(text) for text in texts]
 
@@ -135,10 +132,9 @@ class Template:
     #: The leaves of :attr:`slots` by how they are rendered: (plain literals, IRIs, the others
     #: with their kinds), made on first use.
     by_kind: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
-    #: :attr:`pieces` in UTF-8, and the bytes of its constant text (the even pieces), made on
-    #: first use: templates without blank nodes are filled and sorted as bytes.
-    encoded_pieces: list[bytes] | None = None
-    encoded_size: int = 0
+    #: :attr:`pieces` in UTF-8, cut into lines (:mod:`schemas.lines`), made on first use:
+    #: templates without blank nodes are filled and sorted as bytes.
+    line_plan: LinePlan | None = None
     #: (leaf index, value) pairs of IRI slots whose value was found to expand to itself there
     #: (what :func:`schemas.fastpath._iri` decided: a plain absolute IRI, no term involved):
     #: a document of this shape with the same value at that leaf needs no new decision.
