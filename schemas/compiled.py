@@ -21,6 +21,7 @@ import importlib
 import os
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 #: Set to refuse compiled twins (any non-empty value but ``0``).
 PURE_PYTHON_VARIABLE = "MICROCRED_PURE_PYTHON"
@@ -70,6 +71,23 @@ def twin(module: str, source_file: str) -> ModuleType | None:
     in_use.add(module)
     return compiled
 
+
+
+def adopt_twin(namespace: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """Replace ``names`` in a module's ``namespace`` (its ``globals()``) with its compiled
+    twin's, when :func:`twin` finds a current one; True when it did. The twin is compiled from
+    the module's ``.pyx`` beside it when there is one (a twin written against the C API), else
+    from the module's own ``.py``. A module keeps its own functions under other names to
+    test the twin against them."""
+    source = Path(namespace["__file__"])
+    if source.with_suffix(".pyx").exists():
+        source = source.with_suffix(".pyx")
+    compiled = twin(namespace["__name__"], str(source))
+    if compiled is None:
+        return False
+    for name in names:
+        namespace[name] = getattr(compiled, name)
+    return True
 
 
 def not_in_use(sources: list[str]) -> list[str]:

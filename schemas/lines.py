@@ -20,9 +20,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from schemas.compiled import twin
+from schemas.compiled import adopt_twin
 
 # The bytes that need an escape in an N-Quads literal (controls, quote, backslash); no byte of
 # a multi-byte UTF-8 sequence is one of them (the rule itself: schemas.template.escape).
@@ -104,8 +103,4 @@ def nothing_to_escape(texts: Sequence[str]) -> bool:
 #: The Python functions above, whichever run (the tests hold the compiled twin to them).
 python_functions = (utf8_size, sorted_distinct_lines, nothing_to_escape)
 
-_twin = twin(__name__, str(Path(__file__).with_suffix(".pyx")))
-if _twin is not None:
-    utf8_size = _twin.utf8_size
-    sorted_distinct_lines = _twin.sorted_distinct_lines
-    nothing_to_escape = _twin.nothing_to_escape
+adopt_twin(globals(), ("utf8_size", "sorted_distinct_lines", "nothing_to_escape"))

@@ -19,7 +19,7 @@ from typing import Any
 
 from pyld.jsonld import _is_double
 
-from schemas.compiled import twin
+from schemas.compiled import adopt_twin
 
 #: Deepest nesting accepted (as :data:`schemas.contexts_check.MAX_DEPTH`; deeper goes the plain
 #: way, which refuses it).
@@ -193,7 +193,4 @@ read_shape_python = read_shape
 
 # The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
 # every caller sees one Shape and one Unsupported.
-_twin = twin(__name__, __file__)
-if _twin is not None:
-    Shape, Unsupported = _twin.Shape, _twin.Unsupported
-    read_shape, shape_chars = _twin.read_shape, _twin.shape_chars
+adopt_twin(globals(), ("Shape", "Unsupported", "read_shape", "shape_chars"))

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from schemas.json_text import JsonInputError, TextBounds, read_json
+from schemas.value_walk import count_values, first_past
 
 DEFAULT_BUDGET: Final = 5.0
 BUDGET_EXCEEDED: Final = "time_budget_exceeded"
@@ -107,31 +108,6 @@ def read_bounded(data: bytes | str, limits: Limits = LIMITS) -> tuple[Any, TextB
         )
     except JsonInputError as error:
         raise LimitExceeded(error.code, error.message, error.status) from None
-
-
-def count_values(document: Any, stop_after: int | None = None) -> int:
-    """JSON values in ``document`` (parsed JSON; tuples read as arrays, any mapping as an
-    object), counting no further than ``stop_after``."""
-    count = 0
-    stack = [document]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        value = pop()
-        count += 1
-        if stop_after is not None and count > stop_after:
-            break
-        kind = type(value)  # exact types first: what json.loads makes
-        if kind is dict:
-            extend(value.values())
-        elif kind is list:
-            extend(value)
-        elif kind is str or kind is int or kind is float or kind is bool or value is None:
-            continue
-        elif isinstance(value, Mapping):
-            extend(value.values())
-        elif isinstance(value, list | tuple):
-            extend(value)
-    return count
 
 
 class Busy(Exception):
@@ -202,51 +178,25 @@ def check_structure(
 
 def _check_values(document: Any, limits: Limits) -> None:
     """:class:`LimitExceeded` at the first value past :attr:`Limits.max_nodes` or string or
-    member name longer than :attr:`Limits.max_string`."""
-    nodes = 0
-    max_nodes, max_string = limits.max_nodes, limits.max_string
-    stack = [document]
-    pop, extend = stack.pop, stack.extend
-    while stack:
-        value = pop()
-        nodes += 1
-        if nodes > max_nodes:
-            raise LimitExceeded(
-                "too_many_nodes",
-                f"The document holds more than {limits.max_nodes:,} JSON values; this verifier "
-                "checks documents up to that size.",
-                413,
-            )
-        kind = type(value)  # exact types first: what json.loads makes, at C speed
-        if kind is str:
-            if len(value) > max_string:
-                _check_string(value, limits)
-        elif kind is dict:
-            for key in value:
-                if isinstance(key, str) and len(key) > max_string:
-                    _check_string(key, limits)
-            extend(value.values())
-        elif kind is list:
-            extend(value)
-        elif isinstance(value, str):
-            _check_string(value, limits)
-        elif isinstance(value, Mapping):
-            for key in value:
-                if isinstance(key, str):
-                    _check_string(key, limits)
-            extend(value.values())
-        elif isinstance(value, list | tuple):
-            extend(value)
-
-
-def _check_string(text: str, limits: Limits) -> None:
-    if len(text) > limits.max_string:
+    member name longer than :attr:`Limits.max_string` (one walk: :func:`schemas.value_walk.
+    first_past`)."""
+    past = first_past(document, limits.max_nodes, limits.max_string)
+    if past is None:
+        return
+    what, size = past
+    if what == "values":
         raise LimitExceeded(
-            "string_too_long",
-            f"A string in the document is {len(text):,} characters long; this verifier accepts "
-            f"strings (embedded images included) up to {limits.max_string:,}.",
+            "too_many_nodes",
+            f"The document holds more than {limits.max_nodes:,} JSON values; this verifier "
+            "checks documents up to that size.",
             413,
         )
+    raise LimitExceeded(
+        "string_too_long",
+        f"A string in the document is {size:,} characters long; this verifier accepts "
+        f"strings (embedded images included) up to {limits.max_string:,}.",
+        413,
+    )
 
 
 def _check_count(value: Any, limit: int, code: str, what: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import tomllib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import compiled, shape
+from schemas import compiled, shape, value_walk
 from schemas.shape import MAX_DEPTH, Unsupported
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,13 +117,18 @@ def test_the_twin_makes_the_same_classes_callers_catch() -> None:
 
 
 def test_twins_are_built_where_there_is_a_compiler() -> None:
-    """``make install`` builds the twins when a C compiler is present; an extension that
-    failed to build, or a build that compiled nothing, shows up here (not as a slow path)."""
+    """``make install`` builds every twin pyproject.toml lists when a C compiler is present; an
+    extension that failed to build, or a build that compiled nothing, shows up here (not as a
+    slow path)."""
     if os.environ.get(compiled.PURE_PYTHON_VARIABLE, "") not in ("", "0"):
         pytest.skip(f"{compiled.PURE_PYTHON_VARIABLE} is set: twins refused on purpose")
     if not (shutil.which("cc") or shutil.which("gcc")):
         pytest.skip("!! no C compiler on this machine: the compiled twins are not built")
-    assert compiled.in_use >= {"schemas.shape"}, compiled.not_used
+    listed = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "microcred"
+    ]["compiled-twins"]
+    assert len(listed) >= 3
+    assert compiled.not_in_use(listed) == []
 
 
 def test_twin_names() -> None:
@@ -164,3 +170,37 @@ def test_pure_python_refuses_twins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(compiled.PURE_PYTHON_VARIABLE, "1")
     assert compiled.twin("schemas.shape", shape.__file__) is None
     assert "MICROCRED_PURE_PYTHON" in compiled.not_used.pop("schemas.shape")
+
+
+class _Text(str):
+    """A str subclass (read as text by the generous walks)."""
+
+
+_NAMES = st.text(max_size=8)
+needs_walk_twin = pytest.mark.skipif(
+    "schemas.value_walk" not in compiled.in_use,
+    reason=f"!! the compiled twin of schemas.value_walk is not in use: "
+    f"{compiled.not_used.get('schemas.value_walk', '?')}; the Python walk ran instead",
+)
+_GENEROUS = st.recursive(
+    _SCALARS | st.builds(_Text, st.text(max_size=8)),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(_NAMES | st.builds(_Text, _NAMES), inner, max_size=4)
+    | st.builds(tuple, st.lists(inner, max_size=3))
+    | st.builds(OrderedDict, st.dictionaries(_NAMES | st.integers(), inner, max_size=3)),
+    max_leaves=25,
+)
+
+
+@needs_walk_twin
+@settings(max_examples=400, deadline=None)
+@given(_GENEROUS, st.integers(0, 30), st.integers(0, 9), st.none() | st.integers(0, 30))
+def test_the_walk_twin_counts_and_measures_as_the_python(
+    value: Any, max_values: int, max_string: int, stop_after: int | None
+) -> None:
+    python_count, python_first_past = value_walk.python_functions
+    assert value_walk.first_past(value, max_values, max_string) == python_first_past(
+        value, max_values, max_string
+    )
+    assert value_walk.count_values(value, stop_after) == python_count(value, stop_after)
+    assert value_walk.count_values(value) == python_count(value)
