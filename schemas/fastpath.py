@@ -53,7 +53,15 @@ from schemas.rdfc import (
     check_blank_node_work,
     parse_nquads,
 )
-from schemas.shape import MAX_DEPTH, Shape, Unsupported, read_shape, shape_chars, shape_of
+from schemas.shape import (
+    MAX_DEPTH,
+    Shape,
+    ShapeKey,
+    Unsupported,
+    read_shape,
+    shape_chars,
+    shape_of,
+)
 from schemas.strict import StrictProcessor, is_absolute_iri
 from schemas.template import (
     DOUBLE,
@@ -128,7 +136,7 @@ class _Marker:
 
 
 _PLAIN = _Marker()
-_caches: weakref.WeakKeyDictionary[StaticDocumentLoader, OrderedDict[tuple[Any, ...], Any]] = (
+_caches: weakref.WeakKeyDictionary[StaticDocumentLoader, OrderedDict[ShapeKey, Any]] = (
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
@@ -239,14 +247,18 @@ class Prepared:
             if shape.proof is None:
                 result, utf8 = _canonical_pair(template, values, hash_algorithm)
             else:
-                bare = shape.without_proof()
-                unsecured = {k: v for k, v in self.document.items() if k != "proof"}
-                inner = _template(bare, unsecured, self._loader, self._options)
-                if _fills(template, inner, shape.proof):
-                    first, end = shape.proof[2], shape.proof[3]
-                    shared = values[:first] + values[end:]
+                first, end = shape.proof[2], shape.proof[3]
+                known = template.unsecured  # the template of this shape without its proof
+                if known is not None and known[1]:
+                    inner, shared = known[0], values[:first] + values[end:]
                 else:
-                    shared = _render_values(inner, bare.leaves)
+                    bare = shape.without_proof()
+                    unsecured = {k: v for k, v in self.document.items() if k != "proof"}
+                    inner = _template(bare, unsecured, self._loader, self._options)
+                    if _fills(template, inner, shape.proof):
+                        shared = values[:first] + values[end:]
+                    else:
+                        shared = _render_values(inner, bare.leaves)
                 result, utf8 = _canonical_pair(inner, shared, hash_algorithm)
         except Exception:
             stats.fallbacks += 1
@@ -327,7 +339,7 @@ def _template(
 
 
 def _remember(
-    cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], template: Any
+    cache: OrderedDict[ShapeKey, Any], key: ShapeKey, template: Any
 ) -> None:
     """Cache ``template`` under ``key``, dropping the least recently used entries beyond
     :data:`MAX_SHAPES` or :data:`MAX_CACHE_CHARS`."""
@@ -348,7 +360,7 @@ def clear_cache() -> None:
         _known_iris.clear()
 
 
-def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[tuple[Any, ...], Any]:
+def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[ShapeKey, Any]:
     cache = _caches.get(loader)
     if cache is None:
         with _lock:

@@ -34,6 +34,25 @@ class Unsupported(Exception):
     """This document or shape is not handled by the fast path; use the plain path."""
 
 
+class ShapeKey:
+    """A shape's tokens as a dictionary key: hashed once (a long tuple is hashed again at every
+    lookup), equal to the key of every document of the same shape."""
+
+    __slots__ = ("hash", "tokens")
+
+    def __init__(self, tokens: tuple[Any, ...]) -> None:
+        self.tokens = tokens
+        self.hash = hash(tokens)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, ShapeKey) and self.hash == other.hash and self.tokens == other.tokens
+        )
+
+
 @dataclass(slots=True)
 class Shape:
     """A document's shape tokens and leaves, and where its top-level ``proof`` sits in both
@@ -44,9 +63,9 @@ class Shape:
     proof: tuple[int, int, int, int] | None
 
     @property
-    def key(self) -> tuple[Any, ...]:
-        """The shape key (hashable; equal for documents of the same shape)."""
-        return tuple(self.tokens)
+    def key(self) -> ShapeKey:
+        """The shape key (equal for documents of the same shape)."""
+        return ShapeKey(tuple(self.tokens))
 
     def without_proof(self) -> Shape:
         """The shape and leaves of the document without its top-level ``proof`` member."""
@@ -171,10 +190,10 @@ def _items(
     tokens.append(CLOSE)
 
 
-def shape_chars(key: tuple[Any, ...]) -> int:
+def shape_chars(key: ShapeKey) -> int:
     """Characters of member names and constant values in a shape key (its size in memory)."""
     total = 0
-    for token in key:
+    for token in key.tokens:
         if type(token) is str:
             total += len(token)
         elif type(token) is tuple:
@@ -182,7 +201,7 @@ def shape_chars(key: tuple[Any, ...]) -> int:
     return total
 
 
-def shape_of(document: dict[str, Any]) -> tuple[tuple[Any, ...], list[Any]]:
+def shape_of(document: dict[str, Any]) -> tuple[ShapeKey, list[Any]]:
     """Return ``(shape key, leaf values)`` of ``document``; see :func:`read_shape`."""
     shape = read_shape(document)
     return shape.key, shape.leaves
@@ -193,4 +212,4 @@ read_shape_python = read_shape
 
 # The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
 # every caller sees one Shape and one Unsupported.
-adopt_twin(globals(), ("Shape", "Unsupported", "read_shape", "shape_chars"))
+adopt_twin(globals(), ("Shape", "ShapeKey", "Unsupported", "read_shape", "shape_chars"))
