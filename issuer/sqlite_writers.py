@@ -90,9 +90,16 @@ class QueuedWriters(sqlite3.Connection):
     def _after(self) -> None:
         """Give the write locks back once no transaction is open."""
         if self._writing and not self.in_transaction:
-            self._writing = False
-            fcntl.flock(self._writers_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
-            self._process.release()
+            self._give_back()
+
+    def _give_back(self) -> None:
+        """Let the next writer in: this process's first (it queues on the lock file while this
+        thread releases it), then the other processes'. Giving up the lock file releases the
+        GIL, and taking it back can wait for another thread's turn: the process lock is not
+        held through that wait."""
+        self._writing = False
+        self._process.release()
+        fcntl.flock(self._writers_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
 
     def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
         """A cursor whose statements go through the queue."""
@@ -126,9 +133,7 @@ class QueuedWriters(sqlite3.Connection):
             super().close()
         finally:
             if self._writing:
-                self._writing = False
-                fcntl.flock(self._writers_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
-                self._process.release()
+                self._give_back()
 
 
 class QueuedCursor(sqlite3.Cursor):
