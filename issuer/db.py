@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 # metadata wherever the database is used.
 from issuer.bulk import models as _bulk_tables  # noqa: F401
 from issuer.credentials import models as _correction_tables  # noqa: F401
+from issuer.sqlite_writers import QueuedWriters
 
 EXTENSION = "microcred.db"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,8 +36,9 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout so that a bulk
-    worker thread and web requests can share the file."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and its writers
+    queued on a lock file (:mod:`issuer.sqlite_writers`) so that bulk workers and web requests
+    share the file, each writer starting the moment the one before it commits."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # The driver opens a transaction with BEGIN IMMEDIATE before the first write (reads
@@ -48,6 +50,7 @@ def make_engine(url: str) -> Engine:
                 "timeout": 30,
                 "check_same_thread": False,
                 "isolation_level": "IMMEDIATE",
+                "factory": QueuedWriters,
             },
         )
 
