@@ -5,15 +5,15 @@ SQLite's busy handler, which sleeps and looks again, in steps growing to 100 ms:
 the lock is free most of the time the waiters sleep, issuance crawls and the slowest answers
 take a second. Here every connection to a SQLite file takes an exclusive ``flock`` on a file
 beside it (``<database>-writers``) just before its transaction's first write and gives it
-back when the transaction ends (commit, rollback, close): a writer waits in the kernel and
-wakes the moment the previous writer is done, in this process or another (the web workers,
-the queue worker, the command line).
+back when the transaction ends (commit, rollback, close): a writer of this process waits on a
+lock and wakes the moment the previous one is done; a writer of another process (the web
+workers, the queue worker, the command line) tries the file again within 2 ms.
 
 The lock file only orders writers; SQLite's own lock still decides, so a program that does
 not take it (the ``sqlite3`` shell) is waited for as before (the busy timeout). The threads of
 one process queue first on a process lock, which gives up after the busy timeout with
 ``sqlite3.OperationalError("database is locked")`` as SQLite does; only the thread at its head
-waits on the lock file, for as long as another process's transaction lasts.
+waits on the lock file, and it too gives up after the busy timeout.
 
 Which statements write is the driver's rule (Python's ``sqlite3``, legacy transaction
 control): it opens a transaction before ``INSERT``, ``UPDATE``, ``DELETE`` and ``REPLACE``;
@@ -29,9 +29,12 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import weakref
 from typing import Any
 
+#: The longest pause between two tries of another process's lock file (seconds).
+MAX_PAUSE = 0.002
 #: The suffix of the lock file beside the database (SQLite's own are ``-wal`` and ``-shm``).
 SUFFIX = "-writers"
 # What opens a write transaction: the driver's implicit BEGIN, or an explicit write BEGIN,
@@ -53,6 +56,23 @@ def _process_lock(path: str) -> threading.Lock:
 def opens_write(statement: str) -> bool:
     """True when ``statement`` starts a write transaction if none is open (see the module)."""
     return _WRITES.match(statement) is not None
+
+
+def _lock_file(descriptor: int, deadline: float) -> None:
+    """Take the lock file, waiting until ``deadline`` (``time.monotonic``) at most, then
+    ``sqlite3.OperationalError("database is locked")`` as SQLite's busy timeout does: a process
+    stuck in a transaction holds no other process's thread for longer than the busy timeout.
+    Tried again after 0.25 ms, doubling to 2 ms at most (SQLite's own handler reaches 100 ms)."""
+    pause = 0.00025
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError("database is locked") from None
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE)
 
 
 class QueuedWriters(sqlite3.Connection):
@@ -78,10 +98,11 @@ class QueuedWriters(sqlite3.Connection):
             return
         if not opens_write(statement):
             return
+        deadline = time.monotonic() + self._wait
         if not self._process.acquire(timeout=self._wait):
             raise sqlite3.OperationalError("database is locked")
         try:
-            fcntl.flock(self._writers_fd, fcntl.LOCK_EX)
+            _lock_file(self._writers_fd, deadline)
         except BaseException:
             self._process.release()
             raise

@@ -5,22 +5,24 @@ the busy timeout as SQLite does."""
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from issuer.sqlite_writers import SUFFIX, QueuedWriters, opens_write
 
-# Another process writes one row with no busy timeout of its own: without the queue it fails
-# at once ("database is locked") while this process writes; with it, it waits its turn.
+# Another process writes one row: it waits its turn in the queue (at most its busy timeout,
+# then "database is locked"), and writes once the transaction before it has ended.
 WRITER = """
 import sqlite3, sys
 from issuer.sqlite_writers import QueuedWriters
-db = sqlite3.connect(sys.argv[1], timeout=0, factory=QueuedWriters, isolation_level="IMMEDIATE")
+db = sqlite3.connect(sys.argv[1], timeout=10, factory=QueuedWriters, isolation_level="IMMEDIATE")
 print("ready", flush=True)
 sys.stdin.readline()
 db.execute("INSERT INTO t (v) VALUES ('other')")
@@ -128,6 +130,23 @@ def test_a_thread_gives_up_after_the_busy_timeout(database):
     waiter.execute("INSERT INTO t (v) VALUES ('next')")  # the queue is free again
     waiter.commit()
     holder.close()
+    waiter.close()
+    assert _values(database) == ["next"]
+
+
+def test_a_writer_gives_up_when_another_process_holds_the_queue_past_the_busy_timeout(database):
+    """Another process stuck inside a write transaction holds no thread of this one forever:
+    the lock file is waited for no longer than the busy timeout, as SQLite's own lock."""
+    with open(str(database) + SUFFIX, "a+b") as stuck:  # another open file: another holder
+        fcntl.flock(stuck.fileno(), fcntl.LOCK_EX)
+        waiter = _connect(database, timeout=0.2)
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            waiter.execute("INSERT INTO t (v) VALUES ('late')")
+        assert 0.2 <= time.monotonic() - started < 10
+        fcntl.flock(stuck.fileno(), fcntl.LOCK_UN)
+    waiter.execute("INSERT INTO t (v) VALUES ('next')")  # nothing left held
+    waiter.commit()
     waiter.close()
     assert _values(database) == ["next"]
 
