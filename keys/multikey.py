@@ -24,17 +24,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final, TypeAlias
 
-import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from keys import base58btc
 from keys.errors import InvalidKey, UnsupportedKeyType
 
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 MULTIBASE_BASE58BTC: Final = "z"
-_BASE58BTC_ALPHABET: Final = base58.BITCOIN_ALPHABET.decode("ascii")
 
 ED25519_PUBLIC_HEADER: Final = b"\xed\x01"
 ED25519_SECRET_HEADER: Final = b"\x80\x26"
@@ -69,7 +68,7 @@ _KNOWN_HEADERS: Final = frozenset(
 
 def encode_multibase(data: bytes) -> str:
     """Return ``'z'`` + base58btc(``data``); the inverse of :func:`decode_multibase`."""
-    return MULTIBASE_BASE58BTC + base58.b58encode(bytes(data)).decode("ascii")
+    return MULTIBASE_BASE58BTC + base58btc.encode(bytes(data))
 
 
 def decode_multibase(value: str) -> bytes:
@@ -88,9 +87,9 @@ def decode_multibase(value: str) -> bytes:
     # Only the alphabet (base58 would strip trailing whitespace). Every text of alphabet
     # characters is the one canonical encoding of what it decodes to: its leading "1"s are the
     # leading zero bytes, and the rest, which starts with another digit, is the number.
-    if body.strip(_BASE58BTC_ALPHABET):
+    if body.strip(base58btc.ALPHABET):
         raise InvalidKey("multibase value is not valid base58btc")
-    return base58.b58decode(body)
+    return base58btc.decode(body)
 
 
 def _split_header(multibase: str) -> tuple[bytes, bytes]:
