@@ -33,7 +33,7 @@ def twin_extensions() -> list[Extension]:
     except ImportError:
         print("!! Cython is not installed: the compiled twins are not built (pure Python)")
         return []
-    sources = []
+    extensions = []
     for name in TWINS:
         source = HERE / name
         package, module = source.parent.relative_to(HERE), source.stem
@@ -44,19 +44,20 @@ def twin_extensions() -> list[Extension]:
         text = source.read_text(encoding="utf-8") + f'\nCOMPILED_FROM = "{digest}"\n'
         if not staged.exists() or staged.read_text(encoding="utf-8") != text:
             staged.write_text(text, encoding="utf-8")
-        sources.append(
-            Extension(
-                ".".join([*package.parts, staged.stem]),
-                [str(staged.relative_to(HERE))],
-                optional=True,
-            )
+        extension = Extension(
+            ".".join([*package.parts, staged.stem]),
+            [str(staged.relative_to(HERE))],
+            optional=True,  # a failed C compile is a warning
         )
-    return cythonize(
-        sources,
-        compiler_directives={"language_level": 3},
-        build_dir=str(STAGING / "c"),
-        quiet=True,
-    )
-
+        try:  # and so is a source Cython cannot translate: that module runs as Python
+            extensions += cythonize(
+                [extension],
+                compiler_directives={"language_level": 3},
+                build_dir=str(STAGING / "c"),
+                quiet=True,
+            )
+        except Exception as error:
+            print(f"!! {name}: Cython could not translate it ({error}); it runs as Python")
+    return extensions
 
 setup(ext_modules=twin_extensions())
