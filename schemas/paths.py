@@ -14,6 +14,12 @@ from collections.abc import Iterable
 def format_path(parts: Iterable[str | int]) -> str:
     """Join keys and list indices into a path string, escaping ``~`` and ``/`` in keys."""
     return "/".join(
-        str(part) if isinstance(part, int) else part.replace("~", "~0").replace("/", "~1")
-        for part in parts
+        [
+            str(part)
+            if isinstance(part, int)
+            else part
+            if "/" not in part and "~" not in part
+            else part.replace("~", "~0").replace("/", "~1")
+            for part in parts
+        ]
     )

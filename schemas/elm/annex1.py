@@ -41,6 +41,7 @@ the first rule that fails is the reason it is not:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -365,11 +366,18 @@ def _found(row: Element, roots: Roots) -> list[tuple[str, Located]]:
     """Each value stated at one of the element's places, with the place it was found at."""
     found = []
     for place in row.where:
-        root, *steps = place.split(".")
+        root, steps = _place(place)
         for start in roots[root]:
             if start[0] is not None:
-                found += [(place, located) for located in walk(start, tuple(steps))]
+                found += [(place, located) for located in walk(start, steps)]
     return found
+
+
+@functools.cache
+def _place(place: str) -> tuple[str, tuple[str, ...]]:
+    """A place of the table (``specification.creditPoint``): its root and the steps below."""
+    root, *steps = place.split(".")
+    return root, tuple(steps)
 
 
 def _property_path(path: tuple[str | int, ...]) -> str:

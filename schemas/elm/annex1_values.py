@@ -22,6 +22,7 @@ from schemas.elm.read import (
     plain,
     text,
     walk,
+    walk_values,
 )
 from schemas.elm.vocab import EQF_LEVELS
 
@@ -46,9 +47,8 @@ def _join(values: Sequence[str | None], separator: str = "; ") -> str | None:
 
 def values_at(roots: Roots, root: str, *steps: str) -> list[Any]:
     """Every value at ``steps`` below the root called ``root`` (lists given item by item)."""
-    return [
-        value for start in roots[root] if start[0] is not None for value, _ in walk(start, steps)
-    ]
+    starts = [start for start, _ in roots[root] if start is not None]
+    return [value for start in starts for value in walk_values(start, steps)]
 
 
 def _at_places(roots: Roots, key: str) -> list[Any]:

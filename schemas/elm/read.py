@@ -71,11 +71,36 @@ def walk(root: Located, steps: tuple[str, ...]) -> list[Located]:
     for step in steps:
         below: list[Located] = []
         for value, path in level:
-            for node, node_path in _one_or_many(value, path):
-                if (type(node) is dict or isinstance(node, Mapping)) and step in node:
-                    below.append((node[step], (*node_path, step)))
+            if isinstance(value, list):
+                for index, node in enumerate(value):
+                    if (type(node) is dict or isinstance(node, Mapping)) and step in node:
+                        below.append((node[step], (*path, index, step)))
+            elif (type(value) is dict or isinstance(value, Mapping)) and step in value:
+                below.append((value[step], (*path, step)))
         level = below
     return [found for value, path in level for found in _one_or_many(value, path)]
+
+
+def walk_values(root: Any, steps: tuple[str, ...]) -> list[Any]:
+    """The values of :func:`walk` from the value ``root``, without their paths."""
+    level = [root]
+    for step in steps:
+        below: list[Any] = []
+        for value in level:
+            if isinstance(value, list):
+                for node in value:
+                    if (type(node) is dict or isinstance(node, Mapping)) and step in node:
+                        below.append(node[step])
+            elif (type(value) is dict or isinstance(value, Mapping)) and step in value:
+                below.append(value[step])
+        level = below
+    found: list[Any] = []
+    for value in level:
+        if isinstance(value, list):
+            found += value
+        else:
+            found.append(value)
+    return found
 
 
 def _one_or_many(value: Any, path: tuple[str | int, ...]) -> list[Located]:

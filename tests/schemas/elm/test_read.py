@@ -86,6 +86,33 @@ JSON = st.recursive(
 )
 
 
+def _walk_slowly(root: read.Located, steps: tuple[str, ...]) -> list[read.Located]:
+    """walk's rule written out: through lists at every level, into objects that have the step."""
+
+    def each(value: Any, path: tuple[str | int, ...]) -> list[read.Located]:
+        if isinstance(value, list):
+            return [(item, (*path, index)) for index, item in enumerate(value)]
+        return [(value, path)]
+
+    level = [root]
+    for step in steps:
+        level = [
+            (node[step], (*node_path, step))
+            for value, path in level
+            for node, node_path in each(value, path)
+            if isinstance(node, dict) and step in node
+        ]
+    return [found for value, path in level for found in each(value, path)]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON, st.lists(st.sampled_from(["id", "title", "hasClaim", "en"]), max_size=3))
+def test_walk_and_walk_values_follow_the_rule(value: Any, steps: list[str]) -> None:
+    expected = _walk_slowly((value, ("root",)), tuple(steps))
+    assert read.walk((value, ("root",)), tuple(steps)) == expected
+    assert read.walk_values(value, tuple(steps)) == [found for found, _ in expected]
+
+
 class TestOneOrMany:
     def test_as_list(self):
         assert read.as_list(None) == []
