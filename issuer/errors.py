@@ -5,6 +5,7 @@ Every error response is ``{"error": {"code": ..., "message": ..., "details": ...
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from flask import Flask, jsonify
@@ -105,18 +106,28 @@ def _render_http(error: HTTPException) -> ResponseReturnValue:
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 
+#: What SQLite says when its lock stayed taken for the whole busy timeout.
+SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked")
+
+
 def is_transient(error: BaseException) -> bool:
     """True when ``error`` (a SQLAlchemy ``DBAPIError``) aborted its transaction for a reason
-    that running the same transaction again can get past (:data:`TRANSIENT_SQLSTATES`)."""
-    return isinstance(error, DBAPIError) and (
-        getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    that running the same transaction again can get past: PostgreSQL's
+    :data:`TRANSIENT_SQLSTATES`, or SQLite's lock taken for the whole busy timeout."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(error.orig, sqlite3.OperationalError) and str(error.orig) in (
+        SQLITE_BUSY_MESSAGES
     )
 
 
 def _render_database_error(error: DBAPIError) -> ResponseReturnValue:
     """A transaction the database aborted to get out of a deadlock (or a serialization
-    failure): nothing of it was kept, and the same request again goes through; 503
-    ``database_busy`` with ``Retry-After``. Any other database error is not handled here."""
+    failure), or that waited out SQLite's busy timeout: nothing of it was kept, and the same
+    request again goes through; 503 ``database_busy`` with ``Retry-After``. Any other
+    database error is not handled here."""
     if not is_transient(error):
         raise error
     body = {

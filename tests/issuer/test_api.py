@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -366,6 +367,29 @@ def test_a_transaction_the_database_aborted_is_a_503_to_send_again(app, client, 
     assert response.get_json()["error"]["code"] == "database_busy"
     with transaction(app) as session:
         assert session.scalar(select(func.count()).select_from(IssuedCredential)) == 0
+
+
+def test_sqlite_busy_past_its_timeout_is_a_503_to_send_again(app, client, auth, monkeypatch):
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("INSERT INTO learners …", {}, sqlite3.OperationalError(
+            "database is locked"
+        ))
+
+    monkeypatch.setattr(issuance, "issue_credential", locked)
+    response = issue(client, auth(), learner=learner())
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "database_busy"
+
+
+def test_other_sqlite_errors_are_not_taken_for_a_busy_database(app, client, auth, monkeypatch):
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("INSERT INTO learners …", {}, sqlite3.OperationalError(
+            "no such table: learners"
+        ))
+
+    monkeypatch.setattr(issuance, "issue_credential", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert issue(client, auth(), learner=learner()).status_code == 500
 
 
 def test_issue_refuses_unknown_specification_and_bad_json(client, auth):
