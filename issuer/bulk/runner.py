@@ -286,11 +286,15 @@ def _write(
     """Step 3: the batch's write transaction (see the module docstring)."""
     now = utcnow()
     with transaction(run.app) as session:
-        # The first write: on SQLite it takes the write lock before anything is read.
-        session.execute(
-            update(BulkJob).where(BulkJob.id == run.job_id).values(heartbeat_at=now, updated_at=now)
-        )
         dialect = session.get_bind().dialect
+        if dialect.name == "sqlite":
+            # SQLite: the first write takes the database's write lock before anything is read.
+            # (PostgreSQL locks the job's row only at the end: every worker's batch updates it.)
+            session.execute(
+                update(BulkJob)
+                .where(BulkJob.id == run.job_id)
+                .values(heartbeat_at=now, updated_at=now)
+            )
         keys = [s.prepared.row.key for s in signed] + [r.key for r in refused]
         pending = set(
             session.scalars(
@@ -307,29 +311,41 @@ def _write(
         if dropped:  # refused, or issued meanwhile by another worker: the reservations go back
             session.execute(delete(StatusEntry).where(among(dialect, StatusEntry.id, dropped)))
         _mark_errors(session, run.job_id, {r.key: (r.code, r.message) for r in refused})
-        stored = issuing.store(session, run.award, fresh, now=now)
-        if stored:
-            update_rows(
-                session.connection(),
-                BulkJobRow.__table__,
-                [
-                    {
-                        "id": item.key,
-                        "state": RowState.ISSUED,
-                        "credential_id": item.credential_id,
-                        "manage_token_sealed": run.sealer.seal(item.manage_token, row_id=item.key),
-                    }
-                    for item in stored
-                ],
+
+        def done(stored: list[issuing.Stored]) -> None:
+            """The rows, the batch and the job's counters: written last but for the audit
+            events, so that the job's row (which every batch updates) and the audit chain are
+            locked only from here to commit."""
+            if stored:
+                update_rows(
+                    session.connection(),
+                    BulkJobRow.__table__,
+                    [
+                        {
+                            "id": item.key,
+                            "state": RowState.ISSUED,
+                            "credential_id": item.credential_id,
+                            "manage_token_sealed": run.sealer.seal(
+                                item.manage_token, row_id=item.key
+                            ),
+                        }
+                        for item in stored
+                    ],
+                )
+            session.execute(
+                update(BulkBatch).where(BulkBatch.id == batch_id).values(state=BatchState.DONE)
             )
             session.execute(
                 update(BulkJob)
                 .where(BulkJob.id == run.job_id)
-                .values(issued_rows=BulkJob.issued_rows + len(stored))
+                .values(
+                    heartbeat_at=now,
+                    updated_at=now,
+                    issued_rows=BulkJob.issued_rows + len(stored),
+                )
             )
-        session.execute(
-            update(BulkBatch).where(BulkBatch.id == batch_id).values(state=BatchState.DONE)
-        )
+
+        issuing.store(session, run.award, fresh, now=now, before_events=done)
 
 
 def _release(app: Flask, prepared: list[issuing.Prepared]) -> None:

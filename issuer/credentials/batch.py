@@ -21,7 +21,7 @@ with its code and message; the others are issued.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -245,14 +245,23 @@ def sign(
 
 
 def store(
-    session: Session, award: BatchAward, signed: Sequence[Signed], *, now: datetime
+    session: Session,
+    award: BatchAward,
+    signed: Sequence[Signed],
+    *,
+    now: datetime,
+    before_events: Callable[[list[Stored]], None] | None = None,
 ) -> list[Stored]:
     """Write the signed rows: learners' names (and e-mail, date of birth when given) where they
     changed, credentials, awarding bodies, status-entry links, a share link each and an
     ``issue`` audit event each (last: the audit chain's lock is held from then to commit), with
     one multi-row statement each (:mod:`issuer.manyrows`). An ``IntegrityError`` means a row's
-    bulk line was stored meanwhile by another worker."""
+    bulk line was stored meanwhile by another worker. ``before_events(stored)``, when given,
+    runs in the same transaction just before the audit events are appended (with nothing
+    stored: at once), so that what else the caller writes does not hold the chain's lock."""
     if not signed:
+        if before_events is not None:
+            before_events([])
         return []
     connection = session.connection()
     update_rows(
@@ -290,11 +299,14 @@ def store(
             for item, token in zip(signed, tokens, strict=True)
         ],
     )
-    append_events(connection, AuditEvent.__table__, _issue_events(award, signed, ids))
-    return [
+    stored = [
         Stored(item.prepared.row.key, ids[item.credential_uri], item.manage_token, token)
         for item, token in zip(signed, tokens, strict=True)
     ]
+    if before_events is not None:
+        before_events(stored)
+    append_events(connection, AuditEvent.__table__, _issue_events(award, signed, ids))
+    return stored
 
 
 def _learner_updates(signed: Sequence[Signed]) -> list[dict[str, Any]]:
