@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from issuer.app import create_app
 from issuer.db import session_factory
 from issuer.server_secrets import DEMO_NOTICE, DEMO_PASSPHRASE, PASSPHRASE_ENV, SECRET_ENV
 from tests.issuer.conftest import SECRET_SETTINGS
+from tests.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,12 +40,6 @@ def test_the_makefile_runs_a_demo_with_the_demo_passphrase():
 
 
 # --- servers: gunicorn and make run's script --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import email
 import io
-import socket
 from email.message import Message
 from email.policy import default
 
@@ -18,6 +17,7 @@ from issuer.bulk.models import Delivery, DeliveryState
 from issuer.db import transaction
 from issuer.models import BulkJobRow, IssuedCredential, RowState
 from issuer.sharing.links import hash_manage_token
+from tests.ports import free_port
 
 SPEC = "green-data-analytics"
 COHORT = (
@@ -108,9 +108,7 @@ class Inbox:
 
 @pytest.fixture
 def smtp():  # type: ignore[no-untyped-def]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -150,9 +148,7 @@ def test_learners_are_mailed_in_their_language_and_bounces_are_reported(app, cli
 
 
 def test_a_server_that_is_away_is_a_temporary_failure(app, client, auth):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens here
+    port = free_port()  # nothing listens here
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
     job = upload(client, auth(), COHORT).get_json()
     data = client.get(f"/api/v1/bulk-jobs/{job['id']}/deliveries", headers=auth()).get_json()

@@ -13,7 +13,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ from issuer.models import (
 )
 from issuer.partnerships.services import get_organisation
 from issuer.specifications.services import get_specification
+from tests.ports import free_port
 
 from .conftest import BASE_URL, PASSPHRASE
 from .shell import SPEC, bulk_csv, issue, lines
@@ -465,20 +465,6 @@ def test_usage_errors_are_one_line(cli):
 # --- make run ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A port that is free now and whose next port is free too (the run script puts the
-    verifier on ``port + 1``: probing only ``port`` let that one clash)."""
-    while True:
-        with socket.socket() as probe, socket.socket() as after:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-            try:
-                after.bind(("127.0.0.1", port + 1))
-            except (OSError, OverflowError):  # taken, or port was 65535
-                continue
-            return port
-
-
 def stale_job(url: str, base_url: str) -> int:
     """The demo partnership with a bulk job left running by a 'crashed' worker."""
     result = CliRunner().invoke(
@@ -531,7 +517,7 @@ def job_state(url: str, job_id: int) -> JobState:
 
 
 def test_run_script_serves_the_issuer_until_stopped(database_url):
-    port = free_port()
+    port = free_port(span=2)  # the run script puts the verifier on port + 1
     base_url = f"http://localhost:{port}"
     job_id = stale_job(database_url, base_url)
     environment = {

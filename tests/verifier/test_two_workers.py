@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ import pytest
 from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
+from tests.ports import free_port
 from tests.verifier.status_entry import with_revocation_entry
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -100,12 +100,6 @@ class StatusSource:
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def gunicorn_extra() -> list[str]:
