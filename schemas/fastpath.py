@@ -92,7 +92,6 @@ __all__ = [
     "canonicalize_ground",
     "clear_cache",
     "shape_of",
-    "sorted_lines",
     "stats",
 ]
 
@@ -436,8 +435,14 @@ def _check_size(template: Template, size: int) -> None:
     count up to 55 characters a quad more than the N-Quads hold (an ``xsd:string`` datatype
     that is not written, a number as 24), so within :data:`SIZE_SLACK` a quad of the bound the
     plain path decides."""
-    if size + SIZE_SLACK * template.quads > MAX_NQUADS_BYTES:
+    if size > _size_limit(template):
         raise Unsupported("too large, or near enough: the plain path decides")
+
+
+def _size_limit(template: Template) -> int:
+    """The most characters or bytes the N-Quads of ``template`` may take on the fast path
+    (:func:`_check_size`)."""
+    return MAX_NQUADS_BYTES - SIZE_SLACK * template.quads
 
 
 def _canonical(template: Template, values: list[str], hash_algorithm: str) -> str:
@@ -450,29 +455,33 @@ def _canonical_pair(
 ) -> tuple[str, bytes | None]:
     """:func:`_canonical`, with the same text in UTF-8 when it was made as bytes (else None)."""
     if template.has_blank_nodes or not template.direct:
-        pieces = list(template.pieces)
-        pieces[1::2] = _filled(template, values)
-        nquads = "".join(pieces)
+        nquads = _nquads(template, values)
         if template.has_blank_nodes:
             return canonicalize_nquads(nquads, hash_algorithm), None
         return canonicalize_ground(nquads, hash_algorithm), None
     algorithm_for(hash_algorithm)
-    # In UTF-8: byte order is code point order, so the sorted lines are those of
-    # :func:`sorted_lines`; a lone surrogate raises (the plain path reports it).
-    plan = _line_plan(template)
-    utf8 = sorted_distinct_lines(values, plan, MAX_NQUADS_BYTES - SIZE_SLACK * template.quads)
+    # The distinct lines sorted in UTF-8: byte order is code point order, so they are the
+    # lines sorted by code point, RDFC-1.0's output for a ground dataset written the canonical
+    # way, as templates are; a lone surrogate raises (the plain path reports it).
+    utf8 = sorted_distinct_lines(values, _line_plan(template), _size_limit(template))
     if utf8 is None:
         raise Unsupported("too large, or near enough: the plain path decides")
     result = utf8.decode("utf-8")
     if not template.checked:  # on first use, against pyoxigraph
-        pieces = list(template.pieces)
-        pieces[1::2] = [values[ref] for ref in template.refs]
-        reference = canonicalize_ground("".join(pieces), hash_algorithm)
+        reference = canonicalize_ground(_nquads(template, values), hash_algorithm)
         if reference != result:
             template.direct = False
             return reference, None
         template.checked = True
     return result, utf8
+
+
+def _nquads(template: Template, values: list[str]) -> str:
+    """The N-Quads text of ``template`` filled with rendered ``values`` (the size bound
+    checked)."""
+    pieces = list(template.pieces)
+    pieces[1::2] = _filled(template, values)
+    return "".join(pieces)
 
 
 def _line_plan(template: Template) -> LinePlan:
@@ -481,20 +490,6 @@ def _line_plan(template: Template) -> LinePlan:
         pieces = [piece.encode("utf-8") for piece in template.pieces]
         template.line_plan = line_plan(pieces, template.refs)
     return template.line_plan
-
-
-def sorted_lines(nquads: str) -> str:
-    """The distinct lines of ``nquads`` (each ending in a newline), sorted by code point.
-
-    This is RDFC-1.0's output for a dataset without blank nodes when ``nquads`` is written
-    the canonical way (literals escaped as :func:`schemas.template.escape` does, language tags
-    in lower case, no ``xsd:string`` datatype), as templates are.
-    """
-    lines = nquads.split("\n")  # a newline inside a literal is escaped
-    lines.pop()
-    if not lines:
-        return ""
-    return "\n".join(sorted(set(lines))) + "\n"
 
 
 def canonicalize_ground(nquads: str, hash_algorithm: str) -> str:
