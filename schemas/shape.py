@@ -207,8 +207,8 @@ def shape_of(document: dict[str, Any]) -> tuple[ShapeKey, list[Any]]:
     return shape.key, shape.leaves
 
 
-#: The walk as written above, whichever runs (the tests hold the compiled twin to it).
-read_shape_python = read_shape
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (read_shape,)
 
 # The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
 # every caller sees one Shape and one Unsupported.
