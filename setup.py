@@ -37,6 +37,7 @@ def twin_extensions() -> list[Extension]:
     for name in TWINS:
         source = HERE / name
         package, module = source.parent.relative_to(HERE), source.stem
+        # the name schemas.compiled.twin_name gives (this file cannot import the package)
         staged = STAGING / package / f"_{module}_compiled{source.suffix}"
         staged.parent.mkdir(parents=True, exist_ok=True)
         (staged.parent / "__init__.py").touch()

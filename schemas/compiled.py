@@ -1,13 +1,14 @@
-"""Compiled twins: a module's own Python source, compiled by Cython, used only when current.
+"""Compiled twins: a module's rules compiled by Cython, used only when built from its source.
 
-A few modules walk every value of a document in Python loops (:mod:`schemas.shape`; the list is
-``TWINS`` in ``setup.py``). ``pip install`` (``make install``) compiles each, unchanged, into an
-extension module beside it, its *twin* ``<package>._<module>_compiled``, stamped with the SHA-256
-of the source it was compiled from (``COMPILED_FROM``). At import, the module asks
-:func:`twin` for it and takes the twin's functions when the stamp matches its own source.
+A few modules loop over every value of a document or every proof (the list is
+``pyproject.toml``'s ``tool.microcred.compiled-twins``). ``pip install`` (``make install``)
+compiles each into an extension module beside it, its *twin* ``<package>._<module>_compiled``
+(``setup.py``): from the module's own ``.py``, unchanged, or from a ``.pyx`` beside it written
+against CPython's C API; stamped with the SHA-256 of that source (``COMPILED_FROM``). The module
+ends with :func:`adopt_twin`, which takes the twin's functions when the stamp matches.
 
-The Python source stays the one place each rule is written, and the reference the tests hold the
-twin to (``tests/schemas/test_compiled.py``):
+The Python stays the one place each rule is written, and the reference the tests hold each twin
+to (``tests/schemas/test_compiled.py``, ``test_lines.py``, ``tests/keys/test_base58btc.py``):
 
 - an edited module whose twin has not been rebuilt runs as Python (``make`` rebuilds it);
 - a machine without a C compiler or Cython runs the Python (the build says so; nothing fails);
@@ -26,8 +27,8 @@ from typing import Any
 #: Set to refuse compiled twins (any non-empty value but ``0``).
 PURE_PYTHON_VARIABLE = "MICROCRED_PURE_PYTHON"
 
-#: Module name → why its twin is not used (for ``microcred`` diagnostics, the tests and the
-#: benchmark); a module whose twin is in use is absent.
+#: Module name → why its twin is not used (``make test`` prints it; the tests read it); a
+#: module whose twin is in use is absent.
 not_used: dict[str, str] = {}
 #: Names of the modules running their compiled twin.
 in_use: set[str] = set()
@@ -72,12 +73,11 @@ def twin(module: str, source_file: str) -> ModuleType | None:
     return compiled
 
 
-
 def adopt_twin(namespace: dict[str, Any], names: tuple[str, ...]) -> bool:
     """Replace ``names`` in a module's ``namespace`` (its ``globals()``) with its compiled
     twin's, when :func:`twin` finds a current one; True when it did. The twin is compiled from
     the module's ``.pyx`` beside it when there is one (a twin written against the C API), else
-    from the module's own ``.py``. A module keeps its own functions under other names to
+    from the module's own ``.py``. A module keeps its own functions (``python_functions``) to
     test the twin against them."""
     source = Path(namespace["__file__"])
     if source.with_suffix(".pyx").exists():
