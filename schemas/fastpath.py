@@ -97,6 +97,9 @@ __all__ = [
 
 #: Shapes cached per loader (least recently used are dropped first).
 MAX_SHAPES = 512
+#: Token counts for which the shape last seen with that many tokens is kept aside (compared as
+#: it is, without hashing its key).
+MAX_RECENT_SHAPES = 64
 #: Characters of shape keys and templates cached per loader, in all.
 MAX_CACHE_CHARS = 32 * 1024 * 1024
 #: Characters of member names and constant values a shape may have to be compiled.
@@ -135,7 +138,7 @@ class _Marker:
 
 
 _PLAIN = _Marker()
-_caches: weakref.WeakKeyDictionary[StaticDocumentLoader, OrderedDict[ShapeKey, Any]] = (
+_caches: weakref.WeakKeyDictionary[StaticDocumentLoader, _ShapeCache] = (
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
@@ -315,6 +318,14 @@ def _template(
     """The cached template of ``shape`` (compiled from ``document`` on first sight);
     :class:`Unsupported` when the shape goes the plain way."""
     cache = _cache_for(loader)
+    tokens = shape.tokens
+    # The shape last seen with as many tokens, compared as it is: a document of the shape just
+    # seen (the usual case) needs no hash of its ~1,500 tokens, only one comparison.
+    recent = cache.recent.get(len(tokens))
+    if recent is not None and recent[0] == tokens:
+        with contextlib.suppress(KeyError):  # dropped meanwhile: looked up as any other
+            cache.move_to_end(recent[2])
+            return recent[1]
     key = shape.key
     entry = cache.get(key)
     if entry is None:
@@ -328,28 +339,53 @@ def _template(
         if isinstance(template, Template):
             stats.compiled += 1
     else:
-        template = entry[0]
+        template, _, key = entry  # the stored key: found by identity from now on
         if len(cache) > 1:
             with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
                 cache.move_to_end(key)
     if not isinstance(template, Template):
         raise Unsupported("shape")
+    if key in cache:
+        cache.remember_recent(tokens, template, key)
     return template
 
 
-def _remember(
-    cache: OrderedDict[ShapeKey, Any], key: ShapeKey, template: Any
-) -> None:
+class _ShapeCache(OrderedDict[ShapeKey, Any]):
+    """One loader's templates by shape key, least recently used first (each entry:
+    ``(template, size, key)``), and :attr:`recent`: per token count, the shape last looked up
+    with that many tokens (its tokens, template and stored key), for as long as its entry
+    stays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recent: dict[int, tuple[list[Any], Template, ShapeKey]] = {}
+
+    def remember_recent(self, tokens: list[Any], template: Template, key: ShapeKey) -> None:
+        """Keep ``template`` as the recent one for shapes of ``len(tokens)`` tokens."""
+        if len(self.recent) >= MAX_RECENT_SHAPES:
+            self.recent.clear()
+        self.recent[len(key.tokens)] = (tokens, template, key)
+
+    def forget(self, key: ShapeKey) -> None:
+        """Drop ``key`` from :attr:`recent` (its entry is leaving the cache)."""
+        recent = self.recent.get(len(key.tokens))
+        if recent is not None and recent[2] is key:
+            del self.recent[len(key.tokens)]
+
+
+def _remember(cache: _ShapeCache, key: ShapeKey, template: Any) -> None:
     """Cache ``template`` under ``key``, dropping the least recently used entries beyond
     :data:`MAX_SHAPES` or :data:`MAX_CACHE_CHARS`."""
     size = shape_chars(key) + (template.size if isinstance(template, Template) else 0)
     if size > MAX_CACHE_CHARS:
         return
     with _lock:
-        cache[key] = (template, size)
+        cache[key] = (template, size, key)
         total = sum(entry[1] for entry in cache.values())
         while len(cache) > MAX_SHAPES or total > MAX_CACHE_CHARS:
-            total -= cache.popitem(last=False)[1][1]
+            dropped, (_, dropped_size, _) = cache.popitem(last=False)
+            cache.forget(dropped)
+            total -= dropped_size
 
 
 def clear_cache() -> None:
@@ -359,11 +395,11 @@ def clear_cache() -> None:
         _known_iris.clear()
 
 
-def _cache_for(loader: StaticDocumentLoader) -> OrderedDict[ShapeKey, Any]:
+def _cache_for(loader: StaticDocumentLoader) -> _ShapeCache:
     cache = _caches.get(loader)
     if cache is None:
         with _lock:
-            cache = _caches.setdefault(loader, OrderedDict())
+            cache = _caches.setdefault(loader, _ShapeCache())
     return cache
 
 

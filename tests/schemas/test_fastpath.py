@@ -284,6 +284,38 @@ class TestFallback:
         assert len(fastpath._caches[document_loader]) <= 4
 
 
+class TestShapeCache:
+    """The shape last seen with as many tokens is compared as it is, without hashing its key;
+    it never answers for another shape, nor outlives its entry in the cache."""
+
+    def test_shapes_of_as_many_tokens_keep_their_own_templates(self) -> None:
+        first = {"@context": V2_CONTEXT, "type": "VerifiableCredential", "name": "one"}
+        second = {"@context": V2_CONTEXT, "type": "VerifiableCredential", "description": "two"}
+        assert len(fastpath.shape_of(first)[0].tokens) == len(fastpath.shape_of(second)[0].tokens)
+        for document in (first, second, first, second, first):
+            assert_agree(document)
+        assert fastpath.stats.compiled == 2
+        assert fastpath.stats.fallbacks == 0
+
+    def test_a_recent_shape_leaves_with_its_entry(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(fastpath, "MAX_SHAPES", 3)
+        for number in range(12):
+            term = ("name", "description")[number % 2]
+            names = [f"n{index}" for index in range(number % 5 + 1)]
+            assert_agree({"@context": V2_CONTEXT, "type": "VerifiableCredential", term: names})
+            cache = fastpath._caches[document_loader]
+            assert len(cache) <= 3
+            assert cache.recent
+            for _, template, key in cache.recent.values():
+                assert cache[key][0] is template
+        assert fastpath.stats.fallbacks == 0
+        fastpath.stats.reset()
+        names = ["n0", "n1", "n2"]  # last seen at number 7, dropped since
+        again = {"@context": V2_CONTEXT, "type": "VerifiableCredential", "description": names}
+        assert_agree(again)  # evicted long ago: compiled again, not taken from a stale recent
+        assert fastpath.stats.compiled == 1
+
+
 def vector_documents(reference: Path) -> list[Path]:
     w3c = reference / "w3c"
     paths = [
