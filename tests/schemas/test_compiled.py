@@ -186,7 +186,7 @@ needs_walk_twin = pytest.mark.skipif(
 _GENEROUS = st.recursive(
     _SCALARS | st.builds(_Text, st.text(max_size=8)),
     lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(_NAMES | st.builds(_Text, _NAMES), inner, max_size=4)
+    | st.dictionaries(_NAMES | st.builds(_Text, _NAMES) | st.integers(), inner, max_size=4)
     | st.builds(tuple, st.lists(inner, max_size=3))
     | st.builds(OrderedDict, st.dictionaries(_NAMES | st.integers(), inner, max_size=3)),
     max_leaves=25,
@@ -195,7 +195,12 @@ _GENEROUS = st.recursive(
 
 @needs_walk_twin
 @settings(max_examples=400, deadline=None)
-@given(_GENEROUS, st.integers(0, 30), st.integers(0, 9), st.none() | st.integers(0, 30))
+@given(
+    _GENEROUS,
+    st.integers(-2, 30) | st.just(2**70),
+    st.integers(-2, 9) | st.just(2**70),
+    st.none() | st.integers(-2, 30) | st.just(2**70),
+)
 def test_the_walk_twin_counts_and_measures_as_the_python(
     value: Any, max_values: int, max_string: int, stop_after: int | None
 ) -> None:
