@@ -3,7 +3,8 @@
 there for what each promises), over CPython's C API. Each value's UTF-8 is read where CPython
 keeps it (an ASCII ``str`` is its own UTF-8); every line is written once into one buffer, the
 lines sorted there by ``qsort`` over ``memcmp`` (Python's order of bytes) and the duplicates
-dropped as they are copied out; literal text is checked for escapes eight bytes at a time."""
+dropped as they are copied out; literal text is checked for escapes sixteen bytes at a time
+(SSE2), else eight."""
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
@@ -130,11 +131,43 @@ def sorted_distinct_lines(list values, plan, Py_ssize_t limit):
         PyMem_Free(buffer)
 
 
+cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    /* Bytes of data that a 16-byte SSE2 scan cleared: none of them is below 0x20 or equal to
+       0x22, 0x5C or 0x7F. Stops at the first 16 bytes holding one (the rest is then scanned
+       one byte at a time by the caller, which finds it). */
+    static Py_ssize_t microcred_clean_prefix(const unsigned char* data, Py_ssize_t size) {
+        const __m128i below = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8(0x22);
+        const __m128i backslash = _mm_set1_epi8(0x5C), delete = _mm_set1_epi8(0x7F);
+        Py_ssize_t index = 0;
+        for (; index + 16 <= size; index += 16) {
+            __m128i chunk = _mm_loadu_si128((const __m128i*)(data + index));
+            __m128i found = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(chunk, below), below),
+                             _mm_cmpeq_epi8(chunk, quote)),
+                _mm_or_si128(_mm_cmpeq_epi8(chunk, backslash), _mm_cmpeq_epi8(chunk, delete)));
+            if (_mm_movemask_epi8(found)) break;
+        }
+        return index;
+    }
+    #else
+    static Py_ssize_t microcred_clean_prefix(const unsigned char* data, Py_ssize_t size) {
+        (void)data; (void)size;
+        return 0;
+    }
+    #endif
+    """
+    Py_ssize_t microcred_clean_prefix(const unsigned char* data, Py_ssize_t size) nogil
+
+
 cdef inline bint _clean(const unsigned char* data, Py_ssize_t size) noexcept nogil:
-    """No byte of ``data`` is escaped: eight at a time (a byte below 0x20, or equal to 0x22,
-    0x5C or 0x7F, found exactly in a word by the classic bit tricks), then one at a time."""
+    """No byte of ``data`` is escaped: sixteen at a time with SSE2 where the machine has it,
+    then eight at a time (a byte below 0x20, or equal to 0x22, 0x5C or 0x7F, found exactly in a
+    word by the classic bit tricks), then one at a time."""
     cdef uint64_t word, ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL
-    cdef Py_ssize_t index = 0
+    cdef Py_ssize_t index = microcred_clean_prefix(data, size)
     while index + 8 <= size:
         memcpy(&word, data + index, 8)
         if (

@@ -130,6 +130,18 @@ def test_nothing_to_escape(text: str, clean: bool) -> None:
         assert check(["fine", text]) is clean
 
 
+@needs_twin
+@pytest.mark.parametrize("filler", ["A", "é", "東"], ids=["ascii", "latin-1", "utf-8"])
+def test_every_character_at_every_place_of_a_long_text(filler: str) -> None:
+    """The twin scans sixteen bytes, then eight, then one at a time: each of the first 256
+    code points, at each place of a text long enough for all three, is judged as the Python
+    judges it."""
+    for code in range(256):
+        for place in range(0, 41):
+            text = filler * place + chr(code) + filler * (40 - place)
+            assert lines.nothing_to_escape([text]) is PYTHON_ESCAPE([text]), (code, place)
+
+
 def test_a_lone_surrogate_is_refused_by_both() -> None:
     for check in {lines.nothing_to_escape, PYTHON_ESCAPE}:
         with pytest.raises(UnicodeEncodeError):
