@@ -109,8 +109,8 @@ def read_shape(document: Mapping[str, Any]) -> Shape:
     return Shape(tokens, leaves, proof)
 
 
-# The walk is written as module-level functions over plain ``list`` and ``dict`` arguments (no
-# closures): what Cython compiles into direct C calls (see :func:`schemas.compiled.twin`).
+# The walk below is the reference; its compiled twin (shape.pyx, the same functions over
+# CPython's C API) is held to it by tests/schemas/test_compiled.py.
 
 
 def _scalar(value: object, tokens: list[Any], leaves: list[Any]) -> None:
@@ -210,6 +210,6 @@ def shape_of(document: dict[str, Any]) -> tuple[ShapeKey, list[Any]]:
 #: The functions above as written here (the tests hold the twin to them).
 python_functions = (read_shape,)
 
-# The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
+# The compiled twin (shape.pyx, schemas.compiled), when built: it uses this module's classes, so
 # every caller sees one Shape and one Unsupported.
-adopt_twin(globals(), ("Shape", "ShapeKey", "Unsupported", "read_shape", "shape_chars"))
+adopt_twin(globals(), ("read_shape",))

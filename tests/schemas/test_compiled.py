@@ -83,6 +83,8 @@ def test_the_twin_reads_every_document_as_the_python_does(document: dict[str, An
         {"@context": "c", "a": [[[[{"b": 1}]]]]},
         {"@context": "c", "n": 10**21},
         {"@context": "c", "n": -(10**21) + 1},
+        {"@context": "c", "n": [2**63 - 1, 2**63, -(2**63) - 1, 10**21 - 1, -(10**21)]},
+        {"@context": "c", "type": [["A", ["B"]], "C"], "v": [["x", ["y"]]]},
         {"@context": "c", "f": 1e21},
         {"@context": "c", "f": 2.0, "g": 2.5, "h": -0.0},
         {"@context": "c", "f": math.nan},
@@ -140,14 +142,17 @@ def test_twin_names() -> None:
 
 
 def test_a_twin_of_another_source_is_not_used(tmp_path: Path) -> None:
-    edited = tmp_path / "shape.py"
-    edited.write_bytes(Path(shape.__file__).read_bytes() + b"\n# edited\n")
+    source = Path(shape.__file__).with_suffix(".pyx")  # the twin's source (C API)
+    edited = tmp_path / "shape.pyx"
+    edited.write_bytes(source.read_bytes() + b"\n# edited\n")
     assert compiled.twin("schemas.shape", str(edited)) is None
     reason = compiled.not_used.pop("schemas.shape")
     if "not built" in reason:
         pytest.skip("!! the compiled twin of schemas.shape is not built")
     assert "another version" in reason
-    assert compiled.twin("schemas.shape", shape.__file__) is not None
+    assert compiled.twin("schemas.shape", str(source)) is not None
+    assert compiled.twin("schemas.shape", shape.__file__) is None  # not from the .py
+    assert "another version" in compiled.not_used.pop("schemas.shape")
 
 
 def test_an_unbuilt_twin_is_not_used() -> None:
