@@ -20,7 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_babel import Babel
 
 from keys import server_secret
@@ -55,6 +56,20 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+class NoSessions(SessionInterface):
+    """The verifier keeps nothing between requests: no session cookie is read or written, and
+    a view that tried to store something in ``flask.session`` would fail loudly (Flask's null
+    session). Flask's default would build a signing serializer on every request for a session
+    nothing uses."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Flask's null session, whatever the request carries."""
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing: there is no session to save."""
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the verifier app: settings, the guarded fetcher, languages, the routes."""
     app = Flask(
@@ -85,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     app.json = OrjsonProvider(app)  # jsonify: the same JSON, written by orjson
+    app.session_interface = NoSessions()
     server_secret.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     app.extensions[RECORD_KEY] = signing_key_from(
         app.config["VERIFIER_KEY"], demo=server_secret.flag(app.config["DEMO"])

@@ -10,6 +10,7 @@ import pytest
 import qrcode
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import session
 
 from demo.reference import demo_award, demo_organisation, reference_credential, reference_keypair
 from keys.proof import add_proof
@@ -310,3 +311,15 @@ def test_the_favicon_is_served(client):
         assert response.cache_control.max_age == 86400
     finally:
         response.close()
+
+
+def test_the_verifier_keeps_no_session(client, signed) -> None:
+    client.set_cookie("session", "eyJhIjoiYiJ9.forged.signature")
+    answer = client.post("/api/verify", json=signed)
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    app = client.application
+    with app.test_request_context("/"):
+        assert dict(session) == {}
+        with pytest.raises(RuntimeError):
+            session["remember"] = "me"
