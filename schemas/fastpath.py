@@ -218,7 +218,7 @@ class Prepared:
             try:
                 # the size bound; a lone surrogate raises (the plain path reports it)
                 _check_size(template, utf8_size(values, _line_plan(template)))
-                if template.has_blank_nodes:
+                if template.has_blank_nodes and not blank_nodes_told_apart(template):
                     check_blank_node_work(_blank_quads(template, values))
             except Exception:
                 stats.fallbacks += 1
@@ -269,6 +269,29 @@ class Prepared:
         if utf8 is not None:
             self._unsecured_utf8[hash_algorithm] = utf8
         return result
+
+
+def blank_nodes_told_apart(template: Template) -> bool:
+    """True when RDFC-1.0's first-degree hashing tells every blank node of ``template`` apart
+    whatever values fill its slots, so :func:`schemas.rdfc.check_blank_node_work` has nothing
+    to estimate for any document of its shape (decided once per template).
+
+    A node's first-degree signature is its quads with itself as ``a``, other blank nodes as
+    ``z``. Its *pattern set* (the positions of ``a`` and ``z`` in each of those quads, every
+    other term left out) follows from the signature, and values cannot change it: they never
+    write a blank node, and quads that values make equal share their pattern. So nodes whose
+    pattern sets differ have different signatures, with any values; when every node's pattern
+    set is its own, all are told apart (as the proof node and its graph are)."""
+    if template.blank_nodes_told_apart is None:
+        patterns: dict[tuple[Any, ...], set[tuple[str, ...]]] = {}
+        for spec in template.blank_quads:
+            for node in {term for term in spec if term[0] == "blank"}:
+                patterns.setdefault(node, set()).add(
+                    tuple("a" if t == node else "z" if t[0] == "blank" else "*" for t in spec)
+                )
+        sets = [frozenset(found) for found in patterns.values()]
+        template.blank_nodes_told_apart = len(set(sets)) == len(sets)
+    return template.blank_nodes_told_apart
 
 
 def _blank_quads(template: Template, values: list[str]) -> set[tuple[Any, ...]]:

@@ -120,6 +120,9 @@ class Template:
     #: The quads that mention a blank node, each term either ``("blank", label)`` or the
     #: (pieces, refs) that write it: what RDFC-1.0's work bound looks at.
     blank_quads: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Whether first-degree hashing tells this template's blank nodes apart whatever its leaves
+    #: hold (:func:`schemas.fastpath.blank_nodes_told_apart`), decided on first use.
+    blank_nodes_told_apart: bool | None = None
     #: Without blank nodes (or with one, written with its canonical label: there is nothing to
     #: tell apart) the canonical form is the sorted distinct lines of the template's N-Quads
     #: (written the canonical way); checked against pyoxigraph on first use.

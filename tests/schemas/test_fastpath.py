@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof, proof_configuration, proofs_of, unsecured
 from schemas import fastpath, rdfc, strict
 from schemas.errors import SchemaError, UndefinedTerm
-from schemas.jsonld import canonicalize, canonicalize_plain, to_nquads
+from schemas.jsonld import PreparedDocument, canonicalize, canonicalize_plain, to_nquads
 from schemas.loader import StaticDocumentLoader, document_loader
 
 EU_CONTEXT = [
@@ -123,6 +124,74 @@ class TestOneBlankNode:
         del document["credentialSubject"]["hasClaim"]["id"]
         two = assert_agree(document)[1]
         assert "_:c14n1" in two
+
+
+class TestBlankNodesToldApart:
+    """Templates whose blank nodes first-degree hashing tells apart whatever the values skip
+    RDFC-1.0's work estimate; the others still run it."""
+
+    def test_a_signed_credential_needs_no_estimate(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        keypair = reference_keypair()
+        signed = add_proof(reference_credential(keypair), keypair)
+        PreparedDocument(signed).check_strict()  # compiled
+        templates = [entry[0] for entry in fastpath._caches[document_loader].values()]
+        template = max(templates, key=lambda template: template.quads)  # the signed document's
+        assert template.has_blank_nodes and fastpath.blank_nodes_told_apart(template)
+
+        def refused(*_: Any) -> None:
+            raise AssertionError("blank-node work estimated for a template that needs none")
+
+        monkeypatch.setattr(fastpath, "check_blank_node_work", refused)
+        other = add_proof(reference_credential(keypair, outcomes=3), keypair)
+        PreparedDocument(other).check_strict()
+        assert fastpath.stats.fallbacks == 0
+
+    def test_look_alike_blank_nodes_are_still_estimated(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        document = {
+            "@context": V2_CONTEXT,
+            "type": "VerifiableCredential",
+            "issuer": "did:example:issuer",
+            "credentialSubject": [{"name": "one"}, {"name": "two"}],
+        }
+        calls: list[Any] = []
+        monkeypatch.setattr(fastpath, "check_blank_node_work", calls.append)
+        for _ in range(2):
+            PreparedDocument(document).check_strict()
+        templates = [entry[0] for entry in fastpath._caches[document_loader].values()]
+        assert [fastpath.blank_nodes_told_apart(t) for t in templates] == [False]
+        assert len(calls) == 2
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.lists(
+            st.lists(
+                st.sampled_from(["b0", "b1", "b2"]).map(lambda label: ("blank", f"_:{label}"))
+                | st.integers(0, 2).map(lambda ref: (["<", ">"], [ref]))
+                | st.sampled_from(["<c>", "<d>"]).map(lambda text: ([text], [])),
+                min_size=4,
+                max_size=4,
+            ).map(tuple),
+            min_size=1,
+            max_size=6,
+        ),
+        st.lists(st.sampled_from(["c", "x", "y"]), min_size=3, max_size=3),
+    )
+    def test_told_apart_means_every_signature_differs(
+        self, specs: list[tuple[Any, ...]], values: list[str]
+    ) -> None:
+        template = SimpleNamespace(blank_quads=specs, blank_nodes_told_apart=None)
+        if not fastpath.blank_nodes_told_apart(template):  # type: ignore[arg-type]
+            return
+        quads = fastpath._blank_quads(template, values)  # type: ignore[arg-type]
+        mentions: dict[Any, list[Any]] = {}
+        for quad in quads:
+            for term in set(quad):
+                if term[0] == "blank":
+                    mentions.setdefault(term, []).append(quad)
+        signatures = [rdfc._first_degree_signature(node, found) for node, found in mentions.items()]
+        assert len(set(signatures)) == len(signatures)
 
 
 class TestStrictRule:
