@@ -41,9 +41,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pyoxigraph
-from pyld.jsonld import _canonicalize_double
-
 from schemas.lines import LinePlan, line_plan, sorted_distinct_lines, utf8_size
 from schemas.loader import StaticDocumentLoader
 from schemas.rdfc import (
@@ -53,6 +50,7 @@ from schemas.rdfc import (
     check_blank_node_work,
     parse_nquads,
 )
+from schemas.render import forget_known_iris, render_values
 from schemas.shape import (
     MAX_DEPTH,
     Shape,
@@ -62,25 +60,15 @@ from schemas.shape import (
     shape_chars,
     shape_of,
 )
-from schemas.strict import StrictProcessor, is_absolute_iri
 from schemas.template import (
-    DOUBLE,
-    INTEGER,
-    INTEGER_DOUBLE,
     IRI,
-    LITERAL,
-    PLAIN_IRI,
     Template,
     compile_shape,
-    escape,
-    escape_all,
 )
 
 __all__ = [
     "MAX_CACHE_CHARS",
     "MAX_DEPTH",
-    "MAX_MEMO",
-    "MAX_SAME_IRIS",
     "MAX_SHAPES",
     "MAX_SHAPE_CHARS",
     "SIZE_SLACK",
@@ -104,15 +92,8 @@ MAX_RECENT_SHAPES = 64
 MAX_CACHE_CHARS = 32 * 1024 * 1024
 #: Characters of member names and constant values a shape may have to be compiled.
 MAX_SHAPE_CHARS = 256 * 1024
-#: IRI expansions of unusual values remembered per template.
-MAX_MEMO = 1024
 #: Characters a quad that the plain path's size estimates may count beyond the N-Quads.
 SIZE_SLACK = 64
-#: (leaf, value) pairs remembered per template as IRIs that expand to themselves there.
-MAX_SAME_IRIS = 4096
-#: Plain absolute IRIs pyoxigraph has accepted, remembered (process-wide) so that a value seen
-#: before costs one lookup.
-MAX_KNOWN_IRIS = 65_536
 
 Options = Callable[[StaticDocumentLoader], dict[str, Any]]
 
@@ -142,7 +123,6 @@ _caches: weakref.WeakKeyDictionary[StaticDocumentLoader, _ShapeCache] = (
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
-_known_iris: dict[str, None] = {}
 
 
 def canonicalize_fast(
@@ -158,7 +138,7 @@ def canonicalize_fast(
             raise Unsupported("not an object")
         shape = read_shape(document)
         template = _template(shape, document, loader, options)
-        result = _canonical(template, _render_values(template, shape.leaves), hash_algorithm)
+        result = _canonical(template, render_values(template, shape.leaves), hash_algorithm)
     except Exception:  # anything unexpected: the plain path decides
         stats.fallbacks += 1
         return None
@@ -191,7 +171,7 @@ class Prepared:
                     raise Unsupported("not an object")
                 self._shape = read_shape(self.document)
                 self._template = _template(self._shape, self.document, self._loader, self._options)
-                self._values = _render_values(self._template, self._shape.leaves)
+                self._values = render_values(self._template, self._shape.leaves)
             except Exception:
                 self._failed = True
                 stats.fallbacks += 1
@@ -260,7 +240,7 @@ class Prepared:
                     if _fills(template, inner, shape.proof):
                         shared = values[:first] + values[end:]
                     else:
-                        shared = _render_values(inner, bare.leaves)
+                        shared = render_values(inner, bare.leaves)
                 result, utf8 = _canonical_pair(inner, shared, hash_algorithm)
         except Exception:
             stats.fallbacks += 1
@@ -415,7 +395,7 @@ def clear_cache() -> None:
     """Forget every compiled shape (tests use this)."""
     with _lock:
         _caches.clear()
-        _known_iris.clear()
+        forget_known_iris()
 
 
 def _cache_for(loader: StaticDocumentLoader) -> _ShapeCache:
@@ -424,57 +404,6 @@ def _cache_for(loader: StaticDocumentLoader) -> _ShapeCache:
         with _lock:
             cache = _caches.setdefault(loader, _ShapeCache())
     return cache
-
-
-def _render_values(template: Template, leaves: list[Any]) -> list[str]:
-    """Every leaf the template uses, rendered as its slot writes it (others left as they are);
-    :class:`Unsupported` (or pyoxigraph's error) when the plain path must decide. Plain
-    literals are checked all at once (:func:`schemas.template.escape_all`)."""
-    values: list[Any] = list(leaves)
-    literals, iris, others = template.by_kind or _by_kind(template)
-    if literals:
-        texts = list(map(values.__getitem__, literals))
-        if set(map(type, texts)) != {str}:
-            raise Unsupported("kind")
-        escaped = escape_all(texts)
-        if escaped is not texts:
-            for index, text in zip(literals, escaped, strict=True):
-                values[index] = text
-    if iris:
-        # Decided once per (leaf, value): most IRIs (organisations, concepts, vocabularies)
-        # come back in every document of a shape.
-        same = template.same_iris
-        for index, value in set(zip(iris, map(values.__getitem__, iris), strict=True)) - same:
-            values[index] = rendered = _iri(template, index, value)
-            if rendered == value:
-                if len(same) >= MAX_SAME_IRIS:
-                    same.clear()
-                same.add((index, value))
-    for index, kind in others:
-        value = values[index]
-        if kind == INTEGER:
-            values[index] = str(int(value))
-        elif kind == DOUBLE:
-            values[index] = _canonicalize_double(value)
-        elif kind == INTEGER_DOUBLE:
-            values[index] = _canonicalize_double(float(value))
-        else:  # LITERAL_DOUBLE: a string coerced to xsd:double, as pyld converts it
-            try:
-                number = float(value)
-            except (ValueError, TypeError):
-                values[index] = escape(value)
-            else:
-                values[index] = _canonicalize_double(number)
-    return values
-
-
-def _by_kind(template: Template) -> tuple[list[int], list[int], list[tuple[int, int]]]:
-    """:attr:`Template.by_kind`, made and kept."""
-    literals = [index for index, kind in template.slots if kind == LITERAL]
-    iris = [index for index, kind in template.slots if kind == IRI]
-    others = [(index, kind) for index, kind in template.slots if kind not in (LITERAL, IRI)]
-    template.by_kind = (literals, iris, others)
-    return template.by_kind
 
 
 def _filled(template: Template, values: list[str]) -> list[str]:
@@ -557,35 +486,3 @@ def canonicalize_ground(nquads: str, hash_algorithm: str) -> str:
     dataset = parse_nquads(nquads)
     dataset.canonicalize(algorithm_for(hash_algorithm))
     return "".join(sorted(f"{quad} .\n" for quad in dataset))
-
-
-def _iri(template: Template, index: int, value: Any) -> str:
-    """The IRI pyld would make of ``value`` where leaf ``index`` sits; Unsupported if unsure."""
-    if type(value) is not str:
-        raise Unsupported("not a string")
-    slot = template.iri_slots[index]
-    known = value in _known_iris
-    if known or (PLAIN_IRI.match(value) is not None and is_absolute_iri(value)):
-        mappings = slot.active_ctx["mappings"]
-        if value[: value.index(":")] not in mappings and not (slot.vocab and value in mappings):
-            if not known:
-                pyoxigraph.NamedNode(value)  # an IRI pyoxigraph refuses: ValueError, plain path
-                if len(_known_iris) >= MAX_KNOWN_IRIS:
-                    _known_iris.clear()
-                _known_iris[value] = None
-            return value  # what pyld's _expand_iri returns for an absolute IRI, no term involved
-    memo_key = (index, value)
-    remembered = template.memo.get(memo_key)
-    if remembered is not None:
-        return remembered
-    # A term, a compact IRI or something relative: ask pyld, with the recorded active context.
-    expanded = StrictProcessor()._expand_iri(
-        slot.active_ctx, value, base=slot.base, vocab=slot.vocab
-    )
-    if not is_absolute_iri(expanded) or PLAIN_IRI.match(expanded) is None:
-        raise Unsupported("IRI expansion")
-    pyoxigraph.NamedNode(expanded)
-    if len(template.memo) >= MAX_MEMO:
-        template.memo.clear()
-    template.memo[memo_key] = expanded
-    return expanded

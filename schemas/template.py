@@ -139,7 +139,7 @@ class Template:
     #: templates without blank nodes are filled and sorted as bytes.
     line_plan: LinePlan | None = None
     #: (leaf index, value) pairs of IRI slots whose value was found to expand to itself there
-    #: (what :func:`schemas.fastpath._iri` decided: a plain absolute IRI, no term involved):
+    #: (what :func:`schemas.render.render_iri` decided: a plain absolute IRI, no term involved):
     #: a document of this shape with the same value at that leaf needs no new decision.
     same_iris: set[tuple[int, str]] = field(default_factory=set)
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof, proof_configuration, proofs_of, unsecured
-from schemas import fastpath, rdfc, strict
+from schemas import fastpath, rdfc, render, strict
 from schemas.errors import SchemaError, UndefinedTerm
 from schemas.jsonld import PreparedDocument, canonicalize, canonicalize_plain, to_nquads
 from schemas.loader import StaticDocumentLoader, document_loader
@@ -232,7 +232,7 @@ class TestStrictRule:
         """Values found to expand to themselves are remembered per (leaf, value): a term, a
         compact IRI, a relative or a bad IRI at the same leaf is still decided on its own, and
         the memory stays within its bound."""
-        monkeypatch.setattr(fastpath, "MAX_SAME_IRIS", 3)
+        monkeypatch.setattr(render, "MAX_SAME_IRIS", 3)
         document = {
             "@context": ["https://w3id.org/security/data-integrity/v2"],
             "type": "DataIntegrityProof",
