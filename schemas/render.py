@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph
 from pyld.jsonld import _canonicalize_double
 
+from schemas.compiled import adopt_twin
 from schemas.shape import Unsupported
 from schemas.strict import StrictProcessor, is_absolute_iri
 from schemas.template import (
@@ -66,12 +67,15 @@ def render_values(template: Template, leaves: list[Any]) -> list[str]:
         # Decided once per (leaf, value): most IRIs (organisations, concepts, vocabularies)
         # come back in every document of a shape.
         same = template.same_iris
-        for index, value in set(zip(iris, map(values.__getitem__, iris), strict=True)) - same:
+        for index in undecided_iris(values, iris, same):
+            value = values[index]
             values[index] = rendered = render_iri(template, index, value)
             if rendered == value:
-                if len(same) >= MAX_SAME_IRIS:
+                if template.same_iris_count >= MAX_SAME_IRIS:
                     same.clear()
-                same.add((index, value))
+                    template.same_iris_count = 0
+                same.setdefault(index, set()).add(value)
+                template.same_iris_count += 1
     for index, kind in others:
         value = values[index]
         if kind == INTEGER:
@@ -88,6 +92,16 @@ def render_values(template: Template, leaves: list[Any]) -> list[str]:
             else:
                 values[index] = _canonicalize_double(number)
     return values
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def undecided_iris(values: list[Any], iris: list[int], same: dict[int, set[str]]) -> list[int]:
+    """The leaves of ``iris`` (each once, in order) whose value in ``values`` is not among those
+    ``same`` holds for that leaf (values found to expand to themselves there); ``TypeError``
+    for a value that cannot be looked up (not hashable: the plain path decides)."""
+    return [index for index in iris if values[index] not in same.get(index, _NOTHING)]
 
 
 def _by_kind(template: Template) -> tuple[list[int], list[int], list[tuple[int, int]]]:
@@ -129,3 +143,9 @@ def render_iri(template: Template, index: int, value: Any) -> str:
         template.memo.clear()
     template.memo[memo_key] = expanded
     return expanded
+
+
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (undecided_iris,)
+
+adopt_twin(globals(), ("undecided_iris",))

@@ -138,10 +138,12 @@ class Template:
     #: :attr:`pieces` in UTF-8, cut into lines (:mod:`schemas.lines`), made on first use:
     #: templates without blank nodes are filled and sorted as bytes.
     line_plan: LinePlan | None = None
-    #: (leaf index, value) pairs of IRI slots whose value was found to expand to itself there
-    #: (what :func:`schemas.render.render_iri` decided: a plain absolute IRI, no term involved):
-    #: a document of this shape with the same value at that leaf needs no new decision.
-    same_iris: set[tuple[int, str]] = field(default_factory=set)
+    #: Per IRI slot's leaf index, the values found to expand to themselves there (what
+    #: :func:`schemas.render.render_iri` decided: a plain absolute IRI, no term involved): a
+    #: document of this shape with the same value at that leaf needs no new decision. At most
+    #: :data:`schemas.render.MAX_SAME_IRIS` values in all (:attr:`same_iris_count`).
+    same_iris: dict[int, set[str]] = field(default_factory=dict)
+    same_iris_count: int = 0
 
     @property
     def text(self) -> str:
