@@ -41,14 +41,14 @@ the first rule that fails is the reason it is not:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from schemas.elm.annex1_values import Roots, element_value, short
+from schemas.elm.annex1_places import Places, Roots, split_place
+from schemas.elm.annex1_values import element_value, short
 from schemas.elm.profile import ELEMENTS, Element, definition_issues, schema_issues
 from schemas.elm.read import Located, decimal, hours, is_ects, node_id, plain, types, walk
 from schemas.elm.vocab import (
@@ -321,10 +321,10 @@ def annex1_report(credential: Any, *, plain: bool | None = None) -> Annex1Report
     applicability, achievement = _judge(credential)
     if achievement is None:
         return Annex1Report(applicability, ())
-    roots = _roots(credential, achievement)
+    places = Places(_roots(credential, achievement))
     issues = _own_issues(credential, achievement, plain)
     return Annex1Report(
-        applicability, tuple(_evaluate(row, roots, issues, plain) for row in ELEMENTS)
+        applicability, tuple(_evaluate(row, places, issues, plain) for row in ELEMENTS)
     )
 
 
@@ -362,22 +362,9 @@ def _own_issues(
     ]
 
 
-def _found(row: Element, roots: Roots) -> list[tuple[str, Located]]:
+def _found(row: Element, places: Places) -> list[tuple[str, Located]]:
     """Each value stated at one of the element's places, with the place it was found at."""
-    found = []
-    for place in row.where:
-        root, steps = _place(place)
-        for start in roots[root]:
-            if start[0] is not None:
-                found += [(place, located) for located in walk(start, steps)]
-    return found
-
-
-@functools.cache
-def _place(place: str) -> tuple[str, tuple[str, ...]]:
-    """A place of the table (``specification.creditPoint``): its root and the steps below."""
-    root, *steps = place.split(".")
-    return root, tuple(steps)
+    return [(place, located) for place in row.where for located in places.located(place)]
 
 
 def _property_path(path: tuple[str | int, ...]) -> str:
@@ -389,14 +376,14 @@ def _property_path(path: tuple[str | int, ...]) -> str:
 
 
 def _expected_path(row: Element, roots: Roots) -> str:
-    root, *steps = row.where[0].split(".")
+    root, steps = split_place(row.where[0])
     return format_path((*roots[root][0][1], *steps))
 
 
 def _evaluate(
-    row: Element, roots: Roots, all_issues: list[SchemaIssue], plain: bool | None
+    row: Element, places: Places, all_issues: list[SchemaIssue], plain: bool | None
 ) -> ElementResult:
-    found = _found(row, roots)
+    found = _found(row, places)
     if row.required:
         issues = [issue for issue in all_issues if issue.element == row.key]
     else:
@@ -408,7 +395,7 @@ def _evaluate(
                 row.shapes[place], value, path=format_path(path), element=row.key, plain=plain
             )
         ]
-    value = element_value(row.key, roots) if found else None
+    value = element_value(row.key, places) if found else None
     if issues and found:
         status, path = Status.MALFORMED, issues[0].path
         message = f"{row.label}: " + "; ".join(
@@ -418,7 +405,7 @@ def _evaluate(
         value = short(f"{value}: {wrong}" if value else wrong)
     elif issues or not found:
         status = Status.MISSING
-        path = issues[0].path if issues else _expected_path(row, roots)
+        path = issues[0].path if issues else _expected_path(row, places.roots)
         reasons = "; ".join(dict.fromkeys(issue.message for issue in issues))
         message = f"{row.label}: not stated" + (f" ({reasons})" if reasons else "") + "."
     else:

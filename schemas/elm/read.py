@@ -149,28 +149,40 @@ def tagged(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | Non
     object (``@value``) its value, untagged. None when there is no text (blank strings, numbers
     and anything else are no text). Never raises for any JSON value.
     """
+    found = _tagged(value, languages)
+    return Text(*found) if found is not None else None
+
+
+def _tagged(value: Any, languages: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """:func:`tagged`'s rule, as ``(text, language)`` (the one place it is written)."""
     if isinstance(value, str):
-        return Text(value) if value.strip() else None
+        return (value, None) if value.strip() else None
     if isinstance(value, list):
-        return next((t for t in (tagged(v, languages) for v in value) if t is not None), None)
+        for item in value:
+            found = _tagged(item, languages)
+            if found is not None:
+                return found
+        return None
     if isinstance(value, Mapping):
         if "@value" in value:
-            found = tagged(value["@value"], languages)
+            found = _tagged(value["@value"], languages)
             if found is not None:
-                return Text(found.value)
+                return (found[0], None)
         for language in (*languages, *value.keys()):
             if language == "@value" or language not in value:
                 continue
-            found = tagged(value[language], languages)
+            found = _tagged(value[language], languages)
             if found is not None:
-                return Text(found.value, str(language))
+                return (found[0], str(language))
     return None
 
 
 def text(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> str | None:
     """:func:`tagged`'s string, as stated (surrounding spaces kept); None when there is none."""
-    found = tagged(value, languages)
-    return found.value if found is not None else None
+    if type(value) is str:  # the rule's first case, without making a Text
+        return value if value.strip() else None
+    found = _tagged(value, languages)
+    return found[0] if found is not None else None
 
 
 def trimmed(value: Any) -> str | None:
