@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """The EU standard elements of a micro-credential (Annex I), element by element.
 
 :func:`is_micro_credential` decides whether Annex I applies to a credential at all, and
@@ -47,10 +48,21 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from schemas.compiled import adopt_twin
 from schemas.elm.annex1_places import Places, Roots, split_place
 from schemas.elm.annex1_values import element_value, short
 from schemas.elm.profile import ELEMENTS, Element, definition_issues, schema_issues
-from schemas.elm.read import Located, decimal, hours, is_ects, node_id, plain, types, walk
+from schemas.elm.read import (
+    Located,
+    decimal,
+    hours,
+    is_ects,
+    is_object,
+    node_id,
+    plain,
+    types,
+    walk,
+)
 from schemas.elm.vocab import (
     ACCREDITATION_PROFILE,
     ACHIEVEMENT_TYPE,
@@ -186,7 +198,7 @@ def _not(reason: Reason, explanation: str) -> Applicability:
 
 def _judge(credential: Any) -> tuple[Applicability, _Achievement | None]:
     """Rules 1 to 6 of the module, in order: the first that fails gives the reason."""
-    if not isinstance(credential, Mapping) or EDC_TYPE not in types(credential):
+    if not is_object(credential) or EDC_TYPE not in types(credential):
         return _not(
             Reason.NOT_ELM_CREDENTIAL,
             "it is not a European Digital Credential of the European Learning Model",
@@ -412,3 +424,22 @@ def _evaluate(
         status, path = Status.PRESENT, _property_path(found[0][1][1])
         message = f"{row.label}: {value}" if value else f"{row.label}: stated."
     return ElementResult(row, status, value, path, message, tuple(issues))
+
+
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (annex1_report, is_micro_credential)
+
+# The compiled twin of this very source, when built (schemas.compiled): its classes too, so that
+# every caller sees one Status, one ElementResult, one Annex1Report.
+adopt_twin(
+    globals(),
+    (
+        "Reason",
+        "Applicability",
+        "Status",
+        "ElementResult",
+        "Annex1Report",
+        "annex1_report",
+        "is_micro_credential",
+    ),
+)

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """The places of the Annex I table, read once per credential.
 
 The table (:data:`schemas.elm.profile.ELEMENTS`) puts each element at places such as
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from schemas.compiled import adopt_twin
 from schemas.elm.read import Located, walk, walk_values
 
 #: Where each root of the table's places is: ``credential``, ``subject``, ``claim``,
@@ -71,3 +73,11 @@ class Places:
                         found += walk_values(start, steps)
             self._values[place] = found
         return found
+
+
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (split_place,)
+
+# The compiled twin of this very source, when built (schemas.compiled): its class too, so that
+# every caller sees one Places.
+adopt_twin(globals(), ("Places", "split_place"))

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """The short text shown for each Annex I element: "EQF 6", "5 ECTS (PT125H)", names, a date.
 
 Each function reads one element of :data:`schemas.elm.profile.ELEMENTS` from the credential's
@@ -8,14 +9,16 @@ stated. The text is read from the document: escape it to display it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from schemas.compiled import adopt_twin
 from schemas.elm.annex1_places import Places
 from schemas.elm.profile import ELEMENTS
 from schemas.elm.read import (
     decimal,
     is_ects,
+    is_object,
     items,
     label,
     node_id,
@@ -65,7 +68,7 @@ def _learner(places: Places) -> str | None:
 
 
 def _notation(node: Any) -> str | None:
-    if isinstance(node, Mapping) and isinstance(node.get("notation"), str):
+    if is_object(node) and isinstance(node.get("notation"), str):
         return str(node["notation"])
     return node_id(node)
 
@@ -80,7 +83,7 @@ def _country(places: Places) -> str | None:
     for code in _at_places(places, "country"):
         identifier = node_id(code)
         notation = identifier.rsplit("/", 1)[-1] if identifier else None
-        name = text(code.get("prefLabel")) if isinstance(code, Mapping) else None
+        name = text(code.get("prefLabel")) if is_object(code) else None
         countries.append(f"{name} ({notation})" if name and notation else name or notation)
     return _join(countries)
 
@@ -98,7 +101,7 @@ def _outcomes(places: Places) -> str | None:
     outcomes = _at_places(places, "learningOutcomes")
     if not outcomes:
         return None
-    titles = [text(o.get("title")) if isinstance(o, Mapping) else None for o in outcomes]
+    titles = [text(o.get("title")) if is_object(o) else None for o in outcomes]
     shown = [t for t in titles if t][:OUTCOMES_SHOWN]
     count = f"{len(outcomes)} learning outcome{'s' if len(outcomes) != 1 else ''}"
     if not shown:
@@ -110,7 +113,7 @@ def _outcomes(places: Places) -> str | None:
 def _workload(places: Places) -> str | None:
     credits = []
     for credit in places.values("specification.creditPoint"):
-        point = credit.get("point") if isinstance(credit, Mapping) else None
+        point = credit.get("point") if is_object(credit) else None
         number = decimal(point)
         shown = plain(number) if number is not None else text(point)
         if not shown:
@@ -144,9 +147,9 @@ def _level(places: Places) -> str | None:
 def _assessment(places: Places) -> str | None:
     specifications = places.values("assessment.specifiedBy")
     kinds = [label(k) for s in specifications for k in walk_values(s, ("dcType",))]
-    titles = [text(s.get("title")) for s in specifications if isinstance(s, Mapping)]
+    titles = [text(s.get("title")) for s in specifications if is_object(s)]
     assessments = places.values("assessment")
-    titles += [text(a.get("title")) for a in assessments if isinstance(a, Mapping)]
+    titles += [text(a.get("title")) for a in assessments if is_object(a)]
     modes = [label(m) for s in specifications for m in walk_values(s, ("mode",))]
     kind = _join(kinds) or _join(titles[:1])
     mode = _join(modes, ", ")
@@ -162,7 +165,7 @@ def _participation(places: Places) -> str | None:
 def _quality_assurance(places: Places) -> str | None:
     shown = []
     for accreditation in _at_places(places, "qualityAssurance"):
-        if not isinstance(accreditation, Mapping):
+        if not is_object(accreditation):
             shown.append(node_id(accreditation))
             continue
         kind = text(accreditation.get("title")) or _join(
@@ -226,3 +229,9 @@ def element_value(key: str, places: Places) -> str | None:
     """The short text shown for element ``key`` of the credential whose places are
     ``places``."""
     return VALUES[key](places)
+
+
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (element_value, short)
+
+adopt_twin(globals(), ("element_value", "short"))
