@@ -3,16 +3,17 @@
 differential tests of the readers (``test_read.py``). Do not change them to follow a rule.
 """
 
-
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
-from schemas.elm.vocab import ECTS, ENGLISH
+from schemas.elm.vocab import ECTS, ENGLISH, EQF_LEVELS
 
 Located = tuple[Any, tuple[str | int, ...]]
 ENGLISH_FIRST: tuple[str, ...] = (ENGLISH,)
@@ -171,3 +172,129 @@ def is_ects(credit: Any) -> bool:
             for framework, _ in items(credit.get("framework"))
         )
     )
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def objects(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in as_list(value) if isinstance(item, Mapping)]
+
+
+def first(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, Mapping) else _NOTHING
+
+
+def parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def issuer_id(credential: Any) -> str | None:
+    return node_id(credential.get("issuer")) if isinstance(credential, Mapping) else None
+
+
+def subject(credential: Any) -> Mapping[str, Any]:
+    if not isinstance(credential, Mapping):
+        return _NOTHING
+    return first(credential.get("credentialSubject"))
+
+
+def claims(credential: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(credential, Mapping):
+        return []
+    return [
+        claim
+        for person in objects(credential.get("credentialSubject"))
+        for claim in objects(person.get("hasClaim"))
+    ]
+
+
+def claim(credential: Any) -> Mapping[str, Any]:
+    return next(iter(claims(credential)), _NOTHING)
+
+
+def specification(achievement: Mapping[str, Any]) -> Mapping[str, Any]:
+    return first(achievement.get("specifiedBy"))
+
+
+def title(credential: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | None:
+    achievement = claim(credential)
+    return tagged(achievement.get("title"), languages) or tagged(
+        specification(achievement).get("title"), languages
+    )
+
+
+def learner(credential: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | None:
+    person = subject(credential)
+    name = tagged(person.get("fullName"), languages)
+    if name is not None:
+        return name
+    parts = [text(person.get(key), languages) for key in ("givenName", "familyName")]
+    joined = " ".join(part for part in parts if part is not None)
+    return Text(joined) if joined else None
+
+
+def awarding_bodies(credential: Any) -> list[Mapping[str, Any]]:
+    bodies: dict[str, Mapping[str, Any]] = {}
+    for achievement in claims(credential):
+        for process in objects(achievement.get("awardedBy")):
+            for body in as_list(process.get("awardingBody")):
+                identifier = node_id(body)
+                if identifier is not None and identifier not in bodies:
+                    bodies[identifier] = body if isinstance(body, Mapping) else {"id": body}
+    return list(bodies.values())
+
+
+def ects(spec: Mapping[str, Any]) -> str | None:
+    for credit in objects(spec.get("creditPoint")):
+        if is_ects(credit):
+            point = credit.get("point")
+            return str(point) if isinstance(point, str | int | float) else None
+    return None
+
+
+def eqf_level(spec: Mapping[str, Any]) -> str | None:
+    level = EQF_LEVELS.get(node_id(next(iter(as_list(spec.get("eqfLevel"))), None)) or "")
+    return str(level) if level is not None else None
+
+
+def outcomes(spec: Mapping[str, Any], languages: tuple[str, ...] = ENGLISH_FIRST) -> list[Text]:
+    titles = (tagged(o.get("title"), languages) for o in objects(spec.get("learningOutcome")))
+    return [t for t in titles if t is not None]
+
+
+def assessment(
+    achievement: Mapping[str, Any], languages: tuple[str, ...] = ENGLISH_FIRST
+) -> Text | None:
+    proof = first(achievement.get("provenBy"))
+    return tagged(proof.get("title"), languages) or tagged(
+        first(proof.get("specifiedBy")).get("title"), languages
+    )
+
+
+def grade(
+    achievement: Mapping[str, Any], languages: tuple[str, ...] = ENGLISH_FIRST
+) -> Text | None:
+    return tagged(
+        first(first(achievement.get("provenBy")).get("grade")).get("noteLiteral"), languages
+    )
+
+
+def issued(credential: Any) -> Any:
+    if not isinstance(credential, Mapping):
+        return None
+    return credential.get("issued") or credential.get("validFrom") or credential.get("issuanceDate")
+
+
+def valid_until(credential: Any) -> Any:
+    if not isinstance(credential, Mapping):
+        return None
+    return credential.get("validUntil") or credential.get("expirationDate")

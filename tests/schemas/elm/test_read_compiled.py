@@ -6,12 +6,13 @@ Python does, and as the readers did before they were made faster
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schemas import compiled
@@ -48,6 +49,42 @@ VALUES = st.recursive(
     max_leaves=12,
 )
 _STEPS = st.lists(_KEYS, max_size=3).map(tuple)
+
+
+def _some(**members: Any) -> Any:
+    """Objects with any of ``members`` (each a strategy), as one or a list of them, or junk."""
+    node = st.fixed_dictionaries({}, optional=members)
+    return node | st.lists(node, max_size=2) | _SCALARS
+
+
+_DATES = st.sampled_from(["", "2024-01-01", "2024-01-01T10:00:00+02:00", "x"]) | _SCALARS
+_BODY = _some(id=st.sampled_from(["did:web:a", "did:web:b"]), legalName=VALUES)
+_CLAIM = _some(
+    title=VALUES,
+    awardedBy=_some(awardingBody=_BODY | st.lists(_BODY, max_size=3)),
+    specifiedBy=_some(
+        title=VALUES,
+        creditPoint=_some(point=VALUES, framework=_some(id=st.just(ECTS) | VALUES)),
+        eqfLevel=st.sampled_from(["http://data.europa.eu/snb/eqf/6", {"id": "x"}]) | VALUES,
+        learningOutcome=_some(title=VALUES),
+    ),
+    provenBy=_some(title=VALUES, grade=_some(noteLiteral=VALUES), specifiedBy=_some(title=VALUES)),
+)
+#: Credentials with the members the credential's readers read, each anything.
+CREDENTIALS = st.fixed_dictionaries(
+    {},
+    optional={
+        "issuer": VALUES | _some(id=VALUES),
+        "credentialSubject": _some(
+            fullName=VALUES, givenName=VALUES, familyName=VALUES, hasClaim=_CLAIM
+        ),
+        "issued": _DATES,
+        "validFrom": _DATES,
+        "issuanceDate": _DATES,
+        "validUntil": _DATES,
+        "expirationDate": _DATES,
+    },
+)
 _LANGUAGES = st.sampled_from([("en",), ("da", "en"), ()])
 
 
@@ -66,27 +103,85 @@ def _same(name: str, *arguments: Any, reference: Any = None) -> None:
         assert _outcome(reference, *arguments) == expected, name
 
 
+def _texts(answer: Any) -> Any:
+    """A reader's answer with each Text as ``(value, lang)`` (the reference has its own class)."""
+    if isinstance(answer, tuple) and len(answer) == 2 and answer[0] == "=":
+        return "=", _texts(answer[1])
+    if isinstance(answer, list):
+        return [_texts(item) for item in answer]
+    if hasattr(answer, "lang") and hasattr(answer, "value"):
+        return ("Text", answer.value, answer.lang)
+    return answer
+
+
+def _same_with_texts(name: str, *arguments: Any) -> None:
+    expected = _texts(_outcome(read.python_functions[name], *arguments))
+    assert _texts(_outcome(getattr(read, name), *arguments)) == expected, name
+    assert _texts(_outcome(getattr(read_reference, name), *arguments)) == expected, name
+
+
+#: Readers of one value.
+ONE_VALUE = (
+    "as_list", "types", "node_id", "trimmed", "label", "note", "decimal", "hours", "objects",
+    "first", "is_ects", "parse_date", "issuer_id", "subject", "claims", "claim", "issued",
+    "valid_until", "awarding_bodies",
+)  # fmt: skip
+#: Readers of a value and the languages preferred.
+WITH_LANGUAGES = ("text", "tagged", "title", "learner")
+#: Readers of a claim or a specification (a mapping).
+OF_A_NODE = ("specification", "ects", "eqf_level")
+OF_A_NODE_WITH_LANGUAGES = ("outcomes", "assessment", "grade")
+
+
 @settings(max_examples=500, deadline=None)
 @given(VALUES, _STEPS, _LANGUAGES)
 def test_every_reader_answers_as_its_python_and_as_before(
     value: Any, steps: tuple[str, ...], languages: tuple[str, ...]
 ) -> None:
+    assert set(read.COMPILED) == {
+        *ONE_VALUE, *WITH_LANGUAGES, *OF_A_NODE, *OF_A_NODE_WITH_LANGUAGES,
+        "is_object", "items", "walk", "walk_values", "_one_or_many", "_tagged", "plain",
+    }  # fmt: skip
     _same("walk", (value, ("root",)), steps, reference=read_reference.walk)
     _same("walk_values", value, steps, reference=read_reference.walk_values)
     _same("_one_or_many", value, ("p",))
     expected_items = [*read_reference.items(value, ("p",))]
     assert [*read.items(value, ("p",))] == expected_items
     assert [*read.python_functions["items"](value, ("p",))] == expected_items
-    for name in ("as_list", "types", "node_id", "trimmed", "label", "note", "decimal", "hours"):
-        _same(name, value, reference=getattr(read_reference, name, None))
-    for name in ("objects", "first", "is_ects"):
-        _same(name, value, reference=getattr(read_reference, name, None))
-    _same("text", value, languages, reference=read_reference.text)
+    for name in ONE_VALUE:
+        _same_with_texts(name, value)
+    for name in WITH_LANGUAGES:
+        _same_with_texts(name, value, languages)
     _same("_tagged", value, languages)
-    found = read.tagged(value, languages)
-    before = read_reference.tagged(value, languages)
-    assert (found and (found.value, found.lang)) == (before and (before.value, before.lang))
+    node = value if isinstance(value, Mapping) else {"title": value, "creditPoint": value}
+    for name in OF_A_NODE:
+        _same_with_texts(name, node)
+    for name in OF_A_NODE_WITH_LANGUAGES:
+        _same_with_texts(name, node, languages)
     assert read.is_object(value) is isinstance(value, (dict, OrderedDict, MappingProxyType))
+
+
+_TWICE = {"id": "did:web:a", "legalName": {"en": "Second"}}
+_AWARDED = {"awardedBy": [{"awardingBody": ["did:web:a", _TWICE, {"legalName": "x"}]}]}
+
+
+@settings(max_examples=500, deadline=None)
+@given(CREDENTIALS, _LANGUAGES)
+@example({"credentialSubject": {"hasClaim": [_AWARDED, {"title": {"en": " ", "da": "T"}}]}}, ())
+@example({"issued": "", "validFrom": "2024-01-01", "validUntil": 0, "expirationDate": "x"}, ())
+def test_the_credentials_readers_answer_as_their_python_and_as_before(
+    credential: dict[str, Any], languages: tuple[str, ...]
+) -> None:
+    for name in ONE_VALUE:
+        _same_with_texts(name, credential)
+    for name in WITH_LANGUAGES:
+        _same_with_texts(name, credential, languages)
+    for achievement in read.claims(credential):
+        for name in OF_A_NODE_WITH_LANGUAGES:
+            _same_with_texts(name, read.specification(achievement), languages)
+            _same_with_texts(name, achievement, languages)
+        for name in OF_A_NODE:
+            _same_with_texts(name, read.specification(achievement))
 
 
 @settings(max_examples=200, deadline=None)
