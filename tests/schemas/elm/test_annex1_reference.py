@@ -6,6 +6,8 @@ reads them (hostile values included). The compiled twins are held to their own P
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +16,9 @@ from hypothesis import strategies as st
 
 from schemas import compiled
 from schemas.elm import annex1, annex1_places, annex1_values
+from schemas.elm.profile import ELEMENTS
 from schemas.elm.vocab import ECTS
+from tests.conftest import SHARED_REFERENCE, read_json
 from tests.schemas import credential_kinds as kinds
 from tests.schemas.elm import annex1_reference as reference
 
@@ -207,6 +211,59 @@ def _many_of_each(credential: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+#: Every place of the table, and the places below them the readers read.
+PLACES = sorted(
+    {place for row in ELEMENTS for place in row.where}
+    | {
+        "assessment.specifiedBy", "assessment.title", "specification.creditPoint.point",
+        "specification.creditPoint.framework", "claim.awardedBy", "claim.specifiedBy",
+        "claim.provenBy", "subject.hasClaim", "credential.credentialSubject",
+        "credential.credentialProfiles", "credential.type", "claim.type", "specification.type",
+        "specification.learningOutcome.title", "credential.issuer.location",
+    }
+)  # fmt: skip
+PLACE_VALUES = [
+    None, True, False, 0, 0.0, 1, 2.5, 59, "", " ", "x", "PT60H", "60", [], {}, [" ", "y"],
+    {"en": " "}, {"@value": "v"}, {"id": "urn:x"}, [[{"id": "urn:nested"}]],
+    ["urn:a", {"id": "urn:b", "prefLabel": {"en": "B"}, "title": {"fr": "T"}}],
+    {"noteLiteral": {"en": "N"}, "contentURL": "u", "point": "3", "framework": ECTS},
+]  # fmt: skip
+_ROOT_PATHS = {
+    "credential": (),
+    "subject": ("credentialSubject",),
+    "claim": ("credentialSubject", "hasClaim"),
+    "specification": ("credentialSubject", "hasClaim", "specifiedBy"),
+    "assessment": ("credentialSubject", "hasClaim", "provenBy"),
+}
+
+
+def _set(document: dict[str, Any], place: str, value: Any) -> None:
+    """Set the value at ``place`` (below the first item of each list on the way; objects made
+    where there are none)."""
+    root, *steps = place.split(".")
+    node: Any = document
+    for step in [*_ROOT_PATHS[root], *steps[:-1]]:
+        if isinstance(node, list):
+            node = node[0]
+        if not isinstance(node.get(step), dict | list) or node.get(step) == []:
+            node[step] = {}
+        node = node[step]
+    if isinstance(node, list):
+        node = node[0]
+    node[steps[-1]] = value
+
+
+@functools.cache
+def _all_bases() -> list[dict[str, Any]]:
+    """:func:`_bases` of the EU's samples, read once (a test edits copies)."""
+    if not SHARED_REFERENCE.is_dir():
+        pytest.skip(f"published reference data not found at {SHARED_REFERENCE}")
+    folder = SHARED_REFERENCE / "elm"
+    sample = read_json(folder / "Sample-MC-Annex1-unsigned.jsonld")
+    payload = json.loads(read_json(folder / "Sample-MC-Annex1-signed.jsonld")["payload"])
+    return _bases(sample, payload)
+
+
 class TestAsBefore:
     def test_the_eu_samples_and_every_kind_of_credential(
         self, eu_sample: dict[str, Any], eu_signed_payload: dict[str, Any]
@@ -220,22 +277,21 @@ class TestAsBefore:
     def test_anything_else(self, document: Any) -> None:
         assert_same_report(document)
 
-    @settings(
-        max_examples=300,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(base=st.integers(0, 8), edits=EDITS, focused=st.integers(0, 3))
     def test_credentials_edited_where_annex_i_reads_them(
-        self,
-        eu_sample: dict[str, Any],
-        eu_signed_payload: dict[str, Any],
-        base: int,
-        edits: list[tuple[int, str, Any, str]],
-        focused: int,
+        self, base: int, edits: list[tuple[int, str, Any, str]], focused: int
     ) -> None:
-        bases = _bases(copy.deepcopy(eu_sample), copy.deepcopy(eu_signed_payload))
-        assert_same_report(edited(bases[base], edits, focused=focused > 0))
+        assert_same_report(edited(_all_bases()[base], edits, focused=focused > 0))
+
+    @pytest.mark.parametrize("place", PLACES)
+    def test_every_place_holding_each_kind_of_value(self, place: str) -> None:
+        """Each place the table and the readers read set to each kind of JSON value, in turn in
+        the sample with an accreditation and in the one with several values everywhere."""
+        for index, junk in enumerate(PLACE_VALUES):
+            document = copy.deepcopy(_all_bases()[2 + index % 2])
+            _set(document, place, copy.deepcopy(junk))
+            assert_same_report(document)
 
     def test_values_nested_deeply(self, eu_sample: dict[str, Any]) -> None:
         """Nested as deep as a JSON text the verifier reads may be (256), and deeper than the
@@ -285,3 +341,35 @@ def test_a_place_splits_as_the_python_does(place: str) -> None:
 def test_short_as_the_python_does(value: str) -> None:
     assert annex1_values.short(value) == annex1_values.python_functions[1](value)
     assert annex1_values.short(value) == reference.short(value)
+
+
+_STEP_NAMES = st.sampled_from(["a", "b", "title"])
+_TREES = st.recursive(
+    st.none() | st.integers(0, 3) | st.sampled_from(["x", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_STEP_NAMES, inner, max_size=3),
+    max_leaves=14,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.none() | _TREES, min_size=1, max_size=3),
+    st.lists(st.lists(_STEP_NAMES, max_size=4), min_size=1, max_size=5),
+)
+def test_places_find_what_walk_finds_from_every_root(
+    roots: list[Any], asked: list[list[str]]
+) -> None:
+    """Each place (asked in any order, prefixes shared) holds what walk finds from each present
+    root, in the roots' order."""
+    located_roots = [(value, ("root", index)) for index, value in enumerate(roots)]
+    places = annex1_places.Places({"claim": located_roots})
+    for steps in asked:
+        place = ".".join(["claim", *steps])
+        expected = [
+            found
+            for start in located_roots
+            if start[0] is not None
+            for found in reference.walk(start, tuple(steps))
+        ]
+        assert places.located(place) == expected
+        assert places.values(place) == [value for value, _ in expected]
