@@ -46,7 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.compiled import adopt_twin
 from schemas.elm.annex1_places import Places, Roots, split_place
@@ -116,15 +116,15 @@ class Status(StrEnum):
     MALFORMED = "malformed"
 
 
-@dataclass(frozen=True)
-class ElementResult:
+class ElementResult(NamedTuple):
     """One element of the report: the table's row, its status, a short value to show, the
     place in the document (where it was found, or where it was looked for) and a message for
     people (the element's name and value, or what is missing or wrong, with paths).
 
     ``value`` is what is stated (``present``), what is stated and what is wrong with it
     (``malformed``, e.g. ``5 ECTS (125 hours): must be an ISO 8601 duration …``), or None
-    (``missing``, or nothing readable stated)."""
+    (``missing``, or nothing readable stated). Immutable (a named tuple: a report makes 16 of
+    them, at a third of a frozen dataclass's cost)."""
 
     element: Element
     status: Status
@@ -140,7 +140,7 @@ class ElementResult:
             "key": self.element.key,
             "element": self.element.label,
             "required": self.element.required,
-            "status": self.status.value,
+            "status": str(self.status),  # its value (a StrEnum's str), without the property
             "value": self.value,
             "path": self.path,
             "message": self.message,

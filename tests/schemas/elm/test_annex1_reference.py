@@ -79,7 +79,11 @@ def outcome(report_of: Any, document: Any, **options: Any) -> Any:
     return (
         (applicability.applicable, str(applicability.reason), applicability.explanation),
         [
-            (r.to_dict(), [(i.path, i.message, i.element) for i in r.issues])
+            (
+                r.to_dict(),
+                {type(value).__name__ for value in r.to_dict().values()},  # JSON's own types
+                [(i.path, i.message, i.element) for i in r.issues],
+            )
             for r in report.elements
         ],
         report.missing_required,
