@@ -8,7 +8,11 @@ against CPython's C API; stamped with the SHA-256 of that source (``COMPILED_FRO
 ends with :func:`adopt_twin`, which takes the twin's functions when the stamp matches.
 
 The Python stays the one place each rule is written, and the reference the tests hold each twin
-to (``tests/schemas/test_compiled.py``, ``test_lines.py``, ``tests/keys/test_base58btc.py``):
+to (``tests/schemas/test_compiled.py``, ``test_lines.py``, ``test_render.py``, ``test_paths.py``,
+``tests/schemas/elm/test_read_compiled.py``, ``test_annex1_reference.py``,
+``tests/keys/test_base58btc.py``). A ``.py`` compiled unchanged asks Cython, in its first line, to
+read no C type from its annotations (``# cython: annotation_typing=False``: Python's semantics),
+and recurses only with a bound (a twin has no recursion guard; see ``docs/decisions.md``):
 
 - an edited module whose twin has not been rebuilt runs as Python (``make`` rebuilds it);
 - a machine without a C compiler or Cython runs the Python (the build says so; nothing fails);

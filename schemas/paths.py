@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """How the schemas package names a place in a JSON document.
 
 A path is the document's own keys and list indices from the top, joined by ``/`` with no leading
@@ -9,6 +10,8 @@ that is an IRI stays one segment.
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from schemas.compiled import adopt_twin
 
 
 def format_path(parts: Iterable[str | int]) -> str:
@@ -23,3 +26,10 @@ def format_path(parts: Iterable[str | int]) -> str:
             for part in parts
         ]
     )
+
+
+#: The function above as written here (the tests hold the twin to it).
+python_functions = (format_path,)
+
+# Compiled (schemas.compiled): the Annex I report names a place for each element it finds.
+adopt_twin(globals(), ("format_path",))

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Reading a European Learning Model credential as JSON: the one reader of the ELM graph.
 
 ELM values may be one object or a list of them, nodes may be given as an object or by their id,
@@ -16,6 +17,7 @@ text or data read from it, to be escaped by whoever shows it.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
+from schemas.compiled import adopt_twin
 from schemas.elm.vocab import ECTS, ENGLISH, EQF_LEVELS
 
 #: A value and its place in the document (keys and list indices from the top).
@@ -35,8 +38,19 @@ _HOURS = re.compile(r"^PT(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 
+_recursion_limit = sys.getrecursionlimit
+
 
 # --- one or many, nodes -----------------------------------------------------------------------
+
+
+def is_object(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, answered without the ABC's machinery for JSON's own
+    types (a ``dict`` is one; a ``str`` or a ``list`` is not), which every reader asks first."""
+    kind = type(value)
+    if kind is dict:
+        return True
+    return kind is not str and kind is not list and isinstance(value, Mapping)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -48,7 +62,7 @@ def as_list(value: Any) -> list[Any]:
 
 def objects(value: Any) -> list[Mapping[str, Any]]:
     """The objects among one or many values (anything else is left out), in order."""
-    return [item for item in as_list(value) if isinstance(item, Mapping)]
+    return [item for item in as_list(value) if is_object(item)]
 
 
 def first(value: Any) -> Mapping[str, Any]:
@@ -56,7 +70,7 @@ def first(value: Any) -> Mapping[str, Any]:
     absent value, an empty list, a node given by its id, any other JSON)."""
     if isinstance(value, list):
         value = value[0] if value else None
-    return value if isinstance(value, Mapping) else _NOTHING
+    return value if is_object(value) else _NOTHING
 
 
 def items(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[Located]:
@@ -73,9 +87,9 @@ def walk(root: Located, steps: tuple[str, ...]) -> list[Located]:
         for value, path in level:
             if isinstance(value, list):
                 for index, node in enumerate(value):
-                    if (type(node) is dict or isinstance(node, Mapping)) and step in node:
+                    if is_object(node) and step in node:
                         below.append((node[step], (*path, index, step)))
-            elif (type(value) is dict or isinstance(value, Mapping)) and step in value:
+            elif is_object(value) and step in value:
                 below.append((value[step], (*path, step)))
         level = below
     return [found for value, path in level for found in _one_or_many(value, path)]
@@ -89,9 +103,9 @@ def walk_values(root: Any, steps: tuple[str, ...]) -> list[Any]:
         for value in level:
             if isinstance(value, list):
                 for node in value:
-                    if (type(node) is dict or isinstance(node, Mapping)) and step in node:
+                    if is_object(node) and step in node:
                         below.append(node[step])
-            elif (type(value) is dict or isinstance(value, Mapping)) and step in value:
+            elif is_object(value) and step in value:
                 below.append(value[step])
         level = below
     found: list[Any] = []
@@ -112,7 +126,7 @@ def _one_or_many(value: Any, path: tuple[str | int, ...]) -> list[Located]:
 
 def types(node: Any) -> set[str]:
     """The names in a node's ``type`` (a string or a list of them); empty for anything else."""
-    if not isinstance(node, Mapping):
+    if not is_object(node):
         return set()
     declared = node.get("type")
     values = declared if isinstance(declared, list) else [declared]
@@ -123,7 +137,7 @@ def node_id(node: Any) -> str | None:
     """The ``id`` of a node given as a string or as an object with a string ``id``."""
     if isinstance(node, str):
         return node
-    if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+    if is_object(node) and isinstance(node.get("id"), str):
         return str(node["id"])
     return None
 
@@ -149,28 +163,46 @@ def tagged(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> Text | Non
     object (``@value``) its value, untagged. None when there is no text (blank strings, numbers
     and anything else are no text). Never raises for any JSON value.
     """
+    found = _tagged(value, languages)
+    return Text(*found) if found is not None else None
+
+
+def _tagged(
+    value: Any, languages: tuple[str, ...], depth: int = 0
+) -> tuple[str, str | None] | None:
+    """:func:`tagged`'s rule, as ``(text, language)`` (the one place it is written). ``depth``:
+    how far ``value`` lies below the first call; past Python's recursion limit this raises
+    ``RecursionError``, as the interpreter itself would (a compiled twin has no such guard)."""
     if isinstance(value, str):
-        return Text(value) if value.strip() else None
+        return (value, None) if value.strip() else None
+    if depth >= _recursion_limit():
+        raise RecursionError("a value nested too deeply to read its text")
     if isinstance(value, list):
-        return next((t for t in (tagged(v, languages) for v in value) if t is not None), None)
-    if isinstance(value, Mapping):
-        if "@value" in value:
-            found = tagged(value["@value"], languages)
+        for item in value:
+            found = _tagged(item, languages, depth + 1)
             if found is not None:
-                return Text(found.value)
+                return found
+        return None
+    if is_object(value):
+        if "@value" in value:
+            found = _tagged(value["@value"], languages, depth + 1)
+            if found is not None:
+                return (found[0], None)
         for language in (*languages, *value.keys()):
             if language == "@value" or language not in value:
                 continue
-            found = tagged(value[language], languages)
+            found = _tagged(value[language], languages, depth + 1)
             if found is not None:
-                return Text(found.value, str(language))
+                return (found[0], str(language))
     return None
 
 
 def text(value: Any, languages: tuple[str, ...] = ENGLISH_FIRST) -> str | None:
     """:func:`tagged`'s string, as stated (surrounding spaces kept); None when there is none."""
-    found = tagged(value, languages)
-    return found.value if found is not None else None
+    if type(value) is str:  # the rule's first case, without making a Text
+        return value if value.strip() else None
+    found = _tagged(value, languages)
+    return found[0] if found is not None else None
 
 
 def trimmed(value: Any) -> str | None:
@@ -182,7 +214,7 @@ def trimmed(value: Any) -> str | None:
 def label(node: Any) -> str | None:
     """A concept's or organisation's name: its prefLabel, legalName, title or notation, else
     its id."""
-    if isinstance(node, Mapping):
+    if is_object(node):
         for key in ("prefLabel", "legalName", "title", "notation"):
             found = trimmed(node.get(key))
             if found:
@@ -192,7 +224,7 @@ def label(node: Any) -> str | None:
 
 def note(node: Any) -> str | None:
     """A note's text (``noteLiteral``), a web resource's ``contentURL``, else its label."""
-    if isinstance(node, Mapping):
+    if is_object(node):
         return trimmed(node.get("noteLiteral")) or trimmed(node.get("contentURL")) or label(node)
     return trimmed(node)
 
@@ -228,7 +260,7 @@ def hours(duration: Any) -> Decimal | None:
 
 def is_ects(credit: Any) -> bool:
     """Whether a ``CreditPoint`` counts in ECTS (its framework is the ECTS concept)."""
-    if not isinstance(credit, Mapping):
+    if not is_object(credit):
         return False
     return any(
         node_id(framework) == ECTS or "european credit transfer" in (label(framework) or "").lower()
@@ -253,12 +285,12 @@ def parse_date(value: Any) -> datetime | None:
 
 def issuer_id(credential: Any) -> str | None:
     """The issuer's identifier (``issuer`` as a string or as an object's ``id``)."""
-    return node_id(credential.get("issuer")) if isinstance(credential, Mapping) else None
+    return node_id(credential.get("issuer")) if is_object(credential) else None
 
 
 def subject(credential: Any) -> Mapping[str, Any]:
     """The (first) credential subject, the learner's node; empty when there is none."""
-    if not isinstance(credential, Mapping):
+    if not is_object(credential):
         return _NOTHING
     return first(credential.get("credentialSubject"))
 
@@ -266,7 +298,7 @@ def subject(credential: Any) -> Mapping[str, Any]:
 def claims(credential: Any) -> list[Mapping[str, Any]]:
     """Every claim (``credentialSubject.hasClaim``) that is an object, of every subject, in
     document order."""
-    if not isinstance(credential, Mapping):
+    if not is_object(credential):
         return []
     return [
         claim
@@ -314,7 +346,7 @@ def awarding_bodies(credential: Any) -> list[Mapping[str, Any]]:
             for body in as_list(process.get("awardingBody")):
                 identifier = node_id(body)
                 if identifier is not None and identifier not in bodies:
-                    bodies[identifier] = body if isinstance(body, Mapping) else {"id": body}
+                    bodies[identifier] = body if is_object(body) else {"id": body}
     return list(bodies.values())
 
 
@@ -364,7 +396,7 @@ def grade(
 def issued(credential: Any) -> Any:
     """When the credential was issued, as stated: ``issued``, else ``validFrom``, else
     ``issuanceDate`` (the first that is truthy; not checked to be a date)."""
-    if not isinstance(credential, Mapping):
+    if not is_object(credential):
         return None
     return credential.get("issued") or credential.get("validFrom") or credential.get("issuanceDate")
 
@@ -372,6 +404,22 @@ def issued(credential: Any) -> Any:
 def valid_until(credential: Any) -> Any:
     """When the credential stops being valid, as stated: ``validUntil``, else
     ``expirationDate`` (not checked to be a date)."""
-    if not isinstance(credential, Mapping):
+    if not is_object(credential):
         return None
     return credential.get("validUntil") or credential.get("expirationDate")
+
+
+#: Every reader here, compiled (``schemas.compiled``) into a twin: the Annex I report calls them
+#: for every element, the verifier's summary and checks for every credential.
+COMPILED = (
+    "is_object", "as_list", "objects", "first", "items", "walk", "walk_values", "_one_or_many",
+    "types", "node_id", "tagged", "_tagged", "text", "trimmed", "label", "note", "decimal",
+    "plain", "hours", "is_ects", "parse_date", "issuer_id", "subject", "claims", "claim",
+    "specification", "title", "learner", "awarding_bodies", "ects", "eqf_level", "outcomes",
+    "assessment", "grade", "issued", "valid_until",
+)  # fmt: skip
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = {name: globals()[name] for name in COMPILED}
+
+# The twin's Text too, so that every caller sees one Text.
+adopt_twin(globals(), ("Text", *COMPILED))
