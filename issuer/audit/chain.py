@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, select
 
 from issuer.manyrows import insert_rows
 
@@ -137,11 +137,17 @@ def lock_chain(connection: Connection) -> None:
         raise NotImplementedError(f"no audit chain lock for the {dialect} dialect")
 
 
+_HEADS: dict[Table, Select[Any]] = {}
+
+
 def chain_head(connection: Connection, table: Table) -> tuple[int, str]:
     """``(seq, hash)`` of the newest event in ``table``; ``(0, GENESIS)`` when it is empty."""
-    row = connection.execute(
-        select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-    ).first()
+    statement = _HEADS.get(table)
+    if statement is None:  # built once per table (every issuance reads the head)
+        statement = _HEADS[table] = (
+            select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+        )
+    row = connection.execute(statement).first()
     return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
 
 

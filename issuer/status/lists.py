@@ -16,13 +16,13 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import Table, bindparam, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
-from issuer.db import add_as_stored
+from issuer.db import add_as_stored, as_stored
 from issuer.manyrows import insert_rows
 from issuer.models import (
     IssuedCredential,
@@ -220,6 +220,21 @@ def _reserve(
     return [reserved[purpose] for purpose in purposes]
 
 
+_LISTS = cast(Table, StatusList.__table__)
+# Built once (a statement built per call costs more than running it): the organisation's
+# newest list of each purpose asked for, without its signed form (which loads if read).
+_NEWEST_LISTS = select(*(c for c in _LISTS.c if c.key != "signed_document")).where(
+    _LISTS.c.id.in_(
+        select(func.max(_LISTS.c.id))
+        .where(
+            _LISTS.c.organisation_id == bindparam("organisation_id"),
+            _LISTS.c.purpose.in_(bindparam("purposes", expanding=True)),
+        )
+        .group_by(_LISTS.c.purpose)
+    )
+)
+
+
 def _newest_open_lists(
     session: Session, organisation: Organisation, purposes: Sequence[StatusPurpose]
 ) -> dict[StatusPurpose, tuple[StatusList, int]]:
@@ -228,17 +243,13 @@ def _newest_open_lists(
     (below :data:`MAX_FILL`); otherwise a new list (and 0). One query for all of them, which
     counts no rows. Older lists are not looked at: a list is only ever followed by another
     once it is full."""
-    newest_ids = (
-        select(func.max(StatusList.id))
-        .where(StatusList.organisation_id == organisation.id, StatusList.purpose.in_(purposes))
-        .group_by(StatusList.purpose)
-    )
     mine = _reserved_here(session)
-    found = {
-        status_list.purpose: (status_list, used + mine[status_list.id])
-        for status_list, used in session.execute(
-            select(StatusList, StatusList.used).where(StatusList.id.in_(newest_ids))
-        )
+    rows = session.connection().execute(
+        _NEWEST_LISTS, {"organisation_id": organisation.id, "purposes": list(purposes)}
+    )
+    found = {  # ``used`` as read now: an object the session held already may be older
+        row.purpose: (as_stored(session, StatusList, row._asdict()), row.used + mine[row.id])
+        for row in rows
     }
     opened: dict[StatusPurpose, tuple[StatusList, int]] = {}
     created = False
