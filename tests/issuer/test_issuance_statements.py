@@ -23,7 +23,7 @@ from issuer.models import Learner
 # credential, its entries' links, awarding bodies and share link are one statement, which also
 # takes the audit chain's advisory lock (SQLite's write lock is BEGIN IMMEDIATE, which the
 # driver sends itself).
-STATEMENTS = {"sqlite": 12, "postgresql": 10}
+STATEMENTS = {"sqlite": 12, "postgresql": 9}
 # A learner the partnership knows already: the insert finds them, then they are read.
 KNOWN_LEARNER = 1
 
