@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.db import add_as_stored
+from issuer.db import stored_row
 from issuer.folding import learner_search_text
 from issuer.models import Learner, utcnow
 
@@ -91,7 +91,7 @@ def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     learner_id = session.connection().execute(statement, values).scalar()
     if learner_id is None:
         return None
-    return add_as_stored(session, Learner(id=learner_id, **values))
+    return stored_row(session, Learner, values | {"id": learner_id})
 
 
 def _insert_learner_in_savepoint(session: Session, values: dict[str, Any]) -> Learner | None:

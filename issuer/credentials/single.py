@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from issuer.audit.chain import NewEvent, append_events, lock_in_statement
-from issuer.db import add_as_stored
+from issuer.db import stored_row
 from issuer.manyrows import insert_rows
 from issuer.models import (
     AuditEvent,
@@ -237,7 +237,7 @@ def store_credential(
         ],
         locked=locked,
     )
-    credential = add_as_stored(session, IssuedCredential(id=credential_id, **values))
+    credential = stored_row(session, IssuedCredential, values | {"id": credential_id})
     set_committed_value(credential, "issuer", issuer)
     set_committed_value(credential, "specification", specification)
     set_committed_value(credential, "learner", learner)
@@ -246,7 +246,7 @@ def store_credential(
     for entry in entries:
         set_committed_value(entry, "credential_id", credential_id)
         set_committed_value(entry, "credential", credential)
-    link = add_as_stored(session, ShareLink(id=link_id, **link_values))
+    link = stored_row(session, ShareLink, link_values | {"id": link_id})
     set_committed_value(link, "credential", credential)
     return credential, link
 

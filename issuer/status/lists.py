@@ -22,7 +22,7 @@ from sqlalchemy import ARRAY, Integer, Table, Update, any_, bindparam, event, fu
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
-from issuer.db import add_as_stored, as_stored
+from issuer.db import as_stored, stored_row
 from issuer.manyrows import insert_rows
 from issuer.models import (
     IssuedCredential,
@@ -84,16 +84,17 @@ def _persistent(session: Session, reserved: Reserved) -> StatusEntry:
     """The ``StatusEntry`` of a row :func:`_reserve` inserted, made part of ``session`` as the
     stored row it is (no query: its columns are known), so that linking it to a credential is
     an ``UPDATE``."""
-    entry = add_as_stored(
+    entry = stored_row(
         session,
-        StatusEntry(
-            id=reserved.id,
-            status_list_id=reserved.status_list.id,
-            list_index=reserved.list_index,
-            credential_id=None,
-            credential_ref=None,
-            is_set=False,
-        ),
+        StatusEntry,
+        {
+            "id": reserved.id,
+            "status_list_id": reserved.status_list.id,
+            "list_index": reserved.list_index,
+            "credential_id": None,
+            "credential_ref": None,
+            "is_set": False,
+        },
     )
     set_committed_value(entry, "status_list", reserved.status_list)
     return entry
