@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 import click
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached, sessionmaker
 
 # The tables kept in their own modules beside issuer.models (bulk queue, corrections): on the
 # metadata wherever the database is used.
@@ -122,7 +122,9 @@ def stored_row(session: Session, model: type[T], values: Mapping[str, Any]) -> T
     """:func:`add_as_stored` of a new ``model`` object holding ``values`` (column names, the
     primary key included), made as the ORM makes the objects of a query's rows: the values
     are put in place without the attribute events of ``model(**values)``, which would only
-    record history that :func:`add_as_stored` discards (about half the cost of the object)."""
+    record history that :func:`add_as_stored` discards (about half the cost of the object).
+    The mappers are configured first, as making the first object of a model does."""
+    configure_mappers()  # a no-op once done
     row = cast(T, inspect(model).class_manager.new_instance())
     row.__dict__.update(values)
     return add_as_stored(session, row)
