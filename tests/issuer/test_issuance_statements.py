@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 
 from issuer.db import session_factory, transaction
 from issuer.models import Learner
+from issuer.partnerships import services
 
 # One new learner's issuance over the API: the token (with its organisation and that
 # organisation's signing keys), the specification, the learner (one INSERT … ON CONFLICT DO
@@ -90,3 +91,20 @@ def test_a_known_learners_issuance_adds_one_read(app, client, auth, demo, databa
             select(func.count()).select_from(Learner).where(Learner.reference == "S-known")
         )
     assert count == 1
+
+
+def test_issuances_over_the_api_open_the_signing_key_once_per_process(
+    app, client, auth, demo, monkeypatch
+):
+    # keys are opened (scrypt, tens of milliseconds) once per process, never per request
+    opened: list[str] = []
+    real = services.open_keypair
+
+    def counting(sealed: Any, passphrase: bytes) -> Any:
+        opened.append(str(sealed)[:20])
+        return real(sealed, passphrase)
+
+    monkeypatch.setattr(services, "open_keypair", counting)
+    for number in range(4):
+        _issue(client, auth(), demo.specification.slug, f"S-key-{number}")
+    assert len(opened) <= 1  # 0 when an earlier test of this process opened it already
