@@ -22,6 +22,7 @@ from issuer.api import (
 from issuer.api import common as api
 from issuer.api import openapi as api_docs
 from issuer.auth import staff as staff_auth
+from issuer.json_response import OrjsonProvider
 from issuer.partnerships import views as did_views
 from issuer.sharing import learner_views, record_api, record_views, set_views
 from issuer.sharing import views as share_views
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     server_secrets.settle_server_secrets(app.config)  # refuses a known or missing secret
+    app.json = OrjsonProvider(app)  # jsonify: the same JSON, written by orjson
     db.init_app(app)
     proxies.init_app(app)  # TRUSTED_PROXIES: https behind a TLS-terminating proxy
     edge.init_app(app)

@@ -7,15 +7,15 @@ Alembic (``migrations/``), never by ``create_all``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached, sessionmaker
 
 # The tables kept in their own modules beside issuer.models (bulk queue, corrections): on the
 # metadata wherever the database is used.
@@ -116,6 +116,33 @@ def add_as_stored(session: Session, row: T) -> T:
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def stored_row(session: Session, model: type[T], values: Mapping[str, Any]) -> T:
+    """:func:`add_as_stored` of a new ``model`` object holding ``values`` (column names, the
+    primary key included), made as the ORM makes the objects of a query's rows: the values
+    are put in place without the attribute events of ``model(**values)``, which would only
+    record history that :func:`add_as_stored` discards (about half the cost of the object).
+    The mappers are configured first, as making the first object of a model does."""
+    configure_mappers()  # a no-op once done
+    row = cast(T, inspect(model).class_manager.new_instance())
+    row.__dict__.update(values)
+    return add_as_stored(session, row)
+
+
+def as_stored(session: Session, model: type[T], values: Mapping[str, Any]) -> T:
+    """The ``model`` object of the stored row ``values`` (every column but deferred ones, the
+    primary key included), read with a Core statement: the one ``session`` holds already, or a
+    new one made part of it by :func:`stored_row` (no query; a column left out loads when
+    first read, as a deferred column does)."""
+    mapper = inspect(model)
+    key = mapper.identity_key_from_primary_key(
+        [values[column.key] for column in mapper.primary_key]
+    )
+    known = session.identity_map.get(key)
+    if known is not None:
+        return cast(T, known)
+    return stored_row(session, model, values)
 
 
 def _close_session(_: BaseException | None) -> None:

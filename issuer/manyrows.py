@@ -68,7 +68,54 @@ def _columns(table: Table, rows: Rows) -> tuple[list[str], dict[str, Any]]:
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+    key = (column, dialect.name)
+    if key not in _PROCESSORS:
+        _PROCESSORS[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _PROCESSORS[key]
+
+
+# Built once per shape (table, columns, options, database): building a statement, its SQL
+# text or a column's bind processing costs more than running a small insert on SQLite.
+_PROCESSORS: dict[tuple[Column[Any], str], Callable[[Any], Any] | None] = {}
+_SQLITE_INSERTS: dict[tuple[Table, bool, tuple[str, ...]], Any] = {}
+_POSTGRES_INSERTS: dict[tuple[Table, tuple[str, ...], bool, tuple[str, ...]], str] = {}
+
+
+def _sqlite_insert(table: Table, skip_conflicts: bool, returning: tuple[str, ...]) -> Any:
+    """The SQLite ``INSERT`` of :func:`insert_rows` for these options, built once."""
+    key = (table, skip_conflicts, returning)
+    statement = _SQLITE_INSERTS.get(key)
+    if statement is None:
+        statement = sqlite_insert(table)
+        if skip_conflicts:
+            statement = statement.on_conflict_do_nothing()
+        if returning:
+            statement = statement.returning(*(table.c[c] for c in returning))
+        _SQLITE_INSERTS[key] = statement
+    return statement
+
+
+def _postgres_insert(
+    table: Table,
+    names: Sequence[str],
+    skip_conflicts: bool,
+    returning: tuple[str, ...],
+    dialect: Dialect,
+) -> str:
+    """The PostgreSQL ``INSERT … SELECT * FROM unnest(…)`` text of :func:`insert_rows`, built
+    once per shape."""
+    key = (table, tuple(names), skip_conflicts, returning)
+    sql = _POSTGRES_INSERTS.get(key)
+    if sql is None:
+        columns = ", ".join(_quote(dialect, name) for name in names)
+        sql = f"INSERT INTO {_quote(dialect, table.name)} ({columns}) "
+        sql += f"SELECT * FROM {_unnest(table, names, dialect)}"
+        if skip_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        if returning:
+            sql += " RETURNING " + ", ".join(_quote(dialect, c) for c in returning)
+        _POSTGRES_INSERTS[key] = sql
+    return sql
 
 
 def _arrays(
@@ -118,22 +165,13 @@ def insert_rows(
     given, defaults = _columns(table, rows)
     if dialect.name != "postgresql":
         filled = [{**defaults, **row} for row in rows] if defaults else list(rows)
-        statement = sqlite_insert(table)
-        if skip_conflicts:
-            statement = statement.on_conflict_do_nothing()
+        statement = _sqlite_insert(table, skip_conflicts, tuple(returning))
         if returning:
-            returned = statement.returning(*(table.c[c] for c in returning))
-            return list(connection.execute(returned, filled).all())
+            return list(connection.execute(statement, filled).all())
         connection.execute(statement, filled)
         return []
     names = given + list(defaults)
-    columns = ", ".join(_quote(dialect, name) for name in names)
-    sql = f"INSERT INTO {_quote(dialect, table.name)} ({columns}) "
-    sql += f"SELECT * FROM {_unnest(table, names, dialect)}"
-    if skip_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(_quote(dialect, c) for c in returning)
+    sql = _postgres_insert(table, names, skip_conflicts, tuple(returning), dialect)
     result = connection.exec_driver_sql(sql, _arrays(table, names, rows, defaults, dialect))
     return list(result.all()) if returning else []
 

@@ -13,7 +13,6 @@ the service call succeeded, so a failure leaves nothing written.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +28,7 @@ from issuer.credentials import issuance
 from issuer.db import get_session
 from issuer.edge import DB_INT_MAX, json_body
 from issuer.errors import InvalidInput, NotFound
+from issuer.json_response import stored_json
 from issuer.models import IssuedCredential, Organisation, Partnership
 from issuer.partnerships.services import get_organisation
 
@@ -160,7 +160,7 @@ def issue_response(issued: issuance.Issued) -> dict[str, Any]:
     token = issued.share_link.token
     return {
         "credential": issuance.credential_json(credential, base_url=base),
-        "document": json.loads(credential.document),
+        "document": stored_json(credential.document),  # as stored: not parsed to be written again
         "shareUrl": f"{base}/c/{token}",
         "learnerManageUrl": f"{base}/learner/{issued.manage_token}",
         "qr": {"png": f"{base}/c/{token}/qr.png", "svg": f"{base}/c/{token}/qr.svg"},

@@ -5,7 +5,6 @@ organisation awards it, unless the token has the partnership scope (403 ``forbid
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
@@ -33,6 +32,7 @@ from issuer.credentials import issuance, reissue
 from issuer.credentials.search import learner_words
 from issuer.db import get_session
 from issuer.errors import InvalidInput
+from issuer.json_response import stored_json
 from issuer.models import CredentialState, IssuedCredential, Learner, Organisation, Role
 from issuer.specifications.services import get_specification
 
@@ -178,7 +178,7 @@ def get_credential_view(ref: str) -> ResponseReturnValue:
     return jsonify(
         {
             "credential": issuance.credential_json(credential, base_url=config.base_url()),
-            "document": json.loads(credential.document),
+            "document": stored_json(credential.document),
             "replaces": replaces.credential_uri if replaces else None,
             "replacedBy": replaced_by.credential_uri if replaced_by else None,
         }

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from issuer.manyrows import insert_rows
 
@@ -122,6 +122,17 @@ def event_hash(event: ChainedEvent, *, prev_hash: str | None = None) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def lock_in_statement(dialect: str) -> ColumnElement[Any] | None:
+    """A column that takes the chain lock when a statement computes it (PostgreSQL), for a
+    writer that appends events right after that statement and so saves the lock its own round
+    trip (``append_events(…, locked=True)``); None where the lock is no expression (SQLite's
+    write lock: the transaction holds it from its first write). The head is then read by the
+    next statement, whose snapshot is taken after the lock was granted."""
+    if dialect == "postgresql":
+        return func.pg_advisory_xact_lock(LOCK_KEY)
+    return None
+
+
 def lock_chain(connection: Connection) -> None:
     """Take the chain lock for the rest of ``connection``'s transaction (see the module)."""
     dialect = connection.dialect.name
@@ -137,11 +148,17 @@ def lock_chain(connection: Connection) -> None:
         raise NotImplementedError(f"no audit chain lock for the {dialect} dialect")
 
 
+_HEADS: dict[Table, Select[Any]] = {}
+
+
 def chain_head(connection: Connection, table: Table) -> tuple[int, str]:
     """``(seq, hash)`` of the newest event in ``table``; ``(0, GENESIS)`` when it is empty."""
-    row = connection.execute(
-        select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
-    ).first()
+    statement = _HEADS.get(table)
+    if statement is None:  # built once per table (every issuance reads the head)
+        statement = _HEADS[table] = (
+            select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+        )
+    row = connection.execute(statement).first()
     return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
 
 
@@ -161,12 +178,20 @@ def chain(events: Iterable[ChainedEvent], head: tuple[int, str], now: datetime) 
     return seq, previous
 
 
-def link_new_events(connection: Connection, table: Table, events: Sequence[ChainedEvent]) -> None:
-    """Lock the chain, read its head from ``table`` and append ``events`` (in order) to it.
-    Called once per flush that adds audit events, on the flush's connection."""
+def link_new_events(
+    connection: Connection,
+    table: Table,
+    events: Sequence[ChainedEvent],
+    *,
+    locked: bool = False,
+) -> None:
+    """Lock the chain (unless ``locked``: this transaction holds the lock already), read its
+    head from ``table`` and append ``events`` (in order) to it. Called once per flush that
+    adds audit events, on the flush's connection."""
     if not events:
         return
-    lock_chain(connection)
+    if not locked:
+        lock_chain(connection)
     chain(events, chain_head(connection, table), datetime.now(UTC))
 
 
@@ -202,11 +227,14 @@ class NewEvent:
         }
 
 
-def append_events(connection: Connection, table: Table, events: Sequence[NewEvent]) -> None:
+def append_events(
+    connection: Connection, table: Table, events: Sequence[NewEvent], *, locked: bool = False
+) -> None:
     """Append ``events`` (in order) to the chain in one multi-row ``INSERT``: the chain lock
-    is taken and the head read once, every event hashed in one pass. As with the ORM path,
-    the lock is held to the end of the transaction: append at the end of it."""
+    is taken (unless ``locked``: the transaction's previous statement took it, with
+    :func:`lock_in_statement`) and the head read once, every event hashed in one pass. As with
+    the ORM path, the lock is held to the end of the transaction: append at the end of it."""
     if not events:
         return
-    link_new_events(connection, table, events)
+    link_new_events(connection, table, events, locked=locked)
     insert_rows(connection, table, [event.row() for event in events])

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.db import add_as_stored
+from issuer.db import stored_row
 from issuer.folding import learner_search_text
 from issuer.models import Learner, utcnow
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # INSERT … ON CONFLICT DO NOTHING, by database
 _UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Any] = {}
 
 
 def new_learner_row(partnership_id: int, given: LearnerInput) -> dict[str, Any]:
@@ -79,16 +80,18 @@ def insert_learner(session: Session, partnership_id: int, given: LearnerInput) -
     dialect = session.get_bind().dialect.name
     if dialect not in _UPSERT_INSERTS:
         return _insert_learner_in_savepoint(session, values)
-    table = cast(Table, Learner.__table__)
-    statement = (
-        _UPSERT_INSERTS[dialect](table)
-        .on_conflict_do_nothing(index_elements=["partnership_id", "reference"])
-        .returning(table.c.id)
-    )
+    statement = _INSERTS.get(dialect)
+    if statement is None:  # built once per database (every issuance runs it)
+        table = cast(Table, Learner.__table__)
+        statement = _INSERTS[dialect] = (
+            _UPSERT_INSERTS[dialect](table)
+            .on_conflict_do_nothing(index_elements=["partnership_id", "reference"])
+            .returning(table.c.id)
+        )
     learner_id = session.connection().execute(statement, values).scalar()
     if learner_id is None:
         return None
-    return add_as_stored(session, Learner(id=learner_id, **values))
+    return stored_row(session, Learner, values | {"id": learner_id})
 
 
 def _insert_learner_in_savepoint(session: Session, values: dict[str, Any]) -> Learner | None:

@@ -16,13 +16,13 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import ARRAY, Integer, Table, Update, any_, bindparam, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
-from issuer.db import add_as_stored
+from issuer.db import as_stored, stored_row
 from issuer.manyrows import insert_rows
 from issuer.models import (
     IssuedCredential,
@@ -84,16 +84,17 @@ def _persistent(session: Session, reserved: Reserved) -> StatusEntry:
     """The ``StatusEntry`` of a row :func:`_reserve` inserted, made part of ``session`` as the
     stored row it is (no query: its columns are known), so that linking it to a credential is
     an ``UPDATE``."""
-    entry = add_as_stored(
+    entry = stored_row(
         session,
-        StatusEntry(
-            id=reserved.id,
-            status_list_id=reserved.status_list.id,
-            list_index=reserved.list_index,
-            credential_id=None,
-            credential_ref=None,
-            is_set=False,
-        ),
+        StatusEntry,
+        {
+            "id": reserved.id,
+            "status_list_id": reserved.status_list.id,
+            "list_index": reserved.list_index,
+            "credential_id": None,
+            "credential_ref": None,
+            "is_set": False,
+        },
     )
     set_committed_value(entry, "status_list", reserved.status_list)
     return entry
@@ -220,6 +221,21 @@ def _reserve(
     return [reserved[purpose] for purpose in purposes]
 
 
+_LISTS = cast(Table, StatusList.__table__)
+# Built once (a statement built per call costs more than running it): the organisation's
+# newest list of each purpose asked for, without its signed form (which loads if read).
+_NEWEST_LISTS = select(*(c for c in _LISTS.c if c.key != "signed_document")).where(
+    _LISTS.c.id.in_(
+        select(func.max(_LISTS.c.id))
+        .where(
+            _LISTS.c.organisation_id == bindparam("organisation_id"),
+            _LISTS.c.purpose.in_(bindparam("purposes", expanding=True)),
+        )
+        .group_by(_LISTS.c.purpose)
+    )
+)
+
+
 def _newest_open_lists(
     session: Session, organisation: Organisation, purposes: Sequence[StatusPurpose]
 ) -> dict[StatusPurpose, tuple[StatusList, int]]:
@@ -228,17 +244,13 @@ def _newest_open_lists(
     (below :data:`MAX_FILL`); otherwise a new list (and 0). One query for all of them, which
     counts no rows. Older lists are not looked at: a list is only ever followed by another
     once it is full."""
-    newest_ids = (
-        select(func.max(StatusList.id))
-        .where(StatusList.organisation_id == organisation.id, StatusList.purpose.in_(purposes))
-        .group_by(StatusList.purpose)
-    )
     mine = _reserved_here(session)
-    found = {
-        status_list.purpose: (status_list, used + mine[status_list.id])
-        for status_list, used in session.execute(
-            select(StatusList, StatusList.used).where(StatusList.id.in_(newest_ids))
-        )
+    rows = session.connection().execute(
+        _NEWEST_LISTS, {"organisation_id": organisation.id, "purposes": list(purposes)}
+    )
+    found = {  # ``used`` as read now: an object the session held already may be older
+        row.purpose: (as_stored(session, StatusList, row._asdict()), row.used + mine[row.id])
+        for row in rows
     }
     opened: dict[StatusPurpose, tuple[StatusList, int]] = {}
     created = False
@@ -320,6 +332,38 @@ _GROW_USED = (
 )
 
 
+def _grow_used_at_once() -> Update:
+    """PostgreSQL: :data:`_GROW_USED` for every list in one statement (``list_ids`` and
+    ``added``, arrays), whose rows are locked first in the lists' id order (``SELECT … ORDER
+    BY id FOR NO KEY UPDATE``, which locks as it returns the sorted rows, with the lock an
+    ``UPDATE`` of a non-key column takes: concurrent inserts of entries, whose foreign key
+    takes ``FOR KEY SHARE`` on their list, are not blocked), as one ``UPDATE`` per list in
+    that order would lock them; psycopg sends an ``executemany`` in pipeline mode, which costs
+    more client time than the statement."""
+    ids = bindparam("list_ids", type_=ARRAY(Integer))
+    locked = (
+        select(_LISTS.c.id)
+        .where(_LISTS.c.id == any_(ids))
+        .order_by(_LISTS.c.id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as an UPDATE of ``used`` locks
+        .cte("locked_lists")
+    )
+    grown = (
+        select(
+            func.unnest(ids).label("list_id"),
+            func.unnest(bindparam("added", type_=ARRAY(Integer))).label("added"),
+        )
+    ).subquery("grown")
+    return (
+        update(_LISTS)
+        .where(_LISTS.c.id == grown.c.list_id, _LISTS.c.id.in_(select(locked.c.id)))
+        .values(used=_LISTS.c.used + grown.c.added)
+    )
+
+
+_GROW_USED_AT_ONCE = _grow_used_at_once()
+
+
 @event.listens_for(Session, "before_commit")
 def _count_reserved(session: Session) -> None:
     """Add the entries the committing transaction reserved to their lists' ``used``, in the
@@ -332,10 +376,15 @@ def _count_reserved(session: Session) -> None:
     reserved: Counter[int] | None = session.info.pop(_RESERVED, None)
     if not reserved:
         return
-    session.connection().execute(
-        _GROW_USED,
-        [{"list_id": list_id, "added": added} for list_id, added in sorted(reserved.items())],
-    )
+    grown = sorted(reserved.items())
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _GROW_USED_AT_ONCE,
+            {"list_ids": [list_id for list_id, _ in grown], "added": [n for _, n in grown]},
+        )
+        return
+    connection.execute(_GROW_USED, [{"list_id": list_id, "added": n} for list_id, n in grown])
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -3,6 +3,9 @@ statements and handed back as ORM objects made from the values written, not read
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import select
 
 from issuer.credentials.issuance import LearnerInput, issue_credential
@@ -78,3 +81,18 @@ def test_a_change_to_the_handed_back_credential_is_written(app, demo, database_u
         learner = session.get(IssuedCredential, credential_id).learner
         assert (learner.given_name, learner.family_name) == ("Anna", "Berg")
         assert session.get(IssuedCredential, new_id).learner_id == learner.id
+
+
+def test_a_stored_row_is_made_in_a_process_whose_mappers_are_not_configured_yet():
+    # a web worker's first request makes its first objects with db.stored_row, which bypasses
+    # the constructor (where the ORM configures the mappers on first use)
+    program = (
+        "from sqlalchemy.orm import Session\n"
+        "from issuer.db import stored_row\n"
+        "from issuer.models import Learner\n"
+        "session = Session()\n"
+        "learner = stored_row(session, Learner, {'id': 7, 'reference': 'S1'})\n"
+        "assert learner in session and learner.reference == 'S1'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
