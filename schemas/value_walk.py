@@ -1,5 +1,6 @@
-"""Walks over a parsed JSON value that only count and measure: how many values it holds, and
-the first value past a count or a string past a length. Iterative, linear, stopping early.
+"""Walks over a parsed JSON value that only count and measure: how many values it holds, the
+first value past a count or a string past a length, and whether it holds a float. Iterative,
+linear, stopping early.
 
 Parsed JSON here is what ``json.loads`` makes, read generously: any mapping as an object, a
 tuple as an array. These loops run on every document a verifier is handed, so this module has
@@ -74,7 +75,31 @@ def first_past(document: Any, max_values: int, max_string: int) -> tuple[str, in
     return None
 
 
-#: The functions above as written here (the tests hold the twin to them).
-python_functions = (count_values, first_past)
+def holds_float(document: Any) -> bool:
+    """True when ``document`` holds a ``float`` anywhere (a member's value or an item, at any
+    depth; read as generously as the walks above)."""
+    stack: list[Any] = [document]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is float:
+            return True
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+        elif kind is str or kind is int or kind is bool or value is None:
+            continue
+        elif isinstance(value, float):
+            return True
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False
 
-adopt_twin(globals(), ("count_values", "first_past"))
+
+#: The functions above as written here (the tests hold the twin to them).
+python_functions = (count_values, first_past, holds_float)
+
+adopt_twin(globals(), ("count_values", "first_past", "holds_float"))

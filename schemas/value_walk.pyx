@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""The compiled twin of ``schemas/value_walk.py``: the same two functions, the same answers (see
+"""The compiled twin of ``schemas/value_walk.py``: the same three functions, the same answers (see
 there for what each promises), over CPython's C API. The values ``json.loads`` makes (exact
 ``dict``, ``list``, ``str``, ``int``, ``float``, ``bool``, ``None``) are read in C, a dict's
 members by ``PyDict_Next`` in one pass; anything else (a mapping or a ``str`` of another class,
@@ -114,3 +114,29 @@ def first_past(document, max_values, max_string):
         elif isinstance(value, (list, tuple)):
             stack.extend(value)
     return None
+
+
+def holds_float(document):
+    cdef list stack = [document]
+    cdef Py_ssize_t position
+    cdef PyObject* key
+    cdef PyObject* item
+    while stack:
+        value = stack.pop()
+        if PyFloat_CheckExact(value):
+            return True
+        if PyDict_CheckExact(value):
+            position = 0
+            while PyDict_Next(value, &position, &key, &item):
+                stack.append(<object> item)
+        elif PyList_CheckExact(value):
+            _push_items(stack, value)
+        elif PyUnicode_CheckExact(value) or _plain_scalar(value):
+            continue
+        elif isinstance(value, float):
+            return True
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    return False

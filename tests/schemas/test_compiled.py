@@ -182,6 +182,10 @@ class _Text(str):
     """A str subclass (read as text by the generous walks)."""
 
 
+class _Real(float):
+    """A float subclass (a float to the generous walks)."""
+
+
 _NAMES = st.text(max_size=8)
 needs_walk_twin = pytest.mark.skipif(
     "schemas.value_walk" not in compiled.in_use,
@@ -189,7 +193,7 @@ needs_walk_twin = pytest.mark.skipif(
     f"{compiled.not_used.get('schemas.value_walk', '?')}; the Python walk ran instead",
 )
 _GENEROUS = st.recursive(
-    _SCALARS | st.builds(_Text, st.text(max_size=8)),
+    _SCALARS | st.builds(_Text, st.text(max_size=8)) | st.builds(_Real, st.floats()),
     lambda inner: st.lists(inner, max_size=4)
     | st.dictionaries(_NAMES | st.builds(_Text, _NAMES) | st.integers(), inner, max_size=4)
     | st.builds(tuple, st.lists(inner, max_size=3))
@@ -209,7 +213,8 @@ _GENEROUS = st.recursive(
 def test_the_walk_twin_counts_and_measures_as_the_python(
     value: Any, max_values: int, max_string: int, stop_after: int | None
 ) -> None:
-    python_count, python_first_past = value_walk.python_functions
+    python_count, python_first_past, python_holds_float = value_walk.python_functions
+    assert value_walk.holds_float(value) is python_holds_float(value)
     assert value_walk.first_past(value, max_values, max_string) == python_first_past(
         value, max_values, max_string
     )

@@ -326,3 +326,63 @@ def test_the_shortcuts_are_taken_for_an_ordinary_credential(monkeypatch):
     value, bounds = read_json(text.encode(), max_bytes=10_000, max_depth=256, max_nodes=20_000)
     assert value == document
     assert bounds.values >= 1 + 2 + 50 * 3 and bounds.chars == len(text)
+
+
+def _typed(value):
+    """``value`` with each number's type and exact value (a float by its ``repr``: -0.0 and
+    0.0 differ), for comparing two parsers' values."""
+    if isinstance(value, dict):
+        return ("object", [(key, _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("array", [_typed(item) for item in value])
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return (type(value).__name__, value)
+
+
+def _standard_library_only(monkeypatch) -> None:
+    """Make orjson refuse everything: the reader then parses as it did before orjson read it."""
+    import orjson
+
+    from schemas import json_text
+
+    def refused(_data):
+        raise orjson.JSONDecodeError("refused for the test", "", 0)
+
+    monkeypatch.setattr(json_text.orjson, "loads", refused)
+
+
+_NUMBER_TEXTS = st.sampled_from(
+    ["-0", "-0.0", "0e0", "1e400", "-1e400", "1e-400", "123456789012345678901234567890",
+     "-9223372036854775809", "18446744073709551616", "9223372036854775807", "1.5e308",
+     "2.2250738585072014e-308", "4.9e-324", "0.1", "1E2", "1e+2", "100000000000000000000.0"]
+) | st.floats(allow_nan=False, allow_infinity=False).map(repr) | st.integers().map(str)
+_TEXTS = st.recursive(
+    _NUMBER_TEXTS
+    | st.sampled_from(['"\\ud800"', '"\\ud83d\\ude00"', '"\\u0000"', "true", "null", '"é"'])
+    | st.text(max_size=5).map(json.dumps),
+    lambda inner: st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
+    | st.lists(st.tuples(st.sampled_from(["a", "b", "é", "\\ud800"]), inner), max_size=4).map(
+        lambda members: "{" + ",".join(f'"{key}": {item}' for key, item in members) + "}"
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS, st.booleans(), st.booleans())
+def test_orjson_reads_what_the_standard_library_reads(text, as_bytes, bom):
+    """Every value, refusal and code is what the standard library's reading gives: numbers of
+    every kind (beyond 64 bits, beyond a float, -0), duplicate member names, escapes, BOMs."""
+    data = (("\ufeff" if bom else "") + text).encode() if as_bytes else text
+
+    def outcome():
+        try:
+            return ("value", _typed(load_json(data, max_bytes=1_000_000, max_nodes=10_000)))
+        except JsonInputError as error:
+            return ("refused", error.code, error.message)
+
+    ours = outcome()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _standard_library_only(monkeypatch)
+        assert outcome() == ours
