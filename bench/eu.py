@@ -57,16 +57,7 @@ NOW = datetime(2026, 8, 1, tzinfo=UTC)
 
 def rate(seconds: float, run: Callable[[int], Any]) -> float:
     """Calls of ``run(i)`` per second over about ``seconds`` (after one warm-up call)."""
-    run(0)
-    count = 0
-    started = time.perf_counter()
-    deadline = started + seconds
-    while True:
-        run(count)
-        count += 1
-        if count % 8 == 0 and time.perf_counter() >= deadline:
-            break
-    return count / (time.perf_counter() - started)
+    return rates(seconds, {"run": run})["run"]
 
 
 def rates(seconds: float, runs: dict[str, Callable[[int], Any]]) -> dict[str, float]:
