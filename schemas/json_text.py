@@ -210,11 +210,11 @@ def _parsed(data: bytes | str, text: str) -> Any:
     the two together)."""
     try:
         value = orjson.loads(data)
+        if not holds_float(value):  # orjson makes an integer beyond 64 bits a float
+            return value
     except orjson.JSONDecodeError:
-        return json.loads(text, parse_constant=_reject_constant)
-    if holds_float(value):  # orjson makes an integer beyond 64 bits a float: read it again
-        return json.loads(text, parse_constant=_reject_constant)
-    return value
+        pass
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 def _raw_counts(text: str | bytes) -> tuple[int, int]:
