@@ -39,7 +39,6 @@ import copy
 import json
 import os
 import platform
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,23 +73,9 @@ def variants(credential: dict[str, Any], count: int) -> list[dict[str, Any]]:
     return result
 
 
-def rate(seconds: float, run: Callable[[int], None]) -> tuple[int, float]:
-    """Call ``run(i)`` for i = 0, 1, … for about ``seconds`` (after one warm-up call);
-    return (calls, calls per second)."""
-    run(0)
-    count = 0
-    started = time.perf_counter()
-    deadline = started + seconds
-    while True:
-        run(count)
-        count += 1
-        if count % 8 == 0 and time.perf_counter() >= deadline:
-            break
-    return count, count / (time.perf_counter() - started)
-
-
 def measure(outcomes: int, seconds: float) -> dict[str, Any]:
     """Sign and verify rates for one credential size, plain and ours side by side."""
+    import eu  # bench/eu.py
     keypair = reference_keypair()
     resolver = DidResolver()
     pool = variants(reference_credential(keypair, outcomes=outcomes), 64)
@@ -117,11 +102,9 @@ def measure(outcomes: int, seconds: float) -> dict[str, Any]:
             if not result.verified:
                 raise SystemExit(f"verification failed: {result}")
 
-        row[f"sign_{name}"] = round(rate(seconds, sign)[1], 1)
-        row[f"verify_{name}"] = round(rate(seconds, verify)[1], 1)
+        row[f"sign_{name}"] = round(eu.rate(seconds, sign), 1)
+        row[f"verify_{name}"] = round(eu.rate(seconds, verify), 1)
     use_path("ours")
-    import eu  # bench/eu.py
-
     row["report_ours"] = round(eu.report_rate(signed["ours"], seconds), 1)
     row["sign_ratio"] = round(row["sign_ours"] / row["sign_plain"], 1)
     row["verify_ratio"] = round(row["verify_ours"] / row["verify_plain"], 1)
