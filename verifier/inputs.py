@@ -24,6 +24,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from schemas.json_text import TextBounds
+from verifier.cpu_turn import released
 from verifier.fetch.client import FetchError, GuardedFetcher
 from verifier.limits import LIMITS, LimitExceeded, read_bounded
 
@@ -171,12 +172,13 @@ def decode_qr(image: bytes) -> str:
     try:
         with Image.open(io.BytesIO(image), formats=IMAGE_FORMATS) as picture:
             _check_pixels(*picture.size)
-            if not _decoding.acquire(timeout=DECODE_WAIT):
-                raise InputError("busy", "The verifier is busy; try again in a moment.", 503)
-            try:
-                return _read_qr(picture)
-            finally:
-                _decoding.release()
+            with released():  # a slot may be long in coming, a photo long to decode
+                if not _decoding.acquire(timeout=DECODE_WAIT):
+                    raise InputError("busy", "The verifier is busy; try again in a moment.", 503)
+                try:
+                    return _read_qr(picture)
+                finally:
+                    _decoding.release()
     except bomb:
         raise _too_many_pixels() from None
     except unreadable:

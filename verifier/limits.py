@@ -53,6 +53,7 @@ from typing import Any, Final
 
 from schemas.json_text import JsonInputError, TextBounds, read_json
 from schemas.value_walk import count_values, first_past
+from verifier.cpu_turn import released
 
 DEFAULT_BUDGET: Final = 5.0
 BUDGET_EXCEEDED: Final = "time_budget_exceeded"
@@ -144,12 +145,13 @@ class HeavyLane:
         if not self.is_heavy(document, size, bounds):
             yield
             return
-        if not self._slots.acquire(timeout=self.wait):
-            raise Busy(Busy.message)
-        try:
-            yield
-        finally:
-            self._slots.release()
+        with released():  # a heavy one neither holds the CPU turn nor waits holding it
+            if not self._slots.acquire(timeout=self.wait):
+                raise Busy(Busy.message)
+            try:
+                yield
+            finally:
+                self._slots.release()
 
 
 def check_structure(

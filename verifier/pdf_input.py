@@ -31,6 +31,7 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from verifier.cpu_turn import released
 from verifier.inputs import MAX_DOCUMENT_BYTES, InputError
 
 EMBEDDED_NAME: Final = "credential.jsonld"
@@ -100,14 +101,15 @@ def read_pdf(data: bytes, trust_anchors: list[x509.Certificate] | None = None) -
         raise InputError(
             "pdf_too_large", f"The PDF is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB.", 413
         )
-    if not _parsing.acquire(timeout=PARSE_WAIT):
-        raise InputError("busy", "The verifier is busy; try again in a moment.", 503)
-    try:
-        reader = _open(data)
-        name, credential = _embedded_credential(reader)
-        seal = _seal(reader, trust_anchors or [])
-    finally:
-        _parsing.release()
+    with released():  # a slot may be long in coming, a PDF long to read
+        if not _parsing.acquire(timeout=PARSE_WAIT):
+            raise InputError("busy", "The verifier is busy; try again in a moment.", 503)
+        try:
+            reader = _open(data)
+            name, credential = _embedded_credential(reader)
+            seal = _seal(reader, trust_anchors or [])
+        finally:
+            _parsing.release()
     return PdfInput(credential, name, seal)
 
 

@@ -4,6 +4,7 @@ verification reports them."""
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import time
 from datetime import UTC, datetime
@@ -340,6 +341,8 @@ class TestTextBounds:
 
 
 def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> None:
+    from gunicorn.workers.gthread import ThreadWorker
+
     from demo.procfile import services
     from verifier import gunicorn_conf
 
@@ -347,6 +350,9 @@ def test_the_gunicorn_settings_resist_slow_clients_and_outlast_the_budget() -> N
     command = verifier.argv({})  # the Procfile's verifier line, as make run runs it
     assert command[command.index("--config") + 1] == "python:verifier.gunicorn_conf"
     assert command[command.index("--bind") + 1] == "127.0.0.1:5001"
-    assert gunicorn_conf.worker_class == "gthread"
+    worker = gunicorn_conf.worker_class
+    module, _, name = worker.rpartition(".")
+    assert issubclass(getattr(importlib.import_module(module), name), ThreadWorker)
+    assert gunicorn_conf.sendfile is False  # every byte sent through TurnSocket's waits
     assert gunicorn_conf.threads > 20  # twenty slow clients cannot take one worker's threads
     assert gunicorn_conf.timeout > 4 * limits.DEFAULT_BUDGET

@@ -51,6 +51,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from verifier.cpu_turn import released
 from verifier.deadline import Deadline, DeadlineTransport, resolve_within
 from verifier.fetch.addresses import is_public, refusal
 from verifier.fetch.cache import DEFAULT_MAX_AGE, CacheEntry, FetchCache, MemoryCache
@@ -174,7 +175,8 @@ class GuardedFetcher:
         if held is not None and held.is_fresh(self._clock()):
             return _as_fetched(held)
         started = self._clock()
-        response = self._follow(url, accept, held)
+        with released():  # the network: other requests take the CPU turn meanwhile
+            response = self._follow(url, accept, held)
         confirmed = started - _age_header(response.headers)
         if response.status == 304:
             assert held is not None  # _follow accepts a 304 only to a conditional request

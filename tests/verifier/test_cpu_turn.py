@@ -1,0 +1,219 @@
+"""verifier.cpu_turn: one call's Python at a time, in order, the turn given up while waiting,
+and no deadlock when something waits holding it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from verifier.cpu_turn import TurnPool, released
+from verifier.gunicorn_worker import TurnSocket
+
+WAIT = 10.0  # seconds any step of these tests may take before it counts as stuck
+
+
+@pytest.fixture
+def pool() -> Iterator[TurnPool]:
+    made = TurnPool(8, patience=WAIT)  # no overtime unless a test asks for it
+    yield made
+    made.shutdown(wait=False)
+
+
+class Running:
+    """Counts the calls running Python at once (outside ``released``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *_: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+def busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_calls_run_one_at_a_time_in_the_order_submitted(pool: TurnPool) -> None:
+    running, started = Running(), []
+
+    def call(number: int) -> int:
+        with running:
+            started.append(number)
+            busy(0.002)  # long enough for a thread switch (5 ms slices) to interleave calls
+        return number * 2
+
+    futures = [pool.submit(call, n) for n in range(40)]
+    assert [f.result(WAIT) for f in futures] == [n * 2 for n in range(40)]
+    assert started == list(range(40))
+    assert running.most == 1
+    assert pool.overtime == 0
+
+
+def test_a_waiting_call_lets_the_next_one_run(pool: TurnPool) -> None:
+    answered = threading.Event()
+    order: list[str] = []
+
+    def waits() -> bool:
+        assert pool.holds_turn()
+        with released():
+            assert not pool.holds_turn()
+            got = answered.wait(WAIT)  # set by the call submitted after this one
+        assert pool.holds_turn()
+        order.append("waited")
+        return got
+
+    def answers() -> None:
+        order.append("answers")
+        answered.set()
+
+    first, second = pool.submit(waits), pool.submit(answers)
+    assert first.result(WAIT) is True
+    second.result(WAIT)
+    assert order == ["answers", "waited"]
+    assert pool.overtime == 0
+
+
+def test_a_call_back_from_waiting_goes_before_calls_not_started(pool: TurnPool) -> None:
+    back = threading.Event()
+    order: list[str] = []
+    gate = threading.Event()
+
+    def waits() -> None:
+        with released():
+            back.wait(WAIT)
+        order.append("back")
+
+    def frees_it() -> None:
+        back.set()
+        time.sleep(0.05)  # the waiting call is back and queued for the turn by now
+        order.append("freed")
+
+    def later() -> None:
+        order.append("later")
+
+    gate_holder = pool.submit(gate.wait, WAIT)  # holds the turn until the rest is queued
+    futures = [pool.submit(waits), pool.submit(frees_it), pool.submit(later)]
+    gate.set()
+    gate_holder.result(WAIT)
+    for future in futures:
+        future.result(WAIT)
+    assert order == ["freed", "back", "later"]
+
+
+def test_a_call_blocked_holding_the_turn_costs_the_others_only_the_patience() -> None:
+    pool = TurnPool(4, patience=0.05)
+    try:
+        unblocked = threading.Event()
+        holder = pool.submit(unblocked.wait, WAIT)  # waits without released(): a mistake
+        time.sleep(0.02)
+        rescuer = pool.submit(unblocked.set)  # runs in overtime, not never
+        assert rescuer.result(WAIT) is None
+        assert holder.result(WAIT) is True
+        assert pool.overtime == 1
+    finally:
+        pool.shutdown(wait=False)
+
+
+def test_a_call_back_from_waiting_runs_in_overtime_rather_than_deadlock() -> None:
+    pool = TurnPool(4, patience=0.05)
+    try:
+        go, done = threading.Event(), threading.Event()
+
+        def comes_back() -> None:
+            with released():
+                go.wait(WAIT)
+            done.set()  # the turn is held by a call waiting for this: only overtime gets here
+
+        def blocks_holding_the_turn() -> bool:
+            go.set()
+            return done.wait(WAIT)
+
+        first = pool.submit(comes_back)
+        time.sleep(0.02)
+        second = pool.submit(blocks_holding_the_turn)
+        assert second.result(WAIT) is True
+        first.result(WAIT)
+        assert pool.overtime == 1
+    finally:
+        pool.shutdown(wait=False)
+
+
+def test_errors_reach_the_future_and_the_pool_goes_on(pool: TurnPool) -> None:
+    def fails() -> None:
+        raise ValueError("no")
+
+    failed = pool.submit(fails)
+    with pytest.raises(ValueError, match="no"):
+        failed.result(WAIT)
+    assert pool.submit(lambda: 7).result(WAIT) == 7
+
+
+def test_no_call_is_taken_after_shutdown() -> None:
+    pool = TurnPool(2)
+    queued = pool.submit(time.sleep, 0.01)
+    pool.shutdown(wait=True)
+    assert queued.done()
+    with pytest.raises(RuntimeError):
+        pool.submit(print)
+
+
+def test_released_is_a_no_op_without_a_turn() -> None:
+    with released():
+        pass  # the CLI, tests and the development server hold no turn
+    with pytest.raises(ValueError):
+        TurnPool(0)
+
+
+def test_a_socket_with_no_room_sends_without_the_turn(pool: TurnPool) -> None:
+    """``TurnSocket.sendall`` to a reader that reads nothing yet: the rest is sent without the
+    turn, so the next call runs meanwhile (and is the one that starts reading)."""
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    payload = b"x" * (4 * 1024 * 1024)
+    received = bytearray()
+
+    def reader() -> None:
+        while len(received) < len(payload):
+            received.extend(theirs.recv(65536))
+
+    def sends() -> None:
+        TurnSocket(ours).sendall(payload)
+
+    def starts_reading() -> None:
+        threading.Thread(target=reader, daemon=True).start()
+
+    try:
+        sent = pool.submit(sends)
+        pool.submit(starts_reading).result(WAIT)
+        sent.result(WAIT)
+        assert bytes(received) == payload
+        assert pool.overtime == 0
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_socket_with_nothing_to_read_waits_without_the_turn(pool: TurnPool) -> None:
+    ours, theirs = socket.socketpair()
+    try:
+        read = pool.submit(lambda: TurnSocket(ours).recv(5))
+        pool.submit(theirs.sendall, b"hello").result(WAIT)
+        assert read.result(WAIT) == b"hello"
+        assert pool.overtime == 0
+    finally:
+        ours.close()
+        theirs.close()
