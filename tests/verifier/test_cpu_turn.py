@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -192,14 +192,12 @@ def test_a_socket_with_no_room_sends_without_the_turn(pool: TurnPool) -> None:
 
     def sends() -> None:
         TurnSocket(ours).sendall(payload)
-
-    def starts_reading() -> None:
-        threading.Thread(target=reader, daemon=True).start()
-
+    reading = threading.Thread(target=reader, daemon=True)
     try:
         sent = pool.submit(sends)
-        pool.submit(starts_reading).result(WAIT)
+        pool.submit(reading.start).result(WAIT)
         sent.result(WAIT)
+        reading.join(WAIT)  # sent means in the kernel's buffers; read means all of it arrived
         assert bytes(received) == payload
         assert pool.overtime == 0
     finally:
@@ -217,3 +215,58 @@ def test_a_socket_with_nothing_to_read_waits_without_the_turn(pool: TurnPool) ->
     finally:
         ours.close()
         theirs.close()
+
+
+class HeldRedis:
+    """A Redis client whose answers wait for :attr:`answer`: a round trip that takes its time."""
+
+    def __init__(self) -> None:
+        self.answer = threading.Event()
+
+    def register_script(self, _script: str) -> Callable[..., bytes | None]:
+        def run(**_: object) -> bytes | None:
+            self.answer.wait(WAIT)
+            return None
+
+        return run
+
+    def hget(self, _key: str, _field: str) -> bytes | None:
+        self.answer.wait(WAIT)
+        return None
+
+
+@pytest.mark.parametrize("operation", ["get", "put"])
+def test_a_redis_round_trip_waits_without_the_turn(pool: TurnPool, operation: str) -> None:
+    from verifier.fetch.cache import CacheEntry, RedisCache
+
+    redis = HeldRedis()
+    cache = RedisCache("redis://127.0.0.1:1/0", client=redis)
+    entry = CacheEntry(url="https://x.example/", body=b"{}", fetched_at=1.0, max_age=10.0)
+    asking = pool.submit(
+        (lambda: cache.get("k")) if operation == "get" else (lambda: cache.put("k", entry))
+    )
+    pool.submit(redis.answer.set).result(WAIT)  # runs while the round trip waits
+    asking.result(WAIT)
+    assert pool.overtime == 0
+
+
+def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> None:
+    from verifier.limits import HEAVY_BYTES, HeavyLane
+
+    lane, go = HeavyLane(), threading.Event()
+
+    def heavy() -> bool:
+        with lane.turn({}, HEAVY_BYTES + 1):
+            assert not pool.holds_turn()
+            return go.wait(WAIT)
+
+    def ordinary() -> bool:
+        with lane.turn({}, 10):
+            assert pool.holds_turn()
+        go.set()
+        return True
+
+    first = pool.submit(heavy)
+    assert pool.submit(ordinary).result(WAIT)
+    assert first.result(WAIT)
+    assert pool.overtime == 0

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from verifier.cpu_turn import released
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_AGE = 10.0  # seconds an answer is used before its origin is asked again, at most
@@ -300,7 +302,8 @@ class RedisCache:
     def get(self, key: str) -> CacheEntry | None:
         """The entry under ``key``, or None (also when Redis does not answer)."""
         try:
-            data = self._redis.hget(self.prefix + key, "entry")
+            with released():  # a round trip to Redis: others take the CPU turn meanwhile
+                data = self._redis.hget(self.prefix + key, "entry")
         except self._errors as error:
             log.warning("verifier cache: Redis get failed: %s", error)
             return None
@@ -309,17 +312,16 @@ class RedisCache:
     def put(self, key: str, entry: CacheEntry) -> CacheEntry:
         """Store ``entry`` unless the held one was confirmed later; the entry held afterwards.
         When Redis does not answer, ``entry`` (the cache is then only slower)."""
+        args = [
+            _micros(entry.fetched_at),
+            entry.encode(),
+            _micros(self._clock()),
+            _micros(MAX_CLOCK_SKEW),
+            max(1, int(self.keep_seconds + entry.max_age)),
+        ]
         try:
-            held = self._put(
-                keys=[self.prefix + key],
-                args=[
-                    _micros(entry.fetched_at),
-                    entry.encode(),
-                    _micros(self._clock()),
-                    _micros(MAX_CLOCK_SKEW),
-                    max(1, int(self.keep_seconds + entry.max_age)),
-                ],
-            )
+            with released():  # as in get
+                held = self._put(keys=[self.prefix + key], args=args)
         except self._errors as error:
             log.warning("verifier cache: Redis put failed: %s", error)
             return entry
