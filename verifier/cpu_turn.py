@@ -16,10 +16,10 @@ in which a thread runs Python only while it holds the process's one **turn**:
 - A request that must wait (a socket that has nothing to read or no room to write, a guarded
   fetch, the heavy lane, a photo or PDF being decoded) waits inside :func:`released`: the turn
   passes on meanwhile, and the request takes it back, after the requests already waiting for it.
-- A thread that waited :attr:`TurnPool.patience` seconds for the turn runs without it (counted
-  in :attr:`TurnPool.overtime`): a step that blocks while holding the turn somewhere
-  :func:`released` does not cover costs the others at most that delay, never a deadlock. The
-  turn orders work; nothing's correctness depends on it.
+- A thread waiting for the turn while it has not moved for :attr:`TurnPool.patience` seconds
+  runs without it (counted in :attr:`TurnPool.overtime`, and logged): a step that blocks while
+  holding the turn somewhere :func:`released` does not cover costs the others at most that
+  delay, never a deadlock. The turn orders work; nothing's correctness depends on it.
 
 Code outside a pool's threads (tests, the CLI, the Flask development server) holds no turn, and
 :func:`released` is then a no-op.
@@ -172,7 +172,8 @@ class TurnPool:
 
     def _take_back(self) -> None:
         """Take the turn again after a wait: at once when it is free, else after the requests
-        already waiting, else in overtime after :attr:`patience` seconds."""
+        already waiting, else in overtime once the turn has not moved for :attr:`patience`
+        seconds."""
         with self._lock:
             if not self._taken:
                 self._taken = True
@@ -182,23 +183,26 @@ class TurnPool:
             gate = threading.Lock()
             gate.acquire()
             self._returning.append(gate)
-        if not gate.acquire(timeout=self.patience):
+            seen = self._progress
+        while not gate.acquire(timeout=self.patience):
             with self._lock:
+                if self._progress != seen:
+                    seen = self._progress  # the turn moves: wait on, in order
+                    continue
                 try:
                     self._returning.remove(gate)
                 except ValueError:
-                    pass  # handed over just now: it is ours after all
-                else:
-                    self._overtime()
-                    return
+                    break  # handed over just now: it is ours after all
+                self._overtime()
+                return
         _held.pool = self
 
     def _overtime(self) -> None:
         """Count and log a call that runs without the turn. Called with ``_lock`` held."""
         self.overtime += 1
         log.warning(
-            "verifier: a request waited %.2f s for its CPU turn and runs without it;"
-            " something holds the turn while it waits (verifier.cpu_turn)",
+            "verifier: the CPU turn has not moved for %.2f s (a long step, or a wait outside"
+            " verifier.cpu_turn.released); a request runs without it",
             self.patience,
         )
 

@@ -152,6 +152,30 @@ def test_a_call_back_from_waiting_runs_in_overtime_rather_than_deadlock() -> Non
         pool.shutdown(wait=False)
 
 
+def test_a_long_queue_that_moves_is_waited_for_in_order() -> None:
+    """Six calls back from one wait queue for the turn; the last waits five others' 30 ms, more
+    than the patience, but the turn moves all along: no overtime, and one call at a time."""
+    pool = TurnPool(8, patience=0.05)
+    try:
+        running, back = Running(), threading.Event()
+
+        def comes_back() -> None:
+            with released():
+                back.wait(WAIT)
+            with running:
+                busy(0.03)
+
+        futures = [pool.submit(comes_back) for _ in range(6)]
+        time.sleep(0.05)  # all six are waiting, without the turn
+        back.set()
+        for future in futures:
+            future.result(WAIT)
+        assert running.most == 1
+        assert pool.overtime == 0
+    finally:
+        pool.shutdown(wait=False)
+
+
 def test_errors_reach_the_future_and_the_pool_goes_on(pool: TurnPool) -> None:
     def fails() -> None:
         raise ValueError("no")
