@@ -10,8 +10,6 @@ import json
 import os
 import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,14 +24,9 @@ import pytest
 from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from tests.ports import free_port
-from tests.verifier.test_two_workers import (
-    ISSUER,
-    credential_with_status,
-    gunicorn_extra,
-    signed_list,
-)
+from tests.verifier.gunicorn_server import serving
+from tests.verifier.test_two_workers import ISSUER, credential_with_status, signed_list
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WAIT = 20.0  # seconds any step may take before the test counts it as stuck
 OVERTIME = "runs without it"  # the worker's warning for a request that ran without its turn
 
@@ -93,33 +86,12 @@ def verifier(source: HeldStatusSource, tmp_path: Path) -> Iterator[Verifier]:
         ),
         MICROCRED_SECRET_KEY=secrets.token_hex(16),
     )
-    command = [
-        sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-        "--config", "python:verifier.gunicorn_conf", *gunicorn_extra(),
+    arguments = [
+        "--workers", "1", "--config", "python:verifier.gunicorn_conf",
         "verifier.wsgi:create_server()",
     ]  # fmt: skip
-    with stderr.open("wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, stderr.read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the verifier did not start"
-            time.sleep(0.1)
+    with serving(port, arguments, environment, stderr) as url:
         yield Verifier(url, port, stderr)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def plain_credential() -> bytes:

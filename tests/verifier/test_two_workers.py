@@ -11,8 +11,6 @@ import itertools
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,9 +26,9 @@ from demo.reference import reference_credential, reference_keypair
 from keys.proof import add_proof
 from schemas.bitstring import encode_list
 from tests.ports import free_port
+from tests.verifier.gunicorn_server import serving
 from tests.verifier.status_entry import with_revocation_entry
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ISSUER = "https://issuer.example"
 LIST_URL = f"{ISSUER}/status/1"
 INDEX = 1234
@@ -102,13 +100,6 @@ class StatusSource:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
-def gunicorn_extra() -> list[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    known = any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS)
-    return ["--no-control-socket"] if known else []
-
-
 @dataclass
 class Verifier:
     url: str
@@ -140,46 +131,13 @@ def verifier(source: StatusSource, tmp_path: Path) -> Iterator[Verifier]:
         MICROCRED_STATUS_MAX_AGE=str(MAX_AGE),
         MICROCRED_SECRET_KEY=secrets.token_hex(16),
     )
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--access-logfile",
-        str(access_log),
-        "--access-logformat",
-        "%(p)s %(q)s",
-        "--error-logfile",
-        str(tmp_path / "error.log"),
-        *gunicorn_extra(),
+    arguments = [
+        "--workers", "2", "--worker-class", "sync",
+        "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(q)s",
         "verifier.app:create_app()",
-    ]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "error.log").read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the verifier did not start"
-            time.sleep(0.1)
+    ]  # fmt: skip
+    with serving(port, arguments, environment, tmp_path / "error.log") as url:
         yield Verifier(url, access_log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass(frozen=True)
