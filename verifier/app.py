@@ -17,8 +17,9 @@ written by orjson (``verifier.json_response``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -26,10 +27,12 @@ from flask_babel import Babel
 
 from keys import server_secret
 from verifier import views
+from verifier.cpu_turn import shared
 from verifier.fetch.cache import open_cache
 from verifier.fetch.client import FetchPolicy, GuardedFetcher
 from verifier.inputs import MAX_IMAGE_BYTES
 from verifier.json_response import OrjsonProvider
+from verifier.limits import HEAVY_BYTES
 from verifier.recognition import views as recognition
 from verifier.record import OPERATOR_CONTACT_ENV, OPERATOR_ENV, VERIFIER_KEY_ENV, signing_key_from
 from verifier.settings import (
@@ -40,6 +43,9 @@ from verifier.settings import (
     verify_budget_from,
 )
 from verifier.web import RECORD_KEY
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -54,6 +60,27 @@ def select_locale() -> str | None:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+class LargeBodiesShared:
+    """WSGI middleware: a request whose body is larger than ``HEAVY_BYTES`` or of unknown
+    length (chunked) runs inside ``verifier.cpu_turn.shared()``: reading, parsing or refusing
+    it is long work, which takes one share of the CPU beside the ordinary requests instead of
+    making every request queued behind it wait (a no-op outside gunicorn's TurnWorker)."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The app's answer, given in shared time for a large or unknown-length body."""
+        length = environ.get("CONTENT_LENGTH") or ""
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not chunked and (not length.isdigit() or int(length) <= HEAVY_BYTES):
+            return self.app(environ, start_response)
+        with shared():
+            return self.app(environ, start_response)
 
 
 class NoSessions(SessionInterface):
@@ -101,6 +128,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json = OrjsonProvider(app)  # jsonify: the same JSON, written by orjson
     app.session_interface = NoSessions()
+    app.wsgi_app = LargeBodiesShared(app.wsgi_app)  # type: ignore[method-assign]
     server_secret.settle_secret_key(app.config)  # refuses a known or missing key outside a demo
     app.extensions[RECORD_KEY] = signing_key_from(
         app.config["VERIFIER_KEY"], demo=server_secret.flag(app.config["DEMO"])

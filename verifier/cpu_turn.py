@@ -14,15 +14,18 @@ in which a thread runs Python only while it holds the process's one **turn**:
 - The thread holding the turn runs its request to the end and then takes the next waiting
   request itself, without waking another thread — as one thread would, in arrival order.
 - A request that must wait (a socket that has nothing to read or no room to write, a guarded
-  fetch, the heavy lane, a photo or PDF being decoded) waits inside :func:`released`: the turn
-  passes on meanwhile, and the request takes it back, after the requests already waiting for it.
+  fetch, a photo or PDF being decoded) waits inside :func:`released`: the turn passes on
+  meanwhile, and the request takes it back, after the requests already waiting for it.
+- Long work (a document in the heavy lane) runs inside :func:`shared`: meanwhile every request of
+  the process runs without the turn, side by side under the GIL as in a plain thread pool, so
+  that the long one takes one share of the CPU among them rather than half against them all.
 - A thread waiting for the turn while it has not moved for :attr:`TurnPool.patience` seconds
   runs without it (counted in :attr:`TurnPool.overtime`, and logged): a step that blocks while
   holding the turn somewhere :func:`released` does not cover costs the others at most that
   delay, never a deadlock. The turn orders work; nothing's correctness depends on it.
 
 Code outside a pool's threads (tests, the CLI, the Flask development server) holds no turn, and
-:func:`released` is then a no-op.
+:func:`released` and :func:`shared` are then no-ops.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any, Final
 #: Seconds a thread waits for the turn before it runs without it (see the module).
 DEFAULT_PATIENCE: Final = 0.25
 
-_held = threading.local()  # .pool: the TurnPool whose turn this thread holds, if any
+_held = threading.local()  # .member: this thread's TurnPool; .pool: set while it holds the turn
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +64,7 @@ class TurnPool:
         self._idle = 0
         self._watching = 0  # idle threads waiting with a deadline (a stall's witnesses)
         self._stopping = False
+        self._sharing = 0  # calls inside shared(): meanwhile every call runs without the turn
         self._threads = [
             threading.Thread(target=self._serve, name=f"turn-pool-{n}", daemon=True)
             for n in range(threads)
@@ -107,6 +111,7 @@ class TurnPool:
     # -- the threads ---------------------------------------------------------------------
 
     def _serve(self) -> None:
+        _held.member = self
         while True:
             call, with_turn = self._wait_for_work()
             if call is None:
@@ -128,6 +133,8 @@ class TurnPool:
                     self._taken = True
                     self._progress += 1
                     return self._work.popleft(), True
+                if self._work and self._sharing:
+                    return self._work.popleft(), False
                 if self._stopping and not self._work:
                     return None, False
                 timeout = None
@@ -180,6 +187,8 @@ class TurnPool:
                 self._progress += 1
                 _held.pool = self
                 return
+            if self._sharing:
+                return  # shared(): run beside the others, under the GIL alone
             gate = threading.Lock()
             gate.acquire()
             self._returning.append(gate)
@@ -211,6 +220,12 @@ class TurnPool:
         with self._lock:
             self._pass_on()
 
+    def _share(self, more: int) -> None:
+        with self._lock:
+            self._sharing += more
+            if self._sharing:
+                self._work_ready.notify_all()  # queued calls need not wait for the turn now
+
 
 @contextlib.contextmanager
 def released() -> Iterator[None]:
@@ -226,3 +241,26 @@ def released() -> Iterator[None]:
         yield
     finally:
         pool._take_back()
+
+
+@contextlib.contextmanager
+def shared() -> Iterator[None]:
+    """Run the block without the turn, and meanwhile let every request of the process run
+    without it too, side by side under the GIL: for long work (a heavy document), which then
+    takes one share of the CPU among the requests running, as it would without turns, rather
+    than half of it against all of them together. Holds also for a call already running without
+    the turn (started while another shared). A no-op outside a pool's threads."""
+    pool: TurnPool | None = getattr(_held, "member", None)
+    if pool is None:
+        yield
+        return
+    holding = pool.holds_turn()
+    if holding:
+        pool._let_go()
+    pool._share(1)
+    try:
+        yield
+    finally:
+        pool._share(-1)
+        if holding:
+            pool._take_back()

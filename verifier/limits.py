@@ -53,7 +53,7 @@ from typing import Any, Final
 
 from schemas.json_text import JsonInputError, TextBounds, read_json
 from schemas.value_walk import count_values, first_past
-from verifier.cpu_turn import released
+from verifier.cpu_turn import shared
 
 DEFAULT_BUDGET: Final = 5.0
 BUDGET_EXCEEDED: Final = "time_budget_exceeded"
@@ -145,7 +145,7 @@ class HeavyLane:
         if not self.is_heavy(document, size, bounds):
             yield
             return
-        with released():  # a heavy one neither holds the CPU turn nor waits holding it
+        with shared():  # a heavy one takes its share of the CPU beside the others, no more
             if not self._slots.acquire(timeout=self.wait):
                 raise Busy(Busy.message)
             try:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from verifier.cpu_turn import TurnPool, released
+from verifier.cpu_turn import TurnPool, released, shared
 from verifier.gunicorn_worker import TurnSocket
+from verifier.limits import HEAVY_BYTES
 
 WAIT = 10.0  # seconds any step of these tests may take before it counts as stuck
 
@@ -274,6 +275,71 @@ def test_a_redis_round_trip_waits_without_the_turn(pool: TurnPool, operation: st
     assert pool.overtime == 0
 
 
+def test_while_one_call_shares_the_turn_the_others_run_side_by_side(pool: TurnPool) -> None:
+    """Inside ``shared()`` (a heavy document) every call runs without the turn: two calls that
+    each wait for the other to start both get through, which one turn at a time never lets."""
+    sharing, over = threading.Event(), threading.Event()
+    first_in, second_in = threading.Event(), threading.Event()
+
+    def long_work() -> bool:
+        with shared():
+            assert not pool.holds_turn()
+            sharing.set()
+            return over.wait(WAIT)
+
+    def meets(mine: threading.Event, theirs: threading.Event) -> bool:
+        mine.set()
+        return theirs.wait(WAIT)
+
+    heavy = pool.submit(long_work)
+    assert sharing.wait(WAIT)
+    one = pool.submit(meets, first_in, second_in)
+    two = pool.submit(meets, second_in, first_in)
+    assert one.result(WAIT) and two.result(WAIT)
+    over.set()
+    assert heavy.result(WAIT)
+    running = Running()
+
+    def counted() -> None:
+        with running:
+            busy(0.002)
+
+    for future in [pool.submit(counted) for _ in range(10)]:  # one at a time again
+        future.result(WAIT)
+    assert running.most == 1
+    assert pool.overtime == 0
+
+
+def test_sharing_lasts_while_any_long_work_runs(pool: TurnPool) -> None:
+    """Two long calls overlap, the second started without the turn (while the first shared):
+    when the first ends, the others still run side by side until the second ends too."""
+    first_on, second_on = threading.Event(), threading.Event()
+    first_over, second_over = threading.Event(), threading.Event()
+
+    def long_work(on: threading.Event, over: threading.Event) -> bool:
+        with shared():
+            on.set()
+            return over.wait(WAIT)
+
+    first = pool.submit(long_work, first_on, first_over)
+    assert first_on.wait(WAIT)
+    second = pool.submit(long_work, second_on, second_over)
+    assert second_on.wait(WAIT)
+    first_over.set()
+    assert first.result(WAIT)
+    met = [threading.Event(), threading.Event()]
+
+    def meets(mine: int) -> bool:
+        met[mine].set()
+        return met[1 - mine].wait(WAIT)
+
+    one, two = pool.submit(meets, 0), pool.submit(meets, 1)
+    assert one.result(WAIT) and two.result(WAIT)  # side by side: the second still shares
+    second_over.set()
+    assert second.result(WAIT)
+    assert pool.overtime == 0
+
+
 def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> None:
     from verifier.limits import HEAVY_BYTES, HeavyLane
 
@@ -294,3 +360,29 @@ def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> Non
     assert pool.submit(ordinary).result(WAIT)
     assert first.result(WAIT)
     assert pool.overtime == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "with_turn"),
+    [
+        ({"CONTENT_LENGTH": "12783"}, True),  # the reference credential
+        ({"CONTENT_LENGTH": str(113_237)}, True),  # the EU sample
+        ({}, True),  # a GET
+        ({"CONTENT_LENGTH": str(HEAVY_BYTES + 1)}, False),
+        ({"HTTP_TRANSFER_ENCODING": "chunked"}, False),  # its length is not known
+    ],
+)
+def test_a_large_or_unknown_body_is_answered_in_shared_time(
+    pool: TurnPool, headers: dict[str, str], with_turn: bool
+) -> None:
+    from verifier.app import LargeBodiesShared
+
+    seen: list[bool] = []
+
+    def app(environ: dict[str, str], start_response: object) -> list[bytes]:
+        seen.append(pool.holds_turn())
+        return [b""]
+
+    middleware = LargeBodiesShared(app)  # type: ignore[arg-type]
+    pool.submit(middleware, {"REQUEST_METHOD": "POST", **headers}, None).result(WAIT)
+    assert seen == [with_turn]
