@@ -240,6 +240,15 @@ def percentile(values: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
 
 
+def worker_class() -> str:
+    """The verifier's gunicorn worker class, as its settings name it."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from verifier import gunicorn_conf
+
+    return str(gunicorn_conf.worker_class)
+
+
 def measure(seconds: float = 30.0) -> dict[str, Any]:
     """Run the load test for ``seconds``; the figures."""
     payloads = Hostile()
@@ -291,7 +300,9 @@ def _load(port: int, payloads: Hostile, body: bytes, seconds: float) -> dict[str
         thread.join(seconds + TIMEOUT + 10)
     latencies: list[float] = valid.get("latencies", [])
     return {
-        "server": f"gunicorn, {WORKERS} workers, verifier/gunicorn_conf.py (gthread), {HOST}",
+        "server": (
+            f"gunicorn, {WORKERS} workers, verifier/gunicorn_conf.py ({worker_class()}), {HOST}"
+        ),
         "seconds": seconds,
         "hostile_clients": HOSTILE_CLIENTS,
         "valid_client": {

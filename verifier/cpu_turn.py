@@ -90,8 +90,8 @@ class TurnPool:
             if self._stopping:
                 raise RuntimeError("cannot submit to a TurnPool after shutdown")
             self._work.append(call)
-            if self._idle and (not self._taken or not self._watching):
-                self._work_ready.notify()  # to take the turn, or to watch for a stall
+            if self._idle and (not self._taken or self._sharing or not self._watching):
+                self._work_ready.notify()  # to take the turn, to run beside, or to watch
         return future
 
     def shutdown(self, wait: bool = True) -> None:
@@ -230,26 +230,37 @@ class TurnPool:
 @contextlib.contextmanager
 def released() -> Iterator[None]:
     """Run the block without the calling thread's turn (see the module): around anything that
-    waits — for a socket, the network, a slot, another thread — or runs long outside the
-    ordinary request. The turn is taken back afterwards. A no-op in a thread holding none."""
+    waits — for a socket, the network, a slot, another thread. The turn is taken back
+    afterwards. In :func:`shared` work, the wait does not count as sharing: the others go back
+    to taking turns meanwhile, unless other long work runs. A no-op in a thread outside a pool."""
     pool: TurnPool | None = getattr(_held, "pool", None)
-    if pool is None:
+    if pool is not None:
+        pool._let_go()
+        try:
+            yield
+        finally:
+            pool._take_back()
+        return
+    sharing: int = getattr(_held, "sharing", 0)
+    member: TurnPool | None = getattr(_held, "member", None)
+    if not sharing or member is None:
         yield
         return
-    pool._let_go()
+    member._share(-sharing)
     try:
         yield
     finally:
-        pool._take_back()
+        member._share(sharing)
 
 
 @contextlib.contextmanager
 def shared() -> Iterator[None]:
     """Run the block without the turn, and meanwhile let every request of the process run
-    without it too, side by side under the GIL: for long work (a heavy document), which then
-    takes one share of the CPU among the requests running, as it would without turns, rather
-    than half of it against all of them together. Holds also for a call already running without
-    the turn (started while another shared). A no-op outside a pool's threads."""
+    without it too, side by side under the GIL: for long work (a heavy document, a large
+    body), which then takes one share of the CPU among the requests running, as it would
+    without turns, rather than half of it against all of them together. Holds also for a call
+    already running without the turn (started while another shared). A no-op outside a pool's
+    threads."""
     pool: TurnPool | None = getattr(_held, "member", None)
     if pool is None:
         yield
@@ -258,9 +269,11 @@ def shared() -> Iterator[None]:
     if holding:
         pool._let_go()
     pool._share(1)
+    _held.sharing = getattr(_held, "sharing", 0) + 1
     try:
         yield
     finally:
+        _held.sharing -= 1
         pool._share(-1)
         if holding:
             pool._take_back()

@@ -340,6 +340,31 @@ def test_sharing_lasts_while_any_long_work_runs(pool: TurnPool) -> None:
     assert pool.overtime == 0
 
 
+def test_long_work_waiting_does_not_count_as_sharing(pool: TurnPool) -> None:
+    """A large body dripping in (shared work waiting on its socket) leaves the others taking
+    turns: one at a time while it waits."""
+    waiting, arrived = threading.Event(), threading.Event()
+
+    def slow_upload() -> bool:
+        with shared(), released():
+            waiting.set()
+            return arrived.wait(WAIT)
+
+    upload = pool.submit(slow_upload)
+    assert waiting.wait(WAIT)
+    running = Running()
+
+    def counted() -> None:
+        with running:
+            busy(0.002)
+
+    for future in [pool.submit(counted) for _ in range(10)]:
+        future.result(WAIT)
+    assert running.most == 1
+    arrived.set()
+    assert upload.result(WAIT)
+
+
 def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> None:
     from verifier.limits import HEAVY_BYTES, HeavyLane
 
