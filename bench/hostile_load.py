@@ -23,7 +23,8 @@ The verifier runs under gunicorn with 2 workers and its own settings
 
 Every request loop is bounded in time; the server's process group is terminated at the end.
 Figures: the valid client's requests, errors and latency percentiles; per hostile kind, the
-answers by status; and how many gunicorn workers were restarted (none expected).
+answers by status; how many gunicorn workers were restarted and how many requests ran
+without their CPU turn (``verifier.cpu_turn``'s overtime; none expected for either).
 """
 
 from __future__ import annotations
@@ -277,6 +278,8 @@ def measure(seconds: float = 30.0) -> dict[str, Any]:
     booted = len(re.findall(r"Booting worker", text))
     result["worker_restarts"] = max(0, booted - WORKERS)
     result["worker_timeouts"] = len(re.findall(r"WORKER TIMEOUT", text))
+    # verifier.cpu_turn's warning: a request ran without its CPU turn (none expected)
+    result["turn_overtimes"] = len(re.findall(r"a request runs without it", text))
     return result
 
 
