@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -43,9 +44,6 @@ from verifier.settings import (
     verify_budget_from,
 )
 from verifier.web import RECORD_KEY
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
