@@ -152,7 +152,8 @@ def verify_link() -> ResponseReturnValue:
             return _set_answer(_checked_set(document), source=url)
         if not wants_json():
             require_credential(document)
-        report = checked(document, options(), bounds=bounds)
+        # its size for the heavy lane: the length of the JSON text it was read from
+        report = checked(document, options(), bounds.chars, bounds)
     except InputError as error:
         return input_error(error)
     return respond(report, source=url, document=document, received=received, pdf_seal=pdf_seal)

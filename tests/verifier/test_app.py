@@ -124,6 +124,36 @@ class TestJson:
         assert response.status_code == 200
         assert response.get_json()["verified"] is True
 
+    def test_a_large_linked_credential_takes_the_heavy_lane(
+        self, pages, trusted_path, signed, monkeypatch
+    ):
+        """A fetched credential over HEAVY_BYTES with few values is heavy by its size (the
+        length of its text), as the same credential posted to /api/verify is."""
+        from verifier.limits import HEAVY_BYTES, HeavyLane
+
+        large = json.loads(json.dumps(signed))
+        large["credentialSubject"]["note"] = "x" * (HEAVY_BYTES + 1)
+        pages["https://issuer.example/c/large"] = json.dumps(large).encode()
+        judged: list[bool] = []
+        is_heavy = HeavyLane.is_heavy
+
+        def recording(document, size, bounds=None):
+            judged.append(is_heavy(document, size, bounds))
+            return judged[-1]
+
+        monkeypatch.setattr(HeavyLane, "is_heavy", staticmethod(recording))
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "test", "FETCHER": StubFetcher(pages),
+             "TRUSTED_ISSUERS_PATH": str(trusted_path)}
+        )  # fmt: skip
+        response = app.test_client().get(
+            "/verify",
+            query_string={"url": "https://issuer.example/c/large"},
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 200
+        assert judged == [True]
+
     def test_link_that_does_not_answer(self, client):
         response = client.get(
             "/verify",
