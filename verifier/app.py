@@ -43,7 +43,7 @@ from verifier.settings import (
     fetch_policy_from,
     verify_budget_from,
 )
-from verifier.web import RECORD_KEY
+from verifier.web import RECORD_KEY, is_chunked
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "da")
@@ -74,8 +74,7 @@ class LargeBodiesShared:
     ) -> Iterable[bytes]:
         """The app's answer, given in shared time for a large or unknown-length body."""
         length = environ.get("CONTENT_LENGTH") or ""
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if not chunked and (not length.isdigit() or int(length) <= HEAVY_BYTES):
+        if not is_chunked(environ) and (not length.isdigit() or int(length) <= HEAVY_BYTES):
             return self.app(environ, start_response)
         with shared():
             return self.app(environ, start_response)

@@ -16,9 +16,10 @@ in which a thread runs Python only while it holds the process's one **turn**:
 - A request that must wait (a socket that has nothing to read or no room to write, a guarded
   fetch, a photo or PDF being decoded) waits inside :func:`released`: the turn passes on
   meanwhile, and the request takes it back, after the requests already waiting for it.
-- Long work (a document in the heavy lane) runs inside :func:`shared`: meanwhile every request of
-  the process runs without the turn, side by side under the GIL as in a plain thread pool, so
-  that the long one takes one share of the CPU among them rather than half against them all.
+- Long work (a document in the heavy lane, a large request body) runs inside :func:`shared`:
+  meanwhile every request of the process runs without the turn, side by side under the GIL as
+  in a plain thread pool, so that the long one takes one share of the CPU among them rather
+  than half against them all.
 - A thread waiting for the turn while it has not moved for :attr:`TurnPool.patience` seconds
   runs without it (counted in :attr:`TurnPool.overtime`, and logged): a step that blocks while
   holding the turn somewhere :func:`released` does not cover costs the others at most that

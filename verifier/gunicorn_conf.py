@@ -15,8 +15,9 @@
   wait for all the others (the p99 of docs/performance.md). The worker is therefore
   ``verifier.gunicorn_worker.TurnWorker``: gunicorn's ``gthread`` worker whose threads run one
   request's Python at a time, in arrival order, and give up that turn whenever they wait (a
-  slow client's socket, a guarded fetch, the heavy lane, a photo or PDF being read:
-  ``verifier.cpu_turn``). What bounds each request's CPU is ``verifier.limits``.
+  slow client's socket, a guarded fetch, a photo or PDF being read); long work (the heavy lane,
+  a body over 128 kB or chunked) shares it, running beside the others (``verifier.cpu_turn``).
+  What bounds each request's CPU is ``verifier.limits``.
   :data:`sendfile` is off so that every byte sent goes through those waits.
 - **Timeout above the budget.** One verification stops starting checks after
   ``MICROCRED_VERIFY_BUDGET`` (default 5 s); the step then running is bounded by the limits (about

@@ -7,6 +7,7 @@ Every blueprint of the verifier (the form and APIs in ``verifier.views``, recogn
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, request
@@ -78,8 +79,7 @@ def request_body(limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     environ = request.environ
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if chunked and not environ.get("wsgi.input_terminated"):
+    if is_chunked(environ) and not environ.get("wsgi.input_terminated"):
         stream = environ["wsgi.input"]  # werkzeug would read nothing; the server dechunks
     else:
         stream = request.stream
@@ -94,6 +94,11 @@ def request_body(limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     if size > limit:
         raise _too_large(limit)
     return b"".join(parts)
+
+
+def is_chunked(environ: Mapping[str, Any]) -> bool:
+    """True when the request's body comes chunked: its length is not announced."""
+    return "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
 def checked(
