@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from verifier.app import LargeBodiesShared
 from verifier.cpu_turn import TurnPool, released, shared
+from verifier.fetch.cache import CacheEntry, RedisCache
 from verifier.gunicorn_worker import TurnSocket
-from verifier.limits import HEAVY_BYTES
+from verifier.limits import HEAVY_BYTES, HeavyLane
 
 WAIT = 10.0  # seconds any step of these tests may take before it counts as stuck
 
@@ -262,8 +264,6 @@ class HeldRedis:
 
 @pytest.mark.parametrize("operation", ["get", "put"])
 def test_a_redis_round_trip_waits_without_the_turn(pool: TurnPool, operation: str) -> None:
-    from verifier.fetch.cache import CacheEntry, RedisCache
-
     redis = HeldRedis()
     cache = RedisCache("redis://127.0.0.1:1/0", client=redis)
     entry = CacheEntry(url="https://x.example/", body=b"{}", fetched_at=1.0, max_age=10.0)
@@ -366,8 +366,6 @@ def test_long_work_waiting_does_not_count_as_sharing(pool: TurnPool) -> None:
 
 
 def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> None:
-    from verifier.limits import HEAVY_BYTES, HeavyLane
-
     lane, go = HeavyLane(), threading.Event()
 
     def heavy() -> bool:
@@ -400,8 +398,6 @@ def test_a_heavy_document_runs_and_waits_without_the_turn(pool: TurnPool) -> Non
 def test_a_large_or_unknown_body_is_answered_in_shared_time(
     pool: TurnPool, headers: dict[str, str], with_turn: bool
 ) -> None:
-    from verifier.app import LargeBodiesShared
-
     seen: list[bool] = []
 
     def app(environ: dict[str, str], start_response: object) -> list[bytes]:
